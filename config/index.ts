@@ -1,0 +1,3 @@
+export { configSchema, stackConfigSchema, ENVIRONMENT_KEYS } from './schema.js';
+export type { HycalConfig, StackConfig } from './schema.js';
+export { loadConfig } from './load.js';

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { ConfigError } from '../common/errors.js';
+import { configSchema, ENVIRONMENT_KEYS, type HycalConfig } from './schema.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const [index, key] of path.entries()) {
+    if (index === path.length - 1) {
+      node[key] = value;
+    } else {
+      const next = node[key];
+      const child = next !== null && typeof next === 'object' ? (next as Record<string, unknown>) : {};
+      node[key] = child;
+      node = child;
+    }
+  }
+}
+
+/**
+ * Validates configuration once: explicit overrides win over environment variables, which win over
+ * defaults. A bad value fails at start with HC_ERR_CONFIG_INVALID naming the key (and its
+ * environment variable) and the reason. The result is deeply frozen.
+ */
+export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): HycalConfig {
+  const input: Record<string, unknown> = {};
+  for (const [variable, path] of Object.entries(ENVIRONMENT_KEYS)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') setPath(input, path, value);
+  }
+  for (const [section, value] of Object.entries(overrides)) {
+    const existing = input[section];
+    input[section] =
+      value !== null && typeof value === 'object' && existing !== null && typeof existing === 'object'
+        ? { ...(existing), ...(value) }
+        : value;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      const variable = Object.entries(ENVIRONMENT_KEYS).find(([, path]) => path.join('.') === key)?.[0];
+      return `${key}${variable === undefined ? '' : ` (${variable})`}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration. ${problems.join('; ')}`, {
+      cause: z.treeifyError(parsed.error),
+    });
+  }
+  return deepFreeze(parsed.data);
+}

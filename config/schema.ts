@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema of the service (DESIGN.md section 7). Each area's options live
+ * beside its code as a zod object and are composed here; `loadConfig` validates once at start and
+ * freezes the result. Every key has a default and a unit in its description; docs/configuration.md
+ * lists them.
+ */
+export const stackConfigSchema = z.object({
+  kafkaBrokers: z
+    .string()
+    .min(1)
+    .default('127.0.0.1:19092')
+    .describe('KAFKA_BROKERS: comma-separated host:port list of Kafka bootstrap servers'),
+  schemaRegistryUrl: z
+    .url()
+    .default('http://127.0.0.1:18081/apis/ccompat/v7')
+    .describe('SCHEMA_REGISTRY_URL: base URL of the Confluent-compatible schema registry API'),
+  mongodbUri: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
+    .default('mongodb://127.0.0.1:27018/')
+    .describe('MONGODB_URI: MongoDB connection string (FerretDB locally, mongod with Docker)'),
+  mongodbDatabase: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only, at most 63 characters')
+    .default('hycal')
+    .describe('MONGODB_DATABASE: database that holds views and service state'),
+  topicPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ., _ and - only')
+    .default('')
+    .describe('HYCAL_TOPIC_PREFIX: prefix for every topic name (tests use a random one)'),
+});
+
+export const configSchema = z.object({
+  stack: stackConfigSchema.prefault({}),
+  logLevel: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('HYCAL_LOG_LEVEL: minimum level written to the JSON log'),
+});
+
+export type HycalConfig = z.infer<typeof configSchema>;
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+
+/** Which environment variable sets which configuration key. */
+export const ENVIRONMENT_KEYS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  KAFKA_BROKERS: ['stack', 'kafkaBrokers'],
+  SCHEMA_REGISTRY_URL: ['stack', 'schemaRegistryUrl'],
+  MONGODB_URI: ['stack', 'mongodbUri'],
+  MONGODB_DATABASE: ['stack', 'mongodbDatabase'],
+  HYCAL_TOPIC_PREFIX: ['stack', 'topicPrefix'],
+  HYCAL_LOG_LEVEL: ['logLevel'],
+});

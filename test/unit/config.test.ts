@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config/index.js';
+import { ConfigError } from '../../common/index.js';
+
+describe('config', () => {
+  it('config – applies defaults and freezes the result', () => {
+    const config = loadConfig({});
+    expect(config.stack.kafkaBrokers).toBe('127.0.0.1:19092');
+    expect(Object.isFrozen(config.stack)).toBe(true);
+  });
+
+  it('config – environment variables override defaults', () => {
+    const config = loadConfig({ MONGODB_URI: 'mongodb://db.example:27017/', KAFKA_BROKERS: 'k1:9092,k2:9092' });
+    expect(config.stack.mongodbUri).toBe('mongodb://db.example:27017/');
+    expect(config.stack.kafkaBrokers).toBe('k1:9092,k2:9092');
+  });
+
+  it('config – a bad value fails at start naming the key, its variable and the reason', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ MONGODB_URI: 'postgres://nope' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).code).toBe('HC_ERR_CONFIG_INVALID');
+    expect((caught as ConfigError).message).toMatch(/stack\.mongodbUri \(MONGODB_URI\): must start with mongodb:\/\//);
+  });
+});
