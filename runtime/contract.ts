@@ -1,0 +1,82 @@
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
+import type { TopicValues } from '../schemas/values.js';
+
+/**
+ * The processor contract (DESIGN.md section 4): a processor is a small object with `init`,
+ * `process` and `close`. Everything it does to the world goes through the context, so the runtime
+ * can make it durable before committing the input offset, and tests can drive it with a
+ * controllable clock.
+ */
+
+/** A record delivered to a processor: one key's records arrive strictly in order. */
+export interface InputRecord<V> {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka offset as a decimal string (kafkajs convention). */
+  readonly offset: string;
+  readonly key: string;
+  readonly value: V;
+  /** Raw bytes as read from Kafka (what a dead letter carries). */
+  readonly raw: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Record timestamp, UTC ms. */
+  readonly timestamp: number;
+}
+
+/** A durable timer firing through its owning actor, in order with the actor's records. */
+export interface TimerFired<P = Record<string, unknown>> {
+  readonly id: string;
+  readonly key: string;
+  readonly dueAt: number;
+  readonly payload: P;
+}
+
+/** Per-key state, loaded on activation, written durably before the input offset is committed. */
+export interface KeyState<S> {
+  get(): S | undefined;
+  set(value: S): void;
+  delete(): void;
+}
+
+/** Idempotent, version-guarded view writes (`{_id, v: {$lt: n}}`). */
+export interface ViewWriter {
+  upsert(collection: string, id: string, version: number, document: Record<string, unknown>): void;
+  remove(collection: string, id: string, version: number): void;
+}
+
+export interface ProcessorMetrics {
+  increment(name: string, labels?: Record<string, string>, by?: number): void;
+  observe(name: string, value: number, labels?: Record<string, string>): void;
+}
+
+export interface ProcessorContext<S> {
+  /** The actor's key (e.g. tenantId/mailboxId). */
+  readonly key: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: ProcessorMetrics;
+  readonly state: KeyState<S>;
+  readonly views: ViewWriter;
+  /** Emits a record to a topic (Avro through the registry); durable before the input commits. */
+  emit<T extends keyof TopicValues>(topic: T, key: string, value: TopicValues[T]): void;
+  /** Hands a value in memory to the next stage of the same topology (never through a topic). */
+  forward(value: unknown): void;
+  /** Schedules a durable timer; the same id replaces an earlier timer. Returns the id. */
+  schedule(at: number, payload: Record<string, unknown>, id?: string): string;
+  cancel(id: string): void;
+}
+
+export interface ProcessorInitContext {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: ProcessorMetrics;
+}
+
+export interface Processor<V = unknown, S = unknown> {
+  readonly name: string;
+  init?(ctx: ProcessorInitContext): Promise<void> | void;
+  process(record: InputRecord<V>, ctx: ProcessorContext<S>): Promise<void> | void;
+  onTimer?(timer: TimerFired, ctx: ProcessorContext<S>): Promise<void> | void;
+  close?(): Promise<void> | void;
+}
