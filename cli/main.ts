@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isHcError } from '../common/errors.js';
+import { registerStackCommands } from '../stack/cli.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .description('hybrid-calendar: Hybrid Calendar service for Microsoft 365')
     .exitOverride()
     .showHelpAfterError();
+  registerStackCommands(program);
   return program;
 }
 
@@ -18,7 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (isHcError(error)) {

@@ -1,0 +1,19 @@
+export { stackUp, stackDown, stackStatus, restartLocalPart, resolveStackOptions, provisionStack } from './stack.js';
+export type { StackMode, StackUpResult, StackStatusReport } from './stack.js';
+export { localStackOptionsSchema, LOCAL_STACK_ENV } from './options.js';
+export type { LocalStackOptions } from './options.js';
+export { localConnections, stackLayout, checkoutRoot, KAFKA_VERSION, FERRETDB_VERSION } from './layout.js';
+export type { ConnectionStrings, StackLayout, PartName } from './layout.js';
+export { stackHealth } from './health.js';
+export type { Health } from './health.js';
+export { checkPrerequisites } from './install.js';
+export { dockerEngineAvailable } from './docker.js';
+export {
+  StackPortBusyError,
+  StackStartError,
+  StackCacheCorruptError,
+  StackInstallError,
+  StackUnreachableError,
+} from './errors.js';
+export { createProgress, silentProgress } from './progress.js';
+export type { Progress } from './progress.js';

@@ -1,0 +1,81 @@
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LocalStackOptions } from './options.js';
+
+export const KAFKA_VERSION = '3.9.1';
+export const FERRETDB_VERSION = 'v1.24.2';
+export const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+
+/** Apicurio Registry 3.3.x needs Java 21; 3.0.x runs on Java 17 (stack.md section 6.4). */
+export interface RegistryDistribution {
+  readonly version: string;
+  readonly minJava: number;
+  /** Launcher jar inside the extracted archive. */
+  readonly launcher: string;
+}
+export const REGISTRY_DISTRIBUTIONS: readonly RegistryDistribution[] = [
+  { version: '3.3.3', minJava: 21, launcher: 'quarkus-run.jar' },
+  { version: '3.0.9', minJava: 17, launcher: 'apicurio-registry-app-3.0.9-runner.jar' },
+];
+
+export type PartName = 'kafka' | 'registry' | 'mongodb';
+export const PART_NAMES: readonly PartName[] = ['kafka', 'registry', 'mongodb'];
+
+export interface StackLayout {
+  /** The checkout this command runs from. */
+  readonly root: string;
+  /** Git-ignored state of this checkout: data, logs, pid files. */
+  readonly stateDir: string;
+  readonly logsDir: string;
+  readonly runDir: string;
+  readonly kafkaDataDir: string;
+  readonly mongoDataDir: string;
+  /** User-level cache shared by every clone (downloads and builds). */
+  readonly cacheDir: string;
+  readonly m2Repository: string;
+  readonly options: LocalStackOptions;
+}
+
+export function checkoutRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..');
+}
+
+export function stackLayout(options: LocalStackOptions, root: string = checkoutRoot()): StackLayout {
+  const stateDir = join(root, '.stack');
+  const xdgCache = process.env['XDG_CACHE_HOME'];
+  const cacheDir = options.cacheDir ?? join(xdgCache !== undefined && xdgCache !== '' ? xdgCache : join(homedir(), '.cache'), 'hybrid-calendar');
+  return {
+    root,
+    stateDir,
+    logsDir: join(stateDir, 'logs'),
+    runDir: join(stateDir, 'run'),
+    kafkaDataDir: join(stateDir, 'kafka', 'data'),
+    mongoDataDir: join(stateDir, 'ferretdb'),
+    cacheDir,
+    m2Repository: join(homedir(), '.m2', 'repository'),
+    options,
+  };
+}
+
+export function logFile(layout: StackLayout, part: PartName): string {
+  return join(layout.logsDir, `${part}.log`);
+}
+
+export function pidFile(layout: StackLayout, part: PartName): string {
+  return join(layout.runDir, `${part}.json`);
+}
+
+export interface ConnectionStrings {
+  readonly KAFKA_BROKERS: string;
+  readonly SCHEMA_REGISTRY_URL: string;
+  readonly MONGODB_URI: string;
+}
+
+export function localConnections(options: LocalStackOptions): ConnectionStrings {
+  return {
+    KAFKA_BROKERS: `127.0.0.1:${options.kafkaPort}`,
+    SCHEMA_REGISTRY_URL: `http://127.0.0.1:${options.registryPort}/apis/ccompat/v7`,
+    MONGODB_URI: `mongodb://127.0.0.1:${options.mongoPort}/`,
+  };
+}
