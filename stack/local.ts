@@ -128,7 +128,10 @@ const registry: PartDriver = {
         '-Xmx512m',
         `-Dquarkus.http.host=127.0.0.1`,
         `-Dquarkus.http.port=${layout.options.registryPort}`,
-        '-Dquarkus.management.enabled=false',
+        // 3.3.x serves health and metrics on a separate management port (a build-time switch,
+        // so it cannot be turned off here): keep it on loopback, on a port of our choosing.
+        '-Dquarkus.management.host=127.0.0.1',
+        `-Dquarkus.management.port=${layout.options.registryManagementPort}`,
         // Persist schemas beside Kafka's data: records in Kafka name schema ids that must survive restarts.
         `-Dapicurio.datasource.url=jdbc:h2:file:${join(layout.stateDir, 'registry', 'registry')};DB_CLOSE_ON_EXIT=FALSE`,
         '-Dquarkus.log.level=WARN',
@@ -160,7 +163,7 @@ const mongodb: PartDriver = {
         `--sqlite-url=file:${layout.mongoDataDir}/`,
         `--state-dir=${layout.mongoDataDir}`,
         '--telemetry=disable',
-        '--log-level=warn',
+        '--log-level=error',
         '--debug-addr=-',
       ],
       cwd: layout.mongoDataDir,

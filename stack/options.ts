@@ -10,6 +10,9 @@ export const localStackOptionsSchema = z.object({
   kafkaPort: port.default(19092).describe('HYCAL_KAFKA_PORT: Kafka client listener on 127.0.0.1'),
   kafkaControllerPort: port.default(19093).describe('HYCAL_KAFKA_CONTROLLER_PORT: KRaft controller listener'),
   registryPort: port.default(18081).describe('HYCAL_REGISTRY_PORT: Apicurio Registry HTTP port'),
+  registryManagementPort: port
+    .default(19081)
+    .describe('HYCAL_REGISTRY_MANAGEMENT_PORT: Apicurio Registry 3.3 management (health, metrics) port'),
   mongoPort: port.default(27018).describe('HYCAL_MONGO_PORT: FerretDB (MongoDB wire protocol) port'),
   mode: z
     .enum(['auto', 'local', 'docker'])
@@ -30,6 +33,7 @@ export const LOCAL_STACK_ENV: Readonly<Record<string, keyof LocalStackOptions>> 
   HYCAL_KAFKA_PORT: 'kafkaPort',
   HYCAL_KAFKA_CONTROLLER_PORT: 'kafkaControllerPort',
   HYCAL_REGISTRY_PORT: 'registryPort',
+  HYCAL_REGISTRY_MANAGEMENT_PORT: 'registryManagementPort',
   HYCAL_MONGO_PORT: 'mongoPort',
   HYCAL_STACK_MODE: 'mode',
   HYCAL_STACK_START_TIMEOUT_MS: 'startTimeoutMs',
