@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isHcError } from '../common/errors.js';
+import { registerBenchCommands } from '../bench/cli.js';
 import { registerStackCommands } from '../stack/cli.js';
 
 /**
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   registerStackCommands(program);
+  registerBenchCommands(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCAL_STACK_ENV, localStackOptionsSchema } from '../stack/options.js';
 
 /**
  * The one configuration schema of the service (DESIGN.md section 7). Each area's options live
@@ -35,6 +36,7 @@ export const stackConfigSchema = z.object({
 
 export const configSchema = z.object({
   stack: stackConfigSchema.prefault({}),
+  localStack: localStackOptionsSchema.prefault({}),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -52,4 +54,5 @@ export const ENVIRONMENT_KEYS: Readonly<Record<string, readonly string[]>> = Obj
   MONGODB_DATABASE: ['stack', 'mongodbDatabase'],
   HYCAL_TOPIC_PREFIX: ['stack', 'topicPrefix'],
   HYCAL_LOG_LEVEL: ['logLevel'],
+  ...Object.fromEntries(Object.entries(LOCAL_STACK_ENV).map(([variable, key]) => [variable, ['localStack', key]])),
 });

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ConfigError } from '../common/errors.js';
+import { loadConfig } from '../config/load.js';
 import { createSchemaRegistry, provisionTopics, registerTopicSchemas } from '../schemas/index.js';
 import { dockerDown, dockerEngineAvailable, dockerPs, dockerUp } from './docker.js';
 import { StackUnreachableError } from './errors.js';
@@ -9,7 +10,7 @@ import { stackHealth, type Health } from './health.js';
 import { checkPrerequisites } from './install.js';
 import { localConnections, stackLayout, type ConnectionStrings, type PartName, type StackLayout } from './layout.js';
 import { downPart, PART_DRIVERS, partStatus, upPart, type PartStatus } from './local.js';
-import { LOCAL_STACK_ENV, localStackOptionsSchema, type LocalStackOptions } from './options.js';
+import type { LocalStackOptions } from './options.js';
 import { silentProgress, type Progress } from './progress.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -18,22 +19,9 @@ export type StackMode = 'external' | 'docker' | 'local';
 
 const EXTERNAL_KEYS = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'MONGODB_URI'] as const;
 
+/** The local stack's options, validated with the one configuration schema (config/). */
 export function resolveStackOptions(env: Env = process.env): LocalStackOptions {
-  const input: Record<string, string> = {};
-  for (const [variable, key] of Object.entries(LOCAL_STACK_ENV)) {
-    const value = env[variable];
-    if (value !== undefined && value !== '') input[key] = value;
-  }
-  const parsed = localStackOptionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0]);
-      const variable = Object.entries(LOCAL_STACK_ENV).find(([, k]) => k === key)?.[0] ?? key;
-      return `${variable}: ${issue.message}`;
-    });
-    throw new ConfigError(`Invalid stack configuration. ${problems.join('; ')}`);
-  }
-  return Object.freeze(parsed.data);
+  return loadConfig(env).localStack;
 }
 
 /** The existing stack named by the environment, when all three variables are set. */

@@ -27,3 +27,9 @@ describe('config', () => {
     expect((caught as ConfigError).message).toMatch(/stack\.mongodbUri \(MONGODB_URI\): must start with mongodb:\/\//);
   });
 });
+
+describe('config – local stack', () => {
+  it('config – a stack port outside 1024..65535 fails naming its variable', () => {
+    expect(() => loadConfig({ HYCAL_KAFKA_PORT: '80' })).toThrow(/localStack\.kafkaPort \(HYCAL_KAFKA_PORT\): Too small/);
+  });
+});
