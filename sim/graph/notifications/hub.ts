@@ -291,6 +291,7 @@ export class NotificationHub {
     const ids = this.#byMailbox.get(mailboxKey(change.tenantId, change.mailboxId));
     if (ids === undefined) return;
     const now = this.#clock.now();
+    let etag: string | undefined;
     for (const id of ids) {
       const sub = this.#subs.get(id);
       if (sub === undefined || sub.expirationMs <= now || !sub.changeTypes.has(change.changeType)) continue;
@@ -308,7 +309,8 @@ export class NotificationHub {
       const delay =
         this.#timings.deliveryDelayMs + this.#faults.extraLatencyMs +
         (endpoint.health.state === 'delayed' ? this.#timings.flaggedDelayMs : 0);
-      const item = this.#changeItem(sub, change);
+      etag ??= etagOf(change);
+      const item = this.#changeItem(sub, change, etag);
       this.#enqueue(endpoint, { kind: 'change', subscriptionId: sub.id, tls: sub.tls, item }, now, now + delay);
       if (this.#faults.duplicateRate > 0 && this.#random() < this.#faults.duplicateRate) {
         this.#stats.duplicated += 1;
@@ -417,23 +419,44 @@ export class NotificationHub {
     }
   }
 
+  /** The oldest due notifications of the endpoint (the queue is kept in change order). */
   #takeBatch(ep: Endpoint, now: number): Queued[] {
-    const due: Queued[] = [];
-    for (const q of ep.queue) {
-      if (q.dueAt > now) continue;
-      if (q.kind === 'change') {
-        const sub = this.#subs.get(q.subscriptionId);
-        if (sub === undefined || sub.reauthRequiredSince !== null) continue;
+    const batch: Queued[] = [];
+    const skipped: Queued[] = [];
+    let tls: TlsVersion | undefined;
+    let i = 0;
+    for (; i < ep.queue.length && batch.length < this.#timings.maxBatchSize; i += 1) {
+      const q = ep.queue[i] as Queued;
+      if (!this.#eligible(q, now) || (tls !== undefined && q.tls !== tls)) {
+        skipped.push(q);
+        continue;
       }
-      if (due.length > 0 && q.tls !== due[0]?.tls) continue;
-      due.push(q);
+      tls ??= q.tls;
+      batch.push(q);
     }
-    due.sort((a, b) => a.seq - b.seq);
-    const batch = due.slice(0, this.#timings.maxBatchSize);
-    const taken = new Set(batch);
-    ep.queue = ep.queue.filter((q) => !taken.has(q));
+    if (batch.length === 0) return batch;
+    ep.queue = i === ep.queue.length ? skipped : skipped.concat(ep.queue.slice(i));
     if (this.#faults.reorder && batch.length > 1) this.#shuffle(batch);
     return batch;
+  }
+
+  #eligible(q: Queued, now: number): boolean {
+    if (q.dueAt > now) return false;
+    if (q.kind === 'lifecycle') return true;
+    const sub = this.#subs.get(q.subscriptionId);
+    return sub !== undefined && sub.reauthRequiredSince === null;
+  }
+
+  /** Puts a notification back in change order. */
+  #requeue(ep: Endpoint, q: Queued): void {
+    let lo = 0;
+    let hi = ep.queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((ep.queue[mid] as Queued).seq < q.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    ep.queue.splice(lo, 0, q);
   }
 
   #shuffle(batch: Queued[]): void {
@@ -483,7 +506,7 @@ export class NotificationHub {
       const backoff = Math.min(this.#timings.retryInitialDelayMs * 2 ** (q.attempts - 1), this.#timings.retryMaxDelayMs);
       const delay = ep.health.state === 'healthy' ? backoff : Math.max(backoff, this.#timings.flaggedDelayMs);
       q.dueAt = Math.min(now + delay, deadline);
-      ep.queue.push(q);
+      this.#requeue(ep, q);
       this.#stats.retried += 1;
     }
   }
@@ -573,15 +596,11 @@ export class NotificationHub {
     this.#lifecycle(sub, 'missed', now);
   }
 
-  #changeItem(sub: SubscriptionRecord, change: ResourceChange): Record<string, unknown> {
+  #changeItem(sub: SubscriptionRecord, change: ResourceChange, etag: string): Record<string, unknown> {
     const path = `Users/${change.mailboxId}/Events/${change.eventId}`;
-    const changeKey = (change as ResourceChange & { changeKey?: unknown }).changeKey;
-    const etag =
-      typeof changeKey === 'string'
-        ? `W/"${changeKey}"`
-        : `W/"${createHash('sha256').update(`${change.eventId}|${change.at}`).digest('base64').slice(0, 28)}"`;
     return {
-      id: createHash('sha256').update(`${sub.id}|${change.eventId}|${change.at}|${this.#seq}`).digest('base64url').slice(0, 16),
+      // Opaque, unique per notification (a duplicate sent by the fault injector keeps it).
+      id: Buffer.from(`n${this.#seq + 1}`).toString('base64url'),
       subscriptionId: sub.id,
       subscriptionExpirationDateTime: new Date(sub.expirationMs).toISOString(),
       changeType: change.changeType,
@@ -721,6 +740,13 @@ export class NotificationHub {
     };
     return withContext ? { '@odata.context': `${this.#base}/$metadata#subscriptions/$entity`, ...body } : body;
   }
+}
+
+/** The event's changeKey when the store reports one, else a stable stand-in derived from the change. */
+function etagOf(change: ResourceChange): string {
+  const changeKey = (change as ResourceChange & { changeKey?: unknown }).changeKey;
+  if (typeof changeKey === 'string') return `W/"${changeKey}"`;
+  return `W/"${createHash('sha256').update(`${change.eventId}|${change.at}`).digest('base64').slice(0, 28)}"`;
 }
 
 function mailboxKey(tenantId: string, mailboxId: string): string {

@@ -76,6 +76,13 @@ describe('notifications – delivery', () => {
     expect((body.value[0]!['resourceData'] as Record<string, string>)['@odata.etag']).toMatch(/^W\/".+"$/);
   });
 
+  it('notifications – uses the event\'s changeKey as @odata.etag when the store reports one', async () => {
+    await subscribe();
+    hub.publish({ ...change('updated', 'E1'), changeKey: 'DwAAABYAAAB5' } as ResourceChange);
+    await hub.flush();
+    expect((receiver.items()[0]!['resourceData'] as Record<string, string>)['@odata.etag']).toBe('W/"DwAAABYAAAB5"');
+  });
+
   it('notifications – batches several notifications, of several subscriptions, into one POST in change order', async () => {
     const a = await subscribe();
     const b = await subscribe({ resource: `/users/${BOB}/events` });
