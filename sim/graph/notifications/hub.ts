@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../../../common/logger.js';
 import { SimGraphError, type ResourceChange } from '../model.js';
 import { EndpointHealth, type EndpointState } from './endpoint-health.js';
 import { compileTimings, type NotificationTimings, type NotificationTimingsInput } from './options.js';
+import { SubscriptionApiThrottle, type SubscriptionApiLimits } from './throttle.js';
 import { HttpsWebhookTransport, type WebhookTransport } from './transport.js';
 import {
   effectiveExpiration,
@@ -45,6 +46,8 @@ export interface NotificationHubOptions {
   timings?: NotificationTimingsInput;
   /** Replaces the HTTPS client (the default posts with node:https). */
   transport?: WebhookTransport;
+  /** Subscription API throttling (429 + Retry-After); Graph's limits by default, `false` switches it off. */
+  subscriptionApiLimits?: SubscriptionApiLimits | false;
   logger?: Logger;
 }
 
@@ -161,6 +164,7 @@ export class NotificationHub {
   readonly #timings: NotificationTimings;
   readonly #transport: WebhookTransport;
   readonly #log: Logger;
+  readonly #throttle: SubscriptionApiThrottle | undefined;
   readonly #subs = new Map<string, SubscriptionRecord>();
   readonly #byMailbox = new Map<string, Set<string>>();
   readonly #endpoints = new Map<string, Endpoint>();
@@ -186,11 +190,13 @@ export class NotificationHub {
     this.#transport = options.transport ?? new HttpsWebhookTransport(options.caCertPem);
     this.#log = options.logger ?? silentLogger;
     this.#random = seededRandom(this.#timings.seed);
+    this.#throttle = options.subscriptionApiLimits === false ? undefined : new SubscriptionApiThrottle(options.subscriptionApiLimits);
   }
 
   // ---------------------------------------------------------------- subscriptions API
 
   async create(caller: SubscriptionCaller, body: unknown): Promise<Record<string, unknown>> {
+    this.#admit(caller, true);
     const req = parseCreateBody(body);
     this.#requirePermission(caller);
     const mailboxId = this.#resolveResource(caller, req.parsedResource);
@@ -238,10 +244,12 @@ export class NotificationHub {
   }
 
   get(caller: SubscriptionCaller, id: string): Record<string, unknown> {
+    this.#admit(caller, false);
     return this.#render(this.#visible(caller, id), true);
   }
 
   list(caller: SubscriptionCaller): Record<string, unknown>[] {
+    this.#admit(caller, false);
     const now = this.#clock.now();
     const out: Record<string, unknown>[] = [];
     for (const sub of this.#subs.values()) {
@@ -251,6 +259,7 @@ export class NotificationHub {
   }
 
   update(caller: SubscriptionCaller, id: string, body: unknown): Record<string, unknown> {
+    this.#admit(caller, true);
     const sub = this.#visible(caller, id);
     const req = parseUpdateBody(body);
     if (req.lifecycleNotificationUrl !== undefined && req.lifecycleNotificationUrl !== sub.lifecycleNotificationUrl) {
@@ -273,11 +282,13 @@ export class NotificationHub {
   }
 
   delete(caller: SubscriptionCaller, id: string): void {
+    this.#admit(caller, true);
     this.#remove(this.#visible(caller, id));
   }
 
   /** POST /subscriptions/{id}/reauthorize: resumes delivery, does not extend the expiry (LC). */
   reauthorize(caller: SubscriptionCaller, id: string): void {
+    this.#admit(caller, true);
     const sub = this.#visible(caller, id);
     if (sub.reauthRequiredSince !== null) {
       sub.reauthRequiredSince = null;
@@ -624,6 +635,10 @@ export class NotificationHub {
     if (set?.size === 0) this.#byMailbox.delete(key);
     const ep = this.#endpoints.get(sub.notificationUrl);
     if (ep !== undefined) ep.queue = ep.queue.filter((q) => q.kind !== 'change' || q.subscriptionId !== sub.id);
+  }
+
+  #admit(caller: SubscriptionCaller, write: boolean): void {
+    this.#throttle?.admit(this.#clock.now(), caller.tenantId, caller.appId, write);
   }
 
   #owns(caller: SubscriptionCaller, sub: SubscriptionRecord): boolean {

@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../../../../common/clock.js';
-import type { NotificationHub } from '../../../../sim/graph/notifications/index.js';
+import { NotificationHub } from '../../../../sim/graph/notifications/index.js';
 import { SimGraphError } from '../../../../sim/graph/model.js';
 import { makeCert, Receiver, type TestCert } from './receiver.js';
 import {
   ALICE, APP, BOB, HOUR, MINUTE, TENANT, aliceCaller, appCaller, bobCaller, makeHub, newClock, otherAppCaller,
-  otherTenantCaller, subscriptionBody,
+  otherTenantCaller, resolveMailbox, subscriptionBody,
 } from './fixtures.js';
 
 let cert: TestCert;
@@ -324,5 +324,24 @@ describe('notifications – ownership and limits', () => {
     const results = await Promise.allSettled(Array.from({ length: 4 }, () => small.create(appCaller, subscriptionBody(receiver, clock))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
     await small.stop();
+  });
+
+  it('notifications – throttles the subscription API with 429 and Retry-After', async () => {
+    const limited = new NotificationHub({
+      clock,
+      graphBaseUrl: 'https://127.0.0.1:8443',
+      resolveMailbox,
+      caCertPem: cert.cert,
+      subscriptionApiLimits: { windowMs: 20_000, appTenantWrites: 2, appTenantAny: 3, tenantWrites: 100, tenantAny: 100 },
+    });
+    const first = await limited.create(appCaller, subscriptionBody(receiver, clock));
+    limited.reauthorize(appCaller, first['id'] as string);
+    const error = await graphError(limited.create(appCaller, subscriptionBody(receiver, clock)));
+    expect(error).toMatchObject({ status: 429, graphCode: 'TooManyRequests', headers: { 'Retry-After': '20' } });
+    limited.list(appCaller);
+    expect((await graphError(() => limited.list(appCaller))).status).toBe(429);
+    clock.advance(20_000);
+    expect(limited.list(appCaller)).toHaveLength(1);
+    await limited.stop();
   });
 });
