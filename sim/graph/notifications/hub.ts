@@ -281,6 +281,20 @@ export class NotificationHub {
     return this.#render(sub, true);
   }
 
+  /**
+   * PATCH as Graph does it when the notificationUrl changes: the new URL must pass the validation
+   * handshake first. The HTTP route should prefer this over the synchronous `update`, which
+   * accepts a new notificationUrl without a handshake.
+   */
+  async updateWithValidation(caller: SubscriptionCaller, id: string, body: unknown): Promise<Record<string, unknown>> {
+    const sub = this.#visible(caller, id);
+    const req = parseUpdateBody(body);
+    if (req.notificationUrl !== undefined && req.notificationUrl !== sub.notificationUrl) {
+      await this.#handshake(req.notificationUrl, sub.tls);
+    }
+    return this.update(caller, id, body);
+  }
+
   delete(caller: SubscriptionCaller, id: string): void {
     this.#admit(caller, true);
     this.#remove(this.#visible(caller, id));

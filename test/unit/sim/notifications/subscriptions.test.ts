@@ -243,6 +243,19 @@ describe('notifications – PATCH, DELETE and reauthorize', () => {
     }
   });
 
+  it('notifications – validates a new notificationUrl given by PATCH before switching to it', async () => {
+    const created = await hub.create(appCaller, subscriptionBody(receiver, clock));
+    const id = created['id'] as string;
+    receiver.posts.length = 0;
+    receiver.respond = (post) => (post.path === '/broken' ? { status: 500 } : { status: 200, contentType: 'text/plain', body: post.query.get('validationToken') ?? '' });
+    const error = await graphError(hub.updateWithValidation(appCaller, id, { notificationUrl: receiver.url('/broken') }));
+    expect(error.graphCode).toBe('ValidationError');
+    expect(hub.get(appCaller, id)['notificationUrl']).toBe(receiver.url('/notify'));
+    const moved = await hub.updateWithValidation(appCaller, id, { notificationUrl: receiver.url('/moved') });
+    expect(moved['notificationUrl']).toBe(receiver.url('/moved'));
+    expect(receiver.posts.map((p) => p.path)).toEqual(['/broken', '/moved']);
+  });
+
   it('notifications – deletes a subscription, after which it is not found', async () => {
     const created = await hub.create(appCaller, subscriptionBody(receiver, clock));
     const id = created['id'] as string;
