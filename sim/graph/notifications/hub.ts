@@ -258,6 +258,11 @@ export class NotificationHub {
     return out;
   }
 
+  /** The whole GET /subscriptions response body (the list in `value`, no paging). */
+  listBody(caller: SubscriptionCaller): Record<string, unknown> {
+    return { '@odata.context': `${this.#base}/$metadata#subscriptions`, value: this.list(caller) };
+  }
+
   update(caller: SubscriptionCaller, id: string, body: unknown): Record<string, unknown> {
     this.#admit(caller, true);
     const sub = this.#visible(caller, id);

@@ -129,6 +129,8 @@ describe('notifications – request body rules', () => {
     expect(created['expirationDateTime']).toBe('2026-01-05T11:00:00.0000000Z');
     expect(typeof created['creatorId']).toBe('string');
     expect(hub.get(appCaller, created['id'] as string)).toEqual(created);
+    const { '@odata.context': _context, ...listed } = created;
+    expect(hub.listBody(appCaller)).toEqual({ '@odata.context': 'https://127.0.0.1:8443/v1.0/$metadata#subscriptions', value: [listed] });
   });
 
   it('notifications – defaults latestSupportedTlsVersion to v1_2 and records the signed-in user as creator', async () => {
