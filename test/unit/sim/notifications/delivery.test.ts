@@ -207,13 +207,13 @@ describe('notifications – retries', () => {
 });
 
 describe('notifications – slow endpoints', () => {
-  const slowTimings: NotificationTimingsInput = { slowThresholdMs: 250, deliveryTimeoutMs: 3_000 };
+  const slowTimings: NotificationTimingsInput = { slowThresholdMs: 800, deliveryTimeoutMs: 5_000 };
 
   /** Makes `slow` notifications arrive through one slow POST, then `fast` through quick ones. */
   async function traffic(on: NotificationHub, slow: number, fast: number): Promise<void> {
     let slowPosts = 1;
     receiver.respond = (post) =>
-      post.path === '/notify' && slowPosts-- > 0 ? { status: 202, delayMs: 600 } : graphFriendly(post);
+      post.path === '/notify' && slowPosts-- > 0 ? { status: 202, delayMs: 1_600 } : graphFriendly(post);
     for (let i = 0; i < slow; i += 1) on.publish(change('created', `S${i}`));
     await on.flush();
     expect(on.stats().endpoints.find((e) => e.url.endsWith('/notify'))?.state).toBe('healthy');

@@ -35,7 +35,7 @@ export function makeHub(clock: ManualClock, cert: TestCert, timings: Notificatio
     graphBaseUrl: 'https://127.0.0.1:8443',
     resolveMailbox,
     caCertPem: cert.cert,
-    timings: { validationTimeoutMs: 2_000, deliveryTimeoutMs: 2_000, ...timings },
+    timings: { validationTimeoutMs: 10_000, deliveryTimeoutMs: 5_000, ...timings },
   });
 }
 
