@@ -97,6 +97,19 @@ describe('notifications – validation handshake', () => {
     await untrusting.stop();
   });
 
+  it('notifications – reaches a receiver named localhost with the simulator CA', async () => {
+    const created = await hub.create(appCaller, subscriptionBody(receiver, clock, { notificationUrl: receiver.url('/notify', 'localhost') }));
+    expect(created['notificationUrl']).toBe(receiver.url('/notify', 'localhost'));
+  });
+
+  it('notifications – talks no newer TLS than latestSupportedTlsVersion allows', async () => {
+    // The receiver speaks TLS 1.2+ only: a subscription capped at TLS 1.0 cannot be validated.
+    const error = await graphError(hub.create(appCaller, subscriptionBody(receiver, clock, { latestSupportedTlsVersion: 'v1_0' })));
+    expect(error.graphCode).toBe('ValidationError');
+    const ok = await hub.create(appCaller, subscriptionBody(receiver, clock, { latestSupportedTlsVersion: 'v1_2' }));
+    expect(ok['latestSupportedTlsVersion']).toBe('v1_2');
+  });
+
   it('notifications – validates the lifecycleNotificationUrl too, with a second request when it is the same URL', async () => {
     const url = receiver.url('/notify');
     await hub.create(appCaller, subscriptionBody(receiver, clock, { notificationUrl: url, lifecycleNotificationUrl: url }));
