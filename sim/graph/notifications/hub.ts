@@ -400,9 +400,22 @@ export class NotificationHub {
     return run;
   }
 
-  /** Delivers everything due now (a tick drains each endpoint until nothing due is left). */
+  /**
+   * Delivers everything due at the clock's current time, including what delivery itself queues
+   * (e.g. a `missed` event after a give-up). Time does not move; retries wait for the clock.
+   */
   async flush(): Promise<void> {
-    await this.tick();
+    for (let pass = 0; pass < 100; pass += 1) {
+      await this.tick();
+      if (this.#faults.outage || !this.#hasDue(this.#clock.now())) return;
+    }
+  }
+
+  #hasDue(now: number): boolean {
+    for (const ep of this.#endpoints.values()) {
+      if (ep.queue.some((q) => this.#eligible(q, now))) return true;
+    }
+    return false;
   }
 
   /** Background loop for a running server: real timers pace it, the clock decides what is due. */
