@@ -1,0 +1,1 @@
+export { run } from '../sim/graph/notifications/bench.js';
