@@ -64,29 +64,30 @@ export function formatTable(report: BenchReport): string {
 
 const escapeXml = (text: string): string => text.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** A horizontal bar chart of throughput, each row beside its baseline, as SVG. */
+/** A horizontal bar chart of throughput (label above each bar; baselines grey), as SVG. */
 export function renderSvg(report: BenchReport): string {
   const rows = report.rows;
   const max = Math.max(1, ...rows.map((row) => row.opsPerSec));
-  const barHeight = 22;
-  const labelWidth = 300;
-  const chartWidth = 460;
-  const height = 50 + rows.length * (barHeight + 8);
+  const barHeight = 18;
+  const rowHeight = 46;
+  const left = 16;
+  const chartWidth = 620;
+  const height = 48 + rows.length * rowHeight;
   const bars = rows.map((row, i) => {
-    const y = 40 + i * (barHeight + 8);
+    const y = 44 + i * rowHeight;
     const width = Math.max(2, (row.opsPerSec / max) * chartWidth);
     const colour = row.baseline === undefined ? '#8a94a6' : '#2f6fde';
-    const ratio = row.ratio === undefined ? '' : `  (${row.ratio.toFixed(2)}× ${escapeXml(row.baseline ?? '')})`;
+    const ratio = row.ratio === undefined ? '' : ` — ${row.ratio.toFixed(2)}× ${escapeXml(row.baseline ?? '')}`;
     return [
-      `<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escapeXml(row.case)}</text>`,
-      `<rect x="${labelWidth}" y="${y}" width="${width.toFixed(1)}" height="${barHeight}" fill="${colour}" rx="3"/>`,
-      `<text x="${labelWidth + width + 6}" y="${y + 15}">${fmt(row.opsPerSec)} ops/s${ratio}</text>`,
+      `<text x="${left}" y="${y}">${escapeXml(row.case)}${ratio}</text>`,
+      `<rect x="${left}" y="${y + 6}" width="${width.toFixed(1)}" height="${barHeight}" fill="${colour}" rx="3"/>`,
+      `<text x="${left + width + 6}" y="${y + 20}">${fmt(row.opsPerSec)} ops/s</text>`,
     ].join('');
   });
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 260}" height="${height}" font-family="sans-serif" font-size="13">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + chartWidth + 320}" height="${height}" font-family="sans-serif" font-size="13">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="12" y="22" font-size="16" font-weight="bold">${escapeXml(report.name)} — throughput (grey: baseline)</text>`,
+    `<text x="${left}" y="24" font-size="16" font-weight="bold">${escapeXml(report.name)} — throughput (grey: baselines, blue: compared with one)</text>`,
     ...bars,
     '</svg>',
   ].join('\n');
