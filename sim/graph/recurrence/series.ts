@@ -205,8 +205,9 @@ export function compileSeries(series: SeriesDefinition): CompiledSeries {
   }
 
   const generator = buildGenerator(recurrence, startDay);
-  const firstPeriodCount = generator.datesOf(0).filter((d) => d >= startDay).length;
-  const firstDate = firstPeriodCount > 0 ? startDay : (generator.datesOf(1)[0] as number);
+  const firstPeriod = generator.datesOf(0).filter((d) => d >= startDay);
+  const firstPeriodCount = firstPeriod.length;
+  const firstDate = firstPeriod[0] ?? generator.datesOf(1)[0] ?? Infinity;
   if (firstDate > endDay) {
     // Exchange's code for a range that ends before the pattern's first date.
     throw new SimGraphError(400, 'ErrorRecurrenceHasNoOccurrence', 'The recurrence has no occurrences in the specified range.');
