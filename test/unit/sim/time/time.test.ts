@@ -43,6 +43,7 @@ describe('sim/graph/time – zone names', () => {
     expect(toIanaZone('AUS Eastern Standard Time')).toBe('Australia/Sydney');
     expect(toIanaZone('Pacific Standard Time')).toBe('America/Los_Angeles');
     expect(toIanaZone('UTC')).toBe('UTC');
+    expect(toIanaZone('tzone://Microsoft/Utc')).toBe('UTC');
   });
 
   it('time – resolves every Windows zone name of the CLDR table to a zone Intl knows', () => {
