@@ -154,8 +154,12 @@ export function compileSeries(series: SeriesDefinition): CompiledSeries {
   const range = recurrence.range as unknown as Record<string, unknown> | undefined;
   if (range === undefined || range === null || typeof range !== 'object') throw invalidRequest("The property 'recurrence.range' is required.");
 
-  const startZone = requireZone(series.start?.timeZone);
-  const endZone = requireZone(series.end?.timeZone);
+  for (const key of ['start', 'end'] as const) {
+    const value = series[key] as DateTimeTimeZone | undefined | null;
+    if (value === undefined || value === null || typeof value !== 'object') throw invalidRequest(`The property '${key}' is required for a recurring event.`);
+  }
+  const startZone = requireZone(series.start.timeZone);
+  const endZone = requireZone(series.end.timeZone);
   const startLocal = requireLocalDateTime(series.start.dateTime, 'start.dateTime');
   const endLocal = requireLocalDateTime(series.end.dateTime, 'end.dateTime');
   const startUtc = startZone.localToUtc(startLocal);

@@ -35,6 +35,8 @@ describe('sim/graph/recurrence – bad input', () => {
     expect(rejected(series({ type: 'daily' }), (s) => { delete (s.recurrence as unknown as Record<string, unknown>).pattern; })).toBe('ErrorInvalidRequest');
     expect(rejected(series({ type: 'daily' }), (s) => { delete (s.recurrence as unknown as Record<string, unknown>).range; })).toBe('ErrorInvalidRequest');
     expect(rejected(series({ type: 'daily' }), (s) => { delete pattern(s).interval; })).toBe('ErrorInvalidRequest');
+    expect(rejected(series({ type: 'daily' }), (s) => { delete (s as unknown as Record<string, unknown>).start; })).toBe('ErrorInvalidRequest');
+    expect(rejected(series({ type: 'daily' }), (s) => { (s as unknown as Record<string, unknown>).end = null; })).toBe('ErrorInvalidRequest');
     expect(rejected(series({ type: 'weekly' }))).toBe('ErrorInvalidRequest');
     expect(rejected(series({ type: 'weekly', daysOfWeek: [] }))).toBe('ErrorInvalidRequest');
     expect(rejected(series({ type: 'absoluteMonthly' }))).toBe('ErrorInvalidRequest');
