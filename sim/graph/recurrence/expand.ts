@@ -75,3 +75,49 @@ export function expandCompiled(series: CompiledSeries, windowStartMs: number, wi
   if (!sorted) out.sort((a, b) => a.startMs - b.startMs);
   return out.length > limit ? out.slice(0, limit) : out;
 }
+
+/** The occurrence that starts exactly at `originalStartMs`, if the series has one. */
+export function occurrenceAtCompiled(series: CompiledSeries, originalStartMs: number): ExpandedOccurrence | undefined {
+  return expandCompiled(series, originalStartMs, originalStartMs + 1).find((o) => o.startMs === originalStartMs);
+}
+
+export interface SeriesBounds {
+  /** Start of the first occurrence. */
+  firstStartMs: number;
+  /** End of the last occurrence; Infinity for a noEnd range. */
+  lastEndMs: number;
+  /** Number of occurrences; Infinity for a noEnd range. */
+  count: number;
+}
+
+/**
+ * First start, last end and number of occurrences, by arithmetic (no walk): lets a store skip
+ * series whose span misses a calendarView window before expanding them.
+ */
+export function seriesBounds(series: CompiledSeries): SeriesBounds {
+  const { generator, startDay, firstPeriodCount } = series;
+  const perPeriod = generator.perPeriod;
+  const firstPeriod = generator.datesOf(0).filter((d) => d >= startDay);
+  const firstDay = firstPeriod[0] ?? generator.datesOf(1)[0] ?? Infinity;
+  const firstStartMs = occurrenceInstants(series, firstDay).startMs;
+  /** Date of the occurrence with the given 0-based ordinal. */
+  const dateOf = (ordinal: number): number => {
+    if (ordinal < firstPeriodCount) return firstPeriod[ordinal] as number;
+    const rest = ordinal - firstPeriodCount;
+    const period = 1 + Math.floor(rest / perPeriod);
+    return generator.datesOf(period)[rest % perPeriod] as number;
+  };
+  /** Number of occurrences on or before a date. */
+  const countThrough = (day: number): number => {
+    if (day < firstDay) return 0;
+    const period = Math.max(0, generator.periodOf(day));
+    if (period === 0) return firstPeriod.filter((d) => d <= day).length;
+    const inPeriod = generator.datesOf(period).filter((d) => d <= day).length;
+    return firstPeriodCount + (period - 1) * perPeriod + inPeriod;
+  };
+  let count = series.count;
+  if (series.endDay !== Infinity) count = Math.min(count, countThrough(series.endDay));
+  if (count === Infinity) return { firstStartMs, lastEndMs: Infinity, count };
+  const lastDay = dateOf(count - 1);
+  return { firstStartMs, lastEndMs: occurrenceInstants(series, lastDay).endMs, count };
+}

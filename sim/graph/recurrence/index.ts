@@ -5,12 +5,12 @@
  */
 import { compileSeries } from './series.js';
 import type { SeriesDefinition } from './series.js';
-import { expandCompiled } from './expand.js';
-import type { ExpandedOccurrence } from './expand.js';
+import { expandCompiled, occurrenceAtCompiled, seriesBounds } from './expand.js';
+import type { ExpandedOccurrence, SeriesBounds } from './expand.js';
 
-export { compileSeries, expandCompiled };
+export { compileSeries, expandCompiled, occurrenceAtCompiled, seriesBounds };
 export { occurrenceInstants } from './expand.js';
-export type { SeriesDefinition, ExpandedOccurrence };
+export type { SeriesDefinition, ExpandedOccurrence, SeriesBounds };
 export type { CompiledSeries } from './series.js';
 
 /**
@@ -31,4 +31,9 @@ export function validateSeries(series: SeriesDefinition): void {
  */
 export function expandSeries(series: SeriesDefinition, windowStartMs: number, windowEndMs: number, limit?: number): ExpandedOccurrence[] {
   return expandCompiled(compileSeries(series), windowStartMs, windowEndMs, limit);
+}
+
+/** The occurrence of a series that starts exactly at `originalStartMs` (UTC ms), if any. */
+export function occurrenceAt(series: SeriesDefinition, originalStartMs: number): ExpandedOccurrence | undefined {
+  return occurrenceAtCompiled(compileSeries(series), originalStartMs);
 }
