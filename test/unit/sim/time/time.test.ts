@@ -155,6 +155,17 @@ describe('sim/graph/time – conversions', () => {
     );
   });
 
+  it('time – agrees with luxon for every Windows zone, 2015-2035', () => {
+    const names = [...new Set(WINDOWS_TO_IANA_MAP.map((e) => e.windowsName))];
+    fc.assert(
+      fc.property(fc.constantFrom(...names), fc.integer({ min: Date.UTC(2015, 0, 1), max: Date.UTC(2035, 0, 1) }), (name, ms) => {
+        const zone = toIanaZone(name)!;
+        expect(utcMsToZoned(ms, name).dateTime).toBe(DateTime.fromMillis(ms, { zone }).toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS'0000'"));
+      }),
+      { numRuns: 4000 },
+    );
+  });
+
   it('time – round-trips every instant that is not the second pass of a repeated hour', () => {
     fc.assert(
       fc.property(fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2040, 0, 1) }), fc.constantFrom(...ZONES), (ms, zone) => {
