@@ -8,3 +8,5 @@ export type { JoinKind, WrapperKind } from './links.js';
 export { Rng, deriveSeed } from './rng.js';
 export { ScenarioOptionsError } from './errors.js';
 export { CountingSink } from './counting-sink.js';
+export { ActivityDriver, DEFAULT_ACTIVITY_MIX } from './activity.js';
+export type { ActivityMix, ActivityOp, ActivityRecord, ActivityDriverOptions, OccurrenceAwareTarget } from './activity.js';

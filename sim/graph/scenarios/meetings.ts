@@ -63,8 +63,8 @@ const GREETING_TEXT = new Map(LOCALES.map((l) => [l.locale, l.greeting + '\r\n\r
 const BODY_LANG = new Map(LOCALES.map((l) => [l.locale, l.locale.toUpperCase()]));
 const EMPTY_HTML_BODY: ItemBody = { contentType: 'html', content: GRAPH_HEAD + GRAPH_TAIL };
 const TEAMS_LOCATION: GraphLocation = { displayName: 'Microsoft Teams Meeting', locationType: 'default' };
-const PLAIN_LOCATION_OBJECTS: readonly GraphLocation[] = PLAIN_LOCATIONS.map((displayName) => ({ displayName }));
-const KEYWORD_LOCATION_OBJECTS: readonly GraphLocation[] = KEYWORD_LOCATIONS.map((displayName) => ({ displayName }));
+export const PLAIN_LOCATION_OBJECTS: readonly GraphLocation[] = PLAIN_LOCATIONS.map((displayName) => ({ displayName }));
+export const KEYWORD_LOCATION_OBJECTS: readonly GraphLocation[] = KEYWORD_LOCATIONS.map((displayName) => ({ displayName }));
 
 // ---- Tenant context ------------------------------------------------------------------------
 
@@ -415,9 +415,11 @@ export interface BuildOptions {
   /** Days relative to the anchor where most meetings fall. */
   windowFromDays: number;
   windowToDays: number;
+  /** Series start up to this many days before the meeting's day (older series reach into the window). */
+  seriesBackDays: number;
 }
 
-function pickSize(rng: Rng): number {
+export function pickSize(rng: Rng): number {
   const r = rng.next();
   if (r < 0.2) return 1;
   if (r < 0.75) return rng.int(2, 8);
@@ -426,7 +428,7 @@ function pickSize(rng: Rng): number {
   return rng.chance(0.2) ? GRAPH_MAX_ATTENDEES : rng.int(100, GRAPH_MAX_ATTENDEES);
 }
 
-function pickAttendees(rng: Rng, ctx: TenantContext, organizer: PersonContext, self: PersonContext | null, size: number, room: PersonContext | null, extra: Attendee | null): Attendee[] {
+export function pickAttendees(rng: Rng, ctx: TenantContext, organizer: PersonContext, self: PersonContext | null, size: number, room: PersonContext | null, extra: Attendee | null): Attendee[] {
   const cap = GRAPH_MAX_ATTENDEES - (room === null ? 0 : 1) - (extra === null ? 0 : 1);
   const target = Math.min(size, cap);
   const list: Attendee[] = [];
@@ -454,7 +456,7 @@ function pickAttendees(rng: Rng, ctx: TenantContext, organizer: PersonContext, s
   return list;
 }
 
-function pickSubject(rng: Rng, locale: string): string {
+export function pickSubject(rng: Rng, locale: string): string {
   const local = SUBJECTS_LOCAL[locale];
   if (local !== undefined && rng.chance(0.35)) return rng.pick(local);
   return rng.pick(SUBJECTS);
@@ -509,7 +511,7 @@ export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContex
       rng,
       so < PATTERN_TYPES.length ? (PATTERN_TYPES[so] as RecurrencePatternType) : null,
       so < PATTERN_TYPES.length ? (RANGE_TYPES[so % RANGE_TYPES.length] as RecurrenceRange['type']) : null,
-      aDay - rng.int(0, 150),
+      day - rng.int(0, options.seriesBackDays),
       timeZone,
     );
     recurrence = planned.recurrence;

@@ -109,8 +109,23 @@ export class RecordingSink implements ScenarioSink, ActivityTarget {
     this.activity.push({ op: 'update', tenantId, mailboxId, eventId, patch });
   }
 
+  /** Synthetic instance ids (`<masterId>::occ-<k>`) for series masters; [] for anything else. */
+  listInstanceIds(tenantId: string, mailboxId: string, seriesMasterId: string): readonly string[] {
+    const ev = this.#calendar(tenantId, mailboxId).get(seriesMasterId);
+    if (ev?.event.recurrence === undefined || ev.event.recurrence === null) return [];
+    return [0, 1, 2].filter((k) => !ev.cancelledOccurrences.includes(k)).map((k) => `${seriesMasterId}::occ-${k}`);
+  }
+
   cancelEvent(tenantId: string, mailboxId: string, eventId: string): void {
     const cal = this.#calendar(tenantId, mailboxId);
+    const occ = /^(.*)::occ-(\d+)$/.exec(eventId);
+    if (occ !== null) {
+      const master = cal.get(occ[1]!);
+      if (master === undefined) throw new Error(`ErrorItemNotFound ${eventId}`);
+      master.cancelledOccurrences.push(Number(occ[2]));
+      this.activity.push({ op: 'cancelOccurrence', tenantId, mailboxId, eventId });
+      return;
+    }
     if (!cal.has(eventId)) throw new Error(`ErrorItemNotFound ${eventId}`);
     cal.delete(eventId);
     this.activity.push({ op: 'cancel', tenantId, mailboxId, eventId });
