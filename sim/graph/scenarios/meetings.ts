@@ -25,7 +25,7 @@ import { civilFromDays, daysFromCivil, daysInMonth, isoDate, isoLocal, localDayO
 import type { ScenarioPerson, ScenarioTenantSummary } from './directory.js';
 import { asciiHandle } from './directory.js';
 import { JOIN_KINDS, JOIN_KIND_WEIGHTS, WRAPPER_KINDS, WRAPPER_WEIGHTS, buildJoin, makeRewriter } from './links.js';
-import type { JoinInfo, JoinKind, LinkOwner, Rewrite, WrapperKind } from './links.js';
+import type { JoinInfo, JoinKind, LinkOwner, WrapperKind } from './links.js';
 import { Rng, deriveSeed } from './rng.js';
 
 /** Supplies unique marker strings for security tests; `i` is the meeting's ordinal in the scenario. */
@@ -62,6 +62,7 @@ const GREETING_HTML = new Map(LOCALES.map((l) => [l.locale, P_OPEN + l.greeting 
 const GREETING_TEXT = new Map(LOCALES.map((l) => [l.locale, l.greeting + '\r\n\r\n']));
 const BODY_LANG = new Map(LOCALES.map((l) => [l.locale, l.locale.toUpperCase()]));
 const EMPTY_HTML_BODY: ItemBody = { contentType: 'html', content: GRAPH_HEAD + GRAPH_TAIL };
+const EMPTY_TEXT_BODY: ItemBody = { contentType: 'text', content: '' };
 const TEAMS_LOCATION: GraphLocation = { displayName: 'Microsoft Teams Meeting', locationType: 'default' };
 export const PLAIN_LOCATION_OBJECTS: readonly GraphLocation[] = PLAIN_LOCATIONS.map((displayName) => ({ displayName }));
 export const KEYWORD_LOCATION_OBJECTS: readonly GraphLocation[] = KEYWORD_LOCATIONS.map((displayName) => ({ displayName }));
@@ -77,6 +78,12 @@ export interface PersonContext {
   /** Rooms: the resource attendee and the conference-room location. */
   resource?: Attendee;
   roomLocation?: GraphLocation;
+  /** The person's mail client writes HTML (most) or plain text. */
+  prefersHtml: boolean;
+  /** The link rewriter the person's organisation applies to their incoming mail, if any. */
+  wrapper: WrapperKind | null;
+  /** Bodies this person's meetings reuse (see buildMeeting), with their primary join URL. */
+  bodies: Map<string, { body: ItemBody; url: string | null }>;
 }
 
 export interface TenantContext {
@@ -106,7 +113,7 @@ const EXTERNAL_ORGS = [
 ] as const;
 const EXTERNAL_NAMES = ['Ravi Kumar', 'Ingrid Olsen', 'Tomás Ortega', 'Chen Wei', 'Fatima Zahra', 'Olga Petrova', 'Liam O\'Connor', 'Yuki Tanaka', 'Amara Okafor', 'Noah Fischer', 'Sara Haddad', 'Pedro Alves'];
 
-function personContext(person: ScenarioPerson, tenantId: string, site: string): PersonContext {
+function personContext(person: ScenarioPerson, tenantId: string, site: string, rng: Rng): PersonContext {
   const emailAddress: EmailAddress = { name: person.displayName, address: person.mail };
   const local = person.mail.split('@')[0] ?? person.mail;
   const ctx: PersonContext = {
@@ -114,6 +121,9 @@ function personContext(person: ScenarioPerson, tenantId: string, site: string): 
     required: { type: 'required', emailAddress },
     optional: { type: 'optional', emailAddress },
     organizer: { emailAddress },
+    prefersHtml: rng.chance(0.8),
+    wrapper: rng.chance(0.15) ? rng.weighted(WRAPPER_KINDS, WRAPPER_WEIGHTS) : null,
+    bodies: new Map(),
     owner: {
       tenantId, userId: person.id, handle: asciiHandle(local).replace(/'/g, ''), displayName: person.displayName, mail: person.mail,
       site, domain: person.mail.split('@')[1] ?? 'example.com',
@@ -136,7 +146,7 @@ export function buildTenantContext(summary: ScenarioTenantSummary, seed: number,
   const rooms: PersonContext[] = [];
   const byId = new Map<string, PersonContext>();
   for (const p of summary.people) {
-    const ctx = personContext(p, summary.id, summary.site);
+    const ctx = personContext(p, summary.id, summary.site, rng);
     (p.kind === 'room' ? rooms : users).push(ctx);
     byId.set(p.id, ctx);
   }
@@ -153,7 +163,7 @@ export function buildTenantContext(summary: ScenarioTenantSummary, seed: number,
         id: rng.guid(), kind: 'user', displayName: name, mail: address, mailboxEnabled: true,
         timeZone: 'UTC', iana: 'UTC', locale: 'en-US',
       };
-      const pc = personContext(person, rng.guid(), org[1]);
+      const pc = personContext(person, rng.guid(), org[1], rng);
       externalOrganizers.push(pc);
     }
   }
@@ -462,6 +472,35 @@ export function pickSubject(rng: Rng, locale: string): string {
   return rng.pick(SUBJECTS);
 }
 
+const BODY_SLOTS = 3;
+
+const PROVIDER_LOCATIONS: Readonly<Record<JoinKind, GraphLocation>> = Object.fromEntries(
+  JOIN_KINDS.map((k) => [k, { displayName: k.startsWith('zoom') ? 'Zoom Meeting' : k.startsWith('webex') ? 'Webex Meeting' : k === 'meet' ? 'Google Meet' : k.startsWith('teams') ? 'Microsoft Teams Meeting' : 'Online' }]),
+) as Record<JoinKind, GraphLocation>;
+
+/** HTML (Outlook or Graph shaped) or text body: greeting, agenda, canary, join blocks. */
+function composeBody(rng: Rng, style: Style, html: boolean, locale: string, join: JoinInfo | null, second: JoinInfo | null, canaryBody: string): ItemBody {
+  if (style === 'bare' && canaryBody === '') return rng.chance(0.5) ? EMPTY_HTML_BODY : EMPTY_TEXT_BODY;
+  const agendaA = rng.int(0, AGENDA_LINES.length - 1);
+  const agendaB = (agendaA + 1 + rng.int(0, 3)) % AGENDA_LINES.length;
+  const withAgenda = style !== 'allDay' && rng.chance(0.6);
+  if (html) {
+    const outlook = rng.chance(0.7);
+    let content = outlook ? OUTLOOK_HEAD_A + (BODY_LANG.get(locale) ?? 'EN-US') + OUTLOOK_HEAD_B : GRAPH_HEAD;
+    if (withAgenda) content += (GREETING_HTML.get(locale) ?? '') + (AGENDA_HTML[agendaA] as string) + (AGENDA_HTML[agendaB] as string) + P_EMPTY;
+    if (canaryBody !== '') content += P_OPEN + canaryBody + P_CLOSE;
+    if (second !== null) content += P_OPEN + 'Backup link if the first one does not work:' + P_CLOSE + second.html;
+    if (join !== null) content += join.html;
+    content += outlook ? OUTLOOK_TAIL : GRAPH_TAIL;
+    return { contentType: 'html', content };
+  }
+  let content = withAgenda ? (GREETING_TEXT.get(locale) ?? '') + (AGENDA_TEXT[agendaA] as string) + (AGENDA_TEXT[agendaB] as string) + '\r\n' : '';
+  if (canaryBody !== '') content += canaryBody + '\r\n';
+  if (join !== null) content += join.text;
+  if (second !== null) content += '\r\nBackup: ' + second.text;
+  return { contentType: 'text', content };
+}
+
 /**
  * Builds one meeting for `mailbox`. Deterministic in `rng`; updates the tenant's ordinals.
  */
@@ -526,39 +565,57 @@ export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContex
   // Room.
   const room = organised && !allDay && style !== 'bare' && ctx.rooms.length > 0 && rng.chance(ctx.roomChance) ? rng.pick(ctx.rooms) : null;
 
-  // Join information and location.
-  const html = force.html ?? rng.chance(0.8);
-  let rewrite: Rewrite | undefined;
-  const wrapper = force.wrapper ?? (rng.chance(0.15) ? rng.weighted(WRAPPER_KINDS, WRAPPER_WEIGHTS) : null);
-  if (wrapper !== null) rewrite = makeRewriter(wrapper, rng, person.mail, ctx.summary.id);
-  let join: JoinInfo | null = null;
-  let second: JoinInfo | null = null;
+  // Join information: decided first, then built, or reused from the organiser's bodies.
+  // The organiser's client decides HTML or text; the recipient's organisation decides rewriting.
+  const html = force.html ?? organizer.prefersHtml;
+  const wrapper = force.wrapper ?? mailbox.wrapper;
+  let kind: JoinKind | null = null;
+  let secondKind: JoinKind | null = null;
+  if (style === 'teamsOnline') {
+    if (rng.chance(0.85)) kind = 'teams';
+  } else if (style === 'join') {
+    kind = force.join ?? rng.weighted(JOIN_KINDS, JOIN_KIND_WEIGHTS);
+    secondKind = force.second ?? (rng.chance(0.05) ? rng.pick(JOIN_KINDS) : null);
+    if (secondKind === kind) secondKind = null;
+  } else if (style === 'keyword') {
+    if (force.withJoinToo === true || rng.chance(0.08)) kind = rng.chance(0.5) ? 'webexPersonal' : 'webexMtid';
+  }
+  const canary = options.canary;
+  const i = options.index;
+  // An organiser's bodies are shared between meetings: a personal room has one, other kinds a few
+  // slots. That is how people reuse links, and it keeps memory flat even when a store flattens
+  // strings. With canaries every body is built anew (each must carry its own marker).
+  const slot = kind === 'webexPersonal' || kind === 'webexJoin' ? 0 : rng.int(0, BODY_SLOTS - 1);
+  const cacheKey = canary === undefined ? `${style}|${kind ?? ''}|${secondKind ?? ''}|${html ? 1 : 0}|${wrapper ?? ''}|${slot}` : null;
+  let composed = cacheKey === null ? undefined : organizer.bodies.get(cacheKey);
+  if (composed === undefined) {
+    const rewrite = wrapper === null ? undefined : makeRewriter(wrapper, rng, person.mail, ctx.summary.id);
+    const join = kind === null ? null : buildJoin(kind, rng, organizer.owner, html, rewrite);
+    const second = secondKind === null ? null : buildJoin(secondKind, rng, organizer.owner, html, rewrite);
+    composed = { body: composeBody(rng, style, html, locale, join, second, canary === undefined ? '' : canary('body', i)), url: join?.url ?? null };
+    if (cacheKey !== null) organizer.bodies.set(cacheKey, composed);
+  }
+  const body = composed.body;
+
+  // Location.
   let location: GraphLocation | undefined;
   let locations: GraphLocation[] | undefined;
   let isOnlineMeeting = false;
-  const owner = organizer.owner;
   switch (style) {
     case 'teamsOnline':
       isOnlineMeeting = true;
-      if (rng.chance(0.85)) join = buildJoin('teams', rng, owner, html, rewrite);
       location = TEAMS_LOCATION;
       break;
     case 'join': {
-      const kind = force.join ?? rng.weighted(JOIN_KINDS, JOIN_KIND_WEIGHTS);
-      join = buildJoin(kind, rng, owner, html, rewrite);
-      const secondKind = force.second ?? (rng.chance(0.05) ? rng.pick(JOIN_KINDS) : null);
-      if (secondKind !== null && secondKind !== kind) second = buildJoin(secondKind, rng, owner, html, rewrite);
       const where = rng.next();
-      if (where < 0.3 && !join.url.startsWith('sip')) location = { displayName: join.url };
-      else if (where < 0.55) location = { displayName: kind.startsWith('zoom') ? 'Zoom Meeting' : kind.startsWith('webex') ? 'Webex Meeting' : kind === 'meet' ? 'Google Meet' : 'Online' };
+      const url = composed.url ?? '';
+      if (where < 0.3 && url.startsWith('https:')) location = { displayName: url };
+      else if (where < 0.55) location = kind === null ? undefined : PROVIDER_LOCATIONS[kind];
       break;
     }
-    case 'keyword': {
-      const kw = force.keyword !== undefined ? { displayName: force.keyword } : rng.pick(KEYWORD_LOCATION_OBJECTS);
-      location = kw;
-      if (force.withJoinToo === true || rng.chance(0.08)) join = buildJoin(rng.chance(0.5) ? 'webexPersonal' : 'webexMtid', rng, owner, html, rewrite);
+    case 'keyword':
+      location = force.keyword !== undefined ? { displayName: force.keyword } : rng.pick(KEYWORD_LOCATION_OBJECTS);
       break;
-    }
     case 'inPerson':
       if (room === null) location = rng.pick(PLAIN_LOCATION_OBJECTS);
       break;
@@ -577,8 +634,6 @@ export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContex
   }
 
   // Canaries.
-  const canary = options.canary;
-  const i = options.index;
   let extra: Attendee | null = null;
   if (canary !== undefined) {
     subject = subject + ' ' + canary('subject', i);
@@ -588,31 +643,6 @@ export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContex
     extra = { type: 'optional', emailAddress: { name: 'Guest', address: addr.includes('@') ? addr : addr + '@guest.example.net' } };
   }
   if (series !== null) series.subject = subject;
-
-  // Body.
-  let body: ItemBody;
-  const agendaA = rng.int(0, AGENDA_LINES.length - 1);
-  const agendaB = (agendaA + 1 + rng.int(0, 3)) % AGENDA_LINES.length;
-  const withAgenda = style !== 'allDay' && rng.chance(0.6);
-  const canaryBody = canary === undefined ? '' : canary('body', i);
-  if (style === 'bare' && canary === undefined) {
-    body = rng.chance(0.5) ? EMPTY_HTML_BODY : { contentType: 'text', content: '' };
-  } else if (html) {
-    const outlook = rng.chance(0.7);
-    let content = outlook ? OUTLOOK_HEAD_A + (BODY_LANG.get(locale) ?? 'EN-US') + OUTLOOK_HEAD_B : GRAPH_HEAD;
-    if (withAgenda) content += (GREETING_HTML.get(locale) ?? '') + (AGENDA_HTML[agendaA] as string) + (AGENDA_HTML[agendaB] as string) + P_EMPTY;
-    if (canaryBody !== '') content += P_OPEN + canaryBody + P_CLOSE;
-    if (second !== null) content += P_OPEN + 'Backup link if the first one does not work:' + P_CLOSE + second.html;
-    if (join !== null) content += join.html;
-    content += outlook ? OUTLOOK_TAIL : GRAPH_TAIL;
-    body = { contentType: 'html', content };
-  } else {
-    let content = withAgenda ? (GREETING_TEXT.get(locale) ?? '') + (AGENDA_TEXT[agendaA] as string) + (AGENDA_TEXT[agendaB] as string) + '\r\n' : '';
-    if (canaryBody !== '') content += canaryBody + '\r\n';
-    if (join !== null) content += join.text;
-    if (second !== null) content += '\r\nBackup: ' + second.text;
-    body = { contentType: 'text', content };
-  }
 
   // Who.
   const size = allDay ? (rng.chance(0.7) ? 0 : rng.int(1, 3)) : force.size ?? pickSize(rng);
