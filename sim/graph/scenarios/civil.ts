@@ -57,13 +57,34 @@ export function isoLocal(days: number, minuteOfDay: number): string {
   return `${c.y}-${PAD2[c.m]}-${PAD2[c.d]}T${PAD2[Math.floor(minuteOfDay / 60)]}:${PAD2[minuteOfDay % 60]}:00`;
 }
 
-/** UTC ms of a wall time in an IANA zone (times in a DST gap move forward, as Exchange does). */
-export function zonedToUtcMs(days: number, minuteOfDay: number, iana: string): number {
+function luxonZonedToUtcMs(days: number, minuteOfDay: number, iana: string): number {
   const c = civilFromDays(days);
   return DateTime.fromObject(
     { year: c.y, month: c.m, day: c.d, hour: Math.floor(minuteOfDay / 60), minute: minuteOfDay % 60 },
     { zone: iana },
   ).toMillis();
+}
+
+/**
+ * Memo of a zone's UTC offset (minutes) per civil day, NaN on days with a transition. A pure
+ * cache: results do not depend on what was asked before. Bounded; cleared when full.
+ */
+const dayOffsets = new Map<string, number>();
+const DAY_OFFSETS_MAX = 200_000;
+
+/** UTC ms of a wall time in an IANA zone (times in a DST gap move forward, as Exchange does). */
+export function zonedToUtcMs(days: number, minuteOfDay: number, iana: string): number {
+  const key = iana + '|' + days;
+  let offset = dayOffsets.get(key);
+  if (offset === undefined) {
+    const offsetAtStart = (days * MS_PER_DAY - luxonZonedToUtcMs(days, 0, iana)) / 60_000;
+    const offsetAtEnd = (days * MS_PER_DAY + 1439 * 60_000 - luxonZonedToUtcMs(days, 1439, iana)) / 60_000;
+    offset = offsetAtStart === offsetAtEnd ? offsetAtStart : Number.NaN;
+    if (dayOffsets.size >= DAY_OFFSETS_MAX) dayOffsets.clear();
+    dayOffsets.set(key, offset);
+  }
+  if (Number.isNaN(offset)) return luxonZonedToUtcMs(days, minuteOfDay, iana);
+  return days * MS_PER_DAY + (minuteOfDay - offset) * 60_000;
 }
 
 /** The civil day (in the zone) that contains the instant `ms`. */

@@ -3,6 +3,17 @@
  * `ScenarioSink` (the simulator's store). Same options -> the same calls with byte-identical
  * arguments. Each tenant and each mailbox draws from its own derived stream, so the directory
  * does not change when only the number of meetings does.
+ *
+ * What lands where (the sink must not fan events out to attendees itself):
+ * - each licensed user's calendar gets `meetingsPerMailbox` events: meetings they organise, and
+ *   invitations (`invitationShare`) organised by a colleague or an external person, in which the
+ *   user is an attendee (the organiser's own copy is not generated);
+ * - a meeting that books a room also lands in the room mailbox's calendar (same times, organiser
+ *   and attendees; empty body for rooms with DeleteComments, organiser's name as subject for
+ *   AddOrganizerToSubject), with the same occurrence exceptions;
+ * - unlicensed users get no events.
+ * Event inputs share nested objects (attendees, bodies, locations) between events: the sink
+ * treats them as read-only and copies what it changes.
  */
 import type { CloudName, ScenarioSink } from '../model.js';
 import { generateDirectory } from './directory.js';

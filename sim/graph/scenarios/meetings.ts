@@ -35,7 +35,7 @@ export const GRAPH_MAX_ATTENDEES = 500;
 
 export const KEYWORD_LOCATIONS: readonly string[] = [
   '@webex', '@meet', '@webex:myroom', '@webex:space', '@meet:onetime', '@meet:myroom', '@webex:onetime', '@meet:space',
-  '@Webex', '@MEET',
+  '@Webex', '@MEET', 'Building 4, Room 2.17; @webex', '@meet (Cafeteria)',
 ];
 
 export const PATTERN_TYPES: readonly RecurrencePatternType[] = ['daily', 'weekly', 'absoluteMonthly', 'relativeMonthly', 'absoluteYearly', 'relativeYearly'];

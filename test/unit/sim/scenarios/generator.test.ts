@@ -386,3 +386,24 @@ describe('scenario generator', () => {
     expect(sample.start!.dateTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
   });
 });
+
+describe('scenario civil time', () => {
+  it('scenarios – wall times convert to UTC like luxon, across DST transitions in every zone used', async () => {
+    const { zonedToUtcMs } = await import('../../../../sim/graph/scenarios/civil.js');
+    const zones = ['America/Los_Angeles', 'America/New_York', 'Europe/Berlin', 'Europe/London', 'Asia/Tokyo', 'America/Sao_Paulo', 'Australia/Sydney', 'Asia/Kolkata', 'UTC'];
+    fc.assert(fc.property(fc.constantFrom(...zones), fc.integer({ min: 20_400, max: 21_200 }), fc.integer({ min: 0, max: 1439 }), (zone, day, minute) => {
+      const d = new Date(day * DAY);
+      const expected = DateTime.fromObject({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: Math.floor(minute / 60), minute: minute % 60 }, { zone }).toMillis();
+      expect(zonedToUtcMs(day, minute, zone)).toBe(expected);
+    }), { numRuns: 3000 });
+    // Transition days themselves (2026-03-08 US, 2026-03-29 EU, 2026-10-04 Sydney).
+    for (const [zone, iso] of [['America/New_York', '2026-03-08'], ['Europe/Berlin', '2026-03-29'], ['Australia/Sydney', '2026-10-04'], ['Europe/London', '2026-10-25']] as const) {
+      const day = Date.parse(iso) / DAY;
+      for (let minute = 0; minute < 1440; minute += 15) {
+        const [y, m, dd] = iso.split('-').map(Number) as [number, number, number];
+        const expected = DateTime.fromObject({ year: y, month: m, day: dd, hour: Math.floor(minute / 60), minute: minute % 60 }, { zone }).toMillis();
+        expect(zonedToUtcMs(day, minute, zone)).toBe(expected);
+      }
+    }
+  });
+});
