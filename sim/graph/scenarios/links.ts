@@ -139,8 +139,13 @@ const ZOOM_PHONE = [['+16699006833', 'US (San Jose)'], ['+13462487799', 'US (Hou
 const WEBEX_PHONE = [['+1-415-655-0001', 'US Toll'], ['+44-20-7660-3210', 'UK Toll'], ['+49-619-6781-9736', 'Germany Toll'], ['+81-3-6453-8221', 'Japan Toll']] as const;
 const MEET_PHONE = [['(US) +1 505-806-1234', 'US'], ['(DE) +49 30 300195123', 'DE'], ['(FR) +33 1 87 40 12 34', 'FR']] as const;
 
+/** HTML-escapes '&' (the only special character our URLs carry), as Outlook writes hrefs. */
+function esc(s: string): string {
+  return s.includes('&') ? s.replace(/&/g, '&amp;') : s;
+}
+
 function a(href: string, text: string): string {
-  return '<a href="' + href + '">' + text + '</a>';
+  return '<a href="' + esc(href) + '">' + esc(text) + '</a>';
 }
 
 function group3(s: string): string {
@@ -169,7 +174,7 @@ export function buildJoin(kind: JoinKind, rng: Rng, owner: LinkOwner, html: bool
       }
       return {
         kind, url, text: '',
-        html: HR_HTML + TEAMS_HEAD + rewrite(url) + TEAMS_AFTER_LINK + meetingId + TEAMS_PASSCODE + pass + TEAMS_DOWNLOAD +
+        html: HR_HTML + TEAMS_HEAD + esc(rewrite(url)) + TEAMS_AFTER_LINK + meetingId + TEAMS_PASSCODE + pass + TEAMS_DOWNLOAD +
           TEAMS_VTC_HEAD + vtcKey + '@t.plcm.vc' + TEAMS_VTC_ID + vtcId + TEAMS_VTC_TAIL +
           TEAMS_DIAL_HEAD + '+13235550' + conf.slice(0, 3) + ',,' + conf + '#">+1 323-555-0' + conf.slice(0, 3) + ',,' + conf + '#</a><span style="font-size:12px;color:#252424">   United States, Los Angeles</span></div>\r\n<div><span style="font-size:12px;color:#252424">Phone Conference ID: </span><span style="font-size:14px;color:#252424">' + group3(conf) + '#' +
           TEAMS_FOOT + owner.userId + '&amp;tenantId=' + owner.tenantId + '&amp;threadId=19_meeting_' + threadPart + '@thread.v2&amp;messageId=0&amp;language=en-US" target="_blank" rel="noreferrer noopener">Meeting options</a></div></div>\r\n' + HR_HTML,
@@ -242,7 +247,7 @@ export function buildJoin(kind: JoinKind, rng: Rng, owner: LinkOwner, html: bool
       const text = 'Join with Google Meet\r\n\u0000\r\nJoin by phone\r\n' + phone[0] + ' PIN: ' + group3(pin) + '#\r\nMore phone numbers: https://tel.meet/' + code + '?pin=' + pin + '\r\n';
       return html
         ? { kind, url, text: '', html: '<p>Join with Google Meet<br>' + a(rewrite(url), 'meet.google.com/' + code) + '</p><p>Join by phone<br>' + phone[0] + ' PIN: ' + group3(pin) + '#</p>' }
-        : { kind, url, html: '', text: text.replace('\u0000', rewrite(url)) };
+        : { kind, url, html: '', text: text.replace('\u0000', () => rewrite(url)) };
     }
     case 'sip':
     case 'sips': {

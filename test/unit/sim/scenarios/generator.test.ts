@@ -263,6 +263,7 @@ describe('scenario generator', () => {
     const html = events.filter((e) => e.event.body?.contentType === 'html').map((e) => e.event.body!.content).filter((c) => c.length > 0);
     expect(html.length).toBeGreaterThan(0);
     for (const c of html) expect(c).toMatch(/^<html><head>[\s\S]*<\/head>\r\n<body[^>]*>[\s\S]*<\/body>\r\n<\/html>\r\n$/);
+    for (const c of html) expect(c.replace(/&(amp|nbsp|lt|gt|quot);/g, '')).not.toContain('&'); // hrefs are entity-escaped
     expect(events.some((e) => e.event.body?.contentType === 'text' && e.event.body.content.length > 0)).toBe(true);
     const patterns: Record<string, RegExp> = {
       teams: /https:\/\/teams\.microsoft\.com\/l\/meetup-join\/19%3ameeting_[A-Za-z0-9]+%40thread\.v2\/0\?context=/,
