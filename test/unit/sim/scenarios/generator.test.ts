@@ -176,11 +176,17 @@ describe('scenario generator', () => {
     const types = new Set([...masters.values()].map((e) => e.recurrence!.pattern.type));
     expect(types).toEqual(new Set(PATTERN_TYPES));
     expect(new Set([...masters.values()].map((e) => e.recurrence!.range.type))).toEqual(new Set(['noEnd', 'endDate', 'numbered']));
-    for (const ev of masters.values()) expect(ev.recurrence!.range.startDate).toBe(ev.start!.dateTime.slice(0, 10));
+    for (const ev of masters.values()) {
+      // Graph: the range starts on the series' start date, which is itself an occurrence.
+      expect(ev.recurrence!.range.startDate).toBe(ev.start!.dateTime.slice(0, 10));
+      expect(rruleDates(ev.recurrence!, ev.recurrence!.range.startDate, 1)).toEqual([ev.recurrence!.range.startDate]);
+      expect(ev.recurrence!.range.recurrenceTimeZone).toBe(ev.start!.timeZone);
+    }
     const exceptions = base.sink.calls.filter((c) => c.op === 'addOccurrenceException');
     expect(exceptions.some((c) => (c.change as { cancelled: boolean }).cancelled)).toBe(true);
     expect(exceptions.some((c) => !(c.change as { cancelled: boolean }).cancelled)).toBe(true);
     expect(base.summary.counts.exceptions).toBe(exceptions.length);
+    expect(exceptions.some((c) => (c.change as { patch?: { start?: unknown } }).patch?.start !== undefined)).toBe(true);
     for (const c of exceptions) {
       const master = masters.get(c.seriesMasterId)!;
       expect(master).toBeDefined();
@@ -189,6 +195,13 @@ describe('scenario generator', () => {
       expect(local.toFormat("HH:mm")).toBe(master.start!.dateTime.slice(11, 16));
       const dates = rruleDates(master.recurrence!, local.plus({ days: 1 }).toISODate()!, 2000);
       expect(dates).toContain(local.toISODate());
+      // A moved occurrence stays on its day, so it never crosses a neighbour (ErrorOccurrenceCrossingBoundary).
+      const patch = (c.change as { cancelled: boolean; patch?: { start?: { dateTime: string; timeZone: string }; end?: { dateTime: string } } }).patch;
+      if (patch?.start !== undefined) {
+        expect(patch.start.dateTime.slice(0, 10)).toBe(local.toISODate());
+        expect(patch.end!.dateTime.slice(0, 10)).toBe(local.toISODate());
+        expect(patch.start.timeZone).toBe(master.start!.timeZone);
+      }
     }
   });
 
