@@ -83,7 +83,7 @@ export interface PersonContext {
   /** The link rewriter the person's organisation applies to their incoming mail, if any. */
   wrapper: WrapperKind | null;
   /** Bodies this person's meetings reuse (see buildMeeting), with their primary join URL. */
-  bodies: Map<string, { body: ItemBody; url: string | null }>;
+  bodies: Map<number, { body: ItemBody; url: string | null }>;
 }
 
 export interface TenantContext {
@@ -385,6 +385,8 @@ interface Force {
   withJoinToo?: boolean;
 }
 
+const NO_FORCE: Force = Object.freeze({});
+
 /** The first meetings of each tenant walk through every kind, so small scenarios cover them all. */
 const COVERAGE: readonly Force[] = [
   ...JOIN_KINDS.map((join, i): Force => ({ style: 'join', join, html: i % 3 !== 2 })),
@@ -474,6 +476,14 @@ export function pickSubject(rng: Rng, locale: string): string {
 
 const BODY_SLOTS = 3;
 
+/** A small integer naming a body variant (no string built per meeting). */
+function bodyKey(style: Style, kind: JoinKind | null, second: JoinKind | null, html: boolean, wrapper: WrapperKind | null, slot: number): number {
+  const k = kind === null ? 0 : JOIN_KINDS.indexOf(kind) + 1;
+  const s2 = second === null ? 0 : JOIN_KINDS.indexOf(second) + 1;
+  const w = wrapper === null ? 0 : WRAPPER_KINDS.indexOf(wrapper) + 1;
+  return ((((STYLES.indexOf(style) * 32 + k) * 32 + s2) * 2 + (html ? 1 : 0)) * 16 + w) * BODY_SLOTS + slot;
+}
+
 const PROVIDER_LOCATIONS: Readonly<Record<JoinKind, GraphLocation>> = Object.fromEntries(
   JOIN_KINDS.map((k) => [k, { displayName: k.startsWith('zoom') ? 'Zoom Meeting' : k.startsWith('webex') ? 'Webex Meeting' : k === 'meet' ? 'Google Meet' : k.startsWith('teams') ? 'Microsoft Teams Meeting' : 'Online' }]),
 ) as Record<JoinKind, GraphLocation>;
@@ -506,7 +516,7 @@ function composeBody(rng: Rng, style: Style, html: boolean, locale: string, join
  */
 export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContext, options: BuildOptions): BuiltMeeting {
   const ordinal = ctx.ordinal;
-  const force: Force = ordinal < COVERAGE.length ? (COVERAGE[ordinal] as Force) : {};
+  const force: Force = ordinal < COVERAGE.length ? (COVERAGE[ordinal] as Force) : NO_FORCE;
   const organised = ordinal < COVERAGE.length || !rng.chance(options.invitationChance);
   ctx.ordinal += 1;
   let organizer = mailbox;
@@ -586,7 +596,7 @@ export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContex
   // slots. That is how people reuse links, and it keeps memory flat even when a store flattens
   // strings. With canaries every body is built anew (each must carry its own marker).
   const slot = kind === 'webexPersonal' || kind === 'webexJoin' ? 0 : rng.int(0, BODY_SLOTS - 1);
-  const cacheKey = canary === undefined ? `${style}|${kind ?? ''}|${secondKind ?? ''}|${html ? 1 : 0}|${wrapper ?? ''}|${slot}` : null;
+  const cacheKey = canary === undefined ? bodyKey(style, kind, secondKind, html, wrapper, slot) : null;
   let composed = cacheKey === null ? undefined : organizer.bodies.get(cacheKey);
   if (composed === undefined) {
     const rewrite = wrapper === null ? undefined : makeRewriter(wrapper, rng, person.mail, ctx.summary.id);
