@@ -265,14 +265,11 @@ export class ActivityDriver {
 
   #create(actor: Actor, record: ActivityRecord): void {
     const ctx = actor.tenant;
-    // The first meetings of a fresh context walk through every kind; the driver wants the
-    // realistic mix from the start, so it skips that walk.
-    if (ctx.ordinal < 1000) ctx.ordinal = 1000;
     ctx.anchorMs = this.#now();
     ctx.anchorDays.clear();
     const built = buildMeeting(this.#rng, ctx, actor.person, {
       recurringChance: 0.15, invitationChance: 0, canary: this.#canary, index: this.#meetingIndex,
-      windowFromDays: 0, windowToDays: 14, seriesBackDays: 0,
+      windowFromDays: 0, windowToDays: 14, seriesBackDays: 0, coverage: false,
     });
     this.#meetingIndex += 1;
     record.op = 'create';

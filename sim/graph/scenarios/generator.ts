@@ -140,7 +140,7 @@ export function loadScenario(sink: ScenarioSink, options: ScenarioOptions): Scen
         const seriesBefore = ctx.seriesOrdinal;
         const built = buildMeeting(rng, ctx, user, {
           recurringChance: o.recurringShare, invitationChance: o.invitationShare, canary: o.canary, index: meetingIndex,
-          windowFromDays: -7, windowToDays: 31, seriesBackDays: 150,
+          windowFromDays: -7, windowToDays: 31, seriesBackDays: 150, coverage: true,
         });
         meetingIndex += 1;
         const id = sink.addEvent(tenantId, user.person.id, built.event);

@@ -429,6 +429,8 @@ export interface BuildOptions {
   windowToDays: number;
   /** Series start up to this many days before the meeting's day (older series reach into the window). */
   seriesBackDays: number;
+  /** Walk through every kind in the tenant's first meetings and series (the generator does; the driver does not). */
+  coverage: boolean;
 }
 
 export function pickSize(rng: Rng): number {
@@ -516,8 +518,9 @@ function composeBody(rng: Rng, style: Style, html: boolean, locale: string, join
  */
 export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContext, options: BuildOptions): BuiltMeeting {
   const ordinal = ctx.ordinal;
-  const force: Force = ordinal < COVERAGE.length ? (COVERAGE[ordinal] as Force) : NO_FORCE;
-  const organised = ordinal < COVERAGE.length || !rng.chance(options.invitationChance);
+  const covering = options.coverage && ordinal < COVERAGE.length;
+  const force: Force = covering ? (COVERAGE[ordinal] as Force) : NO_FORCE;
+  const organised = covering || !rng.chance(options.invitationChance);
   ctx.ordinal += 1;
   let organizer = mailbox;
   if (!organised) {
@@ -543,7 +546,7 @@ export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContex
     offset = day - aDay;
   }
   const allDay = style === 'allDay';
-  const recurring = force.recurring ?? (ordinal < COVERAGE.length ? false : rng.chance(options.recurringChance));
+  const recurring = force.recurring ?? (covering ? false : rng.chance(options.recurringChance));
   const startMinute = allDay ? 0 : 7 * 60 + 15 * rng.int(0, 42);
   // A series' occurrences never overlap: recurring all-day events last one day.
   const durationMinutes = allDay ? 1440 * (recurring ? 1 : rng.int(1, 5)) : rng.pick(DURATIONS);
@@ -558,8 +561,8 @@ export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContex
     ctx.seriesOrdinal += 1;
     const planned = planRecurrence(
       rng,
-      so < PATTERN_TYPES.length ? (PATTERN_TYPES[so] as RecurrencePatternType) : null,
-      so < PATTERN_TYPES.length ? (RANGE_TYPES[so % RANGE_TYPES.length] as RecurrenceRange['type']) : null,
+      options.coverage && so < PATTERN_TYPES.length ? (PATTERN_TYPES[so] as RecurrencePatternType) : null,
+      options.coverage && so < PATTERN_TYPES.length ? (RANGE_TYPES[so % RANGE_TYPES.length] as RecurrenceRange['type']) : null,
       day - rng.int(0, options.seriesBackDays),
       timeZone,
     );
