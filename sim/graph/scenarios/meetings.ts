@@ -9,6 +9,7 @@
  */
 import type {
   Attendee,
+  DateTimeTimeZone,
   DayOfWeek,
   EmailAddress,
   GraphEventInput,
@@ -101,6 +102,9 @@ export interface TenantContext {
   seriesOrdinal: number;
   anchorMs: number;
   anchorDays: Map<string, number>;
+  /** Interned start/end values: meetings at the same wall time in the same zone share one object. */
+  times: Map<number, DateTimeTimeZone>;
+  zoneIds: Map<string, number>;
 }
 
 const EXTERNAL_ORGS = [
@@ -171,8 +175,24 @@ export function buildTenantContext(summary: ScenarioTenantSummary, seed: number,
   return {
     summary, users, enabledUsers, rooms, byId, externals, externalOrganizers,
     roomChance: Math.min(0.6, rooms.length / Math.max(1, enabledUsers.length)),
-    ordinal: 0, seriesOrdinal: 0, anchorMs, anchorDays: new Map(),
+    ordinal: 0, seriesOrdinal: 0, anchorMs, anchorDays: new Map(), times: new Map(), zoneIds: new Map(),
   };
+}
+
+/** A shared, read-only `dateTimeTimeZone` for a wall time in a zone. */
+function wallTime(ctx: TenantContext, day: number, minute: number, timeZone: string): DateTimeTimeZone {
+  let zoneId = ctx.zoneIds.get(timeZone);
+  if (zoneId === undefined) {
+    zoneId = ctx.zoneIds.size;
+    ctx.zoneIds.set(timeZone, zoneId);
+  }
+  const key = (day * 1440 + minute) * 256 + zoneId;
+  let value = ctx.times.get(key);
+  if (value === undefined) {
+    value = { dateTime: isoLocal(day, minute), timeZone };
+    ctx.times.set(key, value);
+  }
+  return value;
 }
 
 function anchorDay(ctx: TenantContext, iana: string): number {
@@ -571,9 +591,9 @@ export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContex
     series = { pattern: recurrence.pattern, range: recurrence.range, startDay, startMinute, durationMinutes, allDay, timeZone, iana, subject: '' };
   }
 
-  const start = { dateTime: isoLocal(startDay, startMinute), timeZone };
+  const start = wallTime(ctx, startDay, startMinute, timeZone);
   const endDay = startDay + Math.floor((startMinute + durationMinutes) / 1440);
-  const end = { dateTime: isoLocal(endDay, (startMinute + durationMinutes) % 1440), timeZone };
+  const end = wallTime(ctx, endDay, (startMinute + durationMinutes) % 1440, timeZone);
 
   // Room.
   const room = organised && !allDay && style !== 'bare' && ctx.rooms.length > 0 && rng.chance(ctx.roomChance) ? rng.pick(ctx.rooms) : null;
