@@ -82,6 +82,16 @@ describe('scenario generator', () => {
     expect(JSON.stringify(other.sink.calls)).not.toBe(JSON.stringify(base.sink.calls));
   });
 
+  it('scenarios – a fresh process produces the same bytes for the same seed', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const { scenarioHash } = await import('./scenario-hash.js');
+    const script = fileURLToPath(new URL('./scenario-hash.ts', import.meta.url));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script, '77'], { encoding: 'utf8' });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe(scenarioHash(77));
+  });
+
   it('scenarios – the directory stays the same when only the number of meetings changes', () => {
     const fewer = run({ meetingsPerMailbox: 3 });
     expect(JSON.stringify(fewer.summary.tenants)).toBe(JSON.stringify(base.summary.tenants));
