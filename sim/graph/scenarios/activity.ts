@@ -14,6 +14,7 @@ import type { ActivityTarget, AutomaticRepliesSetting, GraphEventInput } from '.
 import { LOCALES, SUBJECTS } from './catalog.js';
 import { isoLocal, localDayOf } from './civil.js';
 import type { ScenarioTenantSummary } from './directory.js';
+import type { RoomCopyLink } from './generator.js';
 import { ScenarioOptionsError } from './errors.js';
 import {
   KEYWORD_LOCATION_OBJECTS,
@@ -88,6 +89,8 @@ export interface ActivityDriverOptions {
   maxBurst?: number;
   /** Also create/update/cancel the booked room's copy of meetings the driver creates (default true). */
   roomCopies?: boolean;
+  /** Room copies of scenario meetings (from `loadScenario`'s `onRoomCopy`), so edits reach them too. */
+  roomCopyLinks?: Iterable<RoomCopyLink>;
   canary?: CanaryFn;
   /** Called with each record as it happens (for logs or a live feed). */
   onRecord?: (record: ActivityRecord) => void;
@@ -106,6 +109,10 @@ interface Actor {
 interface Created {
   series: boolean;
   room: { mailboxId: string; eventId: string } | null;
+}
+
+function linkKey(mailboxId: string, eventId: string): string {
+  return mailboxId + '\u0000' + eventId;
 }
 
 function errorText(error: unknown): string {
@@ -132,6 +139,7 @@ export class ActivityDriver {
   readonly #onRecord: ((record: ActivityRecord) => void) | undefined;
   readonly #anchorMs: number;
   readonly #clockAtStart: number;
+  /** Meetings whose room copy the driver knows (its own creates and `roomCopyLinks`), by mailbox + event id. */
   readonly #created = new Map<string, Created>();
   readonly #ooo = new Map<string, AutomaticRepliesSetting['status']>();
   readonly #stats = new Map<string, number>();
@@ -173,6 +181,12 @@ export class ActivityDriver {
     this.#onRecord = options.onRecord;
     this.#anchorMs = options.anchorMs;
     this.#clockAtStart = this.#clock.now();
+    for (const link of options.roomCopyLinks ?? []) {
+      this.#created.set(linkKey(link.organizerMailboxId, link.eventId), {
+        series: link.series,
+        room: { mailboxId: link.roomMailboxId, eventId: link.roomEventId },
+      });
+    }
     options.tenants.forEach((summary, t) => {
       const ctx = buildTenantContext(summary, options.seed >>> 0, t, options.anchorMs);
       for (const person of ctx.enabledUsers) this.#actors.push({ tenant: ctx, person });
@@ -281,11 +295,11 @@ export class ActivityDriver {
       const roomId = this.#target.createEvent(ctx.summary.id, built.room.person.id, roomCopy(built, built.room, actor.person.person.displayName));
       room = { mailboxId: built.room.person.id, eventId: roomId };
     }
-    this.#created.set(id, { series: built.series !== null, room });
+    this.#created.set(linkKey(actor.person.person.id, id), { series: built.series !== null, room });
   }
 
   #isSeries(actor: Actor, eventId: string): boolean {
-    const known = this.#created.get(eventId);
+    const known = this.#created.get(linkKey(actor.person.person.id, eventId));
     if (known !== undefined) return known.series;
     if (this.#target.listInstanceIds === undefined) return false;
     const now = this.#now();
@@ -330,7 +344,7 @@ export class ActivityDriver {
     }
     record.detail = kind;
     this.#target.updateEvent(ctx.summary.id, person.id, eventId, patch);
-    const room = this.#created.get(eventId)?.room;
+    const room = this.#created.get(linkKey(person.id, eventId))?.room;
     if (room != null && kind !== 'location') this.#target.updateEvent(ctx.summary.id, room.mailboxId, room.eventId, patch);
   }
 
@@ -348,10 +362,11 @@ export class ActivityDriver {
         return;
       }
     }
-    record.detail = this.#created.get(eventId)?.series === true ? 'series' : 'event';
+    const key = linkKey(mailboxId, eventId);
+    record.detail = this.#created.get(key)?.series === true ? 'series' : 'event';
     this.#target.cancelEvent(tenantId, mailboxId, eventId);
-    const room = this.#created.get(eventId)?.room;
-    this.#created.delete(eventId);
+    const room = this.#created.get(key)?.room;
+    this.#created.delete(key);
     if (room != null) this.#target.cancelEvent(tenantId, room.mailboxId, room.eventId);
   }
 
@@ -359,8 +374,9 @@ export class ActivityDriver {
     record.detail = 'event';
     const tenantId = actor.tenant.summary.id;
     this.#target.deleteEvent(tenantId, actor.person.person.id, eventId);
-    const room = this.#created.get(eventId)?.room;
-    this.#created.delete(eventId);
+    const key = linkKey(actor.person.person.id, eventId);
+    const room = this.#created.get(key)?.room;
+    this.#created.delete(key);
     if (room != null) this.#target.deleteEvent(tenantId, room.mailboxId, room.eventId);
   }
 

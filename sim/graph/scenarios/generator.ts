@@ -41,6 +41,18 @@ export interface ScenarioOptions {
   recurringShare?: number;
   /** Share of a user's meetings that are invitations from someone else (default 0.35). */
   invitationShare?: number;
+  /** Told about each room copy (pass the links to `ActivityDriver` so its edits reach the room too). */
+  onRoomCopy?: (link: RoomCopyLink) => void;
+}
+
+/** An organiser's meeting and its copy in the booked room's calendar. */
+export interface RoomCopyLink {
+  tenantId: string;
+  organizerMailboxId: string;
+  eventId: string;
+  roomMailboxId: string;
+  roomEventId: string;
+  series: boolean;
 }
 
 export interface ScenarioSummary {
@@ -157,6 +169,9 @@ export function loadScenario(sink: ScenarioSink, options: ScenarioOptions): Scen
         if (built.room !== null) {
           const roomId = sink.addEvent(tenantId, built.room.person.id, roomCopy(built, built.room, user.person.displayName));
           counts.events += 1;
+          options.onRoomCopy?.({
+            tenantId, organizerMailboxId: user.person.id, eventId: id, roomMailboxId: built.room.person.id, roomEventId: roomId, series: built.series !== null,
+          });
           if (built.series !== null) {
             counts.series += 1;
             addExceptions(tenantId, built.room.person.id, roomId, exceptions);

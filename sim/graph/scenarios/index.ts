@@ -1,5 +1,5 @@
 export { loadScenario, compileScenarioOptions } from './generator.js';
-export type { ScenarioOptions, ScenarioSummary, CompiledScenarioOptions } from './generator.js';
+export type { ScenarioOptions, ScenarioSummary, CompiledScenarioOptions, RoomCopyLink } from './generator.js';
 export type { ScenarioPerson, ScenarioDevice, ScenarioTenantSummary } from './directory.js';
 export type { CanaryFn, SeriesPlan } from './meetings.js';
 export { KEYWORD_LOCATIONS, PATTERN_TYPES, GRAPH_MAX_ATTENDEES, occurrenceDays } from './meetings.js';

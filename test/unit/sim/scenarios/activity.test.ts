@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { ManualClock } from '../../../../common/clock.js';
 import { ActivityDriver, KEYWORD_LOCATIONS, ScenarioOptionsError, loadScenario } from '../../../../sim/graph/scenarios/index.js';
-import type { ActivityDriverOptions, ScenarioSummary } from '../../../../sim/graph/scenarios/index.js';
+import type { ActivityDriverOptions, RoomCopyLink, ScenarioSummary } from '../../../../sim/graph/scenarios/index.js';
 import { RecordingSink } from './recording-sink.js';
 
 const ANCHOR = Date.UTC(2026, 2, 20, 9, 0, 0);
@@ -95,6 +95,26 @@ describe('activity driver', () => {
       expect(r.scheduledEndDateTime!.dateTime > r.scheduledStartDateTime!.dateTime).toBe(true);
     }
     expect(around).toBeGreaterThan(0);
+  });
+
+  it('activity – with the scenario\'s room-copy links, cancelling a meeting also cancels its copy in the room', () => {
+    const sink = new RecordingSink();
+    const links: RoomCopyLink[] = [];
+    const summary = loadScenario(sink, { seed: 99, usersPerTenant: 6, roomsPerTenant: 3, meetingsPerMailbox: 10, anchorMs: ANCHOR, onRoomCopy: (l) => links.push(l) });
+    expect(links.length).toBeGreaterThan(0);
+    for (const l of links) expect(sink.listEventIds(l.tenantId, l.roomMailboxId)).toContain(l.roomEventId);
+    const driver = new ActivityDriver({
+      target: bindTarget(sink), tenants: summary.tenants, seed: 2, ratePerSecond: 1, anchorMs: ANCHOR, clock: new ManualClock(ANCHOR),
+      mix: { create: 0, update: 0, cancel: 1, delete: 0, toggleOutOfOffice: 0 }, roomCopyLinks: links,
+    });
+    const records = driver.step(60);
+    const cancelled = new Set(records.filter((r) => r.op === 'cancel').map((r) => `${r.mailboxId}/${r.eventId}`));
+    const hit = links.filter((l) => cancelled.has(`${l.organizerMailboxId}/${l.eventId}`));
+    expect(hit.length).toBeGreaterThan(0);
+    for (const l of hit) expect(sink.listEventIds(l.tenantId, l.roomMailboxId)).not.toContain(l.roomEventId);
+    for (const l of links.filter((x) => !cancelled.has(`${x.organizerMailboxId}/${x.eventId}`))) {
+      expect(sink.listEventIds(l.tenantId, l.roomMailboxId)).toContain(l.roomEventId);
+    }
   });
 
   it('activity – without instance listing, cancels act on whole events', () => {
