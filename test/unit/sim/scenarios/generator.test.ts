@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { RRule, type Options as RRuleOptions } from 'rrule';
+import { findIana, findIanaAliases } from 'windows-iana';
 import {
   CountingSink,
   GRAPH_MAX_ATTENDEES,
@@ -162,6 +163,25 @@ describe('scenario generator', () => {
     }
     expect(activeAtAnchor).toBeGreaterThan(0);
     expect(scheduled.some((r) => DateTime.fromISO(r.scheduledStartDateTime!.dateTime).toMillis() > ANCHOR)).toBe(true);
+  });
+
+  it('scenarios – every Windows zone name used is a real Windows zone whose IANA zones include the one paired with it', () => {
+    const { summary } = run({ usersPerTenant: 300, roomsPerTenant: 40, meetingsPerMailbox: 0 });
+    const pairs = new Set(summary.tenants.flatMap((t) => t.people).map((p) => `${p.timeZone}|${p.iana}`));
+    let windows = 0;
+    for (const pair of pairs) {
+      const [name, iana] = pair.split('|') as [string, string];
+      if (name.includes('/') || name === 'UTC') {
+        expect(name).toBe(iana);
+        continue;
+      }
+      windows += 1;
+      const candidates = findIana(name);
+      expect(candidates.length, name).toBeGreaterThan(0);
+      const aliases = new Set(candidates.flatMap((c) => [c, ...findIanaAliases(c)]));
+      expect(aliases.has(iana as never), `${name} -> ${iana}`).toBe(true);
+    }
+    expect(windows).toBeGreaterThan(5);
   });
 
   it('scenarios – meetings spread from anchor−7d to anchor+31d with some outside, each ending after it starts', () => {
