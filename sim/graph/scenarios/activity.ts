@@ -383,7 +383,7 @@ export class ActivityDriver {
   #toggle(actor: Actor, record: ActivityRecord): void {
     const rng = this.#rng;
     const person = actor.person.person;
-    const current = this.#ooo.get(person.id) ?? 'disabled';
+    const current = this.#ooo.get(person.id) ?? person.automaticReplies;
     let next: AutomaticRepliesSetting['status'];
     if (current === 'disabled') next = rng.chance(0.5) ? 'alwaysEnabled' : 'scheduled';
     else next = rng.chance(0.7) ? 'disabled' : current === 'scheduled' ? 'alwaysEnabled' : 'scheduled';

@@ -19,6 +19,8 @@ export interface ScenarioPerson {
   /** IANA equivalent of `timeZone`. */
   iana: string;
   locale: string;
+  /** Automatic-replies status the scenario starts with. */
+  automaticReplies: AutomaticRepliesSetting['status'];
   /** Rooms only: the room strips bodies (Exchange DeleteComments). */
   deleteComments?: boolean;
   /** Rooms only: the room replaces subjects by the organiser's name (AddOrganizerToSubject). */
@@ -137,7 +139,7 @@ export function generateDirectory(options: DirectoryOptions): GeneratedDirectory
     const status = u < 3 ? REPLY_STATUSES[u % 3] ?? 'disabled' : rng.weighted(REPLY_STATUSES, [80, 7, 13]);
     const person: ScenarioPerson = {
       id: rng.guid(), kind: 'user', displayName: `${first} ${last}`, mail, mailboxEnabled: enabled,
-      timeZone: zoneName, iana: zone[1], locale: loc.locale,
+      timeZone: zoneName, iana: zone[1], locale: loc.locale, automaticReplies: status,
     };
     people.push(person);
     mailboxes.push({
@@ -169,7 +171,7 @@ export function generateDirectory(options: DirectoryOptions): GeneratedDirectory
     const zoneName = useIana ? site.zone[1] : site.zone[0];
     const person: ScenarioPerson = {
       id: rng.guid(), kind: 'room', displayName: roomName, mail, mailboxEnabled: true, timeZone: zoneName, iana: site.zone[1],
-      locale: 'en-US', deleteComments: r % 9 === 4, addOrganizerToSubject: r % 11 === 7,
+      locale: 'en-US', automaticReplies: 'disabled', deleteComments: r % 9 === 4, addOrganizerToSubject: r % 11 === 7,
     };
     people.push(person);
     mailboxes.push({

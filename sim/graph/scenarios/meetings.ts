@@ -165,7 +165,7 @@ export function buildTenantContext(summary: ScenarioTenantSummary, seed: number,
     if (i < 12) {
       const person: ScenarioPerson = {
         id: rng.guid(), kind: 'user', displayName: name, mail: address, mailboxEnabled: true,
-        timeZone: 'UTC', iana: 'UTC', locale: 'en-US',
+        timeZone: 'UTC', iana: 'UTC', locale: 'en-US', automaticReplies: 'disabled',
       };
       const pc = personContext(person, rng.guid(), org[1], rng);
       externalOrganizers.push(pc);

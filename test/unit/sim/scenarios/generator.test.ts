@@ -142,8 +142,10 @@ describe('scenario generator', () => {
   });
 
   it('scenarios – mailbox settings carry several locales, Windows and IANA zones, and every automatic-reply state', () => {
-    const { sink } = run({ usersPerTenant: 200, meetingsPerMailbox: 0 });
+    const { sink, summary } = run({ usersPerTenant: 200, meetingsPerMailbox: 0 });
     const users = [...sink.mailboxes.values()].flatMap((m) => [...m.values()]).filter((m) => m.kind === 'user');
+    const people = new Map(summary.tenants[0]!.people.map((p) => [p.id, p]));
+    for (const u of users) expect(people.get(u.id)!.automaticReplies).toBe(u.mailboxSettings.automaticRepliesSetting!.status);
     const locales = new Set(users.map((u) => u.mailboxSettings.language?.locale));
     for (const l of ['en-US', 'de-DE', 'fr-FR', 'ja-JP', 'pt-BR']) expect(locales).toContain(l);
     const zones = users.map((u) => u.mailboxSettings.timeZone ?? '');
