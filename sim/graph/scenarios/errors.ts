@@ -1,0 +1,9 @@
+import { HcError } from '../../../common/errors.js';
+import type { HcErrorOptions } from '../../../common/errors.js';
+
+/** A scenario or activity-driver option is out of range; the message names the option. */
+export class ScenarioOptionsError extends HcError {
+  constructor(message: string, options: HcErrorOptions = {}) {
+    super('HC_ERR_SIM_SCENARIO_OPTIONS', message, options);
+  }
+}

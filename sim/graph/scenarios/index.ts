@@ -1,0 +1,12 @@
+export { loadScenario, compileScenarioOptions } from './generator.js';
+export type { ScenarioOptions, ScenarioSummary, CompiledScenarioOptions, RoomCopyLink } from './generator.js';
+export type { ScenarioPerson, ScenarioDevice, ScenarioTenantSummary } from './directory.js';
+export type { CanaryFn, SeriesPlan } from './meetings.js';
+export { KEYWORD_LOCATIONS, PATTERN_TYPES, GRAPH_MAX_ATTENDEES, occurrenceDays } from './meetings.js';
+export { JOIN_KINDS, WRAPPER_KINDS } from './links.js';
+export type { JoinKind, WrapperKind } from './links.js';
+export { Rng, deriveSeed } from './rng.js';
+export { ScenarioOptionsError } from './errors.js';
+export { CountingSink } from './counting-sink.js';
+export { ActivityDriver, DEFAULT_ACTIVITY_MIX } from './activity.js';
+export type { ActivityMix, ActivityOp, ActivityRecord, ActivityDriverOptions, OccurrenceAwareTarget } from './activity.js';
