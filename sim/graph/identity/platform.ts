@@ -266,7 +266,7 @@ export class IdentityPlatform {
       const alg = header.alg === 'PS256' ? 'PS256' : 'RS256';
       try {
         const key = await importX509(cert.pem, alg);
-        const { payload } = await jwtVerify(assertion, key, { algorithms: [alg], issuer: app.appId, subject: app.appId });
+        const { payload } = await jwtVerify(assertion, key, { algorithms: [alg], issuer: app.appId, subject: app.appId, clockTolerance: 300 });
         const aud = typeof payload.aud === 'string' ? payload.aud : '';
         if (!aud.endsWith('/oauth2/v2.0/token') && !aud.startsWith(endpoint.baseUrl)) this.#fail(401, 'invalid_client', 700024, 'Client assertion audience claim does not match Realm issuer.');
       } catch (error) {
