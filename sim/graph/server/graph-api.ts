@@ -100,7 +100,6 @@ export class GraphApi {
     let caller: Caller | undefined;
     let response: ApiResponse;
     try {
-      if (this.#d.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.#d.faults.latencyMs));
       this.#d.faults.takeServerError();
       caller = await this.#d.identity.verify(header(req, 'authorization'), req.cloud);
       if (this.#d.faults.expiredTokens) {
@@ -177,6 +176,8 @@ export class GraphApi {
     const method = ctx.req.method.toUpperCase();
     const [first, second] = segs;
     if (first === undefined) throw badRequest('Invalid request.');
+    const mailboxScoped = (first.toLowerCase() === 'me' || first.toLowerCase() === 'users') && segs.length > (first.toLowerCase() === 'me' ? 1 : 2);
+    if (!mailboxScoped) await this.#delay();
     if (first === '$batch') {
       if (method !== 'POST') throw methodNotAllowed();
       if (ctx.req.batchRequestId !== undefined) throw badRequest('Nested batch requests are not supported.');
@@ -209,10 +210,15 @@ export class GraphApi {
     ctx.mailboxId = mbx.id;
     const release = this.#d.throttle.acquire(ctx.caller.appId, mbx.id);
     try {
+      await this.#delay();
       return this.#mailboxRoute(ctx, mbx, rest, method);
     } finally {
       release();
     }
+  }
+
+  async #delay(): Promise<void> {
+    if (this.#d.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.#d.faults.latencyMs));
   }
 
   #mailbox(ctx: Ctx, idOrUpn: string): Mailbox {
