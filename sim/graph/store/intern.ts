@@ -31,3 +31,14 @@ export function internObject<T extends object>(value: T): T {
 export function internStats(): { strings: number; objects: number } {
   return { strings: strings.size, objects: objects.size };
 }
+
+const keyed = new Map<string, object>();
+
+/** Interns an object under a caller-built key (cheaper than JSON for hot paths). */
+export function internKeyed<T extends object>(key: string, make: () => T): T {
+  const known = keyed.get(key);
+  if (known !== undefined) return known as T;
+  const value = Object.freeze(make());
+  if (keyed.size < 2_000_000) keyed.set(key, value);
+  return value;
+}

@@ -9,7 +9,7 @@ import { expandSeries, validateSeries, type SeriesDefinition } from '../recurren
 import { zonedToUtcMs, utcMsToZoned, toIanaZone } from '../time/index.js';
 import { NO_TIME, StoredEvent, viewOf, type EventView } from './event.js';
 import { changeKey, eventId, iCalUId, occurrenceId, parseOccurrenceId } from './ids.js';
-import { intern, internObject } from './intern.js';
+import { intern, internKeyed, internObject } from './intern.js';
 import type { MailboxSettingsPatch } from './validate.js';
 
 export const MAX_ATTENDEES = 500;
@@ -71,6 +71,26 @@ function normaliseLocal(dateTime: string): string {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$/.exec(dateTime);
   if (m === null) throw new SimGraphError(400, 'ErrorInvalidRequest', `Cannot convert the literal '${dateTime}' to the expected type 'Edm.DateTimeOffset'.`);
   return `${m[1] ?? ''}T${m[2] ?? ''}:${m[3] ?? ''}:${m[4] ?? '00'}.${(m[5] ?? '').padEnd(7, '0')}`;
+}
+
+const offsetCache = new Map<string, number>();
+
+/**
+ * Wall time in a zone to UTC ms, memoising the zone's offset per local hour: loading hundreds of
+ * thousands of events otherwise spends its time in zone lookups. DST changes happen on hour
+ * boundaries, so the hour's offset is the offset of every minute in it.
+ */
+export function localToUtcMs(local: string, timeZone: string): number {
+  const hour = local.slice(0, 13);
+  const key = `${timeZone}|${hour}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    const hourStart = `${hour}:00:00.0000000`;
+    offset = zonedToUtcMs({ dateTime: hourStart, timeZone }) - Date.parse(`${hour}:00:00Z`);
+    if (offsetCache.size > 500_000) offsetCache.clear();
+    offsetCache.set(key, offset);
+  }
+  return Date.parse(`${local.slice(0, 19)}Z`) + offset;
 }
 
 function etagMatches(ifMatch: string, key: string): boolean {
@@ -217,9 +237,9 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     const ev = new StoredEvent(id, iCalUId(seed));
     ev.createdMs = now;
     ev.isOrganizer = organizerAddress.toLowerCase() === mbx.mail.toLowerCase() || organizerAddress.toLowerCase() === mbx.userPrincipalName.toLowerCase();
-    ev.organizer = input.organizer === undefined
-      ? internObject({ emailAddress: { name: mbx.displayName, address: mbx.mail } })
-      : internObject({ emailAddress: { name: input.organizer.emailAddress.name ?? input.organizer.emailAddress.address, address: input.organizer.emailAddress.address } });
+    const orgName = input.organizer === undefined ? mbx.displayName : input.organizer.emailAddress.name ?? input.organizer.emailAddress.address;
+    const orgAddress = input.organizer === undefined ? mbx.mail : input.organizer.emailAddress.address;
+    ev.organizer = internKeyed(`o|${orgAddress}|${orgName}`, () => ({ emailAddress: { name: orgName, address: orgAddress } }));
     if (!ev.isOrganizer) ev.response = 'notResponded';
     this.applyInput(ev, input, true);
     if (input.transactionId !== undefined) {
@@ -253,8 +273,8 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       ev.endTz = intern(input.end.timeZone || 'UTC');
     }
     if (startChanged || creating) {
-      ev.startMs = zonedToUtcMs({ dateTime: ev.startLocal, timeZone: ev.startTz });
-      ev.endMs = zonedToUtcMs({ dateTime: ev.endLocal, timeZone: ev.endTz });
+      ev.startMs = localToUtcMs(ev.startLocal, ev.startTz);
+      ev.endMs = localToUtcMs(ev.endLocal, ev.endTz);
       if (ev.endMs < ev.startMs) throw new SimGraphError(400, 'ErrorInvalidRequest', 'The start time of the event must be before its end time.');
       if (ev.isAllDay && (!ev.startLocal.endsWith('T00:00:00.0000000') || !ev.endLocal.endsWith('T00:00:00.0000000') || ev.endLocal <= ev.startLocal)) {
         throw new SimGraphError(400, 'ErrorPropertyValidationFailure', 'At least one property failed validation. All-day events must start and end at midnight and last at least one day.');
@@ -262,22 +282,25 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     }
     if (input.location !== undefined) {
       const name = input.location.displayName ?? '';
-      ev.location = internObject(this.storedLocation(input.location, 'private'));
+      ev.location = this.storedLocation(input.location, 'private');
       ev.locations = input.locations === undefined
-        ? (name === '' ? [] : [internObject(this.storedLocation(input.location, 'unknown'))])
-        : input.locations.map((l) => internObject(this.storedLocation(l, 'unknown')));
+        ? (name === '' ? [] : [this.storedLocation(input.location, 'unknown')])
+        : input.locations.map((l) => this.storedLocation(l, 'unknown'));
     } else if (input.locations !== undefined) {
-      ev.locations = input.locations.map((l) => internObject(this.storedLocation(l, 'unknown')));
+      ev.locations = input.locations.map((l) => this.storedLocation(l, 'unknown'));
       const names = input.locations.map((l) => l.displayName ?? '').filter((n) => n !== '');
       ev.location = internObject({ displayName: names.join('; '), locationType: 'default', uniqueId: names.join('; '), uniqueIdType: 'private' });
     }
     if (input.attendees !== undefined) {
       if (input.attendees.length > MAX_ATTENDEES) throw new SimGraphError(400, 'ErrorInvalidRequest', `An event can have at most ${MAX_ATTENDEES} attendees.`);
-      ev.attendees = input.attendees.map((a) => internObject<Attendee>({
-        type: a.type,
-        status: a.status ?? { response: 'none', time: NO_TIME },
-        emailAddress: { name: intern(a.emailAddress.name ?? a.emailAddress.address), address: intern(a.emailAddress.address) },
-      }));
+      ev.attendees = input.attendees.map((a) => {
+        const name = a.emailAddress.name ?? a.emailAddress.address;
+        const status = a.status ?? { response: 'none' as const, time: NO_TIME };
+        return internKeyed<Attendee>(`a|${a.type}|${a.emailAddress.address}|${name}|${status.response}|${status.time}`, () => ({
+          type: a.type, status: { response: status.response, time: status.time },
+          emailAddress: { name: intern(name), address: intern(a.emailAddress.address) },
+        }));
+      });
     }
     if (input.sensitivity !== undefined) ev.sensitivity = input.sensitivity;
     if (input.showAs !== undefined) ev.showAs = input.showAs;
@@ -313,6 +336,11 @@ export class SimStore implements ScenarioSink, ActivityTarget {
   }
 
   private storedLocation(l: GraphLocation, uniqueIdType: 'private' | 'unknown'): GraphLocation {
+    const key = `l|${uniqueIdType}|${l.displayName ?? ''}|${l.locationType ?? ''}|${l.locationUri ?? ''}|${l.locationEmailAddress ?? ''}|${l.uniqueId ?? ''}`;
+    return internKeyed(key, () => this.makeLocation(l, uniqueIdType));
+  }
+
+  private makeLocation(l: GraphLocation, uniqueIdType: 'private' | 'unknown'): GraphLocation {
     const name = intern(l.displayName ?? '');
     const out: GraphLocation = { displayName: name, locationType: l.locationType ?? 'default' };
     if (l.locationUri !== undefined) out.locationUri = l.locationUri;

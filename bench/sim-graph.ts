@@ -1,0 +1,66 @@
+import { ManualClock } from '../common/clock.js';
+import type { GraphEventInput } from '../sim/graph/model.js';
+import { SimStore } from '../sim/graph/store/index.js';
+
+export interface BenchReport {
+  name: string;
+  rows: { case: string; opsPerSec: number; baseline?: string; ratio?: number; p50Ms?: number; p99Ms?: number; note?: string }[];
+}
+
+const ZONES = ['Pacific Standard Time', 'W. Europe Standard Time', 'UTC', 'Eastern Standard Time'];
+const SUBJECTS = ['Weekly sync', 'Design review', '1:1', 'Planning', 'Customer call', 'Retro', 'All hands', 'Interview'];
+const BODY = '<p>Join Microsoft Teams Meeting <a href="https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0">Join</a></p>';
+
+/** Loads `mailboxes` × `perMailbox` meetings into a fresh store; returns the store and elapsed ms. */
+export function loadStore(mailboxes: number, perMailbox: number): { store: SimStore; ms: number } {
+  const started = performance.now();
+  const store = new SimStore(new ManualClock(Date.UTC(2026, 0, 5)));
+  const tenantId = '7d3b7e6c-1f4a-4a38-9a5e-2c7c1d0a1b01';
+  store.addTenant({ id: tenantId, displayName: 'Bench', cloud: 'worldwide', domains: [{ id: 'bench.example', isDefault: true, isInitial: false }] });
+  for (let m = 0; m < mailboxes; m += 1) {
+    const id = `00000000-0000-4000-8000-${m.toString(16).padStart(12, '0')}`;
+    store.addMailbox(tenantId, { id, userPrincipalName: `u${m}@bench.example`, displayName: `User ${m}`, mail: `u${m}@bench.example`, kind: 'user', mailboxEnabled: true, mailboxSettings: {} });
+    for (let e = 0; e < perMailbox; e += 1) {
+      const day = 1 + ((m + e) % 27);
+      const hour = 8 + (e % 9);
+      const tz = ZONES[(m + e) % ZONES.length] ?? 'UTC';
+      const date = `2026-02-${String(day).padStart(2, '0')}`;
+      const input: GraphEventInput = {
+        subject: SUBJECTS[e % SUBJECTS.length] ?? 'x',
+        body: { contentType: 'html', content: BODY },
+        start: { dateTime: `${date}T${String(hour).padStart(2, '0')}:00:00`, timeZone: tz },
+        end: { dateTime: `${date}T${String(hour).padStart(2, '0')}:30:00`, timeZone: tz },
+        location: { displayName: `Room ${e % 20}` },
+        attendees: [0, 1, 2].map((k) => ({ type: 'required' as const, emailAddress: { name: `User ${(m + k + 1) % mailboxes}`, address: `u${(m + k + 1) % mailboxes}@bench.example` } })),
+      };
+      if (e % 5 === 0) input.recurrence = { pattern: { type: 'weekly', interval: 1, daysOfWeek: ['monday'] }, range: { type: 'noEnd', startDate: date } };
+      store.addEvent(tenantId, id, input);
+    }
+  }
+  return { store, ms: performance.now() - started };
+}
+
+export async function run(opts: { mailboxes?: number; perMailbox?: number } = {}): Promise<BenchReport> {
+  const mailboxes = opts.mailboxes ?? 10_000;
+  const perMailbox = opts.perMailbox ?? 50;
+  globalThis.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const { store, ms } = loadStore(mailboxes, perMailbox);
+  globalThis.gc?.();
+  const heapMiB = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
+  const tenant = [...store.tenants.values()][0];
+  const mbx = tenant === undefined ? undefined : [...tenant.mailboxes.values()][0];
+  let views = 0;
+  const t0 = performance.now();
+  const rounds = 2000;
+  for (let i = 0; i < rounds && mbx !== undefined; i += 1) views += store.expand(mbx, Date.UTC(2026, 1, 1), Date.UTC(2026, 2, 1)).length;
+  const cvMs = performance.now() - t0;
+  await Promise.resolve();
+  return {
+    name: 'sim-graph',
+    rows: [
+      { case: `load ${mailboxes}×${perMailbox} events`, opsPerSec: (mailboxes * perMailbox) / (ms / 1000), note: `${(ms / 1000).toFixed(1)} s, heap +${heapMiB.toFixed(0)} MiB, ${store.eventCount} events` },
+      { case: 'calendarView expand (1 mailbox, 1 month)', opsPerSec: rounds / (cvMs / 1000), note: `${views / rounds} items per view` },
+    ],
+  };
+}
