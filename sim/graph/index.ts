@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { systemClock, type Clock } from '../../common/clock.js';
+import { ConfigError } from '../../common/errors.js';
+import { SimListenError } from './errors.js';
 import { SimAdmin } from './admin/index.js';
 import { CLOUD_HOSTS, CLOUD_NAMES } from './clouds.js';
 import { Faults } from './faults/index.js';
@@ -88,13 +90,18 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
         endpoint: () => ({ cloud, baseUrl: endpoints.get(cloud) ?? '' }),
       });
       apps.push(app);
-      await app.listen({ host: options.host ?? '127.0.0.1', port: options.ports?.[cloud] ?? 0 });
+      const port = options.ports?.[cloud] ?? 0;
+      try {
+        await app.listen({ host: options.host ?? '127.0.0.1', port });
+      } catch (error) {
+        throw new SimListenError(`The simulator could not listen on port ${port} for cloud ${cloud}; choose another port (0 picks a free one).`, { cause: error });
+      }
       const address = app.server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      const base = `https://localhost:${port}`;
+      const bound = typeof address === 'object' && address !== null ? address.port : 0;
+      const base = `https://localhost:${bound}`;
       endpoints.set(cloud, base);
       result[cloud] = {
-        cloud, graphBaseUrl: base, authorityUrl: base, knownAuthority: `localhost:${port}`,
+        cloud, graphBaseUrl: base, authorityUrl: base, knownAuthority: `localhost:${bound}`,
         authorityMetadata: identity.msalAuthorityMetadata(base),
         documentedGraphHost: CLOUD_HOSTS[cloud].graphHost, documentedLoginHost: CLOUD_HOSTS[cloud].loginHost,
       };
@@ -107,7 +114,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
   const primary = result['worldwide'] ?? Object.values(result)[0];
   if (primary === undefined) {
     await Promise.all(apps.map((a) => a.close()));
-    throw new RangeError('startGraphSimulator needs at least one cloud');
+    throw new ConfigError('startGraphSimulator needs at least one cloud in options.clouds.');
   }
   return {
     graphBaseUrl: primary.graphBaseUrl,
@@ -127,6 +134,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 }
 
 export { SimStore } from './store/index.js';
+export { SimTlsError, SimListenError } from './errors.js';
+export { seedBasicTenant } from './cli.js';
 export { SimAdmin } from './admin/index.js';
 export { CLOUD_HOSTS, CLOUD_NAMES, GRAPH_APP_ID } from './clouds.js';
 export type { FaultSettings } from './faults/index.js';

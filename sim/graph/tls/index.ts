@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { SimTlsError } from '../errors.js';
 
 export interface SimTls {
   readonly caCertPem: string;
@@ -47,11 +48,15 @@ export async function loadOrCreateTls(dir: string = DEFAULT_TLS_DIR): Promise<Si
       { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
     ],
   });
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await Promise.all([
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await Promise.all([
     writeFile(caCertPath, ca.cert, { mode: 0o644 }),
     writeFile(join(dir, 'cert.pem'), leaf.cert, { mode: 0o644 }),
     writeFile(join(dir, 'key.pem'), leaf.private, { mode: 0o600 }),
-  ]);
+    ]);
+  } catch (error) {
+    throw new SimTlsError(`Cannot write the simulator's certificates to ${dir}; make the directory writable or pass another tlsDir.`, { cause: error });
+  }
   return { caCertPem: ca.cert, certPem: leaf.cert, keyPem: leaf.private, dir, caCertPath };
 }
