@@ -70,17 +70,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
   const faults = new Faults();
   const clouds = options.clouds ?? CLOUD_NAMES;
   const endpoints = new Map<CloudName, string>();
-  const hub = new NotificationHub({
-    clock,
-    get graphBaseUrl() {
-      return endpoints.get('worldwide') ?? [...endpoints.values()][0] ?? '';
-    },
-    resolveMailbox: (tenantId, idOrUpn) => store.findMailbox(tenantId, idOrUpn)?.id,
-    caCertPem: tls.caCertPem,
-  });
-  const admin = new SimAdmin(identity, faults, throttle, hub, clock);
-  const api = new GraphApi({ store, identity, clock, throttle, faults, hub, callLog: admin.callLog });
-  const unsubscribe = store.onChange((change) => hub.publish(change));
+  const hubRef: { current: NotificationHub | undefined } = { current: undefined };
+  const admin = new SimAdmin(identity, faults, throttle, hubRef, clock);
+  const api = new GraphApi({ store, identity, clock, throttle, faults, hub: hubRef, callLog: admin.callLog });
   const apps: FastifyInstance[] = [];
   const result: Partial<Record<CloudName, SimCloud>> = {};
   try {
@@ -110,12 +102,20 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
     await Promise.all(apps.map((a) => a.close()));
     throw error;
   }
-  hub.start();
   const primary = result['worldwide'] ?? Object.values(result)[0];
   if (primary === undefined) {
     await Promise.all(apps.map((a) => a.close()));
     throw new ConfigError('startGraphSimulator needs at least one cloud in options.clouds.');
   }
+  const hub = new NotificationHub({
+    clock,
+    graphBaseUrl: primary.graphBaseUrl,
+    resolveMailbox: (tenantId, idOrUpn) => store.findMailbox(tenantId, idOrUpn)?.id,
+    caCertPem: tls.caCertPem,
+  });
+  hubRef.current = hub;
+  const unsubscribe = store.onChange((change) => hub.publish(change));
+  hub.start();
   return {
     graphBaseUrl: primary.graphBaseUrl,
     authorityUrl: primary.authorityUrl,

@@ -21,7 +21,7 @@ export class SimAdmin {
     private readonly identity: IdentityPlatform,
     readonly faults: Faults,
     private readonly throttle: Throttle,
-    private readonly hub: NotificationHub,
+    private readonly hub: { current: NotificationHub | undefined },
     private readonly clock: Clock,
     callLog = new CallLog(),
   ) {
@@ -40,7 +40,7 @@ export class SimAdmin {
   /** Revokes every grant of the app in the tenant; tokens stop working and subscriptions learn of it. */
   revokeConsent(tenantId: string, appId: string): void {
     this.identity.directory.revokeConsent(tenantId, appId);
-    this.hub.onTokenRevoked(tenantId, appId);
+    this.hub.current?.onTokenRevoked(tenantId, appId);
   }
 
   setUserConsentAllowed(tenantId: string, allowed: boolean): void {
@@ -58,12 +58,12 @@ export class SimAdmin {
 
   setFaults(settings: FaultSettings): void {
     this.faults.set(settings);
-    if (settings.notifications !== undefined) this.hub.setFaults(settings.notifications);
+    if (settings.notifications !== undefined) this.hub.current?.setFaults(settings.notifications);
   }
 
   clearFaults(): void {
     this.faults.clear();
-    this.hub.setFaults({ dropRate: 0, duplicateRate: 0, reorder: false, outage: false, extraLatencyMs: 0 });
+    this.hub.current?.setFaults({ dropRate: 0, duplicateRate: 0, reorder: false, outage: false, extraLatencyMs: 0 });
   }
 
   setThrottleLimits(limits: Partial<ThrottleLimits>): void {

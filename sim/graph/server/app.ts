@@ -32,7 +32,13 @@ function errorBody(code: string, message: string): string {
 
 /** One HTTPS listener for one cloud: identity platform endpoints, Graph v1.0/beta, admin. */
 export function buildCloudApp(options: CloudAppOptions): FastifyInstance {
-  const app = Fastify({ https: { cert: options.tls.certPem, key: options.tls.keyPem }, bodyLimit: MAX_BODY_BYTES, logger: false });
+  const app = Fastify({
+    https: { cert: options.tls.certPem, key: options.tls.keyPem }, bodyLimit: MAX_BODY_BYTES, logger: false,
+    frameworkErrors: (_error, _req, reply) => {
+      const r = reply as unknown as FastifyReply;
+      void r.code(400).type('application/json').send(errorBody('BadRequest', 'The request URL is not valid.'));
+    },
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));
 

@@ -44,7 +44,8 @@ export interface GraphApiDeps {
   clock: Clock;
   throttle: Throttle;
   faults: Faults;
-  hub: NotificationHub;
+  /** Filled once the listeners know their URLs (the hub needs the Graph base URL). */
+  hub: { current: NotificationHub | undefined };
   callLog: CallLog;
 }
 
@@ -638,7 +639,8 @@ export class GraphApi {
     const caller: SubscriptionCaller = c.userId === undefined
       ? { tenantId: c.tenantId, appId: c.appId, scopes: c.scopes, roles: c.roles }
       : { tenantId: c.tenantId, appId: c.appId, userId: c.userId, scopes: c.scopes, roles: c.roles };
-    const hub = this.#d.hub;
+    const hub = this.#d.hub.current;
+    if (hub === undefined) throw new SimGraphError(503, 'serviceNotAvailable', 'The service is temporarily unavailable. Please retry later.', { 'Retry-After': '1' });
     const context = `${ctx.base}/$metadata#subscriptions`;
     const [id, action] = rest;
     if (id === undefined) {
