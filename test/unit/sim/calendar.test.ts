@@ -119,4 +119,38 @@ describe('sim/graph calendar details', () => {
     const none = await postForm(sim, `/${TENANT}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: APP, scope: 'https://graph.microsoft.com/.default' });
     expect(none.body.error_codes).toEqual([7000218]);
   });
+  it('delta – pages of 2 split series mid-way and still deliver every instance exactly once', async () => {
+    const mbx = '0a0a0a0a-0000-4000-8000-000000000003';
+    for (let i = 0; i < 3; i += 1) {
+      await call(sim, 'POST', `/v1.0/users/${mbx}/events`, {
+        token,
+        body: { subject: `S${i}`, start: { dateTime: `2026-09-0${i + 1}T09:00:00`, timeZone: 'UTC' }, end: { dateTime: `2026-09-0${i + 1}T09:30:00`, timeZone: 'UTC' }, recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'numbered', startDate: `2026-09-0${i + 1}`, numberOfOccurrences: 3 } } },
+      });
+    }
+    const ids: string[] = [];
+    let next: string | undefined = `/v1.0/users/${mbx}/calendarView/delta?startDateTime=2026-09-01T00:00:00Z&endDateTime=2026-10-01T00:00:00Z`;
+    while (next !== undefined) {
+      const res = await call(sim, 'GET', next, { token, headers: { prefer: 'odata.maxpagesize=2' } });
+      expect(res.headers['preference-applied']).toBe('odata.maxpagesize=2');
+      ids.push(...res.body.value.map((e: any) => e.id));
+      next = res.body['@odata.nextLink'];
+    }
+    expect(ids).toHaveLength(9);
+    expect(new Set(ids).size).toBe(9);
+  });
+
+  it('responses – decline with a proposed new time and tentativelyAccept answer 202; accept rejects proposedNewTime', async () => {
+    const created = await call(sim, 'POST', `/v1.0/users/${ALICE}/events`, {
+      token, body: { subject: 'Propose', start: { dateTime: '2026-09-14T10:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-09-14T11:00:00', timeZone: 'UTC' }, attendees: [{ type: 'required', emailAddress: { address: 'bob@contoso.com' } }] },
+    });
+    const copy = (await call(sim, 'GET', `/v1.0/users/${BOB}/events?$filter=iCalUId eq '${created.body.iCalUId}'`, { token })).body.value[0];
+    const proposed = { start: { dateTime: '2026-09-14T12:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-09-14T13:00:00', timeZone: 'UTC' } };
+    expect((await call(sim, 'POST', `/v1.0/users/${BOB}/events/${copy.id}/accept`, { token, body: { proposedNewTime: proposed } })).status).toBe(400);
+    expect((await call(sim, 'POST', `/v1.0/users/${BOB}/events/${copy.id}/tentativelyAccept`, { token, body: { comment: 'maybe' } })).status).toBe(202);
+    expect((await call(sim, 'POST', `/v1.0/users/${BOB}/events/${copy.id}/decline`, { token, body: { proposedNewTime: proposed, sendResponse: true } })).status).toBe(202);
+    const after = await call(sim, 'GET', `/v1.0/users/${BOB}/events/${copy.id}`, { token });
+    expect(after.body).toMatchObject({ responseStatus: { response: 'declined' }, showAs: 'free' });
+    const stale = await call(sim, 'DELETE', `/v1.0/users/${BOB}/events/${copy.id}`, { token, headers: { 'if-match': copy['@odata.etag'] } });
+    expect(stale.status).toBe(412);
+  });
 });
