@@ -40,6 +40,28 @@ export function loadStore(mailboxes: number, perMailbox: number): { store: SimSt
   return { store, ms: performance.now() - started };
 }
 
+/** Baseline: the same inputs kept as plain JSON copies in per-mailbox maps (no interning, no compact records). */
+function loadNaive(mailboxes: number, perMailbox: number): number {
+  const started = performance.now();
+  const all = new Map<string, Map<string, unknown>>();
+  for (let m = 0; m < mailboxes; m += 1) {
+    const events = new Map<string, unknown>();
+    for (let e = 0; e < perMailbox; e += 1) {
+      const tz = ZONES[(m + e) % ZONES.length] ?? 'UTC';
+      const date = `2026-02-${String(1 + ((m + e) % 27)).padStart(2, '0')}`;
+      const input = {
+        subject: SUBJECTS[e % SUBJECTS.length], body: { contentType: 'html', content: BODY },
+        start: { dateTime: `${date}T10:00:00`, timeZone: tz }, end: { dateTime: `${date}T10:30:00`, timeZone: tz },
+        location: { displayName: `Room ${e % 20}` },
+        attendees: [0, 1, 2].map((k) => ({ type: 'required', emailAddress: { name: `User ${(m + k + 1) % mailboxes}`, address: `u${(m + k + 1) % mailboxes}@bench.example` } })),
+      };
+      events.set(`${m}-${e}`, JSON.parse(JSON.stringify(input)) as unknown);
+    }
+    all.set(String(m), events);
+  }
+  return all.size === mailboxes ? performance.now() - started : Number.NaN;
+}
+
 export async function run(opts: { mailboxes?: number; perMailbox?: number } = {}): Promise<BenchReport> {
   const mailboxes = opts.mailboxes ?? 10_000;
   const perMailbox = opts.perMailbox ?? 50;
@@ -48,6 +70,9 @@ export async function run(opts: { mailboxes?: number; perMailbox?: number } = {}
   const { store, ms } = loadStore(mailboxes, perMailbox);
   globalThis.gc?.();
   const heapMiB = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
+  const baselineMailboxes = Math.max(1, Math.floor(mailboxes / 10));
+  const naiveMs = loadNaive(baselineMailboxes, perMailbox);
+  const naiveOps = (baselineMailboxes * perMailbox) / (naiveMs / 1000);
   const tenant = [...store.tenants.values()][0];
   const mbx = tenant === undefined ? undefined : [...tenant.mailboxes.values()][0];
   let views = 0;
@@ -59,7 +84,11 @@ export async function run(opts: { mailboxes?: number; perMailbox?: number } = {}
   return {
     name: 'sim-graph',
     rows: [
-      { case: `load ${mailboxes}×${perMailbox} events`, opsPerSec: (mailboxes * perMailbox) / (ms / 1000), note: `${(ms / 1000).toFixed(1)} s, heap +${heapMiB.toFixed(0)} MiB, ${store.eventCount} events` },
+      {
+        case: `load ${mailboxes}×${perMailbox} events`, opsPerSec: (mailboxes * perMailbox) / (ms / 1000),
+        baseline: `plain JSON copies (${baselineMailboxes}×${perMailbox})`, ratio: (mailboxes * perMailbox) / (ms / 1000) / naiveOps,
+        note: `${(ms / 1000).toFixed(1)} s, heap +${heapMiB.toFixed(0)} MiB, ${store.eventCount} events; targets: < 30 s, < 2 GiB`,
+      },
       { case: 'calendarView expand (1 mailbox, 1 month)', opsPerSec: rounds / (cvMs / 1000), note: `${views / rounds} items per view` },
     ],
   };
