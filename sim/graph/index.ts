@@ -134,6 +134,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 }
 
 export { SimStore } from './store/index.js';
+export { simGraphOptionsSchema } from './options.js';
+export type { SimGraphOptions } from './options.js';
 export { SimTlsError, SimListenError } from './errors.js';
 export { seedBasicTenant } from './cli.js';
 export { SimAdmin } from './admin/index.js';

@@ -644,6 +644,7 @@ export class GraphApi {
     const context = `${ctx.base}/$metadata#subscriptions`;
     const [id, action] = rest;
     if (id === undefined) {
+      if (method === 'POST') this.#checkSubscriptionMailbox(ctx, this.#json(ctx));
       if (method === 'POST') return { status: 201, headers: {}, body: { '@odata.context': `${context}/$entity`, ...(await hub.create(caller, this.#json(ctx))) } };
       if (method === 'GET') return { status: 200, headers: {}, body: { '@odata.context': context, value: hub.list(caller) } };
       throw methodNotAllowed();
@@ -662,6 +663,22 @@ export class GraphApi {
       return { status: 204, headers: {} };
     }
     throw methodNotAllowed();
+  }
+
+  /** Outlook answers a blocked or unlicensed mailbox on POST /subscriptions with ExtensionError. */
+  #checkSubscriptionMailbox(ctx: Ctx, body: unknown): void {
+    const resource = body !== null && typeof body === 'object' ? (body as { resource?: unknown }).resource : undefined;
+    if (typeof resource !== 'string') return;
+    const m = /^\/?users\/([^/]+)\//i.exec(resource);
+    if (m === null || ctx.caller.userId !== undefined) return;
+    const mbx = this.#d.store.findMailbox(ctx.caller.tenantId, decodeURIComponent(m[1] ?? ''));
+    if (mbx === undefined) return;
+    if (!this.#d.identity.directory.mailboxAllowed(ctx.caller.tenantId, ctx.caller.appId, mbx.id)) {
+      throw new SimGraphError(403, 'ExtensionError', 'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access to OData is disabled.]');
+    }
+    if (!mbx.mailboxEnabled) {
+      throw new SimGraphError(404, 'ExtensionError', 'Operation: Create; Exception: [Status Code: NotFound; Reason: The mailbox is either inactive, soft-deleted, or is hosted on-premise.]');
+    }
   }
 
   // ---- $batch ---------------------------------------------------------------------------------

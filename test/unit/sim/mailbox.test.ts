@@ -108,6 +108,9 @@ describe('sim/graph mailboxes and directory', () => {
       const blocked = await call(sim, 'GET', `/v1.0/users/${BOB}/events`, { token });
       expect(blocked.status).toBe(403);
       expect(blocked.body.error).toMatchObject({ code: 'ErrorAccessDenied', message: 'Access to OData is disabled.' });
+      const sub = await call(sim, 'POST', '/v1.0/subscriptions', { token, body: { changeType: 'created,updated,deleted', notificationUrl: 'https://localhost/hook', resource: `/users/${BOB}/events`, expirationDateTime: '2026-01-06T09:00:00Z', clientState: 'x' } });
+      expect(sub.status).toBe(403);
+      expect(sub.body.error.code).toBe('ExtensionError');
     } finally {
       sim.admin.setAccessPolicy(TENANT, APP, undefined);
     }
