@@ -1,4 +1,6 @@
+import { Agent, request } from 'node:https';
 import { ManualClock } from '../common/clock.js';
+import { startGraphSimulator } from '../sim/graph/index.js';
 import type { GraphEventInput } from '../sim/graph/model.js';
 import { SimStore } from '../sim/graph/store/index.js';
 
@@ -62,7 +64,58 @@ function loadNaive(mailboxes: number, perMailbox: number): number {
   return all.size === mailboxes ? performance.now() - started : Number.NaN;
 }
 
-export async function run(opts: { mailboxes?: number; perMailbox?: number } = {}): Promise<BenchReport> {
+function get(agent: Agent, ca: string, url: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** calendarView over HTTPS: 4 concurrent clients on different mailboxes, keep-alive. */
+async function httpCalendarView(requests: number): Promise<{ opsPerSec: number; p50Ms: number; p99Ms: number }> {
+  const { store } = loadStore(50, 50);
+  const sim = await startGraphSimulator({ clouds: ['worldwide'], store });
+  try {
+    const tenantId = [...store.tenants.keys()][0] ?? '';
+    sim.admin.registerApp({ appId: 'bench-app', homeTenantId: tenantId, secrets: ['s'], applicationPermissions: ['Calendars.Read'] });
+    sim.admin.grantAdminConsent(tenantId, 'bench-app');
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    const tokenRes = await new Promise<string>((resolve, reject) => {
+      const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: 'bench-app', client_secret: 's', scope: 'https://graph.microsoft.com/.default' }).toString();
+      const req = request(`${sim.authorityUrl}/${tenantId}/oauth2/v2.0/token`, { method: 'POST', agent, ca: sim.caCertPem, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve((JSON.parse(text) as { access_token: string }).access_token));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const mailboxes = [...(store.tenant(tenantId)?.mailboxes.keys() ?? [])];
+    const latencies: number[] = [];
+    const started = performance.now();
+    let next = 0;
+    await Promise.all([0, 1, 2, 3].map(async () => {
+      while (next < requests) {
+        const i = next++;
+        const t0 = performance.now();
+        await get(agent, sim.caCertPem, `${sim.graphBaseUrl}/v1.0/users/${mailboxes[i % mailboxes.length] ?? ''}/calendarView?startDateTime=2026-02-01T00:00:00Z&endDateTime=2026-02-08T00:00:00Z&$top=50`, tokenRes);
+        latencies.push(performance.now() - t0);
+      }
+    }));
+    const total = performance.now() - started;
+    agent.destroy();
+    latencies.sort((a, b) => a - b);
+    return { opsPerSec: requests / (total / 1000), p50Ms: latencies[Math.floor(latencies.length / 2)] ?? 0, p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
+  } finally {
+    await sim.close();
+  }
+}
+
+export async function run(opts: { mailboxes?: number; perMailbox?: number; httpRequests?: number } = {}): Promise<BenchReport> {
   const mailboxes = opts.mailboxes ?? 10_000;
   const perMailbox = opts.perMailbox ?? 50;
   globalThis.gc?.();
@@ -80,7 +133,7 @@ export async function run(opts: { mailboxes?: number; perMailbox?: number } = {}
   const rounds = 2000;
   for (let i = 0; i < rounds && mbx !== undefined; i += 1) views += store.expand(mbx, Date.UTC(2026, 1, 1), Date.UTC(2026, 2, 1)).length;
   const cvMs = performance.now() - t0;
-  await Promise.resolve();
+  const http = await httpCalendarView(opts.httpRequests ?? 2000);
   return {
     name: 'sim-graph',
     rows: [
@@ -89,6 +142,7 @@ export async function run(opts: { mailboxes?: number; perMailbox?: number } = {}
         baseline: `plain JSON copies (${baselineMailboxes}×${perMailbox})`, ratio: (mailboxes * perMailbox) / (ms / 1000) / naiveOps,
         note: `${(ms / 1000).toFixed(1)} s, heap +${heapMiB.toFixed(0)} MiB, ${store.eventCount} events; targets: < 30 s, < 2 GiB`,
       },
+      { case: 'HTTPS GET calendarView (1 week, 4 clients)', opsPerSec: http.opsPerSec, p50Ms: http.p50Ms, p99Ms: http.p99Ms },
       { case: 'calendarView expand (1 mailbox, 1 month)', opsPerSec: rounds / (cvMs / 1000), note: `${views / rounds} items per view` },
     ],
   };
