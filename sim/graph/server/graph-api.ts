@@ -199,7 +199,8 @@ export class GraphApi {
       userSegment = second;
       rest = segs.slice(2);
     } else if (first.toLowerCase() === 'users') {
-      throw badRequest('Listing users is not supported by the simulator.');
+      if (method !== 'GET') throw methodNotAllowed();
+      return this.#listUsers(ctx);
     } else {
       throw badRequest(`Resource not found for the segment '${first}'.`);
     }
@@ -603,17 +604,50 @@ export class GraphApi {
     const allowed = self ? has(ctx.caller, ['User.Read', ...USER_READ_APP]) : has(ctx.caller, USER_READ_APP);
     if (!allowed) throw new SimGraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     if (mbx === undefined) throw new SimGraphError(404, 'Request_ResourceNotFound', `Resource '${idOrUpn}' does not exist or one of its queried reference-property objects are not present.`);
+    return { status: 200, headers: {}, body: { '@odata.context': `${ctx.base}/$metadata#users/$entity`, ...this.#userJson(mbx) } };
+  }
+
+  #userJson(mbx: Mailbox): Record<string, unknown> {
     const [givenName, ...rest] = mbx.displayName.split(' ');
     const settings = this.#d.store.mailboxSettings(mbx);
     return {
-      status: 200, headers: {},
-      body: {
-        '@odata.context': `${ctx.base}/$metadata#users/$entity`,
-        businessPhones: [], displayName: mbx.displayName, givenName: mbx.kind === 'room' ? null : givenName ?? null, jobTitle: null, mail: mbx.mail,
-        mobilePhone: null, officeLocation: null, preferredLanguage: settings.language.locale, surname: mbx.kind === 'room' ? null : rest.join(' ') || null,
-        userPrincipalName: mbx.userPrincipalName, id: mbx.id,
-      },
+      businessPhones: [], displayName: mbx.displayName, givenName: mbx.kind === 'room' ? null : givenName ?? null, jobTitle: null, mail: mbx.mail,
+      mobilePhone: null, officeLocation: null, preferredLanguage: settings.language.locale, surname: mbx.kind === 'room' ? null : rest.join(' ') || null,
+      userPrincipalName: mbx.userPrincipalName, id: mbx.id,
     };
+  }
+
+  /** GET /users: $top (default 100, max 999), $skiptoken paging, $select, $filter on mail / userPrincipalName / id equality. */
+  #listUsers(ctx: Ctx): ApiResponse {
+    if (!has(ctx.caller, USER_READ_APP)) throw new SimGraphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    this.#checkUnknownOptions(ctx, ['$top', '$select', '$filter', '$skiptoken', '$count']);
+    const top = intOption(ctx.query, '$top', 1, 999) ?? 100;
+    const skip = Number(Buffer.from(ctx.query.get('$skiptoken') ?? '', 'base64url').toString() || '0');
+    if (!Number.isInteger(skip) || skip < 0) throw badRequest('Invalid $skiptoken.');
+    let users = [...this.#d.store.requireTenant(ctx.caller.tenantId).mailboxes.values()];
+    const filter = ctx.query.get('$filter');
+    if (filter !== undefined) {
+      const m = /^\s*(mail|userPrincipalName|id)\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(filter);
+      if (m === null) throw new SimGraphError(400, 'Request_UnsupportedQuery', 'Unsupported or invalid query filter clause specified for property.');
+      const prop = (m[1] ?? '').toLowerCase();
+      const value = (m[2] ?? '').replace(/''/g, "'").toLowerCase();
+      users = users.filter((u) => (prop === 'mail' ? u.mail : prop === 'id' ? u.id : u.userPrincipalName).toLowerCase() === value);
+    }
+    const select = ctx.query.get('$select')?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    const page = users.slice(skip, skip + top).map((u) => {
+      const json = this.#userJson(u);
+      if (select === undefined) return json;
+      const out: Record<string, unknown> = {};
+      for (const key of select) if (key in json) out[key] = json[key];
+      return out;
+    });
+    const body: Record<string, unknown> = { '@odata.context': `${ctx.base}/$metadata#users${select === undefined ? '' : `(${select.join(',')})`}`, value: page };
+    if (skip + top < users.length) {
+      const parts = [...ctx.query].filter(([k]) => k !== '$skiptoken').map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
+      parts.push(`$skiptoken=${Buffer.from(String(skip + top)).toString('base64url')}`);
+      body['@odata.nextLink'] = `${ctx.base}/users?${parts.join('&')}`;
+    }
+    return { status: 200, headers: {}, body };
   }
 
   #domains(ctx: Ctx): ApiResponse {

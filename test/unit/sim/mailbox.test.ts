@@ -87,6 +87,13 @@ describe('sim/graph mailboxes and directory', () => {
   it('users and domains – documented shapes; missing permissions answer Authorization_RequestDenied', async () => {
     const user = await call(sim, 'GET', `/v1.0/users/alice@contoso.com`, { token });
     expect(user.body).toMatchObject({ id: ALICE, userPrincipalName: 'alice@contoso.com', displayName: 'Alice Adams', mail: 'alice@contoso.com', businessPhones: [] });
+    const page1 = await call(sim, 'GET', `/v1.0/users?$top=2&$select=id,mail`, { token });
+    expect(page1.body.value).toHaveLength(2);
+    expect(Object.keys(page1.body.value[0]).sort()).toEqual(['id', 'mail']);
+    const page2 = await call(sim, 'GET', page1.body['@odata.nextLink'], { token });
+    expect(page2.body.value).toHaveLength(2);
+    const byMail = await call(sim, 'GET', `/v1.0/users?$filter=mail eq 'room1@contoso.com'`, { token });
+    expect(byMail.body.value.map((u: any) => u.displayName)).toEqual(['Room One']);
     const domains = await call(sim, 'GET', `/v1.0/domains`, { token });
     expect(domains.body.value).toHaveLength(2);
     expect(domains.body.value.find((d: any) => d.isDefault)).toMatchObject({ id: 'contoso.com', isInitial: false, isVerified: true, authenticationType: 'Managed' });
