@@ -152,7 +152,7 @@ describe('sim/graph mailboxes and directory', () => {
   });
 
   it('throttling – more than 4 concurrent requests per app and mailbox are refused', async () => {
-    sim.admin.setFaults({ latencyMs: 150 });
+    sim.admin.setFaults({ latencyMs: 1500 });
     try {
       const statuses = await Promise.all(Array.from({ length: 6 }, () => call(sim, 'GET', `/v1.0/users/${ALICE}/events`, { token }).then((r) => r.status)));
       expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(4);

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../cli/main.js';
+import { ManualClock } from '../../../common/clock.js';
+import { Throttle } from '../../../sim/graph/throttle/index.js';
 import { SimGraphError } from '../../../sim/graph/model.js';
 import { parseEventFilter, parseOrderBy, parseQuery, parseSelect } from '../../../sim/graph/server/odata.js';
 import { parseEventInput } from '../../../sim/graph/store/index.js';
@@ -56,6 +58,16 @@ describe('sim/graph parsers and conversions', () => {
         expect(localToUtcMs(`${local}.0000000`, zone)).toBe(zonedToUtcMs({ dateTime: local, timeZone: zone }));
       },
     ), { numRuns: 1000 });
+  });
+
+  it('throttle – a fifth concurrent request per app and mailbox gets 429; releasing frees a slot; other mailboxes are separate', () => {
+    const throttle = new Throttle(new ManualClock(0));
+    const held = [1, 2, 3, 4].map(() => throttle.acquire('app', 'mbx'));
+    expect(() => throttle.acquire('app', 'mbx')).toThrow(SimGraphError);
+    const other = throttle.acquire('app', 'other');
+    held[0]?.();
+    const again = throttle.acquire('app', 'mbx');
+    for (const release of [...held, other, again]) release?.();
   });
 
   it('cli – hycal sim is registered with --users, --rooms and --seed', () => {
