@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isHcError } from '../common/errors.js';
 import { registerBenchCommands } from '../bench/cli.js';
 import { registerStackCommands } from '../stack/cli.js';
+import { registerSimCommand } from '../sim/graph/cli.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerStackCommands(program);
   registerBenchCommands(program);
+  registerSimCommand(program);
   return program;
 }
 

@@ -1,0 +1,64 @@
+import { SimGraphError } from '../model.js';
+
+export interface NotificationFaults {
+  dropRate?: number;
+  duplicateRate?: number;
+  reorder?: boolean;
+  outage?: boolean;
+  extraLatencyMs?: number;
+}
+
+/** Switchable faults; everything off by default. */
+export interface FaultSettings {
+  /** The next `count` Graph calls fail with `status` (default 503) and an optional Retry-After. */
+  serverErrors?: { count: number; status?: 500 | 502 | 503 | 504; retryAfterSeconds?: number };
+  /** Added latency on every Graph and token call. */
+  latencyMs?: number;
+  /** Every access token is answered as expired (401 InvalidAuthenticationToken). */
+  expiredTokens?: boolean;
+  /** Passed to the notification hub. */
+  notifications?: NotificationFaults;
+}
+
+const MESSAGES: Record<number, [string, string]> = {
+  500: ['generalException', 'An unspecified error has occurred.'],
+  502: ['BadGateway', 'The server, while acting as a gateway, received an invalid response.'],
+  503: ['serviceNotAvailable', 'The service is temporarily unavailable. Please retry later.'],
+  504: ['GatewayTimeout', 'The server, while acting as a proxy, did not receive a timely response.'],
+};
+
+export class Faults {
+  #burst = 0;
+  #burstStatus: 500 | 502 | 503 | 504 = 503;
+  #retryAfter: number | undefined;
+  latencyMs = 0;
+  expiredTokens = false;
+
+  set(settings: FaultSettings): void {
+    if (settings.serverErrors !== undefined) {
+      this.#burst = settings.serverErrors.count;
+      this.#burstStatus = settings.serverErrors.status ?? 503;
+      this.#retryAfter = settings.serverErrors.retryAfterSeconds;
+    }
+    if (settings.latencyMs !== undefined) this.latencyMs = settings.latencyMs;
+    if (settings.expiredTokens !== undefined) this.expiredTokens = settings.expiredTokens;
+  }
+
+  clear(): void {
+    this.#burst = 0;
+    this.latencyMs = 0;
+    this.expiredTokens = false;
+  }
+
+  get pendingServerErrors(): number {
+    return this.#burst;
+  }
+
+  /** Throws the next 5xx of a burst, if any. */
+  takeServerError(): void {
+    if (this.#burst <= 0) return;
+    this.#burst -= 1;
+    const [code, message] = MESSAGES[this.#burstStatus] ?? ['serviceNotAvailable', 'Service unavailable.'];
+    throw new SimGraphError(this.#burstStatus, code, message, this.#retryAfter === undefined ? {} : { 'Retry-After': String(this.#retryAfter) });
+  }
+}

@@ -1,0 +1,10 @@
+export { SimStore, Mailbox, overlaps, MAX_ATTENDEES } from './store.js';
+export type { TenantState, WriteOptions, MailboxSettingsState } from './store.js';
+export { StoredEvent, viewOf } from './event.js';
+export type { EventView, OccurrenceException } from './event.js';
+export { renderEvent, graphDateTime, htmlToText, EVENT_PROPERTIES } from './serialize.js';
+export type { RenderOptions } from './serialize.js';
+export { parseEventInput, parseMailboxSettingsPatch, parseRespondInput } from './validate.js';
+export type { MailboxSettingsPatch } from './validate.js';
+export { occurrenceId, parseOccurrenceId } from './ids.js';
+export { intern, internStats } from './intern.js';
