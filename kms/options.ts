@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from '../common/errors.js';
 
 /**
  * Configuration of kms/ (composed by the lead into config/schema.ts). Durations in milliseconds.
@@ -79,3 +80,39 @@ export const kmsServerOptionsSchema = z.object({
 
 export type KmsServerOptionsInput = z.input<typeof kmsServerOptionsSchema>;
 export type KmsServerOptions = z.output<typeof kmsServerOptionsSchema>;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * kms options from environment variables (the lead maps them in config/schema.ts; the CLI reads
+ * them directly): HYCAL_KMS_MASTER_KEY_FILE, HYCAL_KMS_DATABASE, HYCAL_KMS_DEFAULT_PROVIDER,
+ * HYCAL_KMS_TENANT_PROVIDERS (tenantA=remote,tenantB=cloud), HYCAL_KMS_REMOTE_URL,
+ * HYCAL_KMS_REMOTE_CA_FILE, HYCAL_KMS_REMOTE_CERT_FILE, HYCAL_KMS_REMOTE_KEY_FILE.
+ */
+export function kmsOptionsFromEnv(env: Env = process.env, overrides: KmsOptionsInput = {}): KmsOptions {
+  const input: Record<string, unknown> = {};
+  const set = (key: string, value: string | undefined): void => {
+    if (value !== undefined && value !== '') input[key] = value;
+  };
+  set('masterKeyFile', env['HYCAL_KMS_MASTER_KEY_FILE']);
+  set('database', env['HYCAL_KMS_DATABASE'] ?? env['MONGODB_DATABASE']);
+  set('defaultProvider', env['HYCAL_KMS_DEFAULT_PROVIDER']);
+  const tenants = env['HYCAL_KMS_TENANT_PROVIDERS'];
+  if (tenants !== undefined && tenants !== '') {
+    input['tenantProviders'] = Object.fromEntries(tenants.split(',').map((pair) => pair.split('=').map((part) => part.trim())));
+  }
+  if (env['HYCAL_KMS_REMOTE_URL'] !== undefined && env['HYCAL_KMS_REMOTE_URL'] !== '') {
+    input['remote'] = {
+      url: env['HYCAL_KMS_REMOTE_URL'],
+      caFile: env['HYCAL_KMS_REMOTE_CA_FILE'],
+      certFile: env['HYCAL_KMS_REMOTE_CERT_FILE'],
+      keyFile: env['HYCAL_KMS_REMOTE_KEY_FILE'],
+    };
+  }
+  const parsed = kmsOptionsSchema.safeParse({ ...input, ...overrides });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `kms.${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid KMS configuration. ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}

@@ -24,7 +24,7 @@ export interface CreateKeyringInput {
  * or environment variable, KEKs and wrapped data keys in MongoDB) when any tenant may use it, and
  * the on-premises KMS client when `kms.remote` is set. Fails at start naming what is missing.
  */
-export function createKeyring(input: CreateKeyringInput): { keyring: Keyring; close(): Promise<void> } {
+export function createKeyring(input: CreateKeyringInput): { keyring: Keyring; close: () => Promise<void> } {
   const options = kmsOptionsSchema.parse(input.options);
   const usesCloud = options.defaultProvider === 'cloud' || Object.values(options.tenantProviders).includes('cloud');
   const usesRemote = options.defaultProvider === 'remote' || Object.values(options.tenantProviders).includes('remote');
