@@ -20,7 +20,11 @@ export interface DataKeyRecord {
   /** The data key wrapped by the tenant's KEK (kms format, kind 3). */
   readonly wrapped: Buffer;
   readonly createdAt: number;
-  /** Encryptions reserved so far by all processes (an upper bound of the encryptions done). */
+  /** Most encryptions under this key (fixed when it is created, so every process applies the same bound). */
+  readonly maxUses: number;
+  /** Encryptions per reserved block; the key has floor(maxUses / blockSize) blocks. */
+  readonly blockSize: number;
+  /** At least this many encryptions were reserved (informational; the claims are authoritative). */
   readonly usesReserved: number;
 }
 
@@ -38,10 +42,15 @@ export interface DataKeyStore {
   getKey(keyId: string, version: number): Promise<DataKeyRecord | null>;
   /** Inserts unless the version exists (another process rotated first); never overwrites. */
   createKey(key: DataKeyRecord): Promise<void>;
-  /** Atomically adds `uses` to the counter if it stays ≤ maxUses; false when the key is used up. */
-  reserve(keyId: string, version: number, uses: number, maxUses: number): Promise<boolean>;
+  /**
+   * Claims one block of `key.blockSize` encryptions under the key: the lowest free block index at
+   * or above `fromIndex` (or found by search when undefined). Claims are unique inserts (the one
+   * operation FerretDB makes atomic), so no two processes ever hold the same block. Null when
+   * every block is taken (the key is used up).
+   */
+  claimBlock(key: DataKeyRecord, fromIndex?: number): Promise<number | null>;
   listKeys(tenantId: string): Promise<DataKeyRecord[]>;
-  /** Deletes every wrapped data key of the tenant; returns how many. */
+  /** Deletes every wrapped data key (and use claim) of the tenant; returns how many keys. */
   deleteKeys(tenantId: string): Promise<number>;
 }
 
@@ -61,7 +70,18 @@ interface KeyDocument {
   version: number;
   wrapped: Binary;
   createdAt: number;
+  maxUses: number;
+  blockSize: number;
   usesReserved: number;
+}
+
+interface ClaimDocument {
+  _id: string;
+  tenantId: string;
+}
+
+export function blocksOf(key: Pick<DataKeyRecord, 'maxUses' | 'blockSize'>): number {
+  return Math.floor(key.maxUses / key.blockSize);
 }
 
 function dataKeyId(keyId: string, version: number): string {
@@ -84,10 +104,12 @@ function isDuplicate(error: unknown): boolean {
 export class MongoDataKeyStore implements DataKeyStore {
   readonly #chains: Collection<ChainDocument>;
   readonly #keys: Collection<KeyDocument>;
+  readonly #claims: Collection<ClaimDocument>;
 
   constructor(db: Db) {
     this.#chains = db.collection<ChainDocument>('kms_keychains');
     this.#keys = db.collection<KeyDocument>('kms_data_keys');
+    this.#claims = db.collection<ClaimDocument>('kms_data_key_claims');
   }
 
   static #chain(doc: ChainDocument): KeychainRecord {
@@ -101,6 +123,8 @@ export class MongoDataKeyStore implements DataKeyStore {
       version: doc.version,
       wrapped: Buffer.from(doc.wrapped.buffer),
       createdAt: doc.createdAt,
+      maxUses: doc.maxUses,
+      blockSize: doc.blockSize,
       usesReserved: doc.usesReserved,
     };
   }
@@ -166,6 +190,8 @@ export class MongoDataKeyStore implements DataKeyStore {
           version: key.version,
           wrapped: new Binary(key.wrapped),
           createdAt: key.createdAt,
+          maxUses: key.maxUses,
+          blockSize: key.blockSize,
           usesReserved: key.usesReserved,
         });
       } catch (error) {
@@ -174,13 +200,43 @@ export class MongoDataKeyStore implements DataKeyStore {
     });
   }
 
-  reserve(keyId: string, version: number, uses: number, maxUses: number): Promise<boolean> {
+  async #claimed(key: DataKeyRecord, index: number): Promise<boolean> {
+    return (await this.#claims.findOne({ _id: `${dataKeyId(key.keyId, key.version)}#${index}` })) !== null;
+  }
+
+  /** Lowest unclaimed index, by galloping then binary search over `_id` lookups (claims are dense from 0). */
+  async #firstFree(key: DataKeyRecord, blocks: number): Promise<number> {
+    if (!(await this.#claimed(key, 0))) return 0;
+    let taken = 0;
+    let probe = 1;
+    while (probe < blocks && (await this.#claimed(key, probe))) {
+      taken = probe;
+      probe *= 2;
+    }
+    let free = Math.min(probe, blocks);
+    while (free - taken > 1) {
+      const mid = Math.floor((taken + free) / 2);
+      if (await this.#claimed(key, mid)) taken = mid;
+      else free = mid;
+    }
+    return free;
+  }
+
+  claimBlock(key: DataKeyRecord, fromIndex?: number): Promise<number | null> {
     return guard('reserving data key uses', async () => {
-      const result = await this.#keys.updateOne(
-        { _id: dataKeyId(keyId, version), usesReserved: { $lte: maxUses - uses } },
-        { $inc: { usesReserved: uses } },
-      );
-      return result.modifiedCount === 1;
+      const blocks = blocksOf(key);
+      for (let index = fromIndex ?? (await this.#firstFree(key, blocks)); index < blocks; index += 1) {
+        try {
+          await this.#claims.insertOne({ _id: `${dataKeyId(key.keyId, key.version)}#${index}`, tenantId: key.tenantId });
+        } catch (error) {
+          if (isDuplicate(error)) continue;
+          throw error;
+        }
+        // Informational only (not atomic on FerretDB): the unique claims are what bound the uses.
+        await this.#keys.updateOne({ _id: dataKeyId(key.keyId, key.version) }, { $max: { usesReserved: (index + 1) * key.blockSize } });
+        return index;
+      }
+      return null;
     });
   }
 
@@ -191,6 +247,10 @@ export class MongoDataKeyStore implements DataKeyStore {
   }
 
   deleteKeys(tenantId: string): Promise<number> {
-    return guard('deleting data keys', async () => (await this.#keys.deleteMany({ tenantId })).deletedCount);
+    return guard('deleting data keys', async () => {
+      const deleted = (await this.#keys.deleteMany({ tenantId })).deletedCount;
+      await this.#claims.deleteMany({ tenantId });
+      return deleted;
+    });
   }
 }

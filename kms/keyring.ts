@@ -71,8 +71,8 @@ function checkContext(tenantId: string): void {
  * the chain's current version; any version stays readable until the tenant is shredded.
  *
  * Nonces are random 96-bit values; a data key is used for at most `dataKeyMaxUses` encryptions
- * (default 2^30, never above 2^32: NIST SP 800-38D's bound for random nonces), counted in a shared
- * counter in the key store that every process reserves blocks from, and for at most
+ * (default 2^30, never above 2^32: NIST SP 800-38D's bound for random nonces), counted by blocks
+ * that processes claim with unique inserts in the key store (no two processes share a block), and for at most
  * `dataKeyMaxAgeMs`. Either bound reached ⇒ a new version is created (rotation) automatically.
  *
  * Unwrapped data keys are cached for `cacheTtlMs` (bounded count). The KMS or key store being
@@ -89,6 +89,8 @@ export class Keyring {
   readonly #active = new Map<string, ActiveKey>();
   readonly #chains = new Map<string, { chain: KeychainRecord; validUntil: number }>();
   readonly #pending = new Map<string, Promise<unknown>>();
+  /** Next block index to try per data key (claims are dense, so this saves lookups). */
+  readonly #claimHints = new Map<string, number>();
 
   constructor(deps: KeyringDeps) {
     this.#store = deps.store;
@@ -157,13 +159,24 @@ export class Keyring {
     this.#active.delete(tenantId);
     this.#chains.delete(tenantId);
     this.#dataKeys.deletePrefix(`${tenantId}\u0000`);
+    for (const key of [...this.#claimHints.keys()]) if (key.startsWith(`${tenantId}\u0000`)) this.#claimHints.delete(key);
   }
 
   async #createVersion(chain: KeychainRecord, version: number): Promise<void> {
     const dataKey = randomBytes(KEY_BYTES);
     const ref = { keyId: chain.keyId, version };
     const wrapped = await this.#providerNamed(chain.provider).wrapDataKey(chain.tenantId, ref, dataKey);
-    await this.#store.createKey({ tenantId: chain.tenantId, keyId: chain.keyId, version, wrapped, createdAt: this.#clock.now(), usesReserved: 0 });
+    const maxUses = this.#options.dataKeyMaxUses;
+    await this.#store.createKey({
+      tenantId: chain.tenantId,
+      keyId: chain.keyId,
+      version,
+      wrapped,
+      createdAt: this.#clock.now(),
+      maxUses,
+      blockSize: Math.min(this.#options.reserveBlock, maxUses),
+      usesReserved: 0,
+    });
     this.#logger.info({ tenantId: chain.tenantId, keyId: chain.keyId, keyVersion: version }, 'kms: created data key version');
   }
 
@@ -185,9 +198,9 @@ export class Keyring {
   }
 
   async #refill(tenantId: string, uses: number): Promise<ActiveKey> {
-    const { dataKeyMaxUses: maxUses, dataKeyMaxAgeMs: maxAge, reserveBlock } = this.#options;
+    const maxAge = this.#options.dataKeyMaxAgeMs;
     let chain = await this.#loadChain(tenantId, true);
-    for (let attempt = 0; attempt < 8; attempt += 1) {
+    for (let attempt = 0; attempt < 16; attempt += 1) {
       const version = chain.current;
       if (version === 0) {
         chain = await this.#rotateFrom(chain, 0);
@@ -199,11 +212,22 @@ export class Keyring {
         await this.#createVersion(chain, version);
         continue;
       }
-      const block = Math.min(Math.max(uses, reserveBlock), maxUses);
       const tooOld = this.#clock.now() - record.createdAt >= maxAge;
-      if (!tooOld && (await this.#store.reserve(chain.keyId, version, block, maxUses))) {
+      let reserved = 0;
+      if (!tooOld) {
+        const hintKey = `${tenantId}\u0000${record.keyId}#${version}`;
+        let hint = this.#claimHints.get(hintKey);
+        while (reserved < uses) {
+          const index = await this.#store.claimBlock(record, hint);
+          if (index === null) break;
+          hint = index + 1;
+          reserved += record.blockSize;
+        }
+        if (hint !== undefined) this.#claimHints.set(hintKey, hint);
+      }
+      if (reserved >= uses) {
         const key = await this.#unwrap(tenantId, chain, record);
-        return { ref: { keyId: chain.keyId, version }, key, remaining: block, validUntil: this.#clock.now() + this.#options.cacheTtlMs };
+        return { ref: { keyId: chain.keyId, version }, key, remaining: reserved, validUntil: this.#clock.now() + this.#options.cacheTtlMs };
       }
       this.#logger.info({ tenantId, keyId: chain.keyId, keyVersion: version, reason: tooOld ? 'age' : 'uses' }, 'kms: rotating data key');
       chain = await this.#rotateFrom(chain, version);
@@ -324,6 +348,7 @@ export class Keyring {
     this.#active.clear();
     this.#chains.clear();
     this.#dataKeys.clear();
+    this.#claimHints.clear();
   }
 }
 

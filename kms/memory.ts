@@ -1,4 +1,4 @@
-import type { DataKeyRecord, DataKeyStore, KeychainRecord } from './data-key-store.js';
+import { blocksOf, type DataKeyRecord, type DataKeyStore, type KeychainRecord } from './data-key-store.js';
 import type { StoredTenantKey, TenantKeyStore } from './tenant-key-store.js';
 
 /**
@@ -29,6 +29,7 @@ export class MemoryTenantKeyStore implements TenantKeyStore {
 export class MemoryDataKeyStore implements DataKeyStore {
   readonly #chains = new Map<string, KeychainRecord>();
   readonly #keys = new Map<string, DataKeyRecord>();
+  readonly #claims = new Set<string>();
 
   getChain(tenantId: string): Promise<KeychainRecord | null> {
     return Promise.resolve(this.#chains.get(tenantId) ?? null);
@@ -65,12 +66,16 @@ export class MemoryDataKeyStore implements DataKeyStore {
     return Promise.resolve();
   }
 
-  reserve(keyId: string, version: number, uses: number, maxUses: number): Promise<boolean> {
-    const id = `${keyId}#${version}`;
-    const key = this.#keys.get(id);
-    if (key === undefined || key.usesReserved > maxUses - uses) return Promise.resolve(false);
-    this.#keys.set(id, { ...key, usesReserved: key.usesReserved + uses });
-    return Promise.resolve(true);
+  claimBlock(key: DataKeyRecord, fromIndex?: number): Promise<number | null> {
+    const id = `${key.keyId}#${key.version}`;
+    for (let index = fromIndex ?? 0; index < blocksOf(key); index += 1) {
+      if (this.#claims.has(`${id}#${index}`)) continue;
+      this.#claims.add(`${id}#${index}`);
+      const stored = this.#keys.get(id);
+      if (stored !== undefined) this.#keys.set(id, { ...stored, usesReserved: Math.max(stored.usesReserved, (index + 1) * key.blockSize) });
+      return Promise.resolve(index);
+    }
+    return Promise.resolve(null);
   }
 
   listKeys(tenantId: string): Promise<DataKeyRecord[]> {
@@ -82,6 +87,7 @@ export class MemoryDataKeyStore implements DataKeyStore {
     for (const [id, key] of this.#keys) {
       if (key.tenantId === tenantId) {
         this.#keys.delete(id);
+        for (const claim of [...this.#claims]) if (claim.startsWith(`${id}#`)) this.#claims.delete(claim);
         count += 1;
       }
     }

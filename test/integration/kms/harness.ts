@@ -39,7 +39,17 @@ export interface Harness {
 export async function openHarness(label: string): Promise<Harness> {
   const prefix = `${uniqueName(label)}.`;
   const kafka = testKafka();
-  await withAdmin((admin) => provisionTopics(admin, { prefix, partitions: 1 }));
+  // Provisioning is idempotent; creating topics while other tests do may briefly answer
+  // UNKNOWN_TOPIC_OR_PARTITION while leaders are elected, so try again a few times.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await withAdmin((admin) => provisionTopics(admin, { prefix, partitions: 1 }));
+      break;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+    }
+  }
   const codec = await new TopicCodec(createSchemaRegistry(testStack().schemaRegistryUrl), { prefix }).init();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
