@@ -62,7 +62,10 @@ export interface KeyringDeps {
 }
 
 function checkContext(tenantId: string): void {
-  if (typeof tenantId !== 'string' || tenantId.length === 0) throw new KmsInputError('A tenant id is required to encrypt or decrypt.');
+  // eslint-disable-next-line no-control-regex
+  if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.length > 256 || /[\u0000-\u001f]/.test(tenantId)) {
+    throw new KmsInputError('A tenant id must be 1-256 characters without control characters.');
+  }
 }
 
 /**

@@ -129,8 +129,9 @@ export class Canaries {
             resolve();
           }
         };
-        void consumer.subscribe({ topics: [...new Set([...targets.keys()].map((t) => t.slice(0, t.lastIndexOf(':'))))], fromBeginning: true }).then(
-          () =>
+        consumer
+          .subscribe({ topics: [...new Set([...targets.keys()].map((t) => t.slice(0, t.lastIndexOf(':'))))], fromBeginning: true })
+          .then(() =>
             consumer.run({
               autoCommit: false,
               eachMessage: ({ topic, partition, message }) => {
@@ -151,8 +152,11 @@ export class Canaries {
                 return Promise.resolve();
               },
             }),
-          reject,
-        );
+          )
+          .catch((error: unknown) => {
+            clearTimeout(timer);
+            reject(error instanceof Error ? error : new Error(String(error)));
+          });
       });
       await done;
     } finally {
