@@ -39,6 +39,7 @@ function base64Cores(bytes: Buffer): string[] {
 
 export class Canaries {
   readonly #values: { kind: CanaryKind; value: string }[] = [];
+  readonly #raw: { label: string; bytes: Buffer }[] = [];
   readonly #run = randomBytes(3).toString('hex');
 
   /** A fresh unique canary, e.g. `cnry7a1b2c-subject-0-9f3e...`; addresses look like addresses. */
@@ -47,6 +48,17 @@ export class Canaries {
     const value = kind === 'address' ? `${token}@canary.example` : token;
     this.#values.push({ kind, value });
     return value;
+  }
+
+  /** Watches a given secret too (a master key, a token): scanned for like any canary. */
+  watch(kind: CanaryKind, value: string): string {
+    this.#values.push({ kind, value });
+    return value;
+  }
+
+  /** Watches raw secret bytes (a key): searched for raw, as hex and as base64 at every alignment. */
+  watchBytes(label: string, bytes: Buffer): void {
+    this.#raw.push({ label, bytes: Buffer.from(bytes) });
   }
 
   get values(): readonly string[] {
@@ -77,6 +89,15 @@ export class Canaries {
           add(value, 'base64url', Buffer.from(core.replaceAll('+', '-').replaceAll('/', '_'), 'ascii'));
         }
         add(value, 'url-encoded', Buffer.from(encodeURIComponent(form), 'utf8'));
+      }
+    }
+    for (const { label, bytes } of this.#raw) {
+      add(label, 'raw', bytes);
+      add(label, 'hex', Buffer.from(bytes.toString('hex'), 'ascii'));
+      add(label, 'hex-upper', Buffer.from(bytes.toString('hex').toUpperCase(), 'ascii'));
+      for (const core of base64Cores(bytes)) {
+        add(label, 'base64', Buffer.from(core, 'ascii'));
+        add(label, 'base64url', Buffer.from(core.replaceAll('+', '-').replaceAll('/', '_'), 'ascii'));
       }
     }
     return needles;

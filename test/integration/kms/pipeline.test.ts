@@ -26,6 +26,9 @@ describe('kms sealing and encrypt paths on the real stack', () => {
   beforeAll(async () => {
     h = await openHarness('kmspipe');
     keyring = h.keyring().keyring;
+    // The master key must never leak either (logs, topics, collections), in any encoding.
+    canaries.watch('other', h.masterKeyText);
+    canaries.watchBytes('master key', Buffer.from(h.masterKeyText, 'base64'));
   });
   afterAll(async () => {
     await h?.close();

@@ -19,6 +19,7 @@ import {
   type RunningKmsServer,
 } from '../../../kms/index.js';
 import { createEncryptProcessor, decryptMeeting, encryptMeeting } from '../../../processors/encrypt/index.js';
+import { Canaries } from '../../support/canary.js';
 import { buildParsedMeeting } from '../../support/parsed-meetings.js';
 import { MiniDriver, inputRecord } from '../../unit/encrypt/driver.js';
 import { openHarness, type Harness } from './harness.js';
@@ -135,7 +136,7 @@ describe('kms on-premises KMS (hycal kms serve, mutual TLS)', () => {
     const masterKey = randomBytes(32);
     const dataDir = join(dir, 'restart');
     const start = (port: number): Promise<RunningKmsServer> =>
-      startKmsServer({ host: '127.0.0.1', port, masterKey, dataDir, tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert }, clock: h.clock });
+      startKmsServer({ host: '127.0.0.1', port, masterKey, dataDir, tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert }, clock: h.clock, logger: h.logger });
     let server = await start(0);
     const port = server.port;
     const keyring = remoteKeyring(server.url, 5_000);
@@ -171,5 +172,12 @@ describe('kms on-premises KMS (hycal kms serve, mutual TLS)', () => {
     const [file] = await readdir(dataDir);
     expect((JSON.parse(await readFile(join(dataDir, file!), 'utf8')) as { wrapped: unknown }).wrapped).toBeNull();
     await server.close();
+
+    // Neither the KMS's master key nor the service's master key appears in any log line.
+    expect(h.logs.lines.some((line) => line.includes('kms request'))).toBe(true);
+    const secrets = new Canaries();
+    secrets.watchBytes('on-premises master key', masterKey);
+    secrets.watchBytes('cloud master key', Buffer.from(h.masterKeyText, 'base64'));
+    expect(secrets.scanLogs(h.logs)).toEqual([]);
   });
 });
