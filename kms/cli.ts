@@ -12,6 +12,7 @@ import { reencryptCollection } from './reencrypt.js';
 import { startKmsServer } from './server.js';
 import { createKeyring } from './service.js';
 import type { Keyring } from './keyring.js';
+import type { TenantKeyVault } from './vault.js';
 
 function readPem(path: string): string {
   try {
@@ -21,14 +22,14 @@ function readPem(path: string): string {
   }
 }
 
-async function withKeyring<T>(fn: (keyring: Keyring, client: MongoClient, database: string) => Promise<T>): Promise<T> {
+async function withKeyring<T>(fn: (keyring: Keyring, client: MongoClient, database: string, cloud: TenantKeyVault | undefined) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const options = kmsOptionsFromEnv(process.env, { database: config.stack.mongodbDatabase });
   const client = new MongoClient(config.stack.mongodbUri, { serverSelectionTimeoutMS: 10_000 });
   await client.connect();
-  const { keyring, close } = createKeyring({ db: client.db(options.database), options, clock: systemClock, logger: createLogger({ name: 'kms' }) });
+  const { keyring, cloud, close } = createKeyring({ db: client.db(options.database), options, clock: systemClock, logger: createLogger({ name: 'kms' }) });
   try {
-    return await fn(keyring, client, options.database);
+    return await fn(keyring, client, options.database, cloud);
   } finally {
     await close();
     await client.close();
@@ -78,8 +79,9 @@ export function registerKmsCommands(program: Command): void {
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--port <port>', 'listen port', '8443')
     .option('--master-key-file <file>', 'master key file (else HYCAL_KMS_SERVER_MASTER_KEY)')
+    .option('--previous-master-key-file <file>', 'earlier master key: tenant keys are re-wrapped under the current one at start (repeatable)', collect, [])
     .option('--allow-client <cn>', 'allowed client certificate common name (repeatable; default: any the CA signed)', collect, [])
-    .action(async (opts: { dataDir: string; cert: string; key: string; ca: string; host: string; port: string; masterKeyFile?: string; allowClient: string[] }) => {
+    .action(async (opts: { dataDir: string; cert: string; key: string; ca: string; host: string; port: string; masterKeyFile?: string; previousMasterKeyFile: string[]; allowClient: string[] }) => {
       const options = kmsServerOptionsSchema.parse({
         host: opts.host,
         port: Number(opts.port),
@@ -88,6 +90,7 @@ export function registerKmsCommands(program: Command): void {
         keyFile: opts.key,
         caFile: opts.ca,
         masterKeyFile: opts.masterKeyFile,
+        previousMasterKeyFiles: opts.previousMasterKeyFile,
         allowedClients: opts.allowClient,
       });
       const logger = createLogger({ name: 'kms-server' });
@@ -95,6 +98,7 @@ export function registerKmsCommands(program: Command): void {
         host: options.host,
         port: options.port,
         masterKey: loadMasterKey({ file: options.masterKeyFile, envName: options.masterKeyEnv }),
+        previousMasterKeys: options.previousMasterKeyFiles.map((file) => loadMasterKey({ file, envName: options.masterKeyEnv })),
         dataDir: options.dataDir,
         tls: { cert: readPem(options.certFile), key: readPem(options.keyFile), ca: readPem(options.caFile) },
         allowedClients: options.allowedClients,
@@ -119,6 +123,17 @@ export function registerKmsCommands(program: Command): void {
       await withKeyring(async (keyring) => {
         const ref = await keyring.rotate(opts.tenant);
         print(`tenant ${opts.tenant}: new writes use ${ref.keyId} version ${ref.version}`);
+      });
+    });
+
+  kms
+    .command('rewrap-master')
+    .description('master key rotation (built-in KMS): re-wrap every tenant key under the current master key; earlier keys from HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES')
+    .action(async () => {
+      await withKeyring(async (_keyring, _client, _database, cloud) => {
+        if (cloud === undefined) throw new KmsInputError('The built-in KMS is not in use in this configuration; nothing to re-wrap.');
+        const result = await cloud.rewrapTenantKeys();
+        print(`tenant keys: ${result.rewrapped} re-wrapped, ${result.current} already current, ${result.destroyed} destroyed`);
       });
     });
 

@@ -24,6 +24,17 @@ export class MemoryTenantKeyStore implements TenantKeyStore {
     if (existing !== undefined) this.#records.set(tenantId, { ...existing, wrapped: null, destroyedAt: at });
     return Promise.resolve();
   }
+
+  listTenants(): Promise<string[]> {
+    return Promise.resolve([...this.#records.keys()]);
+  }
+
+  rewrap(tenantId: string, expected: Buffer, wrapped: Buffer): Promise<boolean> {
+    const existing = this.#records.get(tenantId);
+    if (existing?.wrapped == null || !existing.wrapped.equals(expected)) return Promise.resolve(false);
+    this.#records.set(tenantId, { ...existing, wrapped });
+    return Promise.resolve(true);
+  }
 }
 
 export class MemoryDataKeyStore implements DataKeyStore {

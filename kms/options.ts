@@ -21,6 +21,10 @@ export const kmsOptionsSchema = z.object({
     .min(1)
     .optional()
     .describe('HYCAL_KMS_MASTER_KEY_FILE: file holding the built-in KMS master key (32 bytes, base64 or hex)'),
+  previousMasterKeyFiles: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES: comma-separated files of earlier master keys, readable until `hycal kms rewrap-master` ran'),
   masterKeyEnv: z
     .string()
     .regex(/^[A-Z_][A-Z0-9_]*$/)
@@ -71,6 +75,7 @@ export const kmsServerOptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(8_443).describe('listen port (0: any free port)'),
   masterKeyFile: z.string().min(1).optional().describe('file holding this KMS master key (32 bytes, base64 or hex)'),
   masterKeyEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).default('HYCAL_KMS_SERVER_MASTER_KEY'),
+  previousMasterKeyFiles: z.array(z.string().min(1)).default([]).describe('earlier master keys; tenant keys are re-wrapped under the current one at start'),
   dataDir: z.string().min(1).describe('directory holding the tenant keys, wrapped by the master key'),
   certFile: z.string().min(1).describe('PEM server certificate'),
   keyFile: z.string().min(1).describe('PEM server private key'),
@@ -95,6 +100,8 @@ export function kmsOptionsFromEnv(env: Env = process.env, overrides: KmsOptionsI
     if (value !== undefined && value !== '') input[key] = value;
   };
   set('masterKeyFile', env['HYCAL_KMS_MASTER_KEY_FILE']);
+  const previous = env['HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES'];
+  if (previous !== undefined && previous !== '') input['previousMasterKeyFiles'] = previous.split(',').map((file) => file.trim());
   set('database', env['HYCAL_KMS_DATABASE'] ?? env['MONGODB_DATABASE']);
   set('defaultProvider', env['HYCAL_KMS_DEFAULT_PROVIDER']);
   const tenants = env['HYCAL_KMS_TENANT_PROVIDERS'];

@@ -27,6 +27,8 @@ export interface KmsServerConfig {
   readonly host: string;
   readonly port: number;
   readonly masterKey: Buffer;
+  /** Earlier master keys: tenant keys still wrapped by them are re-wrapped under `masterKey` at start. */
+  readonly previousMasterKeys?: readonly Buffer[];
   readonly dataDir: string;
   readonly tls: { readonly cert: string; readonly key: string; readonly ca: string };
   readonly allowedClients?: readonly string[];
@@ -89,7 +91,12 @@ export async function startKmsServer(config: KmsServerConfig): Promise<RunningKm
     store: new FileTenantKeyStore(config.dataDir),
     clock: config.clock,
     kind: 'remote',
+    ...(config.previousMasterKeys === undefined ? {} : { previousMasterKeys: config.previousMasterKeys }),
   });
+  if ((config.previousMasterKeys ?? []).length > 0) {
+    const result = await vault.rewrapTenantKeys();
+    logger.info(result, 'on-premises KMS: tenant keys re-wrapped under the current master key');
+  }
   const allowed = new Set(config.allowedClients ?? []);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

@@ -24,21 +24,24 @@ export interface CreateKeyringInput {
  * or environment variable, KEKs and wrapped data keys in MongoDB) when any tenant may use it, and
  * the on-premises KMS client when `kms.remote` is set. Fails at start naming what is missing.
  */
-export function createKeyring(input: CreateKeyringInput): { keyring: Keyring; close: () => Promise<void> } {
+export function createKeyring(input: CreateKeyringInput): { keyring: Keyring; cloud: TenantKeyVault | undefined; close: () => Promise<void> } {
   const options = kmsOptionsSchema.parse(input.options);
   const usesCloud = options.defaultProvider === 'cloud' || Object.values(options.tenantProviders).includes('cloud');
   const usesRemote = options.defaultProvider === 'remote' || Object.values(options.tenantProviders).includes('remote');
-  const providers: { cloud?: KmsProvider; remote?: KmsProvider } = {};
+  const providers: { cloud?: TenantKeyVault; remote?: KmsProvider } = {};
   if (usesCloud) {
     const masterKey = loadMasterKey({ file: options.masterKeyFile, envName: options.masterKeyEnv, ...(input.env === undefined ? {} : { env: input.env }) });
+    const previousMasterKeys = options.previousMasterKeyFiles.map((file) => loadMasterKey({ file, envName: options.masterKeyEnv }));
     providers.cloud = new TenantKeyVault({
       masterKey,
+      previousMasterKeys,
       store: new MongoTenantKeyStore(input.db),
       clock: input.clock,
       cacheTtlMs: options.cacheTtlMs,
       cacheMaxEntries: options.cacheMaxEntries,
     });
     masterKey.fill(0);
+    for (const key of previousMasterKeys) key.fill(0);
   }
   if (usesRemote) {
     if (options.remote === undefined) {
@@ -55,6 +58,7 @@ export function createKeyring(input: CreateKeyringInput): { keyring: Keyring; cl
   });
   return {
     keyring,
+    cloud: providers.cloud,
     close: async () => {
       keyring.clearCaches();
       await providers.cloud?.close?.();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Binary, type Collection, type Db } from 'mongodb';
 import { KmsUnavailableError } from './errors.js';
@@ -20,6 +20,10 @@ export interface TenantKeyStore {
   createIfAbsent(record: StoredTenantKey): Promise<StoredTenantKey>;
   /** Replaces the wrapped key by a tombstone. */
   destroy(tenantId: string, at: number): Promise<void>;
+  /** Tenant ids with a record (for master key rotation). */
+  listTenants(): Promise<string[]>;
+  /** Replaces a live wrapped key by `wrapped` if it still is `expected` (master key rotation). */
+  rewrap(tenantId: string, expected: Buffer, wrapped: Buffer): Promise<boolean>;
 }
 
 interface TenantKeyDocument {
@@ -84,6 +88,23 @@ export class MongoTenantKeyStore implements TenantKeyStore {
       await this.#collection.updateOne({ _id: tenantId }, { $set: { wrapped: null, destroyedAt: at } });
     } catch (error) {
       throw unavailable('destroying a tenant key', error);
+    }
+  }
+
+  async listTenants(): Promise<string[]> {
+    try {
+      return (await this.#collection.find({}, { projection: { _id: 1 } }).toArray()).map((doc) => doc._id);
+    } catch (error) {
+      throw unavailable('listing tenant keys', error);
+    }
+  }
+
+  async rewrap(tenantId: string, expected: Buffer, wrapped: Buffer): Promise<boolean> {
+    try {
+      const result = await this.#collection.updateOne({ _id: tenantId, wrapped: new Binary(expected) }, { $set: { wrapped: new Binary(wrapped) } });
+      return result.modifiedCount === 1;
+    } catch (error) {
+      throw unavailable('re-wrapping a tenant key', error);
     }
   }
 }
@@ -158,5 +179,25 @@ export class FileTenantKeyStore implements TenantKeyStore {
     const existing = await this.get(tenantId);
     if (existing === null) return;
     await this.#write({ ...existing, wrapped: null, destroyedAt: at }, false);
+  }
+
+  async listTenants(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.#dir)).filter((name) => name.endsWith('.json'));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ENOENT') return [];
+      throw new KmsUnavailableError('The on-premises KMS cannot read its key directory.', { cause: error });
+    }
+    const tenants: string[] = [];
+    for (const name of names) tenants.push((JSON.parse(await readFile(join(this.#dir, name), 'utf8')) as TenantKeyFile).tenantId);
+    return tenants;
+  }
+
+  async rewrap(tenantId: string, expected: Buffer, wrapped: Buffer): Promise<boolean> {
+    const existing = await this.get(tenantId);
+    if (existing?.wrapped == null || !existing.wrapped.equals(expected)) return false;
+    await this.#write({ ...existing, wrapped }, false);
+    return true;
   }
 }

@@ -9,6 +9,8 @@ import type { StoredTenantKey, TenantKeyStore } from './tenant-key-store.js';
 
 export interface TenantKeyVaultOptions {
   readonly masterKey: Buffer;
+  /** Earlier master keys, still accepted for reading until `rewrapTenantKeys` moved every KEK. */
+  readonly previousMasterKeys?: readonly Buffer[];
   readonly store: TenantKeyStore;
   readonly clock: Clock;
   readonly kind?: 'cloud' | 'remote';
@@ -32,6 +34,7 @@ export class TenantKeyVault implements KmsProvider {
   readonly kind: 'cloud' | 'remote';
   readonly #master: Buffer;
   readonly #masterId: string;
+  readonly #previous: ReadonlyMap<string, Buffer>;
   readonly #store: TenantKeyStore;
   readonly #clock: Clock;
   readonly #keks: KeyCache<Buffer>;
@@ -42,6 +45,7 @@ export class TenantKeyVault implements KmsProvider {
     this.kind = options.kind ?? 'cloud';
     this.#master = Buffer.from(options.masterKey);
     this.#masterId = keyFingerprint(this.#master);
+    this.#previous = new Map((options.previousMasterKeys ?? []).map((key) => [keyFingerprint(key), Buffer.from(key)] as const));
     this.#store = options.store;
     this.#clock = options.clock;
     this.#keks = new KeyCache({ clock: options.clock, ttlMs: options.cacheTtlMs ?? 5 * 60_000, maxEntries: options.cacheMaxEntries ?? 10_000 });
@@ -98,13 +102,48 @@ export class TenantKeyVault implements KmsProvider {
     }
     this.#assertLive(stored);
     if (cached !== undefined) return { kekId: stored.kekId, key: cached };
-    const envelope = parseEnvelope(stored.wrapped, CipherKind.tenantKey);
-    if (envelope.keyId !== this.#masterId) {
-      throw new KeyNotFoundError(`The key of tenant ${tenantId} was wrapped by another master key (${envelope.keyId}); start this KMS with that master key.`);
-    }
-    const key = decryptEnvelope(envelope, this.#master, contextAd('kek', [tenantId, stored.kekId]));
+    const key = this.#unwrapKek(tenantId, stored.kekId, stored.wrapped);
     this.#keks.set(tenantId, key);
     return { kekId: stored.kekId, key };
+  }
+
+  #unwrapKek(tenantId: string, kekId: string, wrapped: Buffer): Buffer {
+    const envelope = parseEnvelope(wrapped, CipherKind.tenantKey);
+    const master = envelope.keyId === this.#masterId ? this.#master : this.#previous.get(envelope.keyId);
+    if (master === undefined) {
+      throw new KeyNotFoundError(`The key of tenant ${tenantId} was wrapped by another master key (${envelope.keyId}); start this KMS with that master key.`);
+    }
+    return decryptEnvelope(envelope, master, contextAd('kek', [tenantId, kekId]));
+  }
+
+  /**
+   * Master key rotation: re-wraps every live tenant key that is still wrapped by a previous master
+   * key under the current one. Idempotent; afterwards the previous master keys can be retired.
+   */
+  async rewrapTenantKeys(): Promise<{ rewrapped: number; current: number; destroyed: number }> {
+    let rewrapped = 0;
+    let current = 0;
+    let destroyed = 0;
+    for (const tenantId of await this.#store.listTenants()) {
+      await this.#serial(tenantId, async () => {
+        const stored = await this.#store.get(tenantId);
+        if (stored?.wrapped == null) {
+          destroyed += 1;
+          return;
+        }
+        if (parseEnvelope(stored.wrapped, CipherKind.tenantKey).keyId === this.#masterId) {
+          current += 1;
+          return;
+        }
+        const kek = this.#unwrapKek(tenantId, stored.kekId, stored.wrapped);
+        const wrapped = encryptEnvelope(
+          { kind: CipherKind.tenantKey, key: this.#master, keyId: this.#masterId, keyVersion: 1, context: contextAd('kek', [tenantId, stored.kekId]) },
+          kek,
+        );
+        if (await this.#store.rewrap(tenantId, stored.wrapped, wrapped)) rewrapped += 1;
+      });
+    }
+    return { rewrapped, current, destroyed };
   }
 
   async wrapDataKey(tenantId: string, ref: DataKeyRef, dataKey: Buffer): Promise<Buffer> {
@@ -141,6 +180,7 @@ export class TenantKeyVault implements KmsProvider {
   close(): Promise<void> {
     this.#keks.clear();
     this.#master.fill(0);
+    for (const key of this.#previous.values()) key.fill(0);
     return Promise.resolve();
   }
 }

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Keyring, MasterKeyError, createKeyring } from '../../../kms/index.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Keyring, MasterKeyError, createKeyring, generateKeyText } from '../../../kms/index.js';
+import { runHycal } from './cli.js';
 import { openHarness, type Harness } from './harness.js';
 
 const ctx = (i: number) => ({ tenantId: 'tenant-c', recordKey: 'tenant-c/m', entityId: `e${i}`, field: 'subject' });
@@ -49,6 +53,26 @@ describe('kms key store in MongoDB', () => {
         expect(Buffer.from(wrapped.buffer)[0]).toBe(0xc7);
         expect(Buffer.from(wrapped.buffer).length).toBeGreaterThan(32 + 16 + 20);
       }
+    }
+  });
+
+  it('kms – `hycal kms rewrap-master` moves every tenant key to a new master key; data stays readable with the new key alone', async () => {
+    const { keyring } = h.keyring();
+    const ciphertext = await keyring.encryptField({ ...ctx(7), tenantId: 'tenant-m', recordKey: 'tenant-m/x' }, Buffer.from('kept'));
+    const dir = await mkdtemp(join(tmpdir(), 'hycal-rewrap-'));
+    try {
+      const previous = join(dir, 'old.key');
+      await writeFile(previous, h.masterKeyText, { mode: 0o600 });
+      const newKey = generateKeyText();
+      const result = await runHycal(['kms', 'rewrap-master'], { MONGODB_DATABASE: h.dbName, HYCAL_KMS_MASTER_KEY: newKey, HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES: previous });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toMatch(/tenant keys: [1-9]\d* re-wrapped, 0 already current/);
+      const reader = h.keyring({}, { HYCAL_KMS_MASTER_KEY: newKey }).keyring;
+      expect((await reader.decryptField({ ...ctx(7), tenantId: 'tenant-m', recordKey: 'tenant-m/x' }, ciphertext)).toString()).toBe('kept');
+      const stale = h.keyring({}, { HYCAL_KMS_MASTER_KEY: h.masterKeyText }).keyring;
+      await expect(stale.decryptField({ ...ctx(7), tenantId: 'tenant-m', recordKey: 'tenant-m/x' }, ciphertext)).rejects.toMatchObject({ code: 'HC_ERR_KMS_KEY_NOT_FOUND' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
