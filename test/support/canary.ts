@@ -9,7 +9,15 @@ import { BSON, type MongoClient } from 'mongodb';
  * Kafka topics with a prefix (dead letters included) read from offset 0, every MongoDB collection
  * of the given databases, and the captured log lines — for the canaries in plain UTF-8 and in the
  * encodings a leak may take: UTF-16 (LE/BE), base64 and base64url at every alignment, hex (lower
- * and upper case), and JSON/URL-escaped forms. Any hit fails the test with where it was found.
+ * and upper case), and URL-encoded forms. Any hit fails the test with where it was found.
+ *
+ * Usage in an end-to-end test:
+ *
+ *   const canaries = new Canaries();
+ *   const logs = new LogCapture();                       // pass as the pino destination
+ *   const subject = canaries.make('subject');            // seed into Graph events, settings...
+ *   ... run the system ...
+ *   await expectNoLeaks(canaries, { kafka, topicPrefix, mongo, databases: [db], logs });
  */
 export type CanaryKind = 'subject' | 'body' | 'location' | 'address' | 'name' | 'other';
 
@@ -220,4 +228,35 @@ export class LogCapture extends Writable {
 
 export function formatHits(hits: readonly CanaryHit[]): string {
   return hits.map((hit) => `${hit.canary} (${hit.encoding}) in ${hit.where}`).join('\n');
+}
+
+export interface LeakScanTargets {
+  readonly kafka?: Kafka;
+  readonly topicPrefix?: string;
+  readonly mongo?: MongoClient;
+  readonly databases?: readonly string[];
+  readonly logs?: LogCapture;
+}
+
+/**
+ * Scans everything given and throws listing every hit. Returns what was scanned so a test can
+ * also assert the scan was not vacuous (records and documents seen).
+ */
+export async function expectNoLeaks(canaries: Canaries, targets: LeakScanTargets): Promise<{ records: number; documents: number; logLines: number }> {
+  const hits: CanaryHit[] = [];
+  let records = 0;
+  let documents = 0;
+  if (targets.kafka !== undefined && targets.topicPrefix !== undefined) {
+    const scan = await canaries.scanKafka(targets.kafka, targets.topicPrefix);
+    hits.push(...scan.hits);
+    records = scan.records;
+  }
+  if (targets.mongo !== undefined && targets.databases !== undefined) {
+    const scan = await canaries.scanMongo(targets.mongo, targets.databases);
+    hits.push(...scan.hits);
+    documents = scan.documents;
+  }
+  if (targets.logs !== undefined) hits.push(...canaries.scanLogs(targets.logs));
+  if (hits.length > 0) throw new Error(`canary leak: ${hits.length} hit(s)\n${formatHits(hits)}`);
+  return { records, documents, logLines: targets.logs?.lines.length ?? 0 };
 }

@@ -3,7 +3,7 @@ import { sealRawEvent, unsealRawEvent, type Keyring } from '../../../kms/index.j
 import { createEncryptProcessor, decryptMeeting, toParsedMeeting } from '../../../processors/encrypt/index.js';
 import type { Processor } from '../../../runtime/contract.js';
 import type { MeetingOccurrence, ParsedMeeting, RawCalendarRecord } from '../../../schemas/index.js';
-import { Canaries, formatHits } from '../../support/canary.js';
+import { Canaries, expectNoLeaks, formatHits } from '../../support/canary.js';
 import { buildParsedMeeting } from '../../support/parsed-meetings.js';
 import { MiniDriver, inputRecord } from '../../unit/encrypt/driver.js';
 import { openHarness, type Harness } from './harness.js';
@@ -100,6 +100,9 @@ describe('kms sealing and encrypt paths on the real stack', () => {
     expect(mongoScan.documents).toBeGreaterThanOrEqual(3);
     const hits = [...kafkaScan.hits, ...mongoScan.hits, ...canaries.scanLogs(h.logs)];
     expect(hits, formatHits(hits)).toEqual([]);
+    // The same through the one-call helper later end-to-end tests use.
+    const scanned = await expectNoLeaks(canaries, { kafka: h.kafka, topicPrefix: h.prefix, mongo: h.mongo, databases: [h.dbName], logs: h.logs });
+    expect(scanned.records).toBe(18);
     expect(h.logs.lines.some((line) => line.includes('dead-lettered a raw record'))).toBe(true);
     expect(canaries.values.length).toBeGreaterThan(40);
   });
@@ -113,6 +116,7 @@ describe('kms sealing and encrypt paths on the real stack', () => {
     h.logger.info(`oops ${leaked}`);
     const kafkaScan = await control.scanKafka(h.kafka, h.prefix);
     expect(kafkaScan.hits.map((hit) => hit.encoding)).toContain('base64');
+    await expect(expectNoLeaks(control, { kafka: h.kafka, topicPrefix: h.prefix })).rejects.toThrow(/canary leak/);
     const mongoScan = await control.scanMongo(h.mongo, [h.dbName]);
     expect(mongoScan.hits.map((hit) => hit.encoding)).toContain('utf16le');
     expect(control.scanLogs(h.logs).length).toBeGreaterThan(0);
