@@ -217,7 +217,10 @@ export class Keyring {
       }
       const tooOld = this.#clock.now() - record.createdAt >= maxAge;
       let reserved = 0;
+      let key: Buffer | undefined;
       if (!tooOld) {
+        // Unwrap first: if the KMS is down, no block is claimed (and wasted) by this attempt.
+        key = await this.#unwrap(tenantId, chain, record);
         const hintKey = `${tenantId}\u0000${record.keyId}#${version}`;
         let hint = this.#claimHints.get(hintKey);
         while (reserved < uses) {
@@ -228,8 +231,7 @@ export class Keyring {
         }
         if (hint !== undefined) this.#claimHints.set(hintKey, hint);
       }
-      if (reserved >= uses) {
-        const key = await this.#unwrap(tenantId, chain, record);
+      if (key !== undefined && reserved >= uses) {
         return { ref: { keyId: chain.keyId, version }, key, remaining: reserved, validUntil: this.#clock.now() + this.#options.cacheTtlMs };
       }
       this.#logger.info({ tenantId, keyId: chain.keyId, keyVersion: version, reason: tooOld ? 'age' : 'uses' }, 'kms: rotating data key');

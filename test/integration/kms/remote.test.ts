@@ -102,6 +102,16 @@ describe('kms on-premises KMS (hycal kms serve, mutual TLS)', () => {
       const stored = JSON.parse(await readFile(join(dataDir, served[0]!), 'utf8')) as { tenantId: string; wrapped: string };
       expect(stored.tenantId).toBe('tenant-hds');
       expect(typeof stored.wrapped).toBe('string');
+
+      // The customer revokes the tenant on its own KMS: once cached keys expire, nothing of the
+      // tenant can be read by the service any more; the cloud tenant is unaffected.
+      const customer = new RemoteKmsClient({ url, tls: { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey } });
+      await customer.destroyTenant('tenant-hds');
+      await customer.close();
+      h.clock.advance(60_000);
+      await expect(decryptMeeting(a, keyring)).rejects.toBeInstanceOf(KeyDestroyedError);
+      await expect(encryptMeeting(buildParsedMeeting(null, { tenantId: 'tenant-hds' }), keyring)).rejects.toBeInstanceOf(KeyDestroyedError);
+      expect(await decryptMeeting(b, keyring)).toEqual(cloud.sensitive);
     } finally {
       child.kill('SIGTERM');
     }
