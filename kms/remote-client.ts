@@ -65,8 +65,10 @@ export class RemoteKmsClient implements KmsProvider {
   #call(method: 'POST' | 'DELETE', path: string, body?: Record<string, unknown>): Promise<Record<string, unknown>> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
+      const target = new URL(this.#url);
+      target.pathname = `${this.#url.pathname.replace(/\/+$/, '')}${path}`;
       const req = request(
-        new URL(path, this.#url),
+        target,
         {
           method,
           agent: this.#agent,
