@@ -112,8 +112,13 @@ describe('kms on-premises KMS (hycal kms serve, mutual TLS)', () => {
       await expect(decryptMeeting(a, keyring)).rejects.toBeInstanceOf(KeyDestroyedError);
       await expect(encryptMeeting(buildParsedMeeting(null, { tenantId: 'tenant-hds' }), keyring)).rejects.toBeInstanceOf(KeyDestroyedError);
       expect(await decryptMeeting(b, keyring)).toEqual(cloud.sensitive);
-    } finally {
+
+      // SIGTERM: the KMS closes its listener and exits cleanly.
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGTERM');
     }
   });
 
