@@ -36,7 +36,7 @@ export { MemoryDataKeyStore, MemoryTenantKeyStore } from './memory.js';
 export { TenantKeyVault } from './vault.js';
 export type { TenantKeyVaultOptions } from './vault.js';
 export { Keyring, fieldAd, sealAd } from './keyring.js';
-export type { FieldContext, SealContext, EncryptionLease, KeyringDeps } from './keyring.js';
+export type { FieldContext, SealContext, EncryptionLease, KeyringDeps, KmsMetrics } from './keyring.js';
 export {
   recordKeyOf,
   rawEventSealContext,

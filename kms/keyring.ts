@@ -53,12 +53,18 @@ interface ActiveKey {
   readonly validUntil: number;
 }
 
+/** Counters the keyring reports (the service maps them to Prometheus; names are stable). */
+export interface KmsMetrics {
+  increment(name: 'kms_data_keys_created_total' | 'kms_key_unwraps_total' | 'kms_unavailable_total', labels?: Record<string, string>): void;
+}
+
 export interface KeyringDeps {
   readonly store: DataKeyStore;
   readonly providers: { readonly cloud?: KmsProvider; readonly remote?: KmsProvider };
   readonly clock: Clock;
   readonly options?: KmsOptionsInput | KmsOptions;
   readonly logger?: Logger;
+  readonly metrics?: KmsMetrics;
 }
 
 function checkContext(tenantId: string): void {
@@ -88,6 +94,7 @@ export class Keyring {
   readonly #clock: Clock;
   readonly #options: KmsOptions;
   readonly #logger: Logger;
+  readonly #metrics: KmsMetrics | undefined;
   readonly #dataKeys: KeyCache<Buffer>;
   readonly #active = new Map<string, ActiveKey>();
   readonly #chains = new Map<string, { chain: KeychainRecord; validUntil: number }>();
@@ -101,6 +108,7 @@ export class Keyring {
     this.#clock = deps.clock;
     this.#options = kmsOptionsSchema.parse(deps.options ?? {});
     this.#logger = deps.logger ?? silentLogger;
+    this.#metrics = deps.metrics;
     this.#dataKeys = new KeyCache({ clock: deps.clock, ttlMs: this.#options.cacheTtlMs, maxEntries: this.#options.cacheMaxEntries });
   }
 
@@ -168,7 +176,8 @@ export class Keyring {
   async #createVersion(chain: KeychainRecord, version: number): Promise<void> {
     const dataKey = randomBytes(KEY_BYTES);
     const ref = { keyId: chain.keyId, version };
-    const wrapped = await this.#providerNamed(chain.provider).wrapDataKey(chain.tenantId, ref, dataKey);
+    const wrapped = await this.#counted(chain.provider, () => this.#providerNamed(chain.provider).wrapDataKey(chain.tenantId, ref, dataKey));
+    this.#metrics?.increment('kms_data_keys_created_total', { provider: chain.provider });
     const maxUses = this.#options.dataKeyMaxUses;
     await this.#store.createKey({
       tenantId: chain.tenantId,
@@ -191,11 +200,24 @@ export class Keyring {
     return this.#loadChain(chain.tenantId, false);
   }
 
+  /** Counts KMS outages (the error itself propagates unchanged). */
+  async #counted<T>(provider: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof KmsUnavailableError) this.#metrics?.increment('kms_unavailable_total', { provider });
+      throw error;
+    }
+  }
+
   async #unwrap(tenantId: string, chain: KeychainRecord, record: DataKeyRecord): Promise<Buffer> {
     const cacheKey = `${tenantId}\u0000${record.keyId}#${record.version}`;
     const cached = this.#dataKeys.get(cacheKey);
     if (cached !== undefined) return cached;
-    const key = await this.#providerNamed(chain.provider).unwrapDataKey(tenantId, { keyId: record.keyId, version: record.version }, record.wrapped);
+    const key = await this.#counted(chain.provider, () =>
+      this.#providerNamed(chain.provider).unwrapDataKey(tenantId, { keyId: record.keyId, version: record.version }, record.wrapped),
+    );
+    this.#metrics?.increment('kms_key_unwraps_total', { provider: chain.provider });
     this.#dataKeys.set(cacheKey, key);
     return key;
   }

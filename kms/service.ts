@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import { MongoDataKeyStore } from './data-key-store.js';
-import { Keyring } from './keyring.js';
+import { Keyring, type KmsMetrics } from './keyring.js';
 import { loadMasterKey } from './master-key.js';
 import { kmsOptionsSchema, type KmsOptionsInput } from './options.js';
 import type { KmsProvider } from './provider.js';
@@ -16,6 +16,7 @@ export interface CreateKeyringInput {
   readonly options: KmsOptionsInput;
   readonly clock: Clock;
   readonly logger?: Logger;
+  readonly metrics?: KmsMetrics;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -55,6 +56,7 @@ export function createKeyring(input: CreateKeyringInput): { keyring: Keyring; cl
     clock: input.clock,
     options,
     ...(input.logger === undefined ? {} : { logger: input.logger }),
+    ...(input.metrics === undefined ? {} : { metrics: input.metrics }),
   });
   return {
     keyring,

@@ -177,11 +177,19 @@ describe('kms keyring', () => {
   it('kms – unwrapped data keys are cached: repeated decrypts do not call the KMS within the lifetime', async () => {
     const clock = new ManualClock();
     const kms = new SwitchableKms(new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock }));
-    const keyring = new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: kms }, clock, options: { cacheTtlMs: 10_000 } });
+    const counts = new Map<string, number>();
+    const metrics = { increment: (name: string) => counts.set(name, (counts.get(name) ?? 0) + 1) };
+    const keyring = new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: kms }, clock, options: { cacheTtlMs: 10_000 }, metrics });
     const ciphertext = await keyring.encryptField(ctx(), Buffer.from('x'));
     const before = kms.calls;
     for (let i = 0; i < 20; i += 1) await keyring.decryptField(ctx(), ciphertext);
     expect(kms.calls).toBe(before);
+    expect(counts.get('kms_key_unwraps_total')).toBe(1);
+    expect(counts.get('kms_data_keys_created_total')).toBe(1);
+    kms.up = false;
+    clock.advance(10_000);
+    await expect(keyring.decryptField(ctx(), ciphertext)).rejects.toBeInstanceOf(KmsUnavailableError);
+    expect(counts.get('kms_unavailable_total')).toBe(1);
   });
 
   it('kms – the key cache is bounded in size and lifetime', () => {
