@@ -44,6 +44,19 @@ describe('encrypt', () => {
     expect(occurrence.keyRef).toEqual(Keyring.keyRefOf(occurrence.subject!));
   });
 
+  it('encrypt – the plaintext part is exactly the DESIGN.md section 3 allowlist (a new schema field forces a decision here)', async () => {
+    const occurrence = await encryptMeeting(buildParsedMeeting(null), keyring().keyring);
+    const plaintext = Object.keys(occurrence).filter((key) => !(MEETING_ENCRYPTED_FIELDS as readonly string[]).includes(key)).sort();
+    expect(plaintext).toEqual(
+      [
+        'tenantId', 'mailboxId', 'meetingId', 'seriesMasterId', 'version', 'op', 'start', 'end', 'isAllDay', 'isCancelled',
+        'isPrivate', 'isOrganizer', 'showAs', 'providerKind', 'intent', 'attendeeCount', 'roomMailboxIds', 'keyRef', 'sourceFetchedAt',
+      ].sort(),
+    );
+    const schemaFields = (readSchemaFile('calendar.meetings.v1.avsc')['fields'] as { name: string }[]).map((f) => f.name).sort();
+    expect([...plaintext, ...MEETING_ENCRYPTED_FIELDS].sort()).toEqual(schemaFields);
+  });
+
   it('encrypt – null text fields stay null; an empty attendee list is still encrypted', async () => {
     const parsed = buildParsedMeeting(null, { sensitive: { subject: null, body: null, location: null, organizer: null, attendees: [], joinDetails: null } });
     const { keyring: ring } = keyring();
