@@ -291,6 +291,13 @@ export class Keyring {
     return { keyId: chain.keyId, version: chain.current };
   }
 
+  /** The data key when both the tenant's chain and the key are cached and live (no await). */
+  #cachedKey(tenantId: string, envelope: Envelope): Buffer | undefined {
+    const chain = this.#chains.get(tenantId);
+    if (chain === undefined || this.#clock.now() >= chain.validUntil || chain.chain.keyId !== envelope.keyId) return undefined;
+    return this.#dataKeys.get(`${tenantId}\u0000${envelope.keyId}#${envelope.keyVersion}`);
+  }
+
   async #decryptionKey(tenantId: string, envelope: Envelope): Promise<Buffer> {
     const cacheKey = `${tenantId}\u0000${envelope.keyId}#${envelope.keyVersion}`;
     const cached = this.#dataKeys.get(cacheKey);
@@ -313,7 +320,8 @@ export class Keyring {
   async decryptField(ctx: FieldContext, ciphertext: Uint8Array): Promise<Buffer> {
     checkContext(ctx.tenantId);
     const envelope = parseEnvelope(ciphertext, CipherKind.field);
-    return decryptEnvelope(envelope, await this.#decryptionKey(ctx.tenantId, envelope), fieldAd(ctx));
+    const key = this.#cachedKey(ctx.tenantId, envelope) ?? (await this.#decryptionKey(ctx.tenantId, envelope));
+    return decryptEnvelope(envelope, key, fieldAd(ctx));
   }
 
   /** Whole-record sealing (connector side). */
@@ -325,7 +333,8 @@ export class Keyring {
   async unseal(ctx: SealContext, sealed: Uint8Array): Promise<Buffer> {
     checkContext(ctx.tenantId);
     const envelope = parseEnvelope(sealed, CipherKind.sealed);
-    return decryptEnvelope(envelope, await this.#decryptionKey(ctx.tenantId, envelope), sealAd(ctx));
+    const key = this.#cachedKey(ctx.tenantId, envelope) ?? (await this.#decryptionKey(ctx.tenantId, envelope));
+    return decryptEnvelope(envelope, key, sealAd(ctx));
   }
 
   /** Key reference of a ciphertext without decrypting it. */
