@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import type { Command } from 'commander';
 import { systemClock } from '../common/clock.js';
+import { ConfigError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import { loadConfig } from '../config/index.js';
 import { KmsInputError } from './errors.js';
@@ -82,7 +83,7 @@ export function registerKmsCommands(program: Command): void {
     .option('--previous-master-key-file <file>', 'earlier master key: tenant keys are re-wrapped under the current one at start (repeatable)', collect, [])
     .option('--allow-client <cn>', 'allowed client certificate common name (repeatable; default: any the CA signed)', collect, [])
     .action(async (opts: { dataDir: string; cert: string; key: string; ca: string; host: string; port: string; masterKeyFile?: string; previousMasterKeyFile: string[]; allowClient: string[] }) => {
-      const options = kmsServerOptionsSchema.parse({
+      const parsed = kmsServerOptionsSchema.safeParse({
         host: opts.host,
         port: Number(opts.port),
         dataDir: opts.dataDir,
@@ -93,6 +94,10 @@ export function registerKmsCommands(program: Command): void {
         previousMasterKeyFiles: opts.previousMasterKeyFile,
         allowedClients: opts.allowClient,
       });
+      if (!parsed.success) {
+        throw new ConfigError(`Invalid kms serve options. ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+      }
+      const options = parsed.data;
       const logger = createLogger({ name: 'kms-server' });
       const server = await startKmsServer({
         host: options.host,
