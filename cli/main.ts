@@ -3,6 +3,7 @@ import { isHcError } from '../common/errors.js';
 import { registerBenchCommands } from '../bench/cli.js';
 import { registerStackCommands } from '../stack/cli.js';
 import { registerSimCommand } from '../sim/graph/cli.js';
+import { registerKmsCommands } from '../kms/cli.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerStackCommands(program);
   registerBenchCommands(program);
   registerSimCommand(program);
+  registerKmsCommands(program);
   return program;
 }
 

@@ -1,0 +1,185 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { MongoClient } from 'mongodb';
+import type { Command } from 'commander';
+import { systemClock } from '../common/clock.js';
+import { ConfigError } from '../common/errors.js';
+import { createLogger } from '../common/logger.js';
+import { loadConfig } from '../config/index.js';
+import { KmsInputError } from './errors.js';
+import { generateKmsCertificates, writeKmsCertificates } from './certs.js';
+import { generateKeyText, loadMasterKey } from './master-key.js';
+import { kmsOptionsFromEnv, kmsServerOptionsSchema } from './options.js';
+import { reencryptCollection } from './reencrypt.js';
+import { startKmsServer } from './server.js';
+import { createKeyring } from './service.js';
+import type { Keyring } from './keyring.js';
+import type { TenantKeyVault } from './vault.js';
+
+function readPem(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new KmsInputError(`Cannot read ${path}; check the path.`, { cause: error });
+  }
+}
+
+async function withKeyring<T>(fn: (keyring: Keyring, client: MongoClient, database: string, cloud: TenantKeyVault | undefined) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const options = kmsOptionsFromEnv(process.env, { database: config.stack.mongodbDatabase });
+  const client = new MongoClient(config.stack.mongodbUri, { serverSelectionTimeoutMS: 10_000 });
+  await client.connect();
+  const { keyring, cloud, close } = createKeyring({ db: client.db(options.database), options, clock: systemClock, logger: createLogger({ name: 'kms' }) });
+  try {
+    return await fn(keyring, client, options.database, cloud);
+  } finally {
+    await close();
+    await client.close();
+  }
+}
+
+/** CLI output (service code has no console; the terminal is this command's interface). */
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** `hycal kms ...`: the on-premises KMS, key generation, rotation, re-encryption and shredding. */
+export function registerKmsCommands(program: Command): void {
+  const kms = program.command('kms').description('keys: on-premises KMS, rotation, re-encryption, crypto-shredding');
+
+  kms
+    .command('keygen')
+    .description('print a new random 256-bit master key (base64), or write it to a file (mode 0600)')
+    .option('--out <file>', 'write the key to this file instead of printing it')
+    .action((opts: { out?: string }) => {
+      const key = generateKeyText();
+      if (opts.out === undefined) print(key);
+      else writeFileSync(opts.out, `${key}\n`, { mode: 0o600, flag: 'wx' });
+    });
+
+  kms
+    .command('certs')
+    .description('generate a private CA, a KMS server certificate and a client certificate for mutual TLS')
+    .requiredOption('--out <dir>', 'directory for ca.crt, server.crt/.key, client.crt/.key')
+    .option('--host <name>', 'server host name or IP (repeatable)', collect, [])
+    .option('--client-cn <name>', 'client certificate common name', 'hycal-service')
+    .action(async (opts: { out: string; host: string[]; clientCn: string }) => {
+      const certs = await generateKmsCertificates({ hosts: opts.host.length > 0 ? opts.host : ['localhost', '127.0.0.1'], clientCn: opts.clientCn });
+      const files = await writeKmsCertificates(opts.out, certs);
+      print(`wrote ${Object.values(files).join(', ')}`);
+    });
+
+  kms
+    .command('serve')
+    .description('run the on-premises KMS (HTTPS with mutual TLS) holding tenant keys under its own master key')
+    .requiredOption('--data-dir <dir>', 'directory for the wrapped tenant keys')
+    .requiredOption('--cert <file>', 'server certificate (PEM)')
+    .requiredOption('--key <file>', 'server private key (PEM)')
+    .requiredOption('--ca <file>', 'CA of accepted client certificates (PEM)')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--port <port>', 'listen port', '8443')
+    .option('--master-key-file <file>', 'master key file (else HYCAL_KMS_SERVER_MASTER_KEY)')
+    .option('--previous-master-key-file <file>', 'earlier master key: tenant keys are re-wrapped under the current one at start (repeatable)', collect, [])
+    .option('--allow-client <cn>', 'allowed client certificate common name (repeatable; default: any the CA signed)', collect, [])
+    .action(async (opts: { dataDir: string; cert: string; key: string; ca: string; host: string; port: string; masterKeyFile?: string; previousMasterKeyFile: string[]; allowClient: string[] }) => {
+      const parsed = kmsServerOptionsSchema.safeParse({
+        host: opts.host,
+        port: Number(opts.port),
+        dataDir: opts.dataDir,
+        certFile: opts.cert,
+        keyFile: opts.key,
+        caFile: opts.ca,
+        masterKeyFile: opts.masterKeyFile,
+        previousMasterKeyFiles: opts.previousMasterKeyFile,
+        allowedClients: opts.allowClient,
+      });
+      if (!parsed.success) {
+        throw new ConfigError(`Invalid kms serve options. ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+      }
+      const options = parsed.data;
+      const logger = createLogger({ name: 'kms-server' });
+      const server = await startKmsServer({
+        host: options.host,
+        port: options.port,
+        masterKey: loadMasterKey({ file: options.masterKeyFile, envName: options.masterKeyEnv }),
+        previousMasterKeys: options.previousMasterKeyFiles.map((file) => loadMasterKey({ file, envName: options.masterKeyEnv })),
+        dataDir: options.dataDir,
+        tls: { cert: readPem(options.certFile), key: readPem(options.keyFile), ca: readPem(options.caFile) },
+        allowedClients: options.allowedClients,
+        clock: systemClock,
+        logger,
+      });
+      print(`on-premises KMS listening at ${server.url} (mutual TLS)`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          void server.close().then(resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  kms
+    .command('rotate')
+    .description('start a new data key version for a tenant: new writes use it, older data stays readable')
+    .requiredOption('--tenant <id>', 'tenant id')
+    .action(async (opts: { tenant: string }) => {
+      await withKeyring(async (keyring) => {
+        const ref = await keyring.rotate(opts.tenant);
+        print(`tenant ${opts.tenant}: new writes use ${ref.keyId} version ${ref.version}`);
+      });
+    });
+
+  kms
+    .command('rewrap-master')
+    .description('master key rotation (built-in KMS): re-wrap every tenant key under the current master key; earlier keys from HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES')
+    .action(async () => {
+      await withKeyring(async (_keyring, _client, _database, cloud) => {
+        if (cloud === undefined) throw new KmsInputError('The built-in KMS is not in use in this configuration; nothing to re-wrap.');
+        const result = await cloud.rewrapTenantKeys();
+        print(`tenant keys: ${result.rewrapped} re-wrapped, ${result.current} already current, ${result.destroyed} destroyed`);
+      });
+    });
+
+  kms
+    .command('versions')
+    .description('list the data key versions of a tenant (no key material)')
+    .requiredOption('--tenant <id>', 'tenant id')
+    .action(async (opts: { tenant: string }) => {
+      await withKeyring(async (keyring) => {
+        for (const v of await keyring.versions(opts.tenant)) {
+          print(`${v.keyId} v${v.version} created ${new Date(v.createdAt).toISOString()} uses≤${v.usesReserved}`);
+        }
+      });
+    });
+
+  kms
+    .command('reencrypt')
+    .description("move a tenant's stored ciphertexts to its current data key version")
+    .requiredOption('--tenant <id>', 'tenant id')
+    .requiredOption('--collection <name>', 'collection holding meeting documents (repeatable)', collect, [])
+    .option('--database <name>', 'database of the collections (default: the service database)')
+    .action(async (opts: { tenant: string; collection: string[]; database?: string }) => {
+      await withKeyring(async (keyring, client, database) => {
+        for (const name of opts.collection) {
+          const result = await reencryptCollection({ keyring, collection: client.db(opts.database ?? database).collection(name), tenantId: opts.tenant });
+          print(`${name}: ${result.documents} documents, ${result.fieldsReencrypted} fields re-encrypted, ${result.alreadyCurrent} already current, ${result.failed} failed`);
+          if (result.failed > 0) process.exitCode = 1;
+        }
+      });
+    });
+
+  kms
+    .command('shred')
+    .description("offboard a tenant: destroy its keys for good (crypto-shredding); all its data becomes unreadable")
+    .requiredOption('--tenant <id>', 'tenant id')
+    .option('--yes', 'confirm: this cannot be undone')
+    .action(async (opts: { tenant: string; yes?: boolean }) => {
+      if (opts.yes !== true) throw new KmsInputError('Shredding cannot be undone; add --yes to confirm.');
+      await withKeyring(async (keyring) => {
+        const { dataKeysDeleted } = await keyring.shred(opts.tenant);
+        print(`tenant ${opts.tenant}: keys destroyed (${dataKeysDeleted} data keys deleted); its data is unreadable`);
+      });
+    });
+}

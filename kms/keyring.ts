@@ -1,0 +1,409 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
+import { silentLogger } from '../common/logger.js';
+import type { KeyRef } from '../schemas/values.js';
+import { KeyCache } from './cache.js';
+import type { DataKeyRecord, DataKeyStore, KeychainRecord } from './data-key-store.js';
+import { KeyDestroyedError, KeyNotFoundError, KmsInputError, KmsUnavailableError } from './errors.js';
+import { CipherKind, KEY_BYTES, contextAd, decryptEnvelope, encryptEnvelope, parseEnvelope, type Envelope } from './format.js';
+import { kmsOptionsSchema, type KmsOptions, type KmsOptionsInput } from './options.js';
+import type { KmsProvider } from './provider.js';
+
+/** Where an encrypted field belongs: the associated data binds all four. */
+export interface FieldContext {
+  readonly tenantId: string;
+  /** The Kafka record key (tenantId/mailboxId). */
+  readonly recordKey: string;
+  /** The entity inside the record (the meeting id). */
+  readonly entityId: string;
+  /** The field name (subject, body, ...). */
+  readonly field: string;
+}
+
+/** Where a sealed record belongs: tenant, record key and purpose (topic and event id). */
+export interface SealContext {
+  readonly tenantId: string;
+  readonly recordKey: string;
+  readonly purpose: string;
+}
+
+export function fieldAd(ctx: FieldContext): Buffer {
+  return contextAd('field', [ctx.tenantId, ctx.recordKey, ctx.entityId, ctx.field]);
+}
+
+export function sealAd(ctx: SealContext): Buffer {
+  return contextAd('seal', [ctx.tenantId, ctx.recordKey, ctx.purpose]);
+}
+
+/**
+ * A bounded number of encryptions under one data key version, reserved up front from the shared
+ * counter. Every ciphertext made through one lease carries the same key reference.
+ */
+export interface EncryptionLease {
+  readonly ref: KeyRef;
+  encryptField(ctx: FieldContext, plaintext: Uint8Array): Buffer;
+  seal(ctx: SealContext, plaintext: Uint8Array): Buffer;
+}
+
+interface ActiveKey {
+  readonly ref: KeyRef;
+  readonly key: Buffer;
+  remaining: number;
+  readonly validUntil: number;
+}
+
+/** Counters the keyring reports (the service maps them to Prometheus; names are stable). */
+export interface KmsMetrics {
+  increment(name: 'kms_data_keys_created_total' | 'kms_key_unwraps_total' | 'kms_unavailable_total', labels?: Record<string, string>): void;
+}
+
+export interface KeyringDeps {
+  readonly store: DataKeyStore;
+  readonly providers: { readonly cloud?: KmsProvider; readonly remote?: KmsProvider };
+  readonly clock: Clock;
+  readonly options?: KmsOptionsInput | KmsOptions;
+  readonly logger?: Logger;
+  readonly metrics?: KmsMetrics;
+}
+
+function checkContext(tenantId: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (typeof tenantId !== 'string' || tenantId.length === 0 || tenantId.length > 256 || /[\u0000-\u001f]/.test(tenantId)) {
+    throw new KmsInputError('A tenant id must be 1-256 characters without control characters.');
+  }
+}
+
+/**
+ * Envelope encryption for the service. Each tenant has a chain of data keys (DEKs, AES-256,
+ * versioned), each wrapped by the tenant's KEK in its KMS (cloud or on-premises). New writes use
+ * the chain's current version; any version stays readable until the tenant is shredded.
+ *
+ * Nonces are random 96-bit values; a data key is used for at most `dataKeyMaxUses` encryptions
+ * (default 2^30, never above 2^32: NIST SP 800-38D's bound for random nonces), counted by blocks
+ * that processes claim with unique inserts in the key store (no two processes share a block), and for at most
+ * `dataKeyMaxAgeMs`. Either bound reached ⇒ a new version is created (rotation) automatically.
+ *
+ * Unwrapped data keys are cached for `cacheTtlMs` (bounded count). The KMS or key store being
+ * down raises `KmsUnavailableError` (retryable); nothing here ever returns or stores plaintext in
+ * place of a ciphertext.
+ */
+export class Keyring {
+  readonly #store: DataKeyStore;
+  readonly #providers: KeyringDeps['providers'];
+  readonly #clock: Clock;
+  readonly #options: KmsOptions;
+  readonly #logger: Logger;
+  readonly #metrics: KmsMetrics | undefined;
+  readonly #dataKeys: KeyCache<Buffer>;
+  readonly #active = new Map<string, ActiveKey>();
+  readonly #chains = new Map<string, { chain: KeychainRecord; validUntil: number }>();
+  readonly #pending = new Map<string, Promise<unknown>>();
+  /** Next block index to try per data key (claims are dense, so this saves lookups). */
+  readonly #claimHints = new Map<string, number>();
+
+  constructor(deps: KeyringDeps) {
+    this.#store = deps.store;
+    this.#providers = deps.providers;
+    this.#clock = deps.clock;
+    this.#options = kmsOptionsSchema.parse(deps.options ?? {});
+    this.#logger = deps.logger ?? silentLogger;
+    this.#metrics = deps.metrics;
+    this.#dataKeys = new KeyCache({ clock: deps.clock, ttlMs: this.#options.cacheTtlMs, maxEntries: this.#options.cacheMaxEntries });
+  }
+
+  get options(): KmsOptions {
+    return this.#options;
+  }
+
+  async #serial<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#pending.get(tenantId) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.then(() => undefined, () => undefined);
+    this.#pending.set(tenantId, settled);
+    try {
+      return await next;
+    } finally {
+      if (this.#pending.get(tenantId) === settled) this.#pending.delete(tenantId);
+    }
+  }
+
+  #providerNamed(kind: 'cloud' | 'remote'): KmsProvider {
+    const provider = this.#providers[kind];
+    if (provider === undefined) {
+      throw new KmsUnavailableError(`The ${kind} KMS is not configured in this process; configure it (kms.${kind === 'remote' ? 'remote' : 'masterKeyFile'}) and restart.`);
+    }
+    return provider;
+  }
+
+  /** Which KMS a new tenant's keys go to (existing tenants keep the one recorded in their chain). */
+  configuredProvider(tenantId: string): 'cloud' | 'remote' {
+    return this.#options.tenantProviders[tenantId] ?? this.#options.defaultProvider;
+  }
+
+  async #loadChain(tenantId: string, create: boolean): Promise<KeychainRecord> {
+    const cached = this.#chains.get(tenantId);
+    if (cached !== undefined && this.#clock.now() < cached.validUntil) return cached.chain;
+    let chain = await this.#store.getChain(tenantId);
+    if (chain === null) {
+      if (!create) throw new KeyNotFoundError(`Tenant ${tenantId} has no keys yet, so nothing of it can be decrypted.`);
+      const kind = this.configuredProvider(tenantId);
+      await this.#providerNamed(kind).ensureTenant(tenantId);
+      chain = await this.#store.createChain({
+        tenantId,
+        keyId: `dk-${randomBytes(8).toString('hex')}`,
+        provider: kind,
+        current: 0,
+        createdAt: this.#clock.now(),
+        destroyedAt: null,
+      });
+    }
+    if (chain.destroyedAt !== null) {
+      this.#forget(tenantId);
+      throw new KeyDestroyedError(`The keys of tenant ${tenantId} were destroyed (offboarded); its data is unreadable. The record goes to the dead-letter topic.`);
+    }
+    this.#chains.set(tenantId, { chain, validUntil: this.#clock.now() + this.#options.cacheTtlMs });
+    return chain;
+  }
+
+  #forget(tenantId: string): void {
+    this.#active.delete(tenantId);
+    this.#chains.delete(tenantId);
+    this.#dataKeys.deletePrefix(`${tenantId}\u0000`);
+    for (const key of [...this.#claimHints.keys()]) if (key.startsWith(`${tenantId}\u0000`)) this.#claimHints.delete(key);
+  }
+
+  async #createVersion(chain: KeychainRecord, version: number): Promise<void> {
+    const dataKey = randomBytes(KEY_BYTES);
+    const ref = { keyId: chain.keyId, version };
+    const wrapped = await this.#counted(chain.provider, () => this.#providerNamed(chain.provider).wrapDataKey(chain.tenantId, ref, dataKey));
+    this.#metrics?.increment('kms_data_keys_created_total', { provider: chain.provider });
+    const maxUses = this.#options.dataKeyMaxUses;
+    await this.#store.createKey({
+      tenantId: chain.tenantId,
+      keyId: chain.keyId,
+      version,
+      wrapped,
+      createdAt: this.#clock.now(),
+      maxUses,
+      blockSize: Math.min(this.#options.reserveBlock, maxUses),
+      usesReserved: 0,
+    });
+    this.#logger.info({ tenantId: chain.tenantId, keyId: chain.keyId, keyVersion: version }, 'kms: created data key version');
+  }
+
+  /** Moves the chain to a new data key version (if nobody did yet) and returns the fresh chain. */
+  async #rotateFrom(chain: KeychainRecord, from: number): Promise<KeychainRecord> {
+    await this.#createVersion(chain, from + 1);
+    await this.#store.advanceChain(chain.tenantId, from, from + 1);
+    this.#chains.delete(chain.tenantId);
+    return this.#loadChain(chain.tenantId, false);
+  }
+
+  /** Counts KMS outages (the error itself propagates unchanged). */
+  async #counted<T>(provider: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof KmsUnavailableError) this.#metrics?.increment('kms_unavailable_total', { provider });
+      throw error;
+    }
+  }
+
+  async #unwrap(tenantId: string, chain: KeychainRecord, record: DataKeyRecord): Promise<Buffer> {
+    const cacheKey = `${tenantId}\u0000${record.keyId}#${record.version}`;
+    const cached = this.#dataKeys.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const key = await this.#counted(chain.provider, () =>
+      this.#providerNamed(chain.provider).unwrapDataKey(tenantId, { keyId: record.keyId, version: record.version }, record.wrapped),
+    );
+    this.#metrics?.increment('kms_key_unwraps_total', { provider: chain.provider });
+    this.#dataKeys.set(cacheKey, key);
+    return key;
+  }
+
+  async #refill(tenantId: string, uses: number): Promise<ActiveKey> {
+    const maxAge = this.#options.dataKeyMaxAgeMs;
+    let chain = await this.#loadChain(tenantId, true);
+    for (let attempt = 0; attempt < 16; attempt += 1) {
+      const version = chain.current;
+      if (version === 0) {
+        chain = await this.#rotateFrom(chain, 0);
+        continue;
+      }
+      const record = await this.#store.getKey(chain.keyId, version);
+      if (record === null) {
+        // A rotation was interrupted between storing the chain and the key: finish it.
+        await this.#createVersion(chain, version);
+        continue;
+      }
+      const tooOld = this.#clock.now() - record.createdAt >= maxAge;
+      let reserved = 0;
+      let key: Buffer | undefined;
+      if (!tooOld) {
+        // Unwrap first: if the KMS is down, no block is claimed (and wasted) by this attempt.
+        key = await this.#unwrap(tenantId, chain, record);
+        const hintKey = `${tenantId}\u0000${record.keyId}#${version}`;
+        let hint = this.#claimHints.get(hintKey);
+        while (reserved < uses) {
+          const index = await this.#store.claimBlock(record, hint);
+          if (index === null) break;
+          hint = index + 1;
+          reserved += record.blockSize;
+        }
+        if (hint !== undefined) this.#claimHints.set(hintKey, hint);
+      }
+      if (key !== undefined && reserved >= uses) {
+        return { ref: { keyId: chain.keyId, version }, key, remaining: reserved, validUntil: this.#clock.now() + this.#options.cacheTtlMs };
+      }
+      this.#logger.info({ tenantId, keyId: chain.keyId, keyVersion: version, reason: tooOld ? 'age' : 'uses' }, 'kms: rotating data key');
+      chain = await this.#rotateFrom(chain, version);
+    }
+    throw new KmsUnavailableError(`Could not reserve a data key for tenant ${tenantId} (rotation contention); retried.`);
+  }
+
+  /** Reserves `uses` encryptions under the tenant's current data key (creating keys on first use). */
+  async lease(tenantId: string, uses: number): Promise<EncryptionLease> {
+    checkContext(tenantId);
+    if (!Number.isInteger(uses) || uses < 1 || uses > this.#options.dataKeyMaxUses) {
+      throw new KmsInputError(`A lease needs 1..${this.#options.dataKeyMaxUses} encryptions.`);
+    }
+    const take = (active: ActiveKey | undefined): ActiveKey | undefined => {
+      if (active === undefined || active.remaining < uses || this.#clock.now() >= active.validUntil) return undefined;
+      active.remaining -= uses;
+      return active;
+    };
+    let active = take(this.#active.get(tenantId));
+    active ??= await this.#serial(tenantId, async () => {
+      const again = take(this.#active.get(tenantId));
+      if (again !== undefined) return again;
+      const fresh = await this.#refill(tenantId, uses);
+      fresh.remaining -= uses;
+      this.#active.set(tenantId, fresh);
+      return fresh;
+    });
+    return makeLease(tenantId, active.ref, active.key, uses);
+  }
+
+  /** The key reference new writes of the tenant use now. */
+  async currentRef(tenantId: string): Promise<KeyRef> {
+    const chain = await this.#loadChain(tenantId, true);
+    return { keyId: chain.keyId, version: chain.current };
+  }
+
+  /** The data key when both the tenant's chain and the key are cached and live (no await). */
+  #cachedKey(tenantId: string, envelope: Envelope): Buffer | undefined {
+    const chain = this.#chains.get(tenantId);
+    if (chain === undefined || this.#clock.now() >= chain.validUntil || chain.chain.keyId !== envelope.keyId) return undefined;
+    return this.#dataKeys.get(`${tenantId}\u0000${envelope.keyId}#${envelope.keyVersion}`);
+  }
+
+  async #decryptionKey(tenantId: string, envelope: Envelope): Promise<Buffer> {
+    const cacheKey = `${tenantId}\u0000${envelope.keyId}#${envelope.keyVersion}`;
+    const cached = this.#dataKeys.get(cacheKey);
+    const chain = await this.#loadChain(tenantId, false);
+    if (cached !== undefined) return cached;
+    if (envelope.keyId !== chain.keyId) {
+      throw new KeyNotFoundError(`The ciphertext was made with key ${envelope.keyId}, which is not a key of tenant ${tenantId} (foreign ciphertext).`);
+    }
+    const record = await this.#store.getKey(envelope.keyId, envelope.keyVersion);
+    if (record?.tenantId !== tenantId) {
+      throw new KeyNotFoundError(`Tenant ${tenantId} has no data key ${envelope.keyId} version ${envelope.keyVersion}.`);
+    }
+    return this.#unwrap(tenantId, chain, record);
+  }
+
+  async encryptField(ctx: FieldContext, plaintext: Uint8Array): Promise<Buffer> {
+    return (await this.lease(ctx.tenantId, 1)).encryptField(ctx, plaintext);
+  }
+
+  async decryptField(ctx: FieldContext, ciphertext: Uint8Array): Promise<Buffer> {
+    checkContext(ctx.tenantId);
+    const envelope = parseEnvelope(ciphertext, CipherKind.field);
+    const key = this.#cachedKey(ctx.tenantId, envelope) ?? (await this.#decryptionKey(ctx.tenantId, envelope));
+    return decryptEnvelope(envelope, key, fieldAd(ctx));
+  }
+
+  /** Whole-record sealing (connector side). */
+  async seal(ctx: SealContext, plaintext: Uint8Array): Promise<Buffer> {
+    return (await this.lease(ctx.tenantId, 1)).seal(ctx, plaintext);
+  }
+
+  /** Unsealing (processor side): the plaintext exists in memory only. */
+  async unseal(ctx: SealContext, sealed: Uint8Array): Promise<Buffer> {
+    checkContext(ctx.tenantId);
+    const envelope = parseEnvelope(sealed, CipherKind.sealed);
+    const key = this.#cachedKey(ctx.tenantId, envelope) ?? (await this.#decryptionKey(ctx.tenantId, envelope));
+    return decryptEnvelope(envelope, key, sealAd(ctx));
+  }
+
+  /** Key reference of a ciphertext without decrypting it. */
+  static keyRefOf(ciphertext: Uint8Array): KeyRef {
+    const envelope = parseEnvelope(ciphertext);
+    return { keyId: envelope.keyId, version: envelope.keyVersion };
+  }
+
+  /** Rotation on demand: new writes use a new data key version; older versions stay readable. */
+  async rotate(tenantId: string): Promise<KeyRef> {
+    checkContext(tenantId);
+    return this.#serial(tenantId, async () => {
+      this.#chains.delete(tenantId);
+      const chain = await this.#loadChain(tenantId, true);
+      const next = await this.#rotateFrom(chain, chain.current);
+      this.#active.delete(tenantId);
+      return { keyId: next.keyId, version: next.current };
+    });
+  }
+
+  /** Data key versions of a tenant (no key material). */
+  async versions(tenantId: string): Promise<{ keyId: string; version: number; createdAt: number; usesReserved: number }[]> {
+    return (await this.#store.listKeys(tenantId)).map(({ keyId, version, createdAt, usesReserved }) => ({ keyId, version, createdAt, usesReserved }));
+  }
+
+  /**
+   * Crypto-shredding: destroys the tenant's KEK in its KMS, deletes its wrapped data keys and marks
+   * its chain destroyed. Every ciphertext of the tenant (views, topics, dead letters) becomes
+   * unreadable for good. Other processes lose access when their caches expire (`cacheTtlMs`).
+   */
+  async shred(tenantId: string): Promise<{ dataKeysDeleted: number }> {
+    checkContext(tenantId);
+    return this.#serial(tenantId, async () => {
+      const chain = await this.#store.getChain(tenantId);
+      const kind = chain?.provider ?? this.configuredProvider(tenantId);
+      await this.#providerNamed(kind).destroyTenant(tenantId);
+      const dataKeysDeleted = await this.#store.deleteKeys(tenantId);
+      await this.#store.destroyChain(tenantId, this.#clock.now());
+      this.#forget(tenantId);
+      this.#logger.warn({ tenantId, dataKeysDeleted }, 'kms: tenant keys destroyed (crypto-shredded)');
+      return { dataKeysDeleted };
+    });
+  }
+
+  /** Drops every cached key (e.g. at shutdown). */
+  clearCaches(): void {
+    this.#active.clear();
+    this.#chains.clear();
+    this.#dataKeys.clear();
+    this.#claimHints.clear();
+  }
+}
+
+function makeLease(tenantId: string, ref: KeyRef, key: Buffer, uses: number): EncryptionLease {
+  let left = uses;
+  const spend = (ctxTenant: string): void => {
+    if (ctxTenant !== tenantId) throw new KmsInputError('A lease encrypts only for the tenant it was taken for.');
+    if (left <= 0) throw new KmsInputError('The lease has no encryptions left; take a lease for as many fields as you encrypt.');
+    left -= 1;
+  };
+  return {
+    ref,
+    encryptField(ctx, plaintext) {
+      spend(ctx.tenantId);
+      return encryptEnvelope({ kind: CipherKind.field, key, keyId: ref.keyId, keyVersion: ref.version, context: fieldAd(ctx) }, plaintext);
+    },
+    seal(ctx, plaintext) {
+      spend(ctx.tenantId);
+      return encryptEnvelope({ kind: CipherKind.sealed, key, keyId: ref.keyId, keyVersion: ref.version, context: sealAd(ctx) }, plaintext);
+    },
+  };
+}

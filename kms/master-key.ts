@@ -1,0 +1,49 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { KEY_BYTES } from './format.js';
+import { MasterKeyError } from './errors.js';
+
+/** Parses a 32-byte key written as base64 (44 characters) or hex (64 characters). */
+export function parseKey(text: string, what = 'master key'): Buffer {
+  const trimmed = text.trim();
+  let key: Buffer | undefined;
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) key = Buffer.from(trimmed, 'hex');
+  else if (/^[A-Za-z0-9+/]{43}=?$/.test(trimmed)) key = Buffer.from(trimmed, 'base64');
+  if (key?.length !== KEY_BYTES) {
+    throw new MasterKeyError(`The ${what} must be 32 random bytes written as base64 or hex; generate one with \`hycal kms keygen\`.`);
+  }
+  return key;
+}
+
+export interface MasterKeySource {
+  readonly file?: string | undefined;
+  readonly envName: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Loads the master key from a file (preferred) or an environment variable. Never logs it. */
+export function loadMasterKey(source: MasterKeySource): Buffer {
+  if (source.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(source.file, 'utf8');
+    } catch (error) {
+      throw new MasterKeyError(`Cannot read the master key file ${source.file}; check the path and its permissions.`, { cause: error });
+    }
+    return parseKey(text);
+  }
+  const value = (source.env ?? process.env)[source.envName];
+  if (value === undefined || value === '') {
+    throw new MasterKeyError(`No master key: set ${source.envName} or a master key file (32 bytes, base64 or hex).`);
+  }
+  return parseKey(value);
+}
+
+export function generateKeyText(): string {
+  return randomBytes(KEY_BYTES).toString('base64');
+}
+
+/** A short, non-secret identifier of a key (for the key id field); reveals nothing usable about it. */
+export function keyFingerprint(key: Buffer): string {
+  return `m${createHash('sha256').update('hycal/key-fingerprint/v1').update(key).digest('hex').slice(0, 16)}`;
+}

@@ -1,0 +1,70 @@
+import type { Db } from 'mongodb';
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
+import { MongoDataKeyStore } from './data-key-store.js';
+import { Keyring, type KmsMetrics } from './keyring.js';
+import { loadMasterKey } from './master-key.js';
+import { kmsOptionsSchema, type KmsOptionsInput } from './options.js';
+import type { KmsProvider } from './provider.js';
+import { RemoteKmsClient } from './remote-client.js';
+import { MongoTenantKeyStore } from './tenant-key-store.js';
+import { TenantKeyVault } from './vault.js';
+import { ConfigError } from '../common/errors.js';
+
+export interface CreateKeyringInput {
+  readonly db: Db;
+  readonly options: KmsOptionsInput;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: KmsMetrics;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Wires the service's keyring from configuration: the built-in cloud KMS (master key from a file
+ * or environment variable, KEKs and wrapped data keys in MongoDB) when any tenant may use it, and
+ * the on-premises KMS client when `kms.remote` is set. Fails at start naming what is missing.
+ */
+export function createKeyring(input: CreateKeyringInput): { keyring: Keyring; cloud: TenantKeyVault | undefined; close: () => Promise<void> } {
+  const options = kmsOptionsSchema.parse(input.options);
+  const usesCloud = options.defaultProvider === 'cloud' || Object.values(options.tenantProviders).includes('cloud');
+  const usesRemote = options.defaultProvider === 'remote' || Object.values(options.tenantProviders).includes('remote');
+  const providers: { cloud?: TenantKeyVault; remote?: KmsProvider } = {};
+  if (usesCloud) {
+    const masterKey = loadMasterKey({ file: options.masterKeyFile, envName: options.masterKeyEnv, ...(input.env === undefined ? {} : { env: input.env }) });
+    const previousMasterKeys = options.previousMasterKeyFiles.map((file) => loadMasterKey({ file, envName: options.masterKeyEnv }));
+    providers.cloud = new TenantKeyVault({
+      masterKey,
+      previousMasterKeys,
+      store: new MongoTenantKeyStore(input.db),
+      clock: input.clock,
+      cacheTtlMs: options.cacheTtlMs,
+      cacheMaxEntries: options.cacheMaxEntries,
+    });
+    masterKey.fill(0);
+    for (const key of previousMasterKeys) key.fill(0);
+  }
+  if (usesRemote) {
+    if (options.remote === undefined) {
+      throw new ConfigError('kms.remote: a tenant uses the on-premises KMS but no remote KMS is configured (url, caFile, certFile, keyFile).');
+    }
+    providers.remote = RemoteKmsClient.fromOptions(options.remote);
+  }
+  const keyring = new Keyring({
+    store: new MongoDataKeyStore(input.db),
+    providers,
+    clock: input.clock,
+    options,
+    ...(input.logger === undefined ? {} : { logger: input.logger }),
+    ...(input.metrics === undefined ? {} : { metrics: input.metrics }),
+  });
+  return {
+    keyring,
+    cloud: providers.cloud,
+    close: async () => {
+      keyring.clearCaches();
+      await providers.cloud?.close?.();
+      await providers.remote?.close?.();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import type { Kafka, Producer, IHeaders } from 'kafkajs';
+import type { Db, MongoClient } from 'mongodb';
+import { randomBytes } from 'node:crypto';
+import { ManualClock } from '../../../common/clock.js';
+import { createLogger, type Logger } from '../../../common/logger.js';
+import { createKeyring, generateKeyText, type KmsOptionsInput, type Keyring } from '../../../kms/index.js';
+import { createSchemaRegistry, provisionTopics, TopicCodec } from '../../../schemas/index.js';
+import { LogCapture } from '../../support/canary.js';
+import { testKafka, testMongo, testStack, uniqueName, withAdmin } from '../../support/stack.js';
+
+export interface KafkaRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string;
+  readonly value: Buffer | null;
+  readonly headers: Record<string, string>;
+}
+
+/** One test's slice of the real stack: its own topic prefix, database, codec and captured logs. */
+export interface Harness {
+  readonly prefix: string;
+  readonly kafka: Kafka;
+  readonly producer: Producer;
+  readonly codec: TopicCodec;
+  readonly mongo: MongoClient;
+  readonly dbName: string;
+  readonly db: Db;
+  readonly logs: LogCapture;
+  readonly logger: Logger;
+  readonly clock: ManualClock;
+  readonly masterKeyText: string;
+  keyring(options?: KmsOptionsInput, env?: Record<string, string>): { keyring: Keyring; close: () => Promise<void> };
+  produce(topic: string, key: string, value: Buffer | null, headers?: IHeaders): Promise<void>;
+  readAll(topic: string, count: number, timeoutMs?: number): Promise<KafkaRecord[]>;
+  close(): Promise<void>;
+}
+
+export async function openHarness(label: string): Promise<Harness> {
+  const prefix = `${uniqueName(label)}.`;
+  const kafka = testKafka();
+  // Provisioning is idempotent; creating topics while other tests do may briefly answer
+  // UNKNOWN_TOPIC_OR_PARTITION while leaders are elected, so try again a few times.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await withAdmin((admin) => provisionTopics(admin, { prefix, partitions: 1 }));
+      break;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+    }
+  }
+  const codec = await new TopicCodec(createSchemaRegistry(testStack().schemaRegistryUrl), { prefix }).init();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const mongo = await testMongo();
+  const dbName = uniqueName(`${label}db`).replaceAll('.', '_');
+  const db = mongo.db(dbName);
+  const logs = new LogCapture();
+  const logger = createLogger({ name: label, level: 'trace', destination: logs });
+  const clock = new ManualClock(Date.now());
+  const masterKeyText = generateKeyText();
+  const closers: (() => Promise<void>)[] = [];
+  return {
+    prefix,
+    kafka,
+    producer,
+    codec,
+    mongo,
+    dbName,
+    db,
+    logs,
+    logger,
+    clock,
+    masterKeyText,
+    keyring(options = {}, env = {}) {
+      const made = createKeyring({ db, options, clock, logger, env: { HYCAL_KMS_MASTER_KEY: masterKeyText, ...env } });
+      closers.push(made.close);
+      return made;
+    },
+    async produce(topic, key, value, headers) {
+      await producer.send({ topic: `${prefix}${topic}`, messages: [{ key, value, ...(headers === undefined ? {} : { headers }) }] });
+    },
+    async readAll(topic, count, timeoutMs = 30_000) {
+      const records: KafkaRecord[] = [];
+      const consumer = kafka.consumer({ groupId: `read-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200 });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topics: [`${prefix}${topic}`], fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`read ${records.length}/${count} records of ${topic} in time`)), timeoutMs);
+          if (count === 0) {
+            clearTimeout(timer);
+            resolve();
+            return;
+          }
+          void consumer.run({
+            eachMessage: ({ topic: t, partition, message }) => {
+              const headers: Record<string, string> = {};
+              for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(Array.isArray(value) ? value[0] : value);
+              records.push({ topic: t, partition, offset: message.offset, key: message.key?.toString() ?? '', value: message.value, headers });
+              if (records.length >= count) {
+                clearTimeout(timer);
+                resolve();
+              }
+              return Promise.resolve();
+            },
+          });
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+      return records;
+    },
+    async close() {
+      for (const close of closers) await close();
+      await producer.disconnect();
+      await mongo.db(dbName).dropDatabase().catch(() => undefined);
+      await mongo.close();
+    },
+  };
+}

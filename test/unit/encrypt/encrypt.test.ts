@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import avro from 'avsc';
+import { ManualClock } from '../../../common/clock.js';
+import { createLogger } from '../../../common/logger.js';
+import {
+  DecryptFailedError,
+  KeyDestroyedError,
+  Keyring,
+  KmsUnavailableError,
+  MemoryDataKeyStore,
+  MemoryTenantKeyStore,
+  TenantKeyVault,
+  type KmsProvider,
+} from '../../../kms/index.js';
+import { createEncryptProcessor, decryptMeeting, encryptMeeting, EncryptInputError } from '../../../processors/encrypt/index.js';
+import { MEETING_ENCRYPTED_FIELDS, readSchemaFile, type MeetingOccurrence } from '../../../schemas/index.js';
+import { Canaries, LogCapture, formatHits } from '../../support/canary.js';
+import { buildParsedMeeting } from '../../support/parsed-meetings.js';
+import { MiniDriver, inputRecord } from './driver.js';
+
+function keyring(provider?: KmsProvider): { keyring: Keyring; vault: TenantKeyVault } {
+  const clock = new ManualClock();
+  const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
+  return { vault, keyring: new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: provider ?? vault }, clock }) };
+}
+
+const meetingType = avro.Type.forSchema(readSchemaFile('calendar.meetings.v1.avsc') as avro.Schema);
+
+describe('encrypt', () => {
+  it('encrypt – keeps the scheduling fields in plaintext and encrypts every sensitive field', async () => {
+    const canaries = new Canaries();
+    const parsed = buildParsedMeeting(canaries);
+    const { keyring: ring } = keyring();
+    const occurrence = await encryptMeeting(parsed, ring);
+    const { sensitive, ...plain } = parsed;
+    expect(occurrence).toMatchObject({ ...plain, roomMailboxIds: ['room-7'] });
+    for (const field of MEETING_ENCRYPTED_FIELDS) expect(Buffer.isBuffer(occurrence[field])).toBe(true);
+    expect(Object.keys(occurrence).sort()).toEqual(Object.keys(meetingType.fromBuffer(meetingType.toBuffer(occurrence)) as object).sort());
+    // No canary in the Avro bytes of the record, in any encoding.
+    const hits = canaries.scan(meetingType.toBuffer(occurrence), 'avro');
+    expect(hits, formatHits(hits)).toEqual([]);
+    expect(await decryptMeeting(occurrence, ring)).toEqual(sensitive);
+    expect(occurrence.keyRef).toEqual(Keyring.keyRefOf(occurrence.subject!));
+  });
+
+  it('encrypt – the plaintext part is exactly the DESIGN.md section 3 allowlist (a new schema field forces a decision here)', async () => {
+    const occurrence = await encryptMeeting(buildParsedMeeting(null), keyring().keyring);
+    const plaintext = Object.keys(occurrence).filter((key) => !(MEETING_ENCRYPTED_FIELDS as readonly string[]).includes(key)).sort();
+    expect(plaintext).toEqual(
+      [
+        'tenantId', 'mailboxId', 'meetingId', 'seriesMasterId', 'version', 'op', 'start', 'end', 'isAllDay', 'isCancelled',
+        'isPrivate', 'isOrganizer', 'showAs', 'providerKind', 'intent', 'attendeeCount', 'roomMailboxIds', 'keyRef', 'sourceFetchedAt',
+      ].sort(),
+    );
+    const schemaFields = (readSchemaFile('calendar.meetings.v1.avsc')['fields'] as { name: string }[]).map((f) => f.name).sort();
+    expect([...plaintext, ...MEETING_ENCRYPTED_FIELDS].sort()).toEqual(schemaFields);
+  });
+
+  it('encrypt – null text fields stay null; an empty attendee list is still encrypted', async () => {
+    const parsed = buildParsedMeeting(null, { sensitive: { subject: null, body: null, location: null, organizer: null, attendees: [], joinDetails: null } });
+    const { keyring: ring } = keyring();
+    const occurrence = await encryptMeeting(parsed, ring);
+    expect([occurrence.subject, occurrence.body, occurrence.location, occurrence.organizer, occurrence.joinDetails]).toEqual([null, null, null, null, null]);
+    expect(occurrence.attendees).not.toBeNull();
+    expect((await decryptMeeting(occurrence, ring)).attendees).toEqual([]);
+  });
+
+  it('encrypt – a field ciphertext swapped into another field or another meeting does not decrypt', async () => {
+    const { keyring: ring } = keyring();
+    const a = await encryptMeeting(buildParsedMeeting(null), ring);
+    const b = await encryptMeeting(buildParsedMeeting(null), ring);
+    const swappedField: MeetingOccurrence = { ...a, location: a.subject };
+    const swappedMeeting: MeetingOccurrence = { ...a, subject: b.subject };
+    await expect(decryptMeeting(swappedField, ring)).rejects.toBeInstanceOf(DecryptFailedError);
+    await expect(decryptMeeting(swappedMeeting, ring)).rejects.toBeInstanceOf(DecryptFailedError);
+  });
+
+  it('encrypt – the processor emits one calendar.meetings.v1 record under the same key and logs no plaintext', async () => {
+    const canaries = new Canaries();
+    const capture = new LogCapture();
+    const logger = createLogger({ name: 'test', level: 'trace', destination: capture });
+    const driver = new MiniDriver(logger);
+    const { keyring: ring } = keyring();
+    const processor = createEncryptProcessor({ keyring: ring });
+    const parsed = buildParsedMeeting(canaries);
+    const result = await driver.deliver(processor, inputRecord('calendar.raw.v1', 'tenant-a/mbx-1', parsed));
+    expect(result.error).toBeUndefined();
+    expect(driver.emitted).toHaveLength(1);
+    expect(driver.emitted[0]).toMatchObject({ topic: 'calendar.meetings.v1', key: 'tenant-a/mbx-1' });
+    expect(driver.counters.get('encrypt_meetings_total')).toBe(1);
+    expect(capture.lines.length).toBeGreaterThan(0);
+    const hits = [...canaries.scanLogs(capture), ...canaries.scan(meetingType.toBuffer(driver.emitted[0]!.value), 'emitted')];
+    expect(hits, formatHits(hits)).toEqual([]);
+  });
+
+  it('encrypt – an invalid input or one under another key is a permanent error (dead letter), and the error names no values', async () => {
+    const canaries = new Canaries();
+    const driver = new MiniDriver();
+    const processor = createEncryptProcessor({ keyring: keyring().keyring });
+    const bad = { ...buildParsedMeeting(canaries), start: canaries.make('subject') };
+    const r1 = await driver.deliver(processor, inputRecord('calendar.raw.v1', 'tenant-a/mbx-1', bad, Buffer.from('sealed-bytes')));
+    expect(r1.error).toBeInstanceOf(EncryptInputError);
+    expect(r1.attempts).toBe(1);
+    const r2 = await driver.deliver(processor, inputRecord('calendar.raw.v1', 'tenant-a/other', buildParsedMeeting(canaries)));
+    expect(r2.error).toBeInstanceOf(EncryptInputError);
+    expect(driver.emitted).toEqual([]);
+    expect(driver.deadLetters.map((d) => d.headers['hc-error-code'])).toEqual(['HC_ERR_ENCRYPT_INPUT', 'HC_ERR_ENCRYPT_INPUT']);
+    expect(driver.deadLetters[0]!.raw).toEqual(Buffer.from('sealed-bytes'));
+    const hits = canaries.scan(Buffer.from(JSON.stringify(driver.deadLetters)), 'dead letters');
+    expect(hits, formatHits(hits)).toEqual([]);
+  });
+
+  it('encrypt – when the KMS is down the work waits and retries, emits nothing meanwhile, and never plaintext', async () => {
+    const clock = new ManualClock();
+    const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
+    let up = false;
+    const flaky: KmsProvider = {
+      kind: 'cloud',
+      ensureTenant: async (t) => { if (!up) throw new KmsUnavailableError('down'); return vault.ensureTenant(t); },
+      wrapDataKey: async (t, r, k) => { if (!up) throw new KmsUnavailableError('down'); return vault.wrapDataKey(t, r, k); },
+      unwrapDataKey: async (t, r, w) => { if (!up) throw new KmsUnavailableError('down'); return vault.unwrapDataKey(t, r, w); },
+      destroyTenant: (t) => vault.destroyTenant(t),
+    };
+    const ring = new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: flaky }, clock });
+    const driver = new MiniDriver();
+    const seenErrors: unknown[] = [];
+    const result = await driver.deliver(createEncryptProcessor({ keyring: ring }), inputRecord('calendar.raw.v1', 'tenant-a/mbx-1', buildParsedMeeting(null)), {
+      maxAttempts: 5,
+      beforeRetry: (attempt, error) => {
+        seenErrors.push(error);
+        expect(driver.emitted).toEqual([]);
+        if (attempt === 3) up = true;
+      },
+    });
+    expect(seenErrors).toHaveLength(3);
+    for (const error of seenErrors) expect(error).toBeInstanceOf(KmsUnavailableError);
+    expect(result).toEqual({ attempts: 4 });
+    expect(driver.emitted).toHaveLength(1);
+    expect(driver.deadLetters).toEqual([]);
+  });
+
+  it('encrypt – meetings of a shredded tenant are dead-lettered, not emitted', async () => {
+    const { keyring: ring } = keyring();
+    await ring.encryptField({ tenantId: 'tenant-a', recordKey: 'tenant-a/mbx-1', entityId: 'x', field: 'subject' }, Buffer.from('x'));
+    await ring.shred('tenant-a');
+    const driver = new MiniDriver();
+    const result = await driver.deliver(createEncryptProcessor({ keyring: ring }), inputRecord('calendar.raw.v1', 'tenant-a/mbx-1', buildParsedMeeting(null)));
+    expect(result.error).toBeInstanceOf(KeyDestroyedError);
+    expect(driver.emitted).toEqual([]);
+    expect(driver.deadLetters[0]?.headers['hc-error-code']).toBe('HC_ERR_KMS_KEY_DESTROYED');
+  });
+});
