@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../common/errors.js';
+import { kmsInputFromEnv } from '../kms/options.js';
 import { configSchema, ENVIRONMENT_KEYS, type HycalConfig } from './schema.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -37,6 +38,9 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     const value = env[variable];
     if (value !== undefined && value !== '') setPath(input, path, value);
   }
+  // Sections whose variables carry lists or maps map them beside their own schema.
+  const kms = kmsInputFromEnv(env);
+  if (Object.keys(kms).length > 0) input['kms'] = kms;
   for (const [section, value] of Object.entries(overrides)) {
     const existing = input[section];
     input[section] =

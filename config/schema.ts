@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { kmsOptionsSchema } from '../kms/options.js';
 import { LOCAL_STACK_ENV, localStackOptionsSchema } from '../stack/options.js';
 
 /**
@@ -37,6 +38,7 @@ export const stackConfigSchema = z.object({
 export const configSchema = z.object({
   stack: stackConfigSchema.prefault({}),
   localStack: localStackOptionsSchema.prefault({}),
+  kms: kmsOptionsSchema.prefault({}),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

@@ -94,7 +94,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  * HYCAL_KMS_TENANT_PROVIDERS (tenantA=remote,tenantB=cloud), HYCAL_KMS_REMOTE_URL,
  * HYCAL_KMS_REMOTE_CA_FILE, HYCAL_KMS_REMOTE_CERT_FILE, HYCAL_KMS_REMOTE_KEY_FILE.
  */
-export function kmsOptionsFromEnv(env: Env = process.env, overrides: KmsOptionsInput = {}): KmsOptions {
+/** Maps the HYCAL_KMS_* environment variables onto the KMS options' keys (not yet validated). */
+export function kmsInputFromEnv(env: Env = process.env): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   const set = (key: string, value: string | undefined): void => {
     if (value !== undefined && value !== '') input[key] = value;
@@ -116,6 +117,11 @@ export function kmsOptionsFromEnv(env: Env = process.env, overrides: KmsOptionsI
       keyFile: env['HYCAL_KMS_REMOTE_KEY_FILE'],
     };
   }
+  return input;
+}
+
+export function kmsOptionsFromEnv(env: Env = process.env, overrides: KmsOptionsInput = {}): KmsOptions {
+  const input = kmsInputFromEnv(env);
   const parsed = kmsOptionsSchema.safeParse({ ...input, ...overrides });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `kms.${issue.path.join('.')}: ${issue.message}`);

@@ -33,3 +33,12 @@ describe('config – local stack', () => {
     expect(() => loadConfig({ HYCAL_KAFKA_PORT: '80' })).toThrow(/localStack\.kafkaPort \(HYCAL_KAFKA_PORT\): Too small/);
   });
 });
+
+describe('config – kms', () => {
+  it('config – the KMS section is part of the one schema, with its variables', () => {
+    const config = loadConfig({ HYCAL_KMS_DEFAULT_PROVIDER: 'remote', HYCAL_KMS_TENANT_PROVIDERS: 't1=cloud' });
+    expect(config.kms.defaultProvider).toBe('remote');
+    expect(config.kms.tenantProviders).toEqual({ t1: 'cloud' });
+    expect(() => loadConfig({ HYCAL_KMS_DEFAULT_PROVIDER: 'plaintext' })).toThrow(/kms\.defaultProvider/);
+  });
+});
