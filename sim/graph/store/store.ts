@@ -186,6 +186,14 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     this.removeEvent(this.requireMailbox(tenantId, mailboxId), eventIdValue, { propagate: false });
   }
 
+  /** Occurrence and exception ids of a series in [startMs, endMs) (what `instances` lists); [] for a non-series. */
+  listInstanceIds(tenantId: string, mailboxId: string, seriesMasterId: string, startMs: number, endMs: number): readonly string[] {
+    const mbx = this.requireMailbox(tenantId, mailboxId);
+    const master = mbx.events.get(seriesMasterId);
+    if (master === undefined || master.recurrence === null) return [];
+    return this.instances(mbx, seriesMasterId, startMs, endMs).map((v) => v.id);
+  }
+
   setAutomaticReplies(tenantId: string, mailboxId: string, setting: AutomaticRepliesSetting): void {
     const mbx = this.requireMailbox(tenantId, mailboxId);
     this.patchMailboxSettings(mbx, { automaticRepliesSetting: setting });
