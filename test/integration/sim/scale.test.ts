@@ -7,7 +7,7 @@ import { expandSeries } from '../../../sim/graph/recurrence/index.js';
 import { loadScenario, type ScenarioSummary } from '../../../sim/graph/scenarios/index.js';
 import { SimStore } from '../../../sim/graph/store/index.js';
 import { zonedToUtcMs } from '../../../sim/graph/time/index.js';
-import { call } from './helpers.js';
+import { call } from '../../unit/sim/helpers.js';
 
 /**
  * Issue 3, point 7: 10,000 mailboxes × 50 meetings through the scenario generator into the real
