@@ -21,25 +21,11 @@ import type { CompiledSeries } from '../sim/graph/recurrence/index.js';
 import { seriesCaseArb } from '../test/unit/sim/recurrence/arbitraries.js';
 import type { SeriesCase } from '../test/unit/sim/recurrence/arbitraries.js';
 import { buildOracle } from '../test/unit/sim/recurrence/rrule-oracle.js';
+import type { BenchOptions, BenchReport, BenchRow } from './report.js';
 import type { OracleSetup } from '../test/unit/sim/recurrence/rrule-oracle.js';
 
-export interface BenchRow {
-  case: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  note?: string;
-}
-
-export interface BenchReport {
-  name: string;
-  rows: BenchRow[];
-}
-
-export interface RecurrenceBenchOptions {
-  /** Number of series per case (default 10,000). */
+export interface RecurrenceBenchOptions extends Partial<BenchOptions> {
+  /** Number of series per case (default 10,000; 1,000 with `quick`). */
   series?: number;
   seed?: number;
 }
@@ -138,13 +124,21 @@ function benchCases(label: string, cases: readonly SeriesCase[], baselineCount =
 }
 
 export async function run(opts: RecurrenceBenchOptions = {}): Promise<BenchReport> {
-  const count = opts.series ?? 10_000;
+  const count = opts.series ?? (opts.quick === true ? 1_000 : 10_000);
   const seed = opts.seed ?? 20_260_105;
+  const progress = opts.progress ?? (() => undefined);
   process.env.TZ = 'UTC'; // rrule's tzid conversion reads the process zone
+  progress(0, 4, 'sampling series');
   const near = sampleCases(count, seed, [0, 730]);
   const far = sampleCases(count, seed + 1000, [20 * 365, 30 * 365]);
+  progress(1, 4, 'near windows');
   await Promise.resolve();
-  return { name: 'recurrence', rows: [...benchCases('38-day window near start', near, Math.min(count, 2000)), ...benchCases('38-day window 20-30 years out', far, Math.min(count, 300))] };
+  const nearRows = benchCases('38-day window near start', near, Math.min(count, 2000));
+  progress(2, 4, 'far windows');
+  await Promise.resolve();
+  const farRows = benchCases('38-day window 20-30 years out', far, Math.min(count, 300));
+  progress(4, 4, 'done');
+  return { name: 'recurrence', rows: [...nearRows, ...farRows] };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -3,10 +3,12 @@ import { ManualClock } from '../common/clock.js';
 import { startGraphSimulator } from '../sim/graph/index.js';
 import type { GraphEventInput } from '../sim/graph/model.js';
 import { SimStore } from '../sim/graph/store/index.js';
+import type { BenchOptions, BenchReport } from './report.js';
 
-export interface BenchReport {
-  name: string;
-  rows: { case: string; opsPerSec: number; baseline?: string; ratio?: number; p50Ms?: number; p99Ms?: number; note?: string }[];
+export interface SimGraphBenchOptions extends Partial<BenchOptions> {
+  mailboxes?: number;
+  perMailbox?: number;
+  httpRequests?: number;
 }
 
 const ZONES = ['Pacific Standard Time', 'W. Europe Standard Time', 'UTC', 'Eastern Standard Time'];
@@ -115,25 +117,32 @@ async function httpCalendarView(requests: number): Promise<{ opsPerSec: number; 
   }
 }
 
-export async function run(opts: { mailboxes?: number; perMailbox?: number; httpRequests?: number } = {}): Promise<BenchReport> {
-  const mailboxes = opts.mailboxes ?? 10_000;
+export async function run(opts: SimGraphBenchOptions = {}): Promise<BenchReport> {
+  const quick = opts.quick === true;
+  const mailboxes = opts.mailboxes ?? (quick ? 1_000 : 10_000);
   const perMailbox = opts.perMailbox ?? 50;
+  const progress = opts.progress ?? (() => undefined);
+  progress(0, 4, `loading ${mailboxes}×${perMailbox}`);
   globalThis.gc?.();
   const before = process.memoryUsage().heapUsed;
   const { store, ms } = loadStore(mailboxes, perMailbox);
   globalThis.gc?.();
   const heapMiB = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
   const baselineMailboxes = Math.max(1, Math.floor(mailboxes / 10));
+  progress(1, 4, 'baseline load');
   const naiveMs = loadNaive(baselineMailboxes, perMailbox);
+  progress(2, 4, 'calendarView expand');
   const naiveOps = (baselineMailboxes * perMailbox) / (naiveMs / 1000);
   const tenant = [...store.tenants.values()][0];
   const mbx = tenant === undefined ? undefined : [...tenant.mailboxes.values()][0];
   let views = 0;
   const t0 = performance.now();
-  const rounds = 2000;
+  const rounds = quick ? 300 : 2000;
   for (let i = 0; i < rounds && mbx !== undefined; i += 1) views += store.expand(mbx, Date.UTC(2026, 1, 1), Date.UTC(2026, 2, 1)).length;
   const cvMs = performance.now() - t0;
-  const http = await httpCalendarView(opts.httpRequests ?? 2000);
+  progress(3, 4, 'HTTPS calendarView');
+  const http = await httpCalendarView(opts.httpRequests ?? (quick ? 300 : 2000));
+  progress(4, 4, 'done');
   return {
     name: 'sim-graph',
     rows: [

@@ -7,7 +7,7 @@ import { CLOUD_HOSTS, CLOUD_NAMES } from './clouds.js';
 import { Faults } from './faults/index.js';
 import { IdentityPlatform } from './identity/index.js';
 import type { CloudName } from './model.js';
-import { NotificationHub } from './notifications/index.js';
+import { NotificationHub, type NotificationTimingsInput } from './notifications/index.js';
 import { buildCloudApp } from './server/app.js';
 import { GraphApi } from './server/graph-api.js';
 import { SimStore } from './store/index.js';
@@ -27,6 +27,8 @@ export interface GraphSimulatorOptions {
   throttle?: Partial<ThrottleLimits>;
   /** A pre-loaded store (e.g. filled by the scenario generator); a new empty one otherwise. */
   store?: SimStore;
+  /** Notification hub tunables (Graph's numbers by default). */
+  notifications?: NotificationTimingsInput;
 }
 
 export interface SimCloud {
@@ -112,6 +114,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
     graphBaseUrl: primary.graphBaseUrl,
     resolveMailbox: (tenantId, idOrUpn) => store.findMailbox(tenantId, idOrUpn)?.id,
     caCertPem: tls.caCertPem,
+    ...(options.notifications === undefined ? {} : { timings: options.notifications }),
   });
   hubRef.current = hub;
   const unsubscribe = store.onChange((change) => hub.publish(change));

@@ -184,6 +184,8 @@ export interface ResourceChange {
   eventId: string;
   /** Simulator time of the change, UTC ms. */
   at: number;
+  /** The item's changeKey after the change (the notification's `@odata.etag`). */
+  changeKey?: string;
 }
 
 /** Graph's error body: `{ error: { code, message, innerError: { date, request-id, client-request-id } } }`. */

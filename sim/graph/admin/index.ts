@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../../../common/clock.js';
 import type { Faults, FaultSettings } from '../faults/index.js';
 import type { AppRegistration, AppRegistrationInput, IdentityPlatform } from '../identity/index.js';
-import type { NotificationHub } from '../notifications/index.js';
+import { SimGraphError } from '../model.js';
+import type { NotificationFaults, NotificationHub, NotificationHubStats } from '../notifications/index.js';
 import type { Throttle, ThrottleLimits } from '../throttle/index.js';
 import { CallLog, type CallRecord } from './calllog.js';
 
@@ -56,9 +57,20 @@ export class SimAdmin {
     this.identity.directory.setAccessPolicy(tenantId, appId, mailboxIds);
   }
 
+  /** Switches faults; a bad notification fault value throws SimGraphError (400) and changes nothing. */
   setFaults(settings: FaultSettings): void {
-    this.faults.set(settings);
     if (settings.notifications !== undefined) this.hub.current?.setFaults(settings.notifications);
+    this.faults.set(settings);
+  }
+
+  /** Notification faults only: drop/duplicate rates, reorder, outage, added latency. */
+  setNotificationFaults(faults: Partial<NotificationFaults>): void {
+    this.hub.current?.setFaults(faults);
+  }
+
+  /** What the notification hub did: subscriptions, queued, delivered, dropped, lifecycle events, endpoints. */
+  notificationStats(): NotificationHubStats | undefined {
+    return this.hub.current?.stats();
   }
 
   clearFaults(): void {
@@ -98,10 +110,18 @@ export class SimAdmin {
       this.clearCalls();
       return reply.code(204).send();
     });
-    app.post('/_sim/faults', (req, reply) => {
-      this.setFaults(parse(req.body));
-      return reply.code(204).send();
-    });
+    const guarded = (reply: FastifyReply, action: () => void): FastifyReply => {
+      try {
+        action();
+        return reply.code(204).send();
+      } catch (error) {
+        if (!(error instanceof SimGraphError)) throw error;
+        return reply.code(400).type('application/json').send(json({ error: { code: error.graphCode, message: error.message } }));
+      }
+    };
+    app.post('/_sim/faults', (req, reply) => guarded(reply, () => this.setFaults(parse(req.body))));
+    app.get('/_sim/notifications', (_req, reply) => reply.type('application/json').send(json(this.notificationStats() ?? {})));
+    app.post('/_sim/notifications/faults', (req, reply) => guarded(reply, () => this.setNotificationFaults(parse(req.body))));
     app.delete('/_sim/faults', (_req, reply) => {
       this.clearFaults();
       return reply.code(204).send();

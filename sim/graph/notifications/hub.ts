@@ -791,8 +791,7 @@ export class NotificationHub {
 
 /** The event's changeKey when the store reports one, else a stable stand-in derived from the change. */
 function etagOf(change: ResourceChange): string {
-  const changeKey = (change as ResourceChange & { changeKey?: unknown }).changeKey;
-  if (typeof changeKey === 'string') return `W/"${changeKey}"`;
+  if (change.changeKey !== undefined) return `W/"${change.changeKey}"`;
   return `W/"${createHash('sha256').update(`${change.eventId}|${change.at}`).digest('base64').slice(0, 28)}"`;
 }
 

@@ -675,12 +675,14 @@ export class GraphApi {
       : { tenantId: c.tenantId, appId: c.appId, userId: c.userId, scopes: c.scopes, roles: c.roles };
     const hub = this.#d.hub.current;
     if (hub === undefined) throw new SimGraphError(503, 'serviceNotAvailable', 'The service is temporarily unavailable. Please retry later.', { 'Retry-After': '1' });
+    // The hub renders contexts for the primary cloud's v1.0 root; each listener answers with its own
+    // host and version (the key keeps its first position in the object, as Graph sends it).
     const context = `${ctx.base}/$metadata#subscriptions`;
     const [id, action] = rest;
     if (id === undefined) {
       if (method === 'POST') this.#checkSubscriptionMailbox(ctx, this.#json(ctx));
-      if (method === 'POST') return { status: 201, headers: {}, body: { '@odata.context': `${context}/$entity`, ...(await hub.create(caller, this.#json(ctx))) } };
-      if (method === 'GET') return { status: 200, headers: {}, body: { '@odata.context': context, value: hub.list(caller) } };
+      if (method === 'POST') return { status: 201, headers: {}, body: { ...(await hub.create(caller, this.#json(ctx))), '@odata.context': `${context}/$entity` } };
+      if (method === 'GET') return { status: 200, headers: {}, body: { ...hub.listBody(caller), '@odata.context': context } };
       throw methodNotAllowed();
     }
     if (action !== undefined) {
@@ -690,8 +692,8 @@ export class GraphApi {
       }
       throw badRequest(`Resource not found for the segment '${action}'.`);
     }
-    if (method === 'GET') return { status: 200, headers: {}, body: { '@odata.context': `${context}/$entity`, ...hub.get(caller, id) } };
-    if (method === 'PATCH') return { status: 200, headers: {}, body: { '@odata.context': `${context}/$entity`, ...hub.update(caller, id, this.#json(ctx)) } };
+    if (method === 'GET') return { status: 200, headers: {}, body: { ...hub.get(caller, id), '@odata.context': `${context}/$entity` } };
+    if (method === 'PATCH') return { status: 200, headers: {}, body: { ...(await hub.updateWithValidation(caller, id, this.#json(ctx))), '@odata.context': `${context}/$entity` } };
     if (method === 'DELETE') {
       hub.delete(caller, id);
       return { status: 204, headers: {} };

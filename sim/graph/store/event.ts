@@ -1,3 +1,4 @@
+import type { CompiledSeries } from '../recurrence/index.js';
 import type {
   Attendee, EmailAddress, GraphEventInput, GraphLocation, PatternedRecurrence, ResponseType, SingleValueExtendedProperty,
 } from '../model.js';
@@ -48,6 +49,8 @@ export class StoredEvent {
   responseRequested = true;
   allowNewTimeProposals = true;
   hideAttendees = false;
+  /** Series master only: the compiled recurrence and its span, rebuilt whenever times or recurrence change. */
+  series: StoredSeries | undefined = undefined;
   /** Series master only: modified or cancelled occurrences by original start (UTC ms). */
   exceptions: Map<number, OccurrenceException> | undefined = undefined;
   /** Exceptions only: the master's id and the occurrence's original start. */
@@ -64,6 +67,13 @@ export class StoredEvent {
     if (this.seriesMasterId !== undefined) return 'exception';
     return this.recurrence === null ? 'singleInstance' : 'seriesMaster';
   }
+}
+
+/** A series compiled once when stored, with its first start and last end (Infinity for noEnd). */
+export interface StoredSeries {
+  readonly compiled: CompiledSeries;
+  readonly firstStartMs: number;
+  readonly lastEndMs: number;
 }
 
 export type OccurrenceException =

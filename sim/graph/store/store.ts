@@ -5,9 +5,11 @@ import {
   type MailboxSettingsInput, type PatternedRecurrence, type ResourceChange, type ResponseType, type ScenarioMailbox,
   type ScenarioSink, type ScenarioTenant,
 } from '../model.js';
-import { expandSeries, validateSeries, type SeriesDefinition } from '../recurrence/index.js';
-import { zonedToUtcMs, utcMsToZoned, toIanaZone } from '../time/index.js';
-import { NO_TIME, StoredEvent, viewOf, type EventView } from './event.js';
+import {
+  compileSeries, expandCompiled, occurrenceAtCompiled, seriesBounds, type CompiledSeries, type SeriesDefinition,
+} from '../recurrence/index.js';
+import { requireLocalDateTime, requireZone, zonedToUtcMs, utcMsToZoned, toIanaZone } from '../time/index.js';
+import { NO_TIME, StoredEvent, viewOf, type EventView, type StoredSeries } from './event.js';
 import { changeKey, eventId, iCalUId, occurrenceId, parseOccurrenceId } from './ids.js';
 import { intern, internKeyed, internObject } from './intern.js';
 import type { MailboxSettingsPatch } from './validate.js';
@@ -73,24 +75,14 @@ function normaliseLocal(dateTime: string): string {
   return `${m[1] ?? ''}T${m[2] ?? ''}:${m[3] ?? ''}:${m[4] ?? '00'}.${(m[5] ?? '').padEnd(7, '0')}`;
 }
 
-const offsetCache = new Map<string, number>();
-
 /**
- * Wall time in a zone to UTC ms, memoising the zone's offset per local hour: loading hundreds of
- * thousands of events otherwise spends its time in zone lookups. DST changes happen on hour
- * boundaries, so the hour's offset is the offset of every minute in it.
+ * Wall time in a zone to UTC ms, exactly as sim/graph/time converts it (spring-forward gaps move
+ * forward, fall-back repeats take the first instant). The zone's offset tables make this cheap
+ * enough for bulk loading, so no per-hour memo is kept (one was, and it disagreed inside DST
+ * change hours of zones whose transitions are not on the hour).
  */
 export function localToUtcMs(local: string, timeZone: string): number {
-  const hour = local.slice(0, 13);
-  const key = `${timeZone}|${hour}`;
-  let offset = offsetCache.get(key);
-  if (offset === undefined) {
-    const hourStart = `${hour}:00:00.0000000`;
-    offset = zonedToUtcMs({ dateTime: hourStart, timeZone }) - Date.parse(`${hour}:00:00Z`);
-    if (offsetCache.size > 500_000) offsetCache.clear();
-    offsetCache.set(key, offset);
-  }
-  return Date.parse(`${local.slice(0, 19)}Z`) + offset;
+  return requireZone(timeZone).localToUtc(requireLocalDateTime(local));
 }
 
 function etagMatches(ifMatch: string, key: string): boolean {
@@ -194,6 +186,14 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     this.removeEvent(this.requireMailbox(tenantId, mailboxId), eventIdValue, { propagate: false });
   }
 
+  /** Occurrence and exception ids of a series in [startMs, endMs) (what `instances` lists); [] for a non-series. */
+  listInstanceIds(tenantId: string, mailboxId: string, seriesMasterId: string, startMs: number, endMs: number): readonly string[] {
+    const mbx = this.requireMailbox(tenantId, mailboxId);
+    const master = mbx.events.get(seriesMasterId);
+    if (master === undefined || master.recurrence === null) return [];
+    return this.instances(mbx, seriesMasterId, startMs, endMs).map((v) => v.id);
+  }
+
   setAutomaticReplies(tenantId: string, mailboxId: string, setting: AutomaticRepliesSetting): void {
     const mbx = this.requireMailbox(tenantId, mailboxId);
     this.patchMailboxSettings(mbx, { automaticRepliesSetting: setting });
@@ -250,7 +250,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     this.touch(mbx, ev, now);
     mbx.events.set(id, ev);
     this.#eventCount += 1;
-    if (options.notify !== false) this.emit(mbx, 'created', id, now);
+    if (options.notify !== false) this.emit(mbx, 'created', id, now, ev.changeKey);
     if (options.propagate !== false && ev.isOrganizer) this.propagate(mbx, ev, 'invite');
     return ev;
   }
@@ -331,7 +331,13 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       if (ev.recurrence.range.startDate !== ev.startLocal.slice(0, 10)) {
         throw new SimGraphError(400, 'ErrorPropertyValidationFailure', 'At least one property failed validation. The recurrence range start date must match the event start date.');
       }
-      validateSeries(this.seriesOf(ev));
+      if (startChanged || creating || input.recurrence !== undefined || ev.series === undefined) {
+        const compiled = compileSeries(this.seriesOf(ev));
+        const bounds = seriesBounds(compiled);
+        ev.series = { compiled, firstStartMs: bounds.firstStartMs, lastEndMs: bounds.lastEndMs };
+      }
+    } else {
+      ev.series = undefined;
     }
   }
 
@@ -372,15 +378,27 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     };
   }
 
+  /** The master's compiled series (compiled when stored; rebuilt here only if a copy lost it). */
+  compiledOf(master: StoredEvent): CompiledSeries {
+    return (master.series ?? this.storeSeries(master)).compiled;
+  }
+
+  private storeSeries(master: StoredEvent): StoredSeries {
+    const compiled = compileSeries(this.seriesOf(master));
+    const bounds = seriesBounds(compiled);
+    master.series = { compiled, firstStartMs: bounds.firstStartMs, lastEndMs: bounds.lastEndMs };
+    return master.series;
+  }
+
   private touch(mbx: Mailbox, ev: StoredEvent, now: number): void {
     ev.changeKey = changeKey(++this.#changeCounter);
     ev.modifiedMs = now;
     ev.seq = ++mbx.seq;
   }
 
-  private emit(mbx: Mailbox, changeType: ResourceChange['changeType'], id: string, at: number): void {
+  private emit(mbx: Mailbox, changeType: ResourceChange['changeType'], id: string, at: number, changeKeyValue: string): void {
     if (this.#listeners.length === 0) return;
-    const change: ResourceChange = { tenantId: mbx.tenantId, mailboxId: mbx.id, changeType, eventId: id, at };
+    const change: ResourceChange = { tenantId: mbx.tenantId, mailboxId: mbx.id, changeType, eventId: id, at, changeKey: changeKeyValue };
     for (const listener of this.#listeners) listener(change);
   }
 
@@ -397,7 +415,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       if (ex.cancelled) throw itemNotFound();
       return viewOf(ex.event);
     }
-    const hit = expandSeries(this.seriesOf(master), occ.originalStartMs, occ.originalStartMs + 1).find((o) => o.originalStartMs === occ.originalStartMs);
+    const hit = occurrenceAtCompiled(this.compiledOf(master), occ.originalStartMs);
     if (hit === undefined) throw itemNotFound();
     return this.occurrenceView(master, hit.originalStartMs, hit.startMs, hit.endMs, hit.start.dateTime, hit.end.dateTime);
   }
@@ -427,9 +445,14 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       if (overlaps(ev.startMs, ev.endMs, startMs, endMs)) out.push(viewOf(ev));
       return;
     }
-    for (const occ of expandSeries(this.seriesOf(ev), startMs, endMs)) {
-      if (ev.exceptions?.has(occ.originalStartMs) === true) continue;
-      out.push(this.occurrenceView(ev, occ.originalStartMs, occ.startMs, occ.endMs, occ.start.dateTime, occ.end.dateTime));
+    const series = ev.series ?? this.storeSeries(ev);
+    // The span test keeps a calendarView over many mailboxes from expanding series that ended
+    // before (or start after) the window.
+    if (series.firstStartMs < endMs && series.lastEndMs >= startMs) {
+      for (const occ of expandCompiled(series.compiled, startMs, endMs)) {
+        if (ev.exceptions?.has(occ.originalStartMs) === true) continue;
+        out.push(this.occurrenceView(ev, occ.originalStartMs, occ.startMs, occ.endMs, occ.start.dateTime, occ.end.dateTime));
+      }
     }
     if (ev.exceptions !== undefined) {
       for (const ex of ev.exceptions.values()) {
@@ -477,14 +500,14 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       this.checkCrossing(master, ex);
       this.touch(mbx, ex, now);
       master.seq = ex.seq;
-      if (options.notify !== false) this.emit(mbx, 'updated', ex.id, now);
+      if (options.notify !== false) this.emit(mbx, 'updated', ex.id, now, ex.changeKey);
       if (options.propagate !== false && master.isOrganizer) this.propagate(mbx, master, 'update');
       return viewOf(ex);
     }
     const ev = view.event;
     this.applyInput(ev, patch, false);
     this.touch(mbx, ev, now);
-    if (options.notify !== false) this.emit(mbx, 'updated', ev.id, now);
+    if (options.notify !== false) this.emit(mbx, 'updated', ev.id, now, ev.changeKey);
     if (options.propagate !== false && ev.isOrganizer) this.propagate(mbx, ev, 'update');
     return viewOf(ev);
   }
@@ -495,6 +518,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     ex.id = view.id;
     ex.iCalUId = view.iCalUId;
     ex.recurrence = null;
+    ex.series = undefined;
     ex.exceptions = undefined;
     ex.seriesMasterId = master.id;
     ex.originalStartMs = view.originalStartMs ?? view.startMs;
@@ -506,7 +530,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
   }
 
   private checkCrossing(master: StoredEvent, ex: StoredEvent): void {
-    const around = expandSeries(this.seriesOf(master), ex.originalStartMs - 400 * 86_400_000, ex.originalStartMs + 400 * 86_400_000);
+    const around = expandCompiled(this.compiledOf(master), ex.originalStartMs - 400 * 86_400_000, ex.originalStartMs + 400 * 86_400_000);
     const i = around.findIndex((o) => o.originalStartMs === ex.originalStartMs);
     const prev = around[i - 1];
     const next = around[i + 1];
@@ -530,7 +554,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       master.seq = seq;
       master.changeKey = changeKey(++this.#changeCounter);
       master.modifiedMs = now;
-      if (options.notify !== false) this.emit(mbx, 'deleted', view.id, now);
+      if (options.notify !== false) this.emit(mbx, 'deleted', view.id, now, master.changeKey);
       if (options.propagate !== false && master.isOrganizer) this.propagate(mbx, master, 'update');
       return;
     }
@@ -542,7 +566,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     ev.modifiedMs = now;
     mbx.tombstones ??= new Map();
     mbx.tombstones.set(ev.id, ev);
-    if (options.notify !== false) this.emit(mbx, 'deleted', ev.id, now);
+    if (options.notify !== false) this.emit(mbx, 'deleted', ev.id, now, ev.changeKey);
     if (options.propagate !== false && ev.isOrganizer) this.propagate(mbx, ev, 'cancel');
   }
 
@@ -574,7 +598,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       const master = mbx.events.get(view.seriesMasterId);
       if (master !== undefined) master.seq = ev.seq;
     }
-    this.emit(mbx, 'updated', view.id, now);
+    this.emit(mbx, 'updated', view.id, now, ev.changeKey);
     const tenant = this.tenants.get(mbx.tenantId);
     const organizer = tenant?.byAddress.get(ev.organizer?.emailAddress.address.toLowerCase() ?? '');
     if (organizer === undefined) return;
@@ -583,7 +607,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       other.attendees = other.attendees.map((a) =>
         a.emailAddress.address.toLowerCase() === mbx.mail.toLowerCase() ? internObject<Attendee>({ ...a, status: { response, time } }) : a);
       this.touch(organizer, other, now);
-      this.emit(organizer, 'updated', other.id, now);
+      this.emit(organizer, 'updated', other.id, now, other.changeKey);
     }
   }
 
@@ -602,7 +626,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
         copy.isCancelled = true;
         copy.subject = intern(`Canceled: ${ev.subject}`);
         this.touch(target, copy, now);
-        this.emit(target, 'updated', copy.id, now);
+        this.emit(target, 'updated', copy.id, now, copy.changeKey);
         continue;
       }
       const fresh = copy === undefined;
@@ -617,7 +641,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       const keep = { id: copy.id, createdMs: copy.createdMs, response: copy.response, responseTime: copy.responseTime, isOrganizer: false, changeKey: copy.changeKey };
       Object.assign(copy, ev, keep, { exceptions: ev.exceptions === undefined ? undefined : new Map(ev.exceptions), seq: copy.seq });
       this.touch(target, copy, now);
-      this.emit(target, fresh ? 'created' : 'updated', copy.id, now);
+      this.emit(target, fresh ? 'created' : 'updated', copy.id, now, copy.changeKey);
       if (fresh && target.kind === 'room') {
         ev.attendees = ev.attendees.map((a) => (a === attendee ? internObject<Attendee>({ ...a, status: { response: 'accepted', time: new Date(now).toISOString() } }) : a));
       }

@@ -78,7 +78,7 @@ describe('notifications – delivery', () => {
 
   it('notifications – uses the event\'s changeKey as @odata.etag when the store reports one', async () => {
     await subscribe();
-    hub.publish({ ...change('updated', 'E1'), changeKey: 'DwAAABYAAAB5' } as ResourceChange);
+    hub.publish({ ...change('updated', 'E1'), changeKey: 'DwAAABYAAAB5' });
     await hub.flush();
     expect((receiver.items()[0]!['resourceData'] as Record<string, string>)['@odata.etag']).toBe('W/"DwAAABYAAAB5"');
   });
