@@ -227,7 +227,7 @@ function nthWeekdayOfMonth(y: number, m: number, dow: number, index: WeekIndex):
   }
   const n = WEEK_INDEX.indexOf(index);
   const day = first + ((dow - weekday(first) + 7) % 7) + 7 * n;
-  return civilFromDays(day).m === m ? day : null;
+  return civilFromDays(day).month === m ? day : null;
 }
 
 /**
@@ -267,8 +267,8 @@ export function occurrenceDays(plan: Pick<SeriesPlan, 'pattern' | 'range' | 'sta
     case 'relativeYearly': {
       const yearly = pattern.type === 'absoluteYearly' || pattern.type === 'relativeYearly';
       const stepMonths = yearly ? 12 * interval : interval;
-      let y = start.y;
-      let m = yearly ? pattern.month ?? start.m : start.m;
+      let y = start.year;
+      let m = yearly ? pattern.month ?? start.month : start.month;
       for (let i = 0; i < 2000; i += 1) {
         let day: number | null;
         if (pattern.type === 'absoluteMonthly' || pattern.type === 'absoluteYearly') {
@@ -298,7 +298,7 @@ function planRecurrence(rng: Rng, forcedType: RecurrencePatternType | null, forc
   const type = forcedType ?? rng.weighted(PATTERN_TYPES, PATTERN_WEIGHTS);
   let startDay = startDayIn;
   const c0 = civilFromDays(startDay);
-  if ((type === 'absoluteMonthly' || type === 'absoluteYearly') && c0.d > 28) startDay -= c0.d - 28;
+  if ((type === 'absoluteMonthly' || type === 'absoluteYearly') && c0.day > 28) startDay -= c0.day - 28;
   const c = civilFromDays(startDay);
   const dow = weekday(startDay);
   let pattern: RecurrencePattern;
@@ -320,20 +320,20 @@ function planRecurrence(rng: Rng, forcedType: RecurrencePatternType | null, forc
       break;
     }
     case 'absoluteMonthly':
-      pattern = { type, interval: rng.chance(0.8) ? 1 : rng.int(2, 3), dayOfMonth: c.d };
+      pattern = { type, interval: rng.chance(0.8) ? 1 : rng.int(2, 3), dayOfMonth: c.day };
       break;
     case 'relativeMonthly':
     case 'relativeYearly': {
-      const nth = Math.floor((c.d - 1) / 7);
-      const isLast = c.d + 7 > daysInMonth(c.y, c.m);
+      const nth = Math.floor((c.day - 1) / 7);
+      const isLast = c.day + 7 > daysInMonth(c.year, c.month);
       const index: WeekIndex = nth >= 4 || (isLast && rng.chance(0.5)) ? 'last' : (WEEK_INDEX[nth] as WeekIndex);
       pattern = type === 'relativeMonthly'
         ? { type, interval: rng.chance(0.8) ? 1 : 3, daysOfWeek: [DAY_NAMES[dow] as DayOfWeek], index, firstDayOfWeek: 'sunday' }
-        : { type, interval: 1, month: c.m, daysOfWeek: [DAY_NAMES[dow] as DayOfWeek], index, firstDayOfWeek: 'sunday' };
+        : { type, interval: 1, month: c.month, daysOfWeek: [DAY_NAMES[dow] as DayOfWeek], index, firstDayOfWeek: 'sunday' };
       break;
     }
     case 'absoluteYearly':
-      pattern = { type, interval: 1, month: c.m, dayOfMonth: c.d };
+      pattern = { type, interval: 1, month: c.month, dayOfMonth: c.day };
       break;
   }
   const rangeType = forcedRange ?? rng.weighted(RANGE_TYPES, [50, 30, 20]);
