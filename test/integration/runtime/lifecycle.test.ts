@@ -33,11 +33,11 @@ describe('runtime – lifecycle with separate worker processes', () => {
     const dbName = prefix.replace(/[.-]/g, '_');
     await createLedgerTopics(prefix, 4);
     const first = start(prefix, dbName);
-    await waitFor('the first worker to own all partitions', async () => (assignmentOf(first)?.length === 4 ? true : undefined), 60_000);
+    await waitFor('the first worker to own all partitions', () => (assignmentOf(first)?.length === 4 ? true : undefined), 60_000);
     await produce(`${prefix}ledger.in`, ledgerRecords(40, 50).filter((r) => r.value.seq <= 25));
 
     const second = start(prefix, dbName);
-    const split = await waitFor('the partitions to be shared', async () => {
+    const split = await waitFor('the partitions to be shared', () => {
       const a = assignmentOf(first);
       const b = assignmentOf(second);
       return a !== undefined && b !== undefined && a.length === 2 && b.length === 2 ? [a, b] : undefined;
@@ -47,7 +47,7 @@ describe('runtime – lifecycle with separate worker processes', () => {
 
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-    await waitFor('the first worker to own all partitions again', async () => (assignmentOf(first)?.length === 4 ? true : undefined), 60_000);
+    await waitFor('the first worker to own all partitions again', () => (assignmentOf(first)?.length === 4 ? true : undefined), 60_000);
     const views = await waitFor('the views', async () => {
       const current = await ledgerViews(mongo.db(dbName));
       return current.length === 40 && current.every((v) => v.n === 50) ? current : undefined;
@@ -85,7 +85,7 @@ describe('runtime – lifecycle with separate worker processes', () => {
         await Promise.resolve();
       },
     });
-    await waitFor('the dead letter', async () => (dead.length > 0 ? true : undefined), 30_000);
+    await waitFor('the dead letter', () => (dead.length > 0 ? true : undefined), 30_000);
     await consumer.disconnect();
     expect(dead).toHaveLength(1);
     expect(dead[0]!.key).toBe('k0');
