@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isHcError } from '../common/errors.js';
+import { registerDlqCommands } from '../runtime/cli.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .description('hybrid-calendar: Hybrid Calendar service for Microsoft 365')
     .exitOverride()
     .showHelpAfterError();
+  registerDlqCommands(program);
   return program;
 }
 

@@ -31,3 +31,6 @@ export {
   TopologyInvalidError,
   DeadLetterError,
 } from './errors.js';
+export { listDeadLetters, replayDeadLetters } from './dlq.js';
+export type { DeadLetter, DeadLetterSelection } from './dlq.js';
+export { registerDlqCommands } from './cli.js';
