@@ -51,7 +51,7 @@ describe('runtime – dead letters: hycal dlq list | replay', () => {
     process.stdout.write = ((chunk: string) => {
       lines.push(String(chunk));
       return true;
-    }) as typeof process.stdout.write;
+    });
     try {
       process.env['HYCAL_TOPIC_PREFIX'] = prefix;
       await buildProgram().parseAsync(['node', 'hycal', 'dlq', 'list', 'ledger.in']);
