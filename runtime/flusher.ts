@@ -66,11 +66,13 @@ export class Flusher {
   readonly #policy: BackoffPolicy;
   readonly #logger: Logger;
   readonly #hooks: FlusherHooks;
+  readonly #maxProduceBytes: number;
   #pending: Pending[] = [];
   #running: Promise<void> | null = null;
   #closed = false;
 
-  constructor(options: { sender: MessageSender; sink: MongoSink; retry: BackoffPolicy; logger: Logger; hooks?: FlusherHooks }) {
+  constructor(options: { sender: MessageSender; sink: MongoSink; retry: BackoffPolicy; logger: Logger; hooks?: FlusherHooks; maxProduceBytes?: number }) {
+    this.#maxProduceBytes = options.maxProduceBytes ?? 900_000;
     this.#sender = options.sender;
     this.#sink = options.sink;
     this.#policy = options.retry;
@@ -131,6 +133,26 @@ export class Flusher {
     }
   }
 
+  /**
+   * Produces in order, in requests of at most `maxProduceBytes` (a partition's record batch must
+   * stay under the broker's message.max.bytes, 1 MiB by default).
+   */
+  async #produce(messages: readonly OutboundMessage[]): Promise<void> {
+    let chunk: OutboundMessage[] = [];
+    let bytes = 0;
+    for (const message of messages) {
+      const size = messageSize(message);
+      if (chunk.length > 0 && bytes + size > this.#maxProduceBytes) {
+        await this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 });
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(message);
+      bytes += size;
+    }
+    if (chunk.length > 0) await this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 });
+  }
+
   async #cycle(items: readonly FlushItem[]): Promise<void> {
     const started = performance.now();
     const messages = items.flatMap((item) => item.messages);
@@ -138,7 +160,7 @@ export class Flusher {
     const states = items.flatMap((item) => (item.state === null ? [] : [item.state]));
     const changes = items.flatMap((item) => item.timerIndex);
 
-    const produce = messages.length === 0 ? Promise.resolve() : this.#sender.sendBatch({ topicMessages: groupByTopic(messages), acks: -1 });
+    const produce = this.#produce(messages);
     const mongo = async (): Promise<{ stale: number }> => {
       const result = await this.#sink.upsertGuarded(views);
       await this.#sink.updateBuckets(bucketUpdates(changes, 'lower'));
@@ -157,6 +179,12 @@ export class Flusher {
       staleStates: stateResult.stale,
     });
   }
+}
+
+function messageSize(message: OutboundMessage): number {
+  let size = 70 + (message.value?.length ?? 0) + (message.key === null ? 0 : Buffer.byteLength(message.key));
+  for (const [name, value] of Object.entries(message.headers ?? {})) size += name.length + Buffer.byteLength(value) + 8;
+  return size;
 }
 
 function groupByTopic(messages: readonly OutboundMessage[]): { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[] }[] {

@@ -32,6 +32,8 @@ export const runtimeOptionsSchema = z.object({
   maxWaitTimeMs: z.number().int().min(10).default(1_000)
     .describe('Longest a fetch waits for data; also bounds how fast stop notices, ms'),
   maxBytesPerPartition: z.number().int().min(1_024).default(1_048_576).describe('Fetch size per partition, bytes'),
+  maxProduceBytes: z.number().int().min(1_024).default(900_000)
+    .describe('Largest produce request of one effects cycle, bytes (stay under the broker message.max.bytes)'),
   mongoWriteMode: z.enum(['sequential', 'bulk']).default('sequential')
     .describe('sequential: one guarded upsert at a time (fastest on FerretDB/SQLite); bulk: unordered bulkWrite (MongoDB)'),
   bulkMaxOps: z.number().int().min(1).max(100_000).default(1_000).describe('Operations per bulkWrite in bulk mode'),

@@ -132,6 +132,7 @@ export class Runtime {
       sink: this.#sink,
       retry: this.options.retry,
       logger: this.#logger,
+      maxProduceBytes: this.options.maxProduceBytes,
       hooks: {
         onCycle: (stats) => {
           this.metrics.flushSeconds.observe({ topology: topologyName }, stats.ms / 1_000);
