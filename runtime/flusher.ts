@@ -91,9 +91,7 @@ export class Flusher {
     }
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
-      this.#running ??= this.#loop().finally(() => {
-        this.#running = null;
-      });
+      this.#running ??= this.#loop();
     });
   }
 
@@ -106,29 +104,47 @@ export class Flusher {
     for (const p of left) p.reject(new WorkAbandonedError('The runtime is stopping; the effects were not written.'));
   }
 
+  /**
+   * Takes what is pending, runs it as a cycle, and takes the next batch while that cycle's records
+   * are still being produced: at most two cycles in flight. The second cycle's messages are issued
+   * at once (after the first's, on the same connection); its MongoDB phases wait until the first
+   * cycle is complete, so state documents land in order.
+   */
   async #loop(): Promise<void> {
-    // Let the actors that are running right now add their effects to this cycle.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.#pending.length > 0) {
+    let previous: Promise<void> = Promise.resolve();
+    for (;;) {
+      // Let the actors that are running right now add their effects to this cycle.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.#pending.length === 0 || this.#closed) break;
       const batch = this.#pending;
       this.#pending = [];
-      let attempt = 0;
-      for (;;) {
-        try {
-          await this.#cycle(batch.map((p) => p.item));
-          for (const p of batch) p.resolve();
-          break;
-        } catch (error) {
-          attempt += 1;
-          this.#hooks.onRetry?.(error, attempt);
-          if (this.#closed) {
-            for (const p of batch) p.reject(new WorkAbandonedError(`The runtime stopped while writing effects: ${errorMessage(error)}`));
-            break;
-          }
-          const level = attempt === 1 || attempt % 20 === 0 ? 'warn' : 'debug';
-          this.#logger[level]({ err: errorMessage(error), kind: classifyFailure(error), attempt }, 'writing effects failed; retrying the cycle');
-          await sleep(backoffDelay(this.#policy, attempt));
+      const cycle = this.#runCycle(batch, previous);
+      await previous;
+      previous = cycle;
+      if (this.#pending.length === 0) await cycle;
+    }
+    await previous;
+    // Synchronously after the last look at #pending: a later submit starts a new loop.
+    this.#running = null;
+    if (this.#pending.length > 0 && !this.#closed) this.#running = this.#loop();
+  }
+
+  /** Never rejects: retries until the cycle succeeds or the flusher closes. */
+  async #runCycle(batch: readonly Pending[], previous: Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.#cycle(batch.map((p) => p.item), previous);
+        for (const p of batch) p.resolve();
+        return;
+      } catch (error) {
+        this.#hooks.onRetry?.(error, attempt);
+        if (this.#closed) {
+          for (const p of batch) p.reject(new WorkAbandonedError(`The runtime stopped while writing effects: ${errorMessage(error)}`));
+          return;
         }
+        const level = attempt === 1 || attempt % 20 === 0 ? 'warn' : 'debug';
+        this.#logger[level]({ err: errorMessage(error), kind: classifyFailure(error), attempt }, 'writing effects failed; retrying the cycle');
+        await sleep(backoffDelay(this.#policy, attempt));
       }
     }
   }
@@ -138,22 +154,26 @@ export class Flusher {
    * stay under the broker's message.max.bytes, 1 MiB by default).
    */
   async #produce(messages: readonly OutboundMessage[]): Promise<void> {
+    // Requests are issued in order on the producer's connection without waiting for each other's
+    // acknowledgement (the idempotent producer's sequence numbers keep each partition in order).
+    const sends: Promise<unknown>[] = [];
     let chunk: OutboundMessage[] = [];
     let bytes = 0;
     for (const message of messages) {
       const size = messageSize(message);
       if (chunk.length > 0 && bytes + size > this.#maxProduceBytes) {
-        await this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 });
+        sends.push(this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }));
         chunk = [];
         bytes = 0;
       }
       chunk.push(message);
       bytes += size;
     }
-    if (chunk.length > 0) await this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 });
+    if (chunk.length > 0) sends.push(this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }));
+    await Promise.all(sends);
   }
 
-  async #cycle(items: readonly FlushItem[]): Promise<void> {
+  async #cycle(items: readonly FlushItem[], previous: Promise<void>): Promise<void> {
     const started = performance.now();
     const messages = items.flatMap((item) => item.messages);
     const views = items.flatMap((item) => item.views);
@@ -161,7 +181,9 @@ export class Flusher {
     const changes = items.flatMap((item) => item.timerIndex);
 
     const produce = this.#produce(messages);
+    produce.catch(() => undefined);
     const mongo = async (): Promise<{ stale: number }> => {
+      await previous;
       const result = await this.#sink.upsertGuarded(views);
       await this.#sink.updateBuckets(bucketUpdates(changes, 'lower'));
       return result;

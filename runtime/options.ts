@@ -34,6 +34,8 @@ export const runtimeOptionsSchema = z.object({
   maxBytesPerPartition: z.number().int().min(1_024).default(1_048_576).describe('Fetch size per partition, bytes'),
   maxProduceBytes: z.number().int().min(1_024).default(900_000)
     .describe('Largest produce request of one effects cycle, bytes (stay under the broker message.max.bytes)'),
+  producerMaxInFlight: z.number().int().min(1).max(5).default(1)
+    .describe('Produce requests in flight per broker; 1 keeps every partition strictly ordered even across retries'),
   mongoWriteMode: z.enum(['sequential', 'bulk']).default('sequential')
     .describe('sequential: one guarded upsert at a time (fastest on FerretDB/SQLite); bulk: unordered bulkWrite (MongoDB)'),
   bulkMaxOps: z.number().int().min(1).max(100_000).default(1_000).describe('Operations per bulkWrite in bulk mode'),

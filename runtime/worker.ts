@@ -124,7 +124,7 @@ export class Runtime {
     for (const stage of topology.stages) {
       await stage.init?.({ clock: this.#clock, logger: this.#logger.child({ processor: stage.name }), metrics: this.metrics.forProcessor(stage.name) });
     }
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: this.options.producerMaxInFlight, allowAutoTopicCreation: false });
     await this.#producer.connect();
     const topologyName = topology.name;
     this.#flusher = new Flusher({
