@@ -163,6 +163,13 @@ export class KeyExecutor {
   readonly #timerCollection: string;
   readonly #stateful: boolean;
   readonly #stageIndex: Map<string, number>;
+  /** Labelled metric children, resolved once (a label lookup per record is measurable). */
+  readonly #hot: {
+    processed: { inc(): void };
+    skipped: { inc(): void };
+    latency: { observe(value: number): void };
+    stage: Map<string, { observe(value: number): void }>;
+  };
 
   constructor(deps: ExecutorDeps) {
     this.#deps = deps;
@@ -170,6 +177,13 @@ export class KeyExecutor {
     this.#timerCollection = `rt_${deps.topology.name}_timers`;
     this.#stateful = deps.topology.stages.some((stage) => stage.stateful !== false);
     this.#stageIndex = new Map(deps.topology.stages.map((stage, index) => [stage.name, index]));
+    const topology = deps.topology.name;
+    this.#hot = {
+      processed: deps.metrics.records.labels({ topology, outcome: 'processed' }),
+      skipped: deps.metrics.records.labels({ topology, outcome: 'skipped' }),
+      latency: deps.metrics.recordLatencySeconds.labels({ topology }),
+      stage: new Map(deps.topology.stages.map((stage) => [stage.name, deps.metrics.processSeconds.labels({ processor: stage.name })])),
+    };
   }
 
   get stateCollection(): string {
@@ -245,9 +259,8 @@ export class KeyExecutor {
     const memory = actor.state as ActorMemory;
     const offset = Number(message.offset);
     const progressKey = `${session.inputIndex}-${session.partition}`;
-    const topology = this.#deps.topology.name;
     if ((memory.doc.o[progressKey] ?? -1) >= offset) {
-      this.#deps.metrics.records.inc({ topology, outcome: 'skipped' });
+      this.#hot.skipped.inc();
       item.complete();
       return;
     }
@@ -273,10 +286,10 @@ export class KeyExecutor {
       this.#deadLetter(actor, item, outcome.error, outcome.attempts, outcome.stage);
       return;
     }
-    this.#deps.metrics.records.inc({ topology, outcome: 'processed' });
+    this.#hot.processed.inc();
     const flush = this.#apply(actor, memory, session, outcome.effects, outcome.messages, { progressKey, offset });
     this.#submit(actor, memory, flush, () => {
-      this.#deps.metrics.recordLatencySeconds.observe({ topology }, Math.max(0, this.#deps.clock.now() - record.timestamp) / 1_000);
+      this.#hot.latency.observe(Math.max(0, this.#deps.clock.now() - record.timestamp) / 1_000);
       item.complete();
     }, () => item.abandon());
   }
@@ -350,7 +363,7 @@ export class KeyExecutor {
     } catch (error) {
       throw Object.assign(error instanceof Error ? error : new ProcessorFailedError(String(error)), { hcStage: stage.name });
     } finally {
-      this.#deps.metrics.processSeconds.observe({ processor: stage.name }, (performance.now() - started) / 1_000);
+      this.#hot.stage.get(stage.name)?.observe((performance.now() - started) / 1_000);
     }
     await this.#forwardAll(index, forwards, record, actor, memory, effects);
     return stage.name;
