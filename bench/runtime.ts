@@ -176,7 +176,7 @@ async function measure(kafka: Kafka, pipeline: Pipeline, options: Required<Omit<
   const output = `bench-rt-${tag}.out`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [input, output].map((topic) => ({ topic, numPartitions: options.partitions })) });
+  await admin.createTopics({ waitForLeaders: true, topics: [input, output, `${input}.dlq.v1`].map((topic) => ({ topic, numPartitions: options.partitions })) });
   await admin.disconnect();
   const producer = kafka.producer();
   await producer.connect();
@@ -209,7 +209,7 @@ async function measure(kafka: Kafka, pipeline: Pipeline, options: Required<Omit<
     await producer.disconnect();
     const cleanup = kafka.admin();
     await cleanup.connect();
-    await cleanup.deleteTopics({ topics: [input, output] }).catch(() => undefined);
+    await cleanup.deleteTopics({ topics: [input, output, `${input}.dlq.v1`] }).catch(() => undefined);
     await cleanup.disconnect();
   }
 }

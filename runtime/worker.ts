@@ -5,7 +5,8 @@ import { silentLogger, type Logger } from '../common/logger.js';
 import type { TopicCodec } from '../schemas/codec.js';
 import type { TopicValues } from '../schemas/values.js';
 import { Dispatcher } from './actors.js';
-import { ProcessorFailedError, WorkAbandonedError } from './errors.js';
+import { ProcessorFailedError, TopologyInvalidError, WorkAbandonedError } from './errors.js';
+import { deadLetterTopicOf } from '../schemas/topics.js';
 import { KeyExecutor, type ActorMemory, type PartitionSession, type RecordItem, type RuntimeItem, type TimerItem } from './executor.js';
 import { Flusher } from './flusher.js';
 import { RuntimeMetrics } from './metrics.js';
@@ -124,6 +125,7 @@ export class Runtime {
     for (const stage of topology.stages) {
       await stage.init?.({ clock: this.#clock, logger: this.#logger.child({ processor: stage.name }), metrics: this.metrics.forProcessor(stage.name) });
     }
+    await this.#checkTopics();
     this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: this.options.producerMaxInFlight, allowAutoTopicCreation: false });
     await this.#producer.connect();
     const topologyName = topology.name;
@@ -171,6 +173,28 @@ export class Runtime {
     });
     this.#ticker = setInterval(() => this.#tick(), this.options.timerPollMs);
     this.#ticker.unref();
+  }
+
+  /**
+   * Every input needs its dead-letter twin and every declared output must exist: a missing topic
+   * would otherwise hold a partition in endless produce retries.
+   */
+  async #checkTopics(): Promise<void> {
+    const admin = this.#deps.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const needed = [
+        ...this.#deps.topology.inputs.flatMap((input) => [input.topic, deadLetterTopicOf(input.topic)]),
+        ...(this.#deps.topology.outputs ?? []),
+      ].map((topic) => `${this.#prefix}${topic}`);
+      const missing = needed.filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        throw new TopologyInvalidError(`Topology ${this.#deps.topology.name} needs topics that do not exist: ${missing.join(', ')}. Create them (hycal stack, provisionTopics) before starting.`);
+      }
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /**

@@ -20,10 +20,22 @@ describe('runtime – a chained topology in one worker', () => {
     await mongo.close();
   });
 
+  it('runtime – refuses to start when a dead-letter or output topic is missing', async () => {
+    const prefix = `${uniqueName('missing')}.`;
+    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}solo.in`, numPartitions: 1 }] }));
+    const runtime = new Runtime({
+      topology: defineTopology({ name: 'solo', inputs: [{ topic: 'solo.in' }], stages: [{ name: 's', stateful: false, process: () => undefined }] }),
+      kafka: testKafka(),
+      db: mongo.db('unused'),
+      prefix,
+    });
+    await expect(runtime.start()).rejects.toThrow(/solo\.in\.dlq\.v1/);
+  });
+
   it('runtime – stages hand values to the next stage in memory, timers fire through the owning actor by the injected clock, metrics are exposed', async () => {
     const prefix = `${uniqueName('chain')}.`;
     const db = mongo.db(prefix.replace(/[.-]/g, '_'));
-    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}chain.in`, numPartitions: 2 }, { topic: `${prefix}chain.out`, numPartitions: 2 }] }));
+    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}chain.in`, numPartitions: 2 }, { topic: `${prefix}chain.in.dlq.v1`, numPartitions: 1 }, { topic: `${prefix}chain.out`, numPartitions: 2 }] }));
     const clock = new ManualClock(Date.UTC(2026, 0, 5, 9, 0, 0));
     const seen: string[] = [];
 
