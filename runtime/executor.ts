@@ -4,7 +4,7 @@ import type { Logger } from '../common/logger.js';
 import { deadLetterTopicOf } from '../schemas/topics.js';
 import type { TopicValues } from '../schemas/values.js';
 import type { Actor, Dispatcher, WorkItem } from './actors.js';
-import type { InputRecord, Processor, ProcessorContext, TimerFired } from './contract.js';
+import type { InputRecord, Processor, ProcessorContext, ProcessorMetrics, TimerFired } from './contract.js';
 import { fieldName, fromFieldName, validateDocument } from './documents.js';
 import { ProcessorFailedError, WorkAbandonedError } from './errors.js';
 import type { Flusher, FlushItem, OutboundMessage, TimerIndexChange } from './flusher.js';
@@ -95,14 +95,22 @@ type StateWrite = unknown;
 
 /** What one invocation (a record through the chain, or one timer) did. */
 class Effects {
-  readonly messages: Promise<OutboundMessage>[] = [];
+  /** In emit order; Avro values are still being encoded (promises), raw ones are ready. */
+  readonly messages: (OutboundMessage | Promise<OutboundMessage>)[] = [];
+  pendingEncodes = 0;
   readonly views: GuardedUpsert[] = [];
   readonly state = new Map<string, StateWrite>();
   readonly timers: { stage: string; id: string; due: number | null; p: Record<string, unknown> }[] = [];
   scheduled = 0;
 
   async resolveMessages(): Promise<OutboundMessage[]> {
-    return Promise.all(this.messages);
+    if (this.pendingEncodes === 0) return this.messages as OutboundMessage[];
+    return Promise.all(this.messages.map((m) => (m instanceof Promise ? m : Promise.resolve(m))));
+  }
+
+  /** Settles the encodes of a failed attempt (no unhandled rejections). */
+  async settle(): Promise<void> {
+    await Promise.allSettled(this.messages.filter((m): m is Promise<OutboundMessage> => m instanceof Promise));
   }
 }
 
@@ -390,7 +398,7 @@ export class KeyExecutor {
         return { ok: true, effects, messages };
       } catch (error) {
         // Settle the other encodes of the failed attempt (no unhandled rejections).
-        await Promise.allSettled(effects.messages);
+        await effects.settle();
         const failedStage = (error as { hcStage?: unknown }).hcStage;
         if (typeof failedStage === 'string') stage = failedStage;
         const kind = classifyFailure(error);
@@ -402,6 +410,17 @@ export class KeyExecutor {
     }
   }
 
+  readonly #metricsByStage = new Map<string, ProcessorMetrics>();
+
+  #stageMetrics(stage: string): ProcessorMetrics {
+    let metrics = this.#metricsByStage.get(stage);
+    if (metrics === undefined) {
+      metrics = this.#deps.metrics.forProcessor(stage);
+      this.#metricsByStage.set(stage, metrics);
+    }
+    return metrics;
+  }
+
   #context(index: number, actor: Actor<ActorMemory, RuntimeItem>, memory: ActorMemory, effects: Effects, forwards: unknown[]): ProcessorContext<unknown> {
     const stage = this.#deps.topology.stages[index] as Processor<unknown, unknown>;
     const deps = this.#deps;
@@ -411,7 +430,7 @@ export class KeyExecutor {
       key,
       clock: deps.clock,
       logger: deps.logger,
-      metrics: deps.metrics.forProcessor(stage.name),
+      metrics: this.#stageMetrics(stage.name),
       state: {
         get: () => {
           const written = effects.state.get(stage.name);
@@ -440,11 +459,12 @@ export class KeyExecutor {
         const promise = deps.encode(topic, value).then((bytes): OutboundMessage => ({ topic: `${deps.prefix}${topic}`, key: emitKey, value: bytes }));
         promise.catch(() => undefined);
         effects.messages.push(promise);
+        effects.pendingEncodes += 1;
       },
       emitRaw: (topic, emitKey, value, headers) => {
-        effects.messages.push(Promise.resolve(headers === undefined
+        effects.messages.push(headers === undefined
           ? { topic: `${deps.prefix}${topic}`, key: emitKey, value }
-          : { topic: `${deps.prefix}${topic}`, key: emitKey, value, headers }));
+          : { topic: `${deps.prefix}${topic}`, key: emitKey, value, headers });
       },
       forward: (value) => {
         if (isLast) throw new ProcessorFailedError(`${stage.name} is the last stage of ${deps.topology.name}; there is no stage to forward to.`);
