@@ -34,6 +34,8 @@ export interface RuntimeBenchOptions {
   latencyRate?: number;
   brokers?: string[];
   mongodbUri?: string;
+  /** The runtime's `producerMaxInFlight` (1 = strict order across retries, the default). */
+  producerMaxInFlight?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,7 +82,7 @@ function passthroughBaseline(kafka: Kafka, group: string): Pipeline {
   };
 }
 
-function runtimePipeline(kafka: Kafka, mongo: MongoClient, group: string): Pipeline {
+function runtimePipeline(kafka: Kafka, mongo: MongoClient, group: string, producerMaxInFlight: number): Pipeline {
   let runtime: Runtime | null = null;
   return {
     name: 'runtime no-op',
@@ -97,7 +99,7 @@ function runtimePipeline(kafka: Kafka, mongo: MongoClient, group: string): Pipel
         kafka,
         db: mongo.db(`bench_${randomBytes(3).toString('hex')}`),
         groupId: group,
-        options: { maxConcurrentKeys: 1_024, maxWaitTimeMs: 100, commitIntervalMs: 1_000, partitionsConsumedConcurrently: 6 },
+        options: { maxConcurrentKeys: 1_024, maxWaitTimeMs: 100, commitIntervalMs: 1_000, partitionsConsumedConcurrently: 6, producerMaxInFlight },
       });
       await runtime.start();
     },
@@ -170,7 +172,7 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-async function measure(kafka: Kafka, pipeline: Pipeline, options: Required<Omit<RuntimeBenchOptions, 'brokers' | 'mongodbUri'>>): Promise<{ opsPerSec: number; p50: number; p99: number }> {
+async function measure(kafka: Kafka, pipeline: Pipeline, options: Required<Omit<RuntimeBenchOptions, 'brokers' | 'mongodbUri' | 'producerMaxInFlight'>>): Promise<{ opsPerSec: number; p50: number; p99: number }> {
   const tag = randomBytes(4).toString('hex');
   const input = `bench-rt-${tag}.in`;
   const output = `bench-rt-${tag}.out`;
@@ -228,7 +230,7 @@ export async function run(opts: RuntimeBenchOptions = {}): Promise<BenchReport> 
   await mongo.connect();
   try {
     const baseline = await measure(kafka, passthroughBaseline(kafka, `bench-base-${randomBytes(4).toString('hex')}`), options);
-    const runtime = await measure(kafka, runtimePipeline(kafka, mongo, `bench-rt-${randomBytes(4).toString('hex')}`), options);
+    const runtime = await measure(kafka, runtimePipeline(kafka, mongo, `bench-rt-${randomBytes(4).toString('hex')}`, opts.producerMaxInFlight ?? 1), options);
     const note = `${options.records} records of 200 B, ${options.keys} keys, ${options.partitions} partitions; latency at ${options.latencyRate}/s`;
     return {
       name: 'runtime',
