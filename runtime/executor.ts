@@ -423,66 +423,7 @@ export class KeyExecutor {
 
   #context(index: number, actor: Actor<ActorMemory, RuntimeItem>, memory: ActorMemory, effects: Effects, forwards: unknown[]): ProcessorContext<unknown> {
     const stage = this.#deps.topology.stages[index] as Processor<unknown, unknown>;
-    const deps = this.#deps;
-    const key = actor.key;
-    const isLast = index === deps.topology.stages.length - 1;
-    return {
-      key,
-      clock: deps.clock,
-      logger: deps.logger,
-      metrics: this.#stageMetrics(stage.name),
-      state: {
-        get: () => {
-          const written = effects.state.get(stage.name);
-          if (written === DELETED) return undefined;
-          return written !== undefined ? written : memory.doc.s[stage.name];
-        },
-        set: (value) => {
-          validateDocument(value, `state of ${stage.name}`);
-          effects.state.set(stage.name, value);
-        },
-        delete: () => {
-          effects.state.set(stage.name, DELETED);
-        },
-      },
-      views: {
-        upsert: (collection, id, version, document) => {
-          if ('_id' in document || 'v' in document) throw new ProcessorFailedError(`A view document for ${collection} must not carry _id or v; the runtime sets them.`);
-          validateDocument(document, `${collection}/${id}`);
-          effects.views.push({ collection, id, v: version, doc: document });
-        },
-        remove: (collection, id, version) => {
-          effects.views.push({ collection, id, v: version, doc: null });
-        },
-      },
-      emit: (topic, emitKey, value) => {
-        const promise = deps.encode(topic, value).then((bytes): OutboundMessage => ({ topic: `${deps.prefix}${topic}`, key: emitKey, value: bytes }));
-        promise.catch(() => undefined);
-        effects.messages.push(promise);
-        effects.pendingEncodes += 1;
-      },
-      emitRaw: (topic, emitKey, value, headers) => {
-        effects.messages.push(headers === undefined
-          ? { topic: `${deps.prefix}${topic}`, key: emitKey, value }
-          : { topic: `${deps.prefix}${topic}`, key: emitKey, value, headers });
-      },
-      forward: (value) => {
-        if (isLast) throw new ProcessorFailedError(`${stage.name} is the last stage of ${deps.topology.name}; there is no stage to forward to.`);
-        forwards.push(value);
-      },
-      schedule: (at, payload, id) => {
-        if (stage.stateful === false) throw new ProcessorFailedError(`${stage.name} schedules a timer but declares stateful: false; timers live in the key's state.`);
-        if (!Number.isFinite(at)) throw new ProcessorFailedError(`${stage.name} scheduled a timer at ${at}; give a UTC millisecond time.`);
-        validateDocument(payload, `timer payload of ${stage.name}`);
-        const timerId = id ?? `${at}#${effects.scheduled}`;
-        effects.scheduled += 1;
-        effects.timers.push({ stage: stage.name, id: timerId, due: at, p: payload });
-        return timerId;
-      },
-      cancel: (id) => {
-        effects.timers.push({ stage: stage.name, id, due: null, p: {} });
-      },
-    };
+    return new StageContext(this.#deps, stage, index === this.#deps.topology.stages.length - 1, actor.key, memory, effects, forwards, this.#stageMetrics(stage.name));
   }
 
   /** Applies effects to the actor's memory and builds what the flusher writes. */
@@ -564,5 +505,115 @@ export class KeyExecutor {
       this.#deps.metrics.records.inc({ topology: this.#deps.topology.name, outcome: 'dead_lettered' });
       item.complete();
     }, () => item.abandon());
+  }
+}
+
+/**
+ * The context a stage sees for one invocation. A class (not closures) because one is built per
+ * record and stage: prototype methods keep the per-record cost to one small object.
+ */
+class StageContext implements ProcessorContext<unknown> {
+  readonly key: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: ProcessorMetrics;
+  readonly state: StageState;
+  readonly views: StageViews;
+  readonly #deps: ExecutorDeps;
+  readonly #stage: Processor<unknown, unknown>;
+  readonly #isLast: boolean;
+  readonly #effects: Effects;
+  readonly #forwards: unknown[];
+
+  constructor(deps: ExecutorDeps, stage: Processor<unknown, unknown>, isLast: boolean, key: string, memory: ActorMemory, effects: Effects, forwards: unknown[], metrics: ProcessorMetrics) {
+    this.#deps = deps;
+    this.#stage = stage;
+    this.#isLast = isLast;
+    this.#effects = effects;
+    this.#forwards = forwards;
+    this.key = key;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.metrics = metrics;
+    this.state = new StageState(stage.name, memory, effects);
+    this.views = new StageViews(effects);
+  }
+
+  emit<T extends keyof TopicValues>(topic: T, key: string, value: TopicValues[T]): void {
+    const prefix = this.#deps.prefix;
+    const promise = this.#deps.encode(topic, value).then((bytes): OutboundMessage => ({ topic: `${prefix}${topic}`, key, value: bytes }));
+    promise.catch(() => undefined);
+    this.#effects.messages.push(promise);
+    this.#effects.pendingEncodes += 1;
+  }
+
+  emitRaw(topic: string, key: string | null, value: Buffer | null, headers?: Readonly<Record<string, string>>): void {
+    const name = `${this.#deps.prefix}${topic}`;
+    this.#effects.messages.push(headers === undefined ? { topic: name, key, value } : { topic: name, key, value, headers });
+  }
+
+  forward(value: unknown): void {
+    if (this.#isLast) throw new ProcessorFailedError(`${this.#stage.name} is the last stage of ${this.#deps.topology.name}; there is no stage to forward to.`);
+    this.#forwards.push(value);
+  }
+
+  schedule(at: number, payload: Record<string, unknown>, id?: string): string {
+    const name = this.#stage.name;
+    if (this.#stage.stateful === false) throw new ProcessorFailedError(`${name} schedules a timer but declares stateful: false; timers live in the key's state.`);
+    if (!Number.isFinite(at)) throw new ProcessorFailedError(`${name} scheduled a timer at ${at}; give a UTC millisecond time.`);
+    validateDocument(payload, `timer payload of ${name}`);
+    const timerId = id ?? `${at}#${this.#effects.scheduled}`;
+    this.#effects.scheduled += 1;
+    this.#effects.timers.push({ stage: name, id: timerId, due: at, p: payload });
+    return timerId;
+  }
+
+  cancel(id: string): void {
+    this.#effects.timers.push({ stage: this.#stage.name, id, due: null, p: {} });
+  }
+}
+
+class StageState {
+  readonly #stage: string;
+  readonly #memory: ActorMemory;
+  readonly #effects: Effects;
+
+  constructor(stage: string, memory: ActorMemory, effects: Effects) {
+    this.#stage = stage;
+    this.#memory = memory;
+    this.#effects = effects;
+  }
+
+  get(): unknown {
+    const written = this.#effects.state.get(this.#stage);
+    if (written === DELETED) return undefined;
+    return written !== undefined ? written : this.#memory.doc.s[this.#stage];
+  }
+
+  set(value: unknown): void {
+    validateDocument(value, `state of ${this.#stage}`);
+    this.#effects.state.set(this.#stage, value);
+  }
+
+  delete(): void {
+    this.#effects.state.set(this.#stage, DELETED);
+  }
+}
+
+class StageViews {
+  readonly #effects: Effects;
+
+  constructor(effects: Effects) {
+    this.#effects = effects;
+  }
+
+  upsert(collection: string, id: string, version: number, document: Record<string, unknown>): void {
+    if ('_id' in document || 'v' in document) throw new ProcessorFailedError(`A view document for ${collection} must not carry _id or v; the runtime sets them.`);
+    validateDocument(document, `${collection}/${id}`);
+    this.#effects.views.push({ collection, id, v: version, doc: document });
+  }
+
+  remove(collection: string, id: string, version: number): void {
+    this.#effects.views.push({ collection, id, v: version, doc: null });
   }
 }
