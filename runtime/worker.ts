@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
 import { systemClock, type Clock } from '../common/clock.js';
 import { silentLogger, type Logger } from '../common/logger.js';
@@ -317,15 +317,7 @@ export class Runtime {
     for (const message of batch.messages) {
       const offset = Number(message.offset);
       progress.add(offset);
-      items.push({
-        kind: 'record',
-        tag: session.tag,
-        session,
-        message,
-        key: message.key === null ? '' : message.key.toString('utf8'),
-        complete: () => progress.complete(offset),
-        abandon: () => progress.abandon(offset),
-      });
+      items.push(new BatchRecord(session, message, progress, offset));
     }
     for (const item of items) this.#dispatcher.enqueue(item.key, item);
 
@@ -413,6 +405,34 @@ export class Runtime {
     const topology = this.#deps.topology.name;
     this.metrics.inflightActors.set({ topology }, this.#dispatcher.running);
     this.metrics.actorsInMemory.set({ topology }, this.#dispatcher.size);
+  }
+}
+
+/** A record of a batch in an actor's mailbox; completes (or abandons) its offset in the batch's progress. */
+class BatchRecord implements RecordItem {
+  readonly kind = 'record' as const;
+  readonly tag: string;
+  readonly key: string;
+  readonly session: PartitionSession;
+  readonly message: KafkaMessage;
+  readonly #progress: PartitionProgress;
+  readonly #offset: number;
+
+  constructor(session: PartitionSession, message: KafkaMessage, progress: PartitionProgress, offset: number) {
+    this.session = session;
+    this.tag = session.tag;
+    this.message = message;
+    this.key = message.key === null ? '' : message.key.toString('utf8');
+    this.#progress = progress;
+    this.#offset = offset;
+  }
+
+  complete(): void {
+    this.#progress.complete(this.#offset);
+  }
+
+  abandon(): void {
+    this.#progress.abandon(this.#offset);
   }
 }
 
