@@ -222,7 +222,7 @@ export class KeyExecutor {
       return;
     }
     try {
-      await this.#ensureLoaded(actor, signal);
+      if (actor.state === null || actor.stale) await this.#ensureLoaded(actor, signal);
       if (item.kind === 'record') await this.#runRecord(actor, item);
       else await this.#runTimers(actor, item);
     } catch (error) {
@@ -274,7 +274,8 @@ export class KeyExecutor {
     }
     let value: unknown;
     try {
-      value = message.value === null ? null : await session.decode(message.value, session.logicalTopic);
+      const decoded = message.value === null ? null : session.decode(message.value, session.logicalTopic);
+      value = decoded instanceof Promise ? await decoded : decoded;
     } catch (error) {
       this.#deadLetter(actor, item, error, 1, 'decode');
       return;
@@ -367,13 +368,14 @@ export class KeyExecutor {
     const ctx = this.#context(index, actor, memory, effects, forwards);
     const started = performance.now();
     try {
-      await stage.process(record, ctx);
+      const pending = stage.process(record, ctx);
+      if (pending instanceof Promise) await pending;
     } catch (error) {
       throw Object.assign(error instanceof Error ? error : new ProcessorFailedError(String(error)), { hcStage: stage.name });
     } finally {
       this.#hot.stage.get(stage.name)?.observe((performance.now() - started) / 1_000);
     }
-    await this.#forwardAll(index, forwards, record, actor, memory, effects);
+    if (forwards.length > 0) await this.#forwardAll(index, forwards, record, actor, memory, effects);
     return stage.name;
   }
 
@@ -394,7 +396,7 @@ export class KeyExecutor {
       let stage = this.#deps.topology.stages[0]?.name ?? 'unknown';
       try {
         stage = await run(effects);
-        const messages = await effects.resolveMessages();
+        const messages = effects.pendingEncodes === 0 ? (effects.messages as OutboundMessage[]) : await effects.resolveMessages();
         return { ok: true, effects, messages };
       } catch (error) {
         // Settle the other encodes of the failed attempt (no unhandled rejections).
