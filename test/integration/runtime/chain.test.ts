@@ -20,6 +20,39 @@ describe('runtime – a chained topology in one worker', () => {
     await mongo.close();
   });
 
+  it('runtime – keeps heartbeating while a record takes longer than the session timeout (no rebalance, processed once)', async () => {
+    const prefix = `${uniqueName('slow')}.`;
+    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}slow.in`, numPartitions: 1 }, { topic: `${prefix}slow.in.dlq.v1`, numPartitions: 1 }] }));
+    let calls = 0;
+    const slow: Processor<Buffer, never> = {
+      name: 'slow',
+      stateful: false,
+      async process() {
+        calls += 1;
+        await new Promise((resolve) => setTimeout(resolve, 9_000));
+      },
+    };
+    const runtime = new Runtime({
+      topology: defineTopology({ name: 'slow', inputs: [{ topic: 'slow.in', decode: (bytes) => bytes }], stages: [slow] }),
+      kafka: testKafka(),
+      db: mongo.db('unused'),
+      prefix,
+      options: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 100 },
+    });
+    await runtime.start();
+    try {
+      await produce(`${prefix}slow.in`, [{ key: 'a', value: {} }, { key: 'b', value: {} }]);
+      await waitFor('both records', () => (calls === 2 ? true : undefined), 30_000, 200);
+      await new Promise((resolve) => setTimeout(resolve, 9_500));
+      const text = await runtime.metricsText();
+      expect(text).toContain('hycal_runtime_rebalances_total{topology="slow"} 1');
+      expect(text).toContain('hycal_runtime_records_total{topology="slow",outcome="processed"} 2');
+      expect(calls).toBe(2);
+    } finally {
+      await runtime.stop();
+    }
+  }, 60_000);
+
   it('runtime – refuses to start when a dead-letter or output topic is missing', async () => {
     const prefix = `${uniqueName('missing')}.`;
     await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}solo.in`, numPartitions: 1 }] }));
