@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { kmsOptionsSchema } from '../kms/options.js';
+import { runtimeOptionsSchema } from '../runtime/options.js';
 import { LOCAL_STACK_ENV, localStackOptionsSchema } from '../stack/options.js';
 
 /**
@@ -39,6 +40,7 @@ export const configSchema = z.object({
   stack: stackConfigSchema.prefault({}),
   localStack: localStackOptionsSchema.prefault({}),
   kms: kmsOptionsSchema.prefault({}),
+  runtime: runtimeOptionsSchema.prefault({}),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

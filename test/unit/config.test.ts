@@ -42,3 +42,10 @@ describe('config – kms', () => {
     expect(() => loadConfig({ HYCAL_KMS_DEFAULT_PROVIDER: 'plaintext' })).toThrow(/kms\.defaultProvider/);
   });
 });
+
+describe('config – runtime', () => {
+  it('config – the runtime options are a section of the one schema, with defaults, and bad values name the key', () => {
+    expect(loadConfig({}).runtime.maxConcurrentKeys).toBe(256);
+    expect(() => loadConfig({}, { runtime: { maxConcurrentKeys: 0 } })).toThrow(/runtime\.maxConcurrentKeys/);
+  });
+});
