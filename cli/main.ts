@@ -4,6 +4,7 @@ import { registerBenchCommands } from '../bench/cli.js';
 import { registerStackCommands } from '../stack/cli.js';
 import { registerSimCommand } from '../sim/graph/cli.js';
 import { registerKmsCommands } from '../kms/cli.js';
+import { registerDlqCommands } from '../runtime/cli.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerBenchCommands(program);
   registerSimCommand(program);
   registerKmsCommands(program);
+  registerDlqCommands(program);
   return program;
 }
 

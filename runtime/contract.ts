@@ -32,7 +32,11 @@ export interface TimerFired<P = Record<string, unknown>> {
   readonly payload: P;
 }
 
-/** Per-key state, loaded on activation, written durably before the input offset is committed. */
+/**
+ * Per-key state, loaded on activation, written durably before the input offset is committed.
+ * Treat the value from `get()` as immutable and `set()` a new one: a failed attempt is retried
+ * from the state before it.
+ */
 export interface KeyState<S> {
   get(): S | undefined;
   set(value: S): void;
@@ -60,10 +64,16 @@ export interface ProcessorContext<S> {
   readonly views: ViewWriter;
   /** Emits a record to a topic (Avro through the registry); durable before the input commits. */
   emit<T extends keyof TopicValues>(topic: T, key: string, value: TopicValues[T]): void;
+  /**
+   * Emits raw bytes to a topic (no schema), for topics outside the Avro list: test and benchmark
+   * topics, passthroughs. Durable before the input commits, like `emit`.
+   */
+  emitRaw(topic: string, key: string | null, value: Buffer | null, headers?: Readonly<Record<string, string>>): void;
   /** Hands a value in memory to the next stage of the same topology (never through a topic). */
   forward(value: unknown): void;
   /** Schedules a durable timer; the same id replaces an earlier timer. Returns the id. */
   schedule(at: number, payload: Record<string, unknown>, id?: string): string;
+  /** Cancels a timer of this processor and key; unknown ids are ignored. */
   cancel(id: string): void;
 }
 
@@ -75,6 +85,12 @@ export interface ProcessorInitContext {
 
 export interface Processor<V = unknown, S = unknown> {
   readonly name: string;
+  /**
+   * Whether the processor keeps per-key state or timers (default true). The runtime loads a key's
+   * state document on activation only when some stage of the topology is stateful; a stateless
+   * topology pays no read per key.
+   */
+  readonly stateful?: boolean;
   init?(ctx: ProcessorInitContext): Promise<void> | void;
   process(record: InputRecord<V>, ctx: ProcessorContext<S>): Promise<void> | void;
   onTimer?(timer: TimerFired, ctx: ProcessorContext<S>): Promise<void> | void;

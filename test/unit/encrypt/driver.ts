@@ -65,6 +65,7 @@ export class MiniDriver {
         forward: (value) => {
           forwarded.push(value);
         },
+        emitRaw: () => undefined,
         schedule: (_at, _payload, id) => id ?? 'timer',
         cancel: () => undefined,
       };

@@ -1,0 +1,201 @@
+/**
+ * One actor per key: a mailbox of work items run strictly one after another, while different keys
+ * run concurrently up to a bound. Ready actors take turns one item at a time (a busy key cannot
+ * starve the others). Idle actors are passivated: dropped from memory after an idle period, or at
+ * once, oldest first, when there are more than `maxActors`; their state reloads on the next item.
+ */
+export interface WorkItem {
+  /** Partition the item belongs to (`topic|partition`), used to drop work on revocation. */
+  readonly tag: string;
+  /** Called when the item is dropped without running (revocation, shutdown). */
+  abandon(): void;
+}
+
+export class Actor<S, I extends WorkItem> {
+  readonly key: string;
+  /** Partition tag of the latest item: the partition that owns this key. */
+  home: string;
+  readonly queue: I[] = [];
+  running = false;
+  queued = false;
+  /** Loaded state (null = not loaded yet). */
+  state: S | null = null;
+  /** The in-memory state may be behind the store (another owner, abandoned work): reload before use. */
+  stale = false;
+  /** Effects submitted and not yet durable. */
+  inflight = 0;
+  lastActive: number;
+
+  constructor(key: string, home: string, now: number) {
+    this.key = key;
+    this.home = home;
+    this.lastActive = now;
+  }
+
+  get idle(): boolean {
+    return !this.running && this.queue.length === 0 && this.inflight === 0;
+  }
+}
+
+export interface DispatcherOptions<S, I extends WorkItem> {
+  readonly maxConcurrent: number;
+  readonly maxActors: number;
+  readonly passivationIdleMs: number;
+  readonly now: () => number;
+  /** Runs one item for an actor; must not throw (failures are handled inside). */
+  readonly execute: (actor: Actor<S, I>, item: I) => Promise<void>;
+  readonly onPassivate?: (count: number) => void;
+}
+
+export class Dispatcher<S, I extends WorkItem> {
+  readonly #options: DispatcherOptions<S, I>;
+  readonly #actors = new Map<string, Actor<S, I>>();
+  #ready: Actor<S, I>[] = [];
+  #readyHead = 0;
+  #running = 0;
+  #idleWaiters: (() => void)[] = [];
+  #nextOverflowCheck = 0;
+
+  constructor(options: DispatcherOptions<S, I>) {
+    this.#options = options;
+  }
+
+  /** Actors in memory. */
+  get size(): number {
+    return this.#actors.size;
+  }
+
+  /** Actors running an item right now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  get(key: string): Actor<S, I> | undefined {
+    return this.#actors.get(key);
+  }
+
+  enqueue(key: string, item: I): void {
+    let actor = this.#actors.get(key);
+    if (actor === undefined) {
+      actor = new Actor<S, I>(key, item.tag, this.#options.now());
+      this.#actors.set(key, actor);
+      if (this.#actors.size > this.#options.maxActors && this.#actors.size >= this.#nextOverflowCheck) {
+        this.passivate(true);
+        // If everything is busy, look again only after another tenth of the bound was added.
+        this.#nextOverflowCheck = this.#actors.size + Math.max(1, Math.floor(this.#options.maxActors / 10));
+      }
+    }
+    actor.home = item.tag;
+    actor.queue.push(item);
+    this.#makeReady(actor);
+    this.#pump();
+  }
+
+  /** Removes queued (not started) items matching `predicate`, calling their `abandon`. */
+  dropQueued(predicate: (item: I) => boolean): number {
+    let dropped = 0;
+    for (const actor of this.#actors.values()) {
+      if (actor.queue.length === 0) continue;
+      const keep: I[] = [];
+      for (const item of actor.queue) {
+        if (predicate(item)) {
+          dropped += 1;
+          item.abandon();
+        } else {
+          keep.push(item);
+        }
+      }
+      actor.queue.length = 0;
+      actor.queue.push(...keep);
+    }
+    return dropped;
+  }
+
+  /** Marks actors for a state reload before their next item. */
+  invalidate(predicate: (actor: Actor<S, I>) => boolean): void {
+    for (const actor of this.#actors.values()) {
+      if (predicate(actor)) actor.stale = true;
+    }
+  }
+
+  /**
+   * Drops idle actors that were inactive for the idle period (or, with `overflow`, the oldest idle
+   * ones until the count is back under the bound). Returns how many were dropped.
+   */
+  passivate(overflow = false): number {
+    const now = this.#options.now();
+    const target = overflow ? Math.floor(this.#options.maxActors * 0.9) : Number.POSITIVE_INFINITY;
+    let dropped = 0;
+    // Map order is insertion order: the oldest actors are looked at first.
+    for (const [key, actor] of this.#actors) {
+      if (!actor.idle || actor.queued) continue;
+      if (now - actor.lastActive >= this.#options.passivationIdleMs || this.#actors.size > target) {
+        this.#actors.delete(key);
+        dropped += 1;
+      }
+    }
+    if (dropped > 0) this.#options.onPassivate?.(dropped);
+    return dropped;
+  }
+
+  /** Actor finished effects (durable or failed): may become idle. */
+  settled(actor: Actor<S, I>): void {
+    actor.inflight -= 1;
+    actor.lastActive = this.#options.now();
+    this.#wakeIfIdle();
+  }
+
+  /** Resolves when no actor runs or has queued items. */
+  whenIdle(): Promise<void> {
+    if (this.#isQuiet()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #isQuiet(): boolean {
+    return this.#running === 0 && this.#readyHead >= this.#ready.length;
+  }
+
+  #wakeIfIdle(): void {
+    if (!this.#isQuiet() || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #makeReady(actor: Actor<S, I>): void {
+    if (actor.running || actor.queued || actor.queue.length === 0) return;
+    actor.queued = true;
+    this.#ready.push(actor);
+  }
+
+  #pump(): void {
+    while (this.#running < this.#options.maxConcurrent && this.#readyHead < this.#ready.length) {
+      const actor = this.#ready[this.#readyHead];
+      this.#readyHead += 1;
+      if (this.#readyHead > 4_096 && this.#readyHead * 2 > this.#ready.length) {
+        this.#ready = this.#ready.slice(this.#readyHead);
+        this.#readyHead = 0;
+      }
+      if (actor === undefined) continue;
+      actor.queued = false;
+      const item = actor.queue.shift();
+      if (item === undefined) continue;
+      actor.running = true;
+      this.#running += 1;
+      void this.#run(actor, item);
+    }
+  }
+
+  async #run(actor: Actor<S, I>, item: I): Promise<void> {
+    try {
+      await this.#options.execute(actor, item);
+    } finally {
+      actor.running = false;
+      actor.lastActive = this.#options.now();
+      this.#running -= 1;
+      this.#makeReady(actor);
+      this.#pump();
+      this.#wakeIfIdle();
+    }
+  }
+}

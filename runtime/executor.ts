@@ -1,0 +1,548 @@
+import type { KafkaMessage } from 'kafkajs';
+import type { Clock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
+import { deadLetterTopicOf } from '../schemas/topics.js';
+import type { TopicValues } from '../schemas/values.js';
+import type { Actor, Dispatcher, WorkItem } from './actors.js';
+import type { InputRecord, Processor, ProcessorContext, TimerFired } from './contract.js';
+import { fieldName, fromFieldName, validateDocument } from './documents.js';
+import { ProcessorFailedError, WorkAbandonedError } from './errors.js';
+import type { Flusher, FlushItem, OutboundMessage, TimerIndexChange } from './flusher.js';
+import type { RuntimeMetrics } from './metrics.js';
+import type { RuntimeOptions } from './options.js';
+import type { GuardedUpsert, MongoSink } from './sink.js';
+import { backoffDelay, classifyFailure, errorCode, errorMessage } from './supervision.js';
+import type { Topology, ValueDecoder } from './topology.js';
+
+/** A timer as stored in its key's state document. */
+export interface StoredTimer {
+  readonly id: string;
+  readonly stage: string;
+  readonly due: number;
+  readonly p: Record<string, unknown>;
+}
+
+/**
+ * A key's state document `{_id: key, v, o, s, t}`: `v` counts state changes (the version guard),
+ * `o` the last applied offset per input partition (records at or below it are already applied and
+ * are skipped on redelivery), `s` the state of each stage, `t` the key's timers. State and timers
+ * live in one document, so a timer's removal and the state its firing produced land atomically.
+ */
+export interface KeyDocument {
+  v: number;
+  o: Record<string, number>;
+  s: Record<string, unknown>;
+  t: Record<string, StoredTimer>;
+}
+
+export interface ActorMemory {
+  doc: KeyDocument;
+  /** Settles when the latest submitted effects are durable (or failed). */
+  tail: Promise<void>;
+}
+
+/** One assigned partition while this worker owns it. */
+export interface PartitionSession {
+  readonly tag: string;
+  /** Topic name as in Kafka (with prefix). */
+  readonly topic: string;
+  /** Topic name without prefix (as in the topology). */
+  readonly logicalTopic: string;
+  readonly partition: number;
+  readonly inputIndex: number;
+  readonly decode: ValueDecoder;
+  readonly controller: AbortController;
+  /** Timer index of this partition: key → earliest due time (what the bucket document says, or ahead of it). */
+  index: Map<string, number>;
+  indexLoaded: boolean;
+  readonly timerPending: Set<string>;
+}
+
+interface ItemBase extends WorkItem {
+  readonly session: PartitionSession;
+}
+
+export interface RecordItem extends ItemBase {
+  readonly kind: 'record';
+  readonly message: KafkaMessage;
+  readonly key: string;
+  /** Effects durable (or dead-lettered): the offset may be committed. */
+  complete(): void;
+}
+
+export interface TimerItem extends ItemBase {
+  readonly kind: 'timer';
+}
+
+export type RuntimeItem = RecordItem | TimerItem;
+
+export interface ExecutorDeps {
+  readonly topology: Topology;
+  readonly options: RuntimeOptions;
+  readonly sink: MongoSink;
+  readonly flusher: Flusher;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: RuntimeMetrics;
+  readonly prefix: string;
+  readonly encode: (topic: keyof TopicValues, value: unknown) => Promise<Buffer>;
+  readonly dispatcher: () => Dispatcher<ActorMemory, RuntimeItem>;
+  readonly random?: () => number;
+}
+
+const DELETED = Symbol('deleted');
+type StateWrite = unknown;
+
+/** What one invocation (a record through the chain, or one timer) did. */
+class Effects {
+  readonly messages: Promise<OutboundMessage>[] = [];
+  readonly views: GuardedUpsert[] = [];
+  readonly state = new Map<string, StateWrite>();
+  readonly timers: { stage: string; id: string; due: number | null; p: Record<string, unknown> }[] = [];
+  scheduled = 0;
+
+  async resolveMessages(): Promise<OutboundMessage[]> {
+    return Promise.all(this.messages);
+  }
+}
+
+function headerStrings(headers: KafkaMessage['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+function headerBuffers(headers: KafkaMessage['headers']): Record<string, string | Buffer> {
+  const out: Record<string, string | Buffer> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first;
+  }
+  return out;
+}
+
+function minDue(timers: Record<string, StoredTimer>): number | null {
+  let min: number | null = null;
+  for (const timer of Object.values(timers)) if (min === null || timer.due < min) min = timer.due;
+  return min;
+}
+
+function abortable(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(new WorkAbandonedError('Partition revoked or worker stopping.'));
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new WorkAbandonedError('Partition revoked or worker stopping.'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs one work item for an actor: loads its state on activation, skips records already applied,
+ * decodes, runs the stage chain under supervision (transient failures retried with back-off, then
+ * dead-lettered; permanent failures dead-lettered at once), and hands the effects to the flusher.
+ * The actor goes on with its next item while the effects are written (its in-memory state is
+ * authoritative while it lives); the record completes when its effects are durable.
+ */
+export class KeyExecutor {
+  readonly #deps: ExecutorDeps;
+  readonly #stateCollection: string;
+  readonly #timerCollection: string;
+  readonly #stateful: boolean;
+  readonly #stageIndex: Map<string, number>;
+  /** Labelled metric children, resolved once (a label lookup per record is measurable). */
+  readonly #hot: {
+    processed: { inc(): void };
+    skipped: { inc(): void };
+    latency: { observe(value: number): void };
+    stage: Map<string, { observe(value: number): void }>;
+  };
+
+  constructor(deps: ExecutorDeps) {
+    this.#deps = deps;
+    this.#stateCollection = `rt_${deps.topology.name}_state`;
+    this.#timerCollection = `rt_${deps.topology.name}_timers`;
+    this.#stateful = deps.topology.stages.some((stage) => stage.stateful !== false);
+    this.#stageIndex = new Map(deps.topology.stages.map((stage, index) => [stage.name, index]));
+    const topology = deps.topology.name;
+    this.#hot = {
+      processed: deps.metrics.records.labels({ topology, outcome: 'processed' }),
+      skipped: deps.metrics.records.labels({ topology, outcome: 'skipped' }),
+      latency: deps.metrics.recordLatencySeconds.labels({ topology }),
+      stage: new Map(deps.topology.stages.map((stage) => [stage.name, deps.metrics.processSeconds.labels({ processor: stage.name })])),
+    };
+  }
+
+  get stateCollection(): string {
+    return this.#stateCollection;
+  }
+
+  get timerCollection(): string {
+    return this.#timerCollection;
+  }
+
+  bucketId(session: Pick<PartitionSession, 'logicalTopic' | 'partition'>): string {
+    return `${session.logicalTopic}|${session.partition}`;
+  }
+
+  /** Loads a partition's timer index (retrying while the store is unavailable). */
+  async loadIndex(session: PartitionSession): Promise<void> {
+    const doc = await this.#retryIo(session.controller.signal, () =>
+      this.#deps.sink.findById<{ t?: Record<string, number> }>(this.#timerCollection, this.bucketId(session)),
+    );
+    session.index = new Map(Object.entries(doc?.t ?? {}).map(([field, due]) => [fromFieldName(field), due]));
+    session.indexLoaded = true;
+  }
+
+  execute = async (actor: Actor<ActorMemory, RuntimeItem>, item: RuntimeItem): Promise<void> => {
+    const signal = item.session.controller.signal;
+    if (signal.aborted) {
+      item.abandon();
+      return;
+    }
+    try {
+      await this.#ensureLoaded(actor, signal);
+      if (item.kind === 'record') await this.#runRecord(actor, item);
+      else await this.#runTimers(actor, item);
+    } catch (error) {
+      if (!(error instanceof WorkAbandonedError)) {
+        this.#deps.logger.error({ err: errorMessage(error), key: actor.key }, 'unexpected runtime failure; the item is abandoned and will be redelivered');
+      }
+      actor.stale = true;
+      item.abandon();
+    }
+  };
+
+  async #ensureLoaded(actor: Actor<ActorMemory, RuntimeItem>, signal: AbortSignal): Promise<void> {
+    if (actor.state !== null && !actor.stale) return;
+    if (actor.state !== null) await actor.state.tail;
+    if (!this.#stateful) {
+      actor.state = { doc: { v: 0, o: {}, s: {}, t: {} }, tail: Promise.resolve() };
+      actor.stale = false;
+      return;
+    }
+    const stored = await this.#retryIo(signal, () => this.#deps.sink.findById<KeyDocument & { _id: string }>(this.#stateCollection, actor.key));
+    actor.state = {
+      doc: { v: stored?.v ?? 0, o: { ...(stored?.o ?? {}) }, s: { ...(stored?.s ?? {}) }, t: { ...(stored?.t ?? {}) } },
+      tail: Promise.resolve(),
+    };
+    actor.stale = false;
+  }
+
+  async #retryIo<T>(signal: AbortSignal, io: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await io();
+      } catch (error) {
+        if (classifyFailure(error) !== 'transient') throw error;
+        if (attempt === 1 || attempt % 20 === 0) this.#deps.logger.warn({ err: errorMessage(error), attempt }, 'store unavailable; retrying');
+        await abortable(backoffDelay(this.#deps.options.retry, attempt, this.#deps.random), signal);
+      }
+    }
+  }
+
+  async #runRecord(actor: Actor<ActorMemory, RuntimeItem>, item: RecordItem): Promise<void> {
+    const { session, message } = item;
+    const memory = actor.state as ActorMemory;
+    const offset = Number(message.offset);
+    const progressKey = `${session.inputIndex}-${session.partition}`;
+    if ((memory.doc.o[progressKey] ?? -1) >= offset) {
+      this.#hot.skipped.inc();
+      item.complete();
+      return;
+    }
+    let value: unknown;
+    try {
+      value = message.value === null ? null : await session.decode(message.value, session.logicalTopic);
+    } catch (error) {
+      this.#deadLetter(actor, item, error, 1, 'decode');
+      return;
+    }
+    const record: InputRecord<unknown> = {
+      topic: session.logicalTopic,
+      partition: session.partition,
+      offset: message.offset,
+      key: item.key,
+      value,
+      raw: message.value,
+      headers: headerStrings(message.headers),
+      timestamp: Number(message.timestamp),
+    };
+    const outcome = await this.#supervise(actor, session.controller.signal, (effects) => this.#runStage(0, record, actor, memory, effects));
+    if (!outcome.ok) {
+      this.#deadLetter(actor, item, outcome.error, outcome.attempts, outcome.stage);
+      return;
+    }
+    this.#hot.processed.inc();
+    const flush = this.#apply(actor, memory, session, outcome.effects, outcome.messages, { progressKey, offset });
+    this.#submit(actor, memory, flush, () => {
+      this.#hot.latency.observe(Math.max(0, this.#deps.clock.now() - record.timestamp) / 1_000);
+      item.complete();
+    }, () => item.abandon());
+  }
+
+  async #runTimers(actor: Actor<ActorMemory, RuntimeItem>, item: TimerItem): Promise<void> {
+    const { session } = item;
+    session.timerPending.delete(actor.key);
+    const memory = actor.state as ActorMemory;
+    const topology = this.#deps.topology.name;
+    const now = this.#deps.clock.now();
+    const due = Object.entries(memory.doc.t)
+      .filter(([, timer]) => timer.due <= now)
+      .sort(([, a], [, b]) => a.due - b.due || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (due.length === 0) {
+      // The index was ahead of the state (a crash between the two writes): correct it.
+      const flush = this.#apply(actor, memory, session, new Effects(), [], null);
+      this.#submit(actor, memory, flush, () => undefined, () => undefined);
+      return;
+    }
+    for (const [field, timer] of due) {
+      if (memory.doc.t[field]?.due !== timer.due) continue;
+      const stageIndex = this.#stageIndex.get(timer.stage);
+      const fired: TimerFired = { id: timer.id, key: actor.key, dueAt: timer.due, payload: timer.p };
+      const outcome = stageIndex === undefined
+        ? { ok: false as const, error: new ProcessorFailedError(`No stage named ${timer.stage} for timer ${timer.id}.`), attempts: 1, stage: timer.stage }
+        : await this.#supervise(actor, session.controller.signal, async (effects) => {
+          const stage = this.#deps.topology.stages[stageIndex] as Processor<unknown, unknown>;
+          const forwards: unknown[] = [];
+          const ctx = this.#context(stageIndex, actor, memory, effects, forwards);
+          const started = performance.now();
+          await stage.onTimer?.(fired, ctx);
+          this.#deps.metrics.processSeconds.observe({ processor: stage.name }, (performance.now() - started) / 1_000);
+          await this.#forwardAll(stageIndex, forwards, this.#timerRecord(session, actor.key, timer), actor, memory, effects);
+          return stage.name;
+        });
+      // The timer is consumed whatever happened: a timer whose handler fails permanently is logged
+      // and counted, never fired again in a loop.
+      delete memory.doc.t[field];
+      if (!outcome.ok) {
+        this.#deps.logger.error({ err: errorMessage(outcome.error), timer: timer.id, stage: timer.stage }, 'timer handler failed permanently; the timer is dropped');
+        this.#deps.metrics.deadLetters.inc({ topic: 'timer', processor: timer.stage, code: errorCode(outcome.error) });
+      }
+      const effects = outcome.ok ? outcome.effects : new Effects();
+      const flush = this.#apply(actor, memory, session, effects, outcome.ok ? outcome.messages : [], null, true);
+      this.#deps.metrics.timersFired.inc({ topology });
+      this.#deps.metrics.timerLagSeconds.observe({ topology }, Math.max(0, this.#deps.clock.now() - timer.due) / 1_000);
+      this.#submit(actor, memory, flush, () => undefined, () => undefined);
+    }
+  }
+
+  #timerRecord(session: PartitionSession, key: string, timer: StoredTimer): InputRecord<unknown> {
+    return {
+      topic: session.logicalTopic,
+      partition: session.partition,
+      offset: `timer:${timer.id}`,
+      key,
+      value: timer.p,
+      raw: null,
+      headers: {},
+      timestamp: timer.due,
+    };
+  }
+
+  async #runStage(index: number, record: InputRecord<unknown>, actor: Actor<ActorMemory, RuntimeItem>, memory: ActorMemory, effects: Effects): Promise<string> {
+    const stage = this.#deps.topology.stages[index] as Processor<unknown, unknown>;
+    const forwards: unknown[] = [];
+    const ctx = this.#context(index, actor, memory, effects, forwards);
+    const started = performance.now();
+    try {
+      await stage.process(record, ctx);
+    } catch (error) {
+      throw Object.assign(error instanceof Error ? error : new ProcessorFailedError(String(error)), { hcStage: stage.name });
+    } finally {
+      this.#hot.stage.get(stage.name)?.observe((performance.now() - started) / 1_000);
+    }
+    await this.#forwardAll(index, forwards, record, actor, memory, effects);
+    return stage.name;
+  }
+
+  async #forwardAll(index: number, forwards: readonly unknown[], record: InputRecord<unknown>, actor: Actor<ActorMemory, RuntimeItem>, memory: ActorMemory, effects: Effects): Promise<void> {
+    for (const value of forwards) {
+      await this.#runStage(index + 1, { ...record, value }, actor, memory, effects);
+    }
+  }
+
+  async #supervise(
+    actor: Actor<ActorMemory, RuntimeItem>,
+    signal: AbortSignal,
+    run: (effects: Effects) => Promise<string>,
+  ): Promise<{ ok: true; effects: Effects; messages: OutboundMessage[] } | { ok: false; error: unknown; attempts: number; stage: string }> {
+    const maxAttempts = this.#deps.options.retry.maxAttempts;
+    for (let attempt = 1; ; attempt += 1) {
+      const effects = new Effects();
+      let stage = this.#deps.topology.stages[0]?.name ?? 'unknown';
+      try {
+        stage = await run(effects);
+        const messages = await effects.resolveMessages();
+        return { ok: true, effects, messages };
+      } catch (error) {
+        // Settle the other encodes of the failed attempt (no unhandled rejections).
+        await Promise.allSettled(effects.messages);
+        const failedStage = (error as { hcStage?: unknown }).hcStage;
+        if (typeof failedStage === 'string') stage = failedStage;
+        const kind = classifyFailure(error);
+        this.#deps.metrics.retries.inc({ processor: stage, kind });
+        if (kind === 'permanent' || attempt >= maxAttempts) return { ok: false, error, attempts: attempt, stage };
+        this.#deps.logger.debug({ err: errorMessage(error), key: actor.key, attempt }, 'transient processor failure; retrying');
+        await abortable(backoffDelay(this.#deps.options.retry, attempt, this.#deps.random), signal);
+      }
+    }
+  }
+
+  #context(index: number, actor: Actor<ActorMemory, RuntimeItem>, memory: ActorMemory, effects: Effects, forwards: unknown[]): ProcessorContext<unknown> {
+    const stage = this.#deps.topology.stages[index] as Processor<unknown, unknown>;
+    const deps = this.#deps;
+    const key = actor.key;
+    const isLast = index === deps.topology.stages.length - 1;
+    return {
+      key,
+      clock: deps.clock,
+      logger: deps.logger,
+      metrics: deps.metrics.forProcessor(stage.name),
+      state: {
+        get: () => {
+          const written = effects.state.get(stage.name);
+          if (written === DELETED) return undefined;
+          return written !== undefined ? written : memory.doc.s[stage.name];
+        },
+        set: (value) => {
+          validateDocument(value, `state of ${stage.name}`);
+          effects.state.set(stage.name, value);
+        },
+        delete: () => {
+          effects.state.set(stage.name, DELETED);
+        },
+      },
+      views: {
+        upsert: (collection, id, version, document) => {
+          if ('_id' in document || 'v' in document) throw new ProcessorFailedError(`A view document for ${collection} must not carry _id or v; the runtime sets them.`);
+          validateDocument(document, `${collection}/${id}`);
+          effects.views.push({ collection, id, v: version, doc: document });
+        },
+        remove: (collection, id, version) => {
+          effects.views.push({ collection, id, v: version, doc: null });
+        },
+      },
+      emit: (topic, emitKey, value) => {
+        const promise = deps.encode(topic, value).then((bytes): OutboundMessage => ({ topic: `${deps.prefix}${topic}`, key: emitKey, value: bytes }));
+        promise.catch(() => undefined);
+        effects.messages.push(promise);
+      },
+      emitRaw: (topic, emitKey, value, headers) => {
+        effects.messages.push(Promise.resolve(headers === undefined
+          ? { topic: `${deps.prefix}${topic}`, key: emitKey, value }
+          : { topic: `${deps.prefix}${topic}`, key: emitKey, value, headers }));
+      },
+      forward: (value) => {
+        if (isLast) throw new ProcessorFailedError(`${stage.name} is the last stage of ${deps.topology.name}; there is no stage to forward to.`);
+        forwards.push(value);
+      },
+      schedule: (at, payload, id) => {
+        if (stage.stateful === false) throw new ProcessorFailedError(`${stage.name} schedules a timer but declares stateful: false; timers live in the key's state.`);
+        if (!Number.isFinite(at)) throw new ProcessorFailedError(`${stage.name} scheduled a timer at ${at}; give a UTC millisecond time.`);
+        validateDocument(payload, `timer payload of ${stage.name}`);
+        const timerId = id ?? `${at}#${effects.scheduled}`;
+        effects.scheduled += 1;
+        effects.timers.push({ stage: stage.name, id: timerId, due: at, p: payload });
+        return timerId;
+      },
+      cancel: (id) => {
+        effects.timers.push({ stage: stage.name, id, due: null, p: {} });
+      },
+    };
+  }
+
+  /** Applies effects to the actor's memory and builds what the flusher writes. */
+  #apply(
+    actor: Actor<ActorMemory, RuntimeItem>,
+    memory: ActorMemory,
+    session: PartitionSession,
+    effects: Effects,
+    messages: readonly OutboundMessage[],
+    progress: { progressKey: string; offset: number } | null,
+    forceState = false,
+  ): FlushItem {
+    const doc = memory.doc;
+    let changed = forceState;
+    for (const [stage, value] of effects.state) {
+      if (value === DELETED) delete doc.s[stage];
+      else doc.s[stage] = value;
+      changed = true;
+    }
+    for (const timer of effects.timers) {
+      const field = fieldName(`${timer.stage}/${timer.id}`);
+      if (timer.due === null) delete doc.t[field];
+      else doc.t[field] = { id: timer.id, stage: timer.stage, due: timer.due, p: timer.p };
+      changed = true;
+    }
+    let state: GuardedUpsert | null = null;
+    if (changed && this.#stateful) {
+      if (progress !== null) doc.o[progress.progressKey] = progress.offset;
+      doc.v += 1;
+      state = { collection: this.#stateCollection, id: actor.key, v: doc.v, doc: { o: { ...doc.o }, s: { ...doc.s }, t: { ...doc.t } } };
+    }
+    const timerIndex: TimerIndexChange[] = [];
+    const indexed = session.index.get(actor.key) ?? null;
+    const earliest = minDue(doc.t);
+    if (this.#stateful && indexed !== earliest) {
+      timerIndex.push({ collection: this.#timerCollection, bucket: this.bucketId(session), field: fieldName(actor.key), before: indexed, after: earliest });
+      if (earliest === null) session.index.delete(actor.key);
+      else session.index.set(actor.key, earliest);
+    }
+    return { messages, views: effects.views, state, timerIndex };
+  }
+
+  #submit(actor: Actor<ActorMemory, RuntimeItem>, memory: ActorMemory, flush: FlushItem, onDurable: () => void, onFailed: () => void): void {
+    actor.inflight += 1;
+    const durable = this.#deps.flusher.submit(flush);
+    memory.tail = durable.then(() => undefined, () => undefined);
+    durable.then(onDurable, (error: unknown) => {
+      // Not written (shutdown, revocation): the in-memory state is ahead of the store.
+      actor.stale = true;
+      if (!(error instanceof WorkAbandonedError)) this.#deps.logger.warn({ err: errorMessage(error) }, 'effects were not written');
+      onFailed();
+    }).finally(() => this.#deps.dispatcher().settled(actor));
+  }
+
+  #deadLetter(actor: Actor<ActorMemory, RuntimeItem>, item: RecordItem, error: unknown, attempts: number, stage: string): void {
+    const { session, message } = item;
+    const code = errorCode(error);
+    const headers: Record<string, string | Buffer> = {
+      ...headerBuffers(message.headers),
+      'hc-error-code': code,
+      'hc-error-message': errorMessage(error),
+      'hc-attempts': String(attempts),
+      'hc-processor': stage,
+      'hc-source-topic': session.logicalTopic,
+      'hc-source-partition': String(session.partition),
+      'hc-source-offset': message.offset,
+      'hc-failed-at': String(this.#deps.clock.now()),
+    };
+    this.#deps.logger.warn({ code, stage, topic: session.logicalTopic, partition: session.partition, offset: message.offset, attempts }, 'record dead-lettered');
+    const memory = actor.state as ActorMemory;
+    const flush: FlushItem = {
+      messages: [{ topic: `${this.#deps.prefix}${deadLetterTopicOf(session.logicalTopic)}`, key: message.key, value: message.value, headers }],
+      views: [],
+      state: null,
+      timerIndex: [],
+    };
+    this.#submit(actor, memory, flush, () => {
+      this.#deps.metrics.deadLetters.inc({ topic: session.logicalTopic, processor: stage, code });
+      this.#deps.metrics.records.inc({ topology: this.#deps.topology.name, outcome: 'dead_lettered' });
+      item.complete();
+    }, () => item.abandon());
+  }
+}

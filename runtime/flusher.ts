@@ -1,0 +1,248 @@
+import type { Logger } from '../common/logger.js';
+import { WorkAbandonedError } from './errors.js';
+import type { BucketUpdate, GuardedUpsert, MongoSink } from './sink.js';
+import { backoffDelay, classifyFailure, errorMessage, type BackoffPolicy } from './supervision.js';
+
+/** A record to produce: bytes exactly as given (Avro already encoded, or a dead letter's original). */
+export interface OutboundMessage {
+  readonly topic: string;
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | null;
+  readonly headers?: Readonly<Record<string, string | Buffer>>;
+}
+
+/** A change of a key's entry in a partition's timer index document (`_id` = bucket). */
+export interface TimerIndexChange {
+  readonly collection: string;
+  readonly bucket: string;
+  readonly field: string;
+  /** The key's earliest due time before this change (what the index may hold now). */
+  readonly before: number | null;
+  /** The key's earliest due time after it; null when the key has no timer left. */
+  readonly after: number | null;
+}
+
+/** Everything one record (or timer firing) did to the world. */
+export interface FlushItem {
+  readonly messages: readonly OutboundMessage[];
+  readonly views: readonly GuardedUpsert[];
+  /** The key's state document; written after messages and views, so it marks them durable. */
+  readonly state: GuardedUpsert | null;
+  readonly timerIndex: readonly TimerIndexChange[];
+}
+
+export interface MessageSender {
+  sendBatch(batch: {
+    topicMessages: { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[] }[];
+    acks: number;
+  }): Promise<unknown>;
+}
+
+export interface FlusherHooks {
+  onCycle?(stats: { items: number; messages: number; views: number; states: number; ms: number; staleViews: number; staleStates: number }): void;
+  onRetry?(error: unknown, attempt: number): void;
+}
+
+interface Pending {
+  readonly item: FlushItem;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Group commit of effects. Items submitted while a cycle runs go into the next cycle; cycles run one
+ * after another, so one key's effects land in the order its records were processed. A cycle:
+ *   1. produces every message (acks = all) and writes views and timer-index lower bounds;
+ *   2. writes state documents (at most one per key: the latest) — the per-key durability marker;
+ *   3. writes the exact timer-index entries.
+ * A failing cycle is retried whole with back-off (every write is idempotent) until it succeeds or
+ * the flusher closes; nothing resolves — and so no offset advances — before its cycle succeeded.
+ */
+export class Flusher {
+  readonly #sender: MessageSender;
+  readonly #sink: MongoSink;
+  readonly #policy: BackoffPolicy;
+  readonly #logger: Logger;
+  readonly #hooks: FlusherHooks;
+  readonly #maxProduceBytes: number;
+  #pending: Pending[] = [];
+  #running: Promise<void> | null = null;
+  #closed = false;
+
+  constructor(options: { sender: MessageSender; sink: MongoSink; retry: BackoffPolicy; logger: Logger; hooks?: FlusherHooks; maxProduceBytes?: number }) {
+    this.#maxProduceBytes = options.maxProduceBytes ?? 900_000;
+    this.#sender = options.sender;
+    this.#sink = options.sink;
+    this.#policy = options.retry;
+    this.#logger = options.logger;
+    this.#hooks = options.hooks ?? {};
+  }
+
+  get backlog(): number {
+    return this.#pending.length;
+  }
+
+  submit(item: FlushItem): Promise<void> {
+    if (this.#closed) return Promise.reject(new WorkAbandonedError('The runtime is stopping; the effects were not written.'));
+    if (item.messages.length === 0 && item.views.length === 0 && item.state === null && item.timerIndex.length === 0) {
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ item, resolve, reject });
+      this.#running ??= this.#loop();
+    });
+  }
+
+  /** Waits for the cycles in flight; then refuses new work and fails what is still queued. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#running !== null) await this.#running;
+    const left = this.#pending;
+    this.#pending = [];
+    for (const p of left) p.reject(new WorkAbandonedError('The runtime is stopping; the effects were not written.'));
+  }
+
+  /**
+   * Takes what is pending, runs it as a cycle, and takes the next batch while that cycle's records
+   * are still being produced: at most two cycles in flight. The second cycle's messages are issued
+   * at once (after the first's, on the same connection); its MongoDB phases wait until the first
+   * cycle is complete, so state documents land in order.
+   */
+  async #loop(): Promise<void> {
+    let previous: Promise<void> = Promise.resolve();
+    for (;;) {
+      // Let the actors that are running right now add their effects to this cycle.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.#pending.length === 0 || this.#closed) break;
+      const batch = this.#pending;
+      this.#pending = [];
+      const cycle = this.#runCycle(batch, previous);
+      await previous;
+      previous = cycle;
+      if (this.#pending.length === 0) await cycle;
+    }
+    await previous;
+    // Synchronously after the last look at #pending: a later submit starts a new loop.
+    this.#running = null;
+    if (this.#pending.length > 0 && !this.#closed) this.#running = this.#loop();
+  }
+
+  /** Never rejects: retries until the cycle succeeds or the flusher closes. */
+  async #runCycle(batch: readonly Pending[], previous: Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.#cycle(batch.map((p) => p.item), previous);
+        for (const p of batch) p.resolve();
+        return;
+      } catch (error) {
+        this.#hooks.onRetry?.(error, attempt);
+        if (this.#closed) {
+          for (const p of batch) p.reject(new WorkAbandonedError(`The runtime stopped while writing effects: ${errorMessage(error)}`));
+          return;
+        }
+        const level = attempt === 1 || attempt % 20 === 0 ? 'warn' : 'debug';
+        this.#logger[level]({ err: errorMessage(error), kind: classifyFailure(error), attempt }, 'writing effects failed; retrying the cycle');
+        await sleep(backoffDelay(this.#policy, attempt));
+      }
+    }
+  }
+
+  /**
+   * Produces in order, in requests of at most `maxProduceBytes` (a partition's record batch must
+   * stay under the broker's message.max.bytes, 1 MiB by default).
+   */
+  async #produce(messages: readonly OutboundMessage[]): Promise<void> {
+    // Requests are issued in order on the producer's connection without waiting for each other's
+    // acknowledgement (the idempotent producer's sequence numbers keep each partition in order).
+    const sends: Promise<unknown>[] = [];
+    let chunk: OutboundMessage[] = [];
+    let bytes = 0;
+    for (const message of messages) {
+      const size = messageSize(message);
+      if (chunk.length > 0 && bytes + size > this.#maxProduceBytes) {
+        sends.push(this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }));
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(message);
+      bytes += size;
+    }
+    if (chunk.length > 0) sends.push(this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }));
+    await Promise.all(sends);
+  }
+
+  async #cycle(items: readonly FlushItem[], previous: Promise<void>): Promise<void> {
+    const started = performance.now();
+    const messages = items.flatMap((item) => item.messages);
+    const views = items.flatMap((item) => item.views);
+    const states = items.flatMap((item) => (item.state === null ? [] : [item.state]));
+    const changes = items.flatMap((item) => item.timerIndex);
+
+    const produce = this.#produce(messages);
+    produce.catch(() => undefined);
+    const mongo = async (): Promise<{ stale: number }> => {
+      await previous;
+      const result = await this.#sink.upsertGuarded(views);
+      await this.#sink.updateBuckets(bucketUpdates(changes, 'lower'));
+      return result;
+    };
+    const [, viewResult] = await Promise.all([produce, mongo()]);
+    const stateResult = await this.#sink.upsertGuarded(states);
+    await this.#sink.updateBuckets(bucketUpdates(changes, 'exact'));
+    this.#hooks.onCycle?.({
+      items: items.length,
+      messages: messages.length,
+      views: views.length,
+      states: states.length,
+      ms: performance.now() - started,
+      staleViews: viewResult.stale,
+      staleStates: stateResult.stale,
+    });
+  }
+}
+
+function messageSize(message: OutboundMessage): number {
+  let size = 70 + (message.value?.length ?? 0) + (message.key === null ? 0 : Buffer.byteLength(message.key));
+  for (const [name, value] of Object.entries(message.headers ?? {})) size += name.length + Buffer.byteLength(value) + 8;
+  return size;
+}
+
+function groupByTopic(messages: readonly OutboundMessage[]): { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[] }[] {
+  const byTopic = new Map<string, { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[]>();
+  for (const message of messages) {
+    const list = byTopic.get(message.topic) ?? [];
+    list.push(message.headers === undefined ? { key: message.key, value: message.value } : { key: message.key, value: message.value, headers: { ...message.headers } });
+    byTopic.set(message.topic, list);
+  }
+  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+}
+
+/**
+ * Phase 1 ('lower') writes, for keys that gain an earlier timer, that earlier due time before the
+ * state document lands, so the index never misses a durable timer. Phase 3 ('exact') writes the
+ * final value (or removes the entry). One update per bucket document, one value per field.
+ */
+export function bucketUpdates(changes: readonly TimerIndexChange[], phase: 'lower' | 'exact'): BucketUpdate[] {
+  const buckets = new Map<string, { collection: string; id: string; fields: Map<string, number | null> }>();
+  for (const change of changes) {
+    const id = `${change.collection}\u0000${change.bucket}`;
+    const bucket = buckets.get(id) ?? { collection: change.collection, id: change.bucket, fields: new Map<string, number | null>() };
+    buckets.set(id, bucket);
+    if (phase === 'exact') {
+      bucket.fields.set(change.field, change.after);
+    } else if (change.after !== null && (change.before === null || change.after < change.before)) {
+      const seen = bucket.fields.get(change.field);
+      bucket.fields.set(change.field, seen === undefined || seen === null ? change.after : Math.min(seen, change.after));
+    }
+  }
+  return [...buckets.values()]
+    .map((bucket) => ({
+      collection: bucket.collection,
+      id: bucket.id,
+      set: Object.fromEntries([...bucket.fields].filter(([, due]) => due !== null).map(([field, due]) => [`t.${field}`, due])),
+      unset: [...bucket.fields].filter(([, due]) => due === null).map(([field]) => `t.${field}`),
+    }))
+    .filter((update) => Object.keys(update.set).length > 0 || update.unset.length > 0);
+}

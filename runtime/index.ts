@@ -1,0 +1,36 @@
+export type {
+  InputRecord,
+  TimerFired,
+  KeyState,
+  ViewWriter,
+  ProcessorMetrics,
+  ProcessorContext,
+  ProcessorInitContext,
+  Processor,
+} from './contract.js';
+export { defineTopology, isStateful } from './topology.js';
+export type { Topology, TopologyInput, ValueDecoder } from './topology.js';
+export { Runtime } from './worker.js';
+export type { RuntimeDeps } from './worker.js';
+export { runtimeOptionsSchema, compileRuntimeOptions } from './options.js';
+export type { RuntimeOptions, RuntimeOptionsInput } from './options.js';
+export { RuntimeMetrics } from './metrics.js';
+export { MongoSink, collapseUpserts, isDuplicateKey } from './sink.js';
+export type { GuardedUpsert, SinkResult } from './sink.js';
+export { Dispatcher, Actor } from './actors.js';
+export type { WorkItem, DispatcherOptions } from './actors.js';
+export { PartitionProgress } from './progress.js';
+export { classifyFailure, backoffDelay } from './supervision.js';
+export type { FailureKind, BackoffPolicy } from './supervision.js';
+export { validateDocument, fieldName, fromFieldName } from './documents.js';
+export {
+  ProcessorFailedError,
+  InvalidDocumentError,
+  RuntimeUnavailableError,
+  WorkAbandonedError,
+  TopologyInvalidError,
+  DeadLetterError,
+} from './errors.js';
+export { listDeadLetters, replayDeadLetters } from './dlq.js';
+export type { DeadLetter, DeadLetterSelection } from './dlq.js';
+export { registerDlqCommands } from './cli.js';

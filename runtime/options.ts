@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { ConfigError } from '../common/errors.js';
+
+/**
+ * Runtime options (DESIGN.md section 4). Durations are milliseconds. `compileRuntimeOptions` is the
+ * only place that throws: a bad value fails at start naming the key.
+ */
+export const runtimeOptionsSchema = z.object({
+  maxConcurrentKeys: z.number().int().min(1).max(100_000).default(256)
+    .describe('How many keys (actors) run a processor at the same time in one worker'),
+  partitionsConsumedConcurrently: z.number().int().min(1).max(1_000).default(16)
+    .describe('How many partitions kafkajs hands to the runtime at once'),
+  retry: z.object({
+    initialMs: z.number().int().min(1).default(100).describe('First back-off after a transient failure, ms'),
+    maxMs: z.number().int().min(1).default(10_000).describe('Back-off ceiling, ms'),
+    factor: z.number().min(1).default(2).describe('Back-off growth per attempt'),
+    maxAttempts: z.number().int().min(1).default(8)
+      .describe('Attempts of a processor before its record goes to the dead-letter topic'),
+  }).prefault({}),
+  drainTimeoutMs: z.number().int().min(0).default(15_000)
+    .describe('How long stop (SIGTERM) and a rebalance wait for in-flight work before abandoning it, ms'),
+  passivationIdleMs: z.number().int().min(0).default(60_000)
+    .describe('An actor idle this long is dropped from memory; its state reloads on the next record, ms'),
+  maxActors: z.number().int().min(1).default(50_000)
+    .describe('Idle actors beyond this count are passivated at once, oldest first (memory bound)'),
+  timerPollMs: z.number().int().min(10).default(200).describe('How often due timers are looked for, ms'),
+  commitIntervalMs: z.number().int().min(10).default(1_000)
+    .describe('How often durable progress is committed while a batch is still in flight, ms'),
+  heartbeatIntervalMs: z.number().int().min(100).default(3_000).describe('kafkajs heartbeat interval, ms'),
+  sessionTimeoutMs: z.number().int().min(1_000).default(30_000).describe('Consumer group session timeout, ms'),
+  rebalanceTimeoutMs: z.number().int().min(1_000).default(60_000).describe('Consumer group rebalance timeout, ms'),
+  maxWaitTimeMs: z.number().int().min(10).default(1_000)
+    .describe('Longest a fetch waits for data; also bounds how fast stop notices, ms'),
+  maxBytesPerPartition: z.number().int().min(1_024).default(1_048_576).describe('Fetch size per partition, bytes'),
+  maxProduceBytes: z.number().int().min(1_024).default(900_000)
+    .describe('Largest produce request of one effects cycle, bytes (stay under the broker message.max.bytes)'),
+  producerMaxInFlight: z.number().int().min(1).max(5).default(1)
+    .describe('Produce requests in flight per broker; 1 keeps every partition strictly ordered even across retries'),
+  mongoWriteMode: z.enum(['sequential', 'bulk']).default('sequential')
+    .describe('sequential: one guarded upsert at a time (fastest on FerretDB/SQLite); bulk: unordered bulkWrite (MongoDB)'),
+  bulkMaxOps: z.number().int().min(1).max(100_000).default(1_000).describe('Operations per bulkWrite in bulk mode'),
+  fromBeginning: z.boolean().default(true).describe('Where a new consumer group starts'),
+});
+
+export type RuntimeOptions = z.output<typeof runtimeOptionsSchema>;
+export type RuntimeOptionsInput = z.input<typeof runtimeOptionsSchema>;
+
+export function compileRuntimeOptions(input: RuntimeOptionsInput = {}): RuntimeOptions {
+  const parsed = runtimeOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `runtime.${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid runtime options. ${problems.join('; ')}`, { cause: parsed.error });
+  }
+  return Object.freeze(parsed.data);
+}

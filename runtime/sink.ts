@@ -1,0 +1,156 @@
+import type { Db } from 'mongodb';
+import { RuntimeUnavailableError } from './errors.js';
+import { classifyFailure } from './supervision.js';
+
+/**
+ * Idempotent, version-guarded writes (DESIGN.md section 2, effectively-once):
+ * `replaceOne({_id, v: {$lt: n}}, {...doc, v: n}, {upsert: true})`. A missing document is inserted,
+ * an older one replaced; an equal or newer one does not match, the upsert then collides on `_id`
+ * and E11000 means "stale, skip". Redelivery, replays and crashes therefore converge.
+ *
+ * Measured on FerretDB 1.24 (SQLite): `ordered: false` is ignored for updates (a bulk stops at
+ * its first E11000), bulk updates grow super-linearly with their size, and parallel writers slow
+ * each other down; so the default mode sends one guarded upsert at a time from a single writer.
+ * `bulk` mode (for MongoDB) sends unordered bulkWrites and re-sends what follows a failed op, which
+ * is harmless where the server did apply them (they come back stale).
+ */
+export interface GuardedUpsert {
+  readonly collection: string;
+  readonly id: string;
+  readonly v: number;
+  /** The document without `_id` and `v`; null writes a tombstone `{deleted: true}`. */
+  readonly doc: Readonly<Record<string, unknown>> | null;
+}
+
+export interface BucketUpdate {
+  readonly collection: string;
+  readonly id: string;
+  readonly set: Readonly<Record<string, unknown>>;
+  readonly unset: readonly string[];
+}
+
+export interface SinkResult {
+  applied: number;
+  stale: number;
+}
+
+const DUPLICATE_KEY = 11000;
+
+export function isDuplicateKey(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === DUPLICATE_KEY;
+}
+
+function replacement(op: GuardedUpsert): Record<string, unknown> {
+  return op.doc === null ? { v: op.v, deleted: true } : { ...op.doc, v: op.v };
+}
+
+function wrap(error: unknown, what: string): unknown {
+  if (classifyFailure(error) === 'transient') {
+    return new RuntimeUnavailableError(`MongoDB is unavailable while ${what}; retrying. Check MONGODB_URI and hycal stack status.`, { cause: error });
+  }
+  return error;
+}
+
+/** Keeps, per collection and `_id`, only the op with the highest version (at most one op per `_id`). */
+export function collapseUpserts(ops: readonly GuardedUpsert[]): GuardedUpsert[] {
+  const latest = new Map<string, GuardedUpsert>();
+  for (const op of ops) {
+    const key = `${op.collection}\u0000${op.id}`;
+    const seen = latest.get(key);
+    if (seen === undefined || op.v >= seen.v) latest.set(key, op);
+  }
+  return [...latest.values()];
+}
+
+export class MongoSink {
+  readonly #db: Db;
+  readonly #mode: 'sequential' | 'bulk';
+  readonly #bulkMaxOps: number;
+
+  constructor(db: Db, options: { mode?: 'sequential' | 'bulk'; bulkMaxOps?: number } = {}) {
+    this.#db = db;
+    this.#mode = options.mode ?? 'sequential';
+    this.#bulkMaxOps = options.bulkMaxOps ?? 1_000;
+  }
+
+  get db(): Db {
+    return this.#db;
+  }
+
+  async upsertGuarded(ops: readonly GuardedUpsert[]): Promise<SinkResult> {
+    const collapsed = collapseUpserts(ops);
+    const result: SinkResult = { applied: 0, stale: 0 };
+    if (this.#mode === 'sequential') {
+      for (const op of collapsed) {
+        try {
+          await this.#db.collection(op.collection).replaceOne({ _id: op.id as never, v: { $lt: op.v } }, replacement(op), { upsert: true });
+          result.applied += 1;
+        } catch (error) {
+          if (isDuplicateKey(error)) result.stale += 1;
+          else throw wrap(error, 'writing views');
+        }
+      }
+      return result;
+    }
+    const byCollection = new Map<string, GuardedUpsert[]>();
+    for (const op of collapsed) {
+      const list = byCollection.get(op.collection) ?? [];
+      list.push(op);
+      byCollection.set(op.collection, list);
+    }
+    for (const [collection, list] of byCollection) {
+      for (let start = 0; start < list.length; start += this.#bulkMaxOps) {
+        await this.#bulk(collection, list.slice(start, start + this.#bulkMaxOps), result);
+      }
+    }
+    return result;
+  }
+
+  async #bulk(collection: string, ops: readonly GuardedUpsert[], result: SinkResult): Promise<void> {
+    if (ops.length === 0) return;
+    try {
+      await this.#db.collection(collection).bulkWrite(
+        ops.map((op) => ({ replaceOne: { filter: { _id: op.id as never, v: { $lt: op.v } }, replacement: replacement(op), upsert: true } })),
+        { ordered: false },
+      );
+      result.applied += ops.length;
+    } catch (error) {
+      const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+      if (!Array.isArray(writeErrors) || writeErrors.length === 0) throw wrap(error, 'writing views');
+      const failed = writeErrors as { index: number; code?: number }[];
+      const other = failed.find((w) => w.code !== DUPLICATE_KEY);
+      if (other !== undefined) throw wrap(error, 'writing views');
+      const failedAt = new Set(failed.map((w) => w.index));
+      const first = Math.min(...failedAt);
+      result.stale += failedAt.size;
+      result.applied += first;
+      // Servers that ignore ordered:false (FerretDB) stopped at `first`: re-send what follows it
+      // (where the server did apply them they come back stale).
+      const rest = ops.filter((_, i) => i > first && !failedAt.has(i));
+      await this.#bulk(collection, rest, result);
+    }
+  }
+
+  /** Field-level $set/$unset on small index documents addressed by `_id` only. */
+  async updateBuckets(updates: readonly BucketUpdate[]): Promise<void> {
+    for (const update of updates) {
+      const change: Record<string, unknown> = {};
+      if (Object.keys(update.set).length > 0) change['$set'] = update.set;
+      if (update.unset.length > 0) change['$unset'] = Object.fromEntries(update.unset.map((field) => [field, '']));
+      if (Object.keys(change).length === 0) continue;
+      try {
+        await this.#db.collection(update.collection).updateOne({ _id: update.id as never }, change, { upsert: true });
+      } catch (error) {
+        throw wrap(error, 'writing timer indexes');
+      }
+    }
+  }
+
+  async findById<T extends object>(collection: string, id: string): Promise<T | null> {
+    try {
+      return (await this.#db.collection(collection).findOne({ _id: id as never })) as T | null;
+    } catch (error) {
+      throw wrap(error, 'loading state');
+    }
+  }
+}

@@ -1,0 +1,422 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Db } from 'mongodb';
+import { systemClock, type Clock } from '../common/clock.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import type { TopicCodec } from '../schemas/codec.js';
+import type { TopicValues } from '../schemas/values.js';
+import { Dispatcher } from './actors.js';
+import { ProcessorFailedError, TopologyInvalidError, WorkAbandonedError } from './errors.js';
+import { deadLetterTopicOf } from '../schemas/topics.js';
+import { KeyExecutor, type ActorMemory, type PartitionSession, type RecordItem, type RuntimeItem, type TimerItem } from './executor.js';
+import { Flusher } from './flusher.js';
+import { RuntimeMetrics } from './metrics.js';
+import { compileRuntimeOptions, type RuntimeOptions, type RuntimeOptionsInput } from './options.js';
+import { PartitionProgress } from './progress.js';
+import { MongoSink } from './sink.js';
+import { errorMessage } from './supervision.js';
+import type { Topology, ValueDecoder } from './topology.js';
+
+export interface RuntimeDeps {
+  readonly topology: Topology;
+  readonly kafka: Kafka;
+  /** Database holding views, actor state and timers. */
+  readonly db: Db;
+  /** Avro codec (required when a stage emits to a schema topic or an input uses the default decoder). */
+  readonly codec?: TopicCodec;
+  readonly options?: RuntimeOptionsInput;
+  /** Deployment prefix of topics (and of the default group id). */
+  readonly prefix?: string;
+  /** Consumer group id; default `<prefix><topology name>`. */
+  readonly groupId?: string;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: RuntimeMetrics;
+}
+
+type Phase = 'created' | 'running' | 'stopping' | 'stopped';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The actor runtime of one topology on a kafkajs consumer group (DESIGN.md section 4).
+ *
+ * eachBatch hands every record of a partition's batch to its key's actor and stays in the handler
+ * until the batch's effects are durable, heartbeating and committing the durable prefix as it goes.
+ * Staying in the handler is what makes rebalances safe with kafkajs (which has no revocation
+ * callback): kafkajs only rejoins the group after the handler returns, so when a heartbeat reports
+ * a rebalance the handler first drops the partition's queued records, waits (bounded) for the
+ * started ones, commits only the durable prefix and then lets kafkajs rejoin. The new assignment
+ * (GROUP_JOIN) revokes partitions no longer owned: their timers stop and their actors reload state.
+ */
+export class Runtime {
+  readonly options: RuntimeOptions;
+  readonly metrics: RuntimeMetrics;
+  readonly #deps: RuntimeDeps;
+  readonly #prefix: string;
+  readonly #groupId: string;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #sink: MongoSink;
+  readonly #dispatcher: Dispatcher<ActorMemory, RuntimeItem>;
+  readonly #executor: KeyExecutor;
+  readonly #sessions = new Map<string, PartitionSession>();
+  #producer: Producer | null = null;
+  #consumer: Consumer | null = null;
+  #flusher: Flusher | null = null;
+  #phase: Phase = 'created';
+  #rebalancing = false;
+  #drainDeadline = 0;
+  #ticker: NodeJS.Timeout | null = null;
+  #lastPassivation = 0;
+  #assignment: Record<string, number[]> = {};
+
+  constructor(deps: RuntimeDeps) {
+    this.#deps = deps;
+    this.options = compileRuntimeOptions({
+      ...(deps.options ?? {}),
+      ...(deps.topology.maxConcurrentKeys === undefined || deps.options?.maxConcurrentKeys !== undefined ? {} : { maxConcurrentKeys: deps.topology.maxConcurrentKeys }),
+    });
+    this.metrics = deps.metrics ?? new RuntimeMetrics();
+    this.#prefix = deps.prefix ?? '';
+    this.#groupId = deps.groupId ?? `${this.#prefix}${deps.topology.name}`;
+    this.#clock = deps.clock ?? systemClock;
+    this.#logger = (deps.logger ?? silentLogger).child({ topology: deps.topology.name });
+    this.#sink = new MongoSink(deps.db, { mode: this.options.mongoWriteMode, bulkMaxOps: this.options.bulkMaxOps });
+    const topology = deps.topology.name;
+    this.#dispatcher = new Dispatcher<ActorMemory, RuntimeItem>({
+      maxConcurrent: this.options.maxConcurrentKeys,
+      maxActors: this.options.maxActors,
+      passivationIdleMs: this.options.passivationIdleMs,
+      now: () => this.#clock.now(),
+      execute: (actor, item) => this.#executor.execute(actor, item),
+      onPassivate: (count) => this.metrics.passivated.inc({ topology }, count),
+    });
+    this.#executor = new KeyExecutor({
+      topology: deps.topology,
+      options: this.options,
+      sink: this.#sink,
+      flusher: { submit: (item) => this.#requireFlusher().submit(item) } as Flusher,
+      clock: this.#clock,
+      logger: this.#logger,
+      metrics: this.metrics,
+      prefix: this.#prefix,
+      encode: (topic, value) => this.#encode(topic, value),
+      dispatcher: () => this.#dispatcher,
+    });
+  }
+
+  get groupId(): string {
+    return this.#groupId;
+  }
+
+  /** Partitions owned right now, by topic (with prefix). */
+  get assignment(): Readonly<Record<string, number[]>> {
+    return this.#assignment;
+  }
+
+  get actorsInMemory(): number {
+    return this.#dispatcher.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.#phase !== 'created') throw new ProcessorFailedError('A runtime starts once; create a new one to start again.');
+    this.#phase = 'running';
+    const { kafka, topology } = this.#deps;
+    for (const stage of topology.stages) {
+      await stage.init?.({ clock: this.#clock, logger: this.#logger.child({ processor: stage.name }), metrics: this.metrics.forProcessor(stage.name) });
+    }
+    await this.#checkTopics();
+    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: this.options.producerMaxInFlight, allowAutoTopicCreation: false });
+    await this.#producer.connect();
+    const topologyName = topology.name;
+    this.#flusher = new Flusher({
+      sender: this.#producer,
+      sink: this.#sink,
+      retry: this.options.retry,
+      logger: this.#logger,
+      maxProduceBytes: this.options.maxProduceBytes,
+      hooks: {
+        onCycle: (stats) => {
+          this.metrics.flushSeconds.observe({ topology: topologyName }, stats.ms / 1_000);
+          if (stats.staleViews > 0) this.metrics.staleWrites.inc({ topology: topologyName, target: 'view' }, stats.staleViews);
+          if (stats.staleStates > 0) this.metrics.staleWrites.inc({ topology: topologyName, target: 'state' }, stats.staleStates);
+        },
+        onRetry: () => this.metrics.flushRetries.inc({ topology: topologyName }),
+      },
+    });
+    const consumer = kafka.consumer({
+      groupId: this.#groupId,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs,
+      heartbeatInterval: this.options.heartbeatIntervalMs,
+      maxBytesPerPartition: this.options.maxBytesPerPartition,
+      maxWaitTimeInMs: this.options.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+    });
+    this.#consumer = consumer;
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.#rebalancing = true;
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.#onAssignment(event.payload.memberAssignment);
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      this.#logger.error({ err: errorMessage(event.payload.error), restart: event.payload.restart }, 'consumer crashed');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: topology.inputs.map((input) => `${this.#prefix}${input.topic}`), fromBeginning: this.options.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    });
+    this.#ticker = setInterval(() => this.#tick(), this.options.timerPollMs);
+    this.#ticker.unref();
+  }
+
+  /**
+   * Every input needs its dead-letter twin and every declared output must exist: a missing topic
+   * would otherwise hold a partition in endless produce retries.
+   */
+  async #checkTopics(): Promise<void> {
+    const admin = this.#deps.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const needed = [
+        ...this.#deps.topology.inputs.flatMap((input) => [input.topic, deadLetterTopicOf(input.topic)]),
+        ...(this.#deps.topology.outputs ?? []),
+      ].map((topic) => `${this.#prefix}${topic}`);
+      const missing = needed.filter((topic) => !existing.has(topic));
+      if (missing.length > 0) {
+        throw new TopologyInvalidError(`Topology ${this.#deps.topology.name} needs topics that do not exist: ${missing.join(', ')}. Create them (hycal stack, provisionTopics) before starting.`);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * Graceful stop: no new records are taken, in-flight records get until `drainTimeoutMs` to become
+   * durable, the durable prefix is committed, then the group is left and connections closed.
+   */
+  async stop(): Promise<void> {
+    if (this.#phase !== 'running') return;
+    this.#phase = 'stopping';
+    this.#drainDeadline = Date.now() + this.options.drainTimeoutMs;
+    if (this.#ticker !== null) clearInterval(this.#ticker);
+    const hardStop = sleep(this.options.drainTimeoutMs + 5_000);
+    await Promise.race([this.#consumer?.disconnect(), hardStop]);
+    for (const session of this.#sessions.values()) session.controller.abort();
+    this.#dispatcher.dropQueued(() => true);
+    await Promise.race([this.#flusher?.close(), sleep(1_000)]);
+    await Promise.race([this.#producer?.disconnect(), sleep(2_000)]);
+    for (const stage of this.#deps.topology.stages) {
+      try {
+        await stage.close?.();
+      } catch (error) {
+        this.#logger.warn({ err: errorMessage(error), processor: stage.name }, 'processor close failed');
+      }
+    }
+    this.#phase = 'stopped';
+  }
+
+  async metricsText(): Promise<string> {
+    this.#updateGauges();
+    return this.metrics.text();
+  }
+
+  #requireFlusher(): Flusher {
+    if (this.#flusher === null) throw new WorkAbandonedError('The runtime is not started.');
+    return this.#flusher;
+  }
+
+  async #encode(topic: keyof TopicValues, value: unknown): Promise<Buffer> {
+    const codec = this.#deps.codec;
+    if (codec === undefined) throw new ProcessorFailedError(`Emitting to ${topic} needs the Avro codec; pass codec to the runtime.`);
+    return codec.encode(topic, value as never);
+  }
+
+  #decoderFor(inputIndex: number): ValueDecoder {
+    const input = this.#deps.topology.inputs[inputIndex];
+    if (input?.decode !== undefined) return input.decode;
+    return async (bytes, topic) => {
+      const codec = this.#deps.codec;
+      if (codec === undefined) throw new ProcessorFailedError(`Decoding ${topic} needs the Avro codec; pass codec to the runtime or a decode function.`);
+      return codec.decode(topic as keyof TopicValues, bytes);
+    };
+  }
+
+  #session(topic: string, partition: number): PartitionSession {
+    const tag = `${topic}|${partition}`;
+    let session = this.#sessions.get(tag);
+    if (session === undefined) {
+      const inputIndex = this.#deps.topology.inputs.findIndex((input) => `${this.#prefix}${input.topic}` === topic);
+      session = {
+        tag,
+        topic,
+        logicalTopic: topic.slice(this.#prefix.length),
+        partition,
+        inputIndex,
+        decode: this.#decoderFor(inputIndex),
+        controller: new AbortController(),
+        index: new Map(),
+        indexLoaded: false,
+        timerPending: new Set(),
+      };
+      this.#sessions.set(tag, session);
+      const created = session;
+      this.#executor.loadIndex(created).catch((error: unknown) => {
+        if (!(error instanceof WorkAbandonedError)) this.#logger.error({ err: errorMessage(error), tag }, 'could not load the timer index');
+      });
+    }
+    return session;
+  }
+
+  #onAssignment(assignment: Record<string, number[]>): void {
+    this.#assignment = assignment;
+    this.#rebalancing = false;
+    this.metrics.rebalances.inc({ topology: this.#deps.topology.name });
+    const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}|${p}`)));
+    for (const [tag, session] of this.#sessions) {
+      if (owned.has(tag)) continue;
+      this.#revoke(session);
+    }
+    // Every partition still owned is refetched from its committed offset; actors whose work was
+    // abandoned were marked stale already, the others skip what they applied.
+    for (const tag of owned) {
+      const [topic, partition] = splitTag(tag);
+      this.#session(topic, partition);
+    }
+    this.#logger.info({ assignment }, 'partitions assigned');
+  }
+
+  #revoke(session: PartitionSession): void {
+    session.controller.abort();
+    this.#sessions.delete(session.tag);
+    this.#dispatcher.dropQueued((item) => item.tag === session.tag);
+    this.#dispatcher.invalidate((actor) => actor.home === session.tag);
+    this.metrics.consumerLag.remove({ topic: session.topic, partition: String(session.partition) });
+    this.#logger.info({ topic: session.topic, partition: session.partition }, 'partition revoked');
+  }
+
+  async #eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    const resolveOffset = (offset: string): void => payload.resolveOffset(offset);
+    const isRunning = (): boolean => payload.isRunning();
+    const isStale = (): boolean => payload.isStale();
+    const commitOffsetsIfNecessary = (offsets: Parameters<EachBatchPayload['commitOffsetsIfNecessary']>[0]): Promise<void> => payload.commitOffsetsIfNecessary(offsets);
+    const session = this.#session(batch.topic, batch.partition);
+    this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    if (this.#phase !== 'running' || session.controller.signal.aborted || batch.messages.length === 0) return;
+
+    const progress = new PartitionProgress();
+    const items: RecordItem[] = [];
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      progress.add(offset);
+      items.push({
+        kind: 'record',
+        tag: session.tag,
+        session,
+        message,
+        key: message.key === null ? '' : message.key.toString('utf8'),
+        complete: () => progress.complete(offset),
+        abandon: () => progress.abandon(offset),
+      });
+    }
+    for (const item of items) this.#dispatcher.enqueue(item.key, item);
+
+    let committed = -1;
+    const commit = async (): Promise<void> => {
+      const safe = progress.safeOffset;
+      if (safe === null || safe <= committed) return;
+      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(safe) }] }] });
+      committed = safe;
+    };
+    const tickMs = Math.min(250, this.options.commitIntervalMs);
+    let lastCommit = Date.now();
+    try {
+      for (;;) {
+        const done = await Promise.race([progress.whenIdle().then(() => true), sleep(tickMs).then(() => false)]);
+        if (done) break;
+        if (this.#phase !== 'running' && Date.now() >= this.#drainDeadline) {
+          this.#abandon(session);
+          break;
+        }
+        if (this.#phase === 'running' && (!isRunning() || isStale() || session.controller.signal.aborted)) {
+          this.#abandon(session);
+          break;
+        }
+        await heartbeat();
+        if (Date.now() - lastCommit >= this.options.commitIntervalMs) {
+          lastCommit = Date.now();
+          await commit();
+        }
+      }
+    } catch (error) {
+      // A rebalance (or a broker failure) while records are in flight: drop what has not started,
+      // give started records a bounded time to become durable, commit only the durable prefix.
+      this.#abandon(session);
+      this.#drainDeadline = Math.max(this.#drainDeadline, Date.now() + this.options.drainTimeoutMs);
+      await Promise.race([progress.whenIdle(), sleep(this.options.drainTimeoutMs)]);
+      await commit().catch(() => undefined);
+      this.#resolveDurable(progress, resolveOffset);
+      throw error;
+    }
+    // Normally everything is durable here; after a drain deadline, started records get what is
+    // left of the bound.
+    await Promise.race([progress.whenIdle(), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
+    try {
+      await commit();
+    } finally {
+      this.#resolveDurable(progress, resolveOffset);
+    }
+  }
+
+  /** Lets kafkajs fetch after the durable prefix only: abandoned records are fetched again. */
+  #resolveDurable(progress: PartitionProgress, resolveOffset: (offset: string) => void): void {
+    const safe = progress.safeOffset;
+    if (safe !== null && safe > 0) resolveOffset(String(safe - 1));
+  }
+
+  #abandon(session: PartitionSession): void {
+    const dropped = this.#dispatcher.dropQueued((item) => item.tag === session.tag);
+    if (dropped > 0) this.metrics.records.inc({ topology: this.#deps.topology.name, outcome: 'abandoned' }, dropped);
+    this.#dispatcher.invalidate((actor) => actor.home === session.tag);
+  }
+
+  #tick(): void {
+    if (this.#phase !== 'running') return;
+    const now = this.#clock.now();
+    if (!this.#rebalancing) {
+      for (const session of this.#sessions.values()) {
+        if (!session.indexLoaded || session.controller.signal.aborted) continue;
+        for (const [key, due] of session.index) {
+          if (due > now || session.timerPending.has(key)) continue;
+          session.timerPending.add(key);
+          const item: TimerItem = { kind: 'timer', tag: session.tag, session, abandon: () => session.timerPending.delete(key) };
+          this.#dispatcher.enqueue(key, item);
+        }
+      }
+    }
+    if (Date.now() - this.#lastPassivation >= Math.min(1_000, Math.max(100, this.options.passivationIdleMs))) {
+      this.#lastPassivation = Date.now();
+      this.#dispatcher.passivate();
+    }
+    this.#updateGauges();
+  }
+
+  #updateGauges(): void {
+    const topology = this.#deps.topology.name;
+    this.metrics.inflightActors.set({ topology }, this.#dispatcher.running);
+    this.metrics.actorsInMemory.set({ topology }, this.#dispatcher.size);
+  }
+}
+
+function splitTag(tag: string): [string, number] {
+  const at = tag.lastIndexOf('|');
+  return [tag.slice(0, at), Number(tag.slice(at + 1))];
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { HcError } from '../../../common/errors.js';
+import { backoffDelay, classifyFailure, compileRuntimeOptions, defineTopology, validateDocument, fieldName, fromFieldName, collapseUpserts } from '../../../runtime/index.js';
+import { bucketUpdates } from '../../../runtime/flusher.js';
+
+describe('runtime – supervision, documents and options', () => {
+  it('supervision – retryable errors, network, server selection and kafkajs retriable errors are transient; the rest permanent', () => {
+    expect(classifyFailure(new HcError('HC_ERR_X', 'down', { retryable: true }))).toBe('transient');
+    expect(classifyFailure(new HcError('HC_ERR_X', 'bad'))).toBe('permanent');
+    expect(classifyFailure(Object.assign(new Error('x'), { name: 'MongoNetworkError' }))).toBe('transient');
+    expect(classifyFailure(Object.assign(new Error('x'), { name: 'MongoServerSelectionError' }))).toBe('transient');
+    expect(classifyFailure(Object.assign(new Error('x'), { name: 'KafkaJSProtocolError', retriable: true }))).toBe('transient');
+    expect(classifyFailure(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }))).toBe('transient');
+    expect(classifyFailure(new TypeError('undefined is not a function'))).toBe('permanent');
+    expect(classifyFailure(Object.assign(new Error('dup'), { code: 11000 }))).toBe('permanent');
+  });
+
+  it('supervision – back-off grows with attempts up to its ceiling', () => {
+    const policy = { initialMs: 100, maxMs: 1_000, factor: 2 };
+    expect(backoffDelay(policy, 1, () => 1)).toBe(100);
+    expect(backoffDelay(policy, 3, () => 1)).toBe(400);
+    expect(backoffDelay(policy, 10, () => 1)).toBe(1_000);
+    expect(backoffDelay(policy, 10, () => 0)).toBe(500);
+  });
+
+  it('documents – refuses what FerretDB cannot store, at write time', () => {
+    expect(() => validateDocument({ a: [1, [2]] })).toThrow(/nested arrays/);
+    expect(() => validateDocument({ 'a.b': 1 })).toThrow(/'\.'/);
+    expect(() => validateDocument({ $set: 1 })).toThrow(/'\$'/);
+    expect(() => validateDocument({ a: Number.NaN })).toThrow(/finite/);
+    expect(() => validateDocument({ a: 'x\u0000y' })).toThrow(/NUL/);
+    expect(() => validateDocument({ a: [{ b: 1 }], c: Buffer.from('x'), d: null, e: { f: 'g' } })).not.toThrow();
+  });
+
+  it('documents – field names escape dots, dollars and percent reversibly', () => {
+    for (const raw of ['tenant/mailbox', 'a.b', '$x', '100%', 'a.%2E$']) {
+      const field = fieldName(raw);
+      expect(field).not.toMatch(/[.$]/);
+      expect(fromFieldName(field)).toBe(raw);
+    }
+  });
+
+  it('views – one op per _id per batch, the highest version wins', () => {
+    const ops = collapseUpserts([
+      { collection: 'c', id: 'a', v: 2, doc: { x: 2 } },
+      { collection: 'c', id: 'a', v: 5, doc: { x: 5 } },
+      { collection: 'c', id: 'a', v: 3, doc: { x: 3 } },
+      { collection: 'd', id: 'a', v: 1, doc: { x: 1 } },
+    ]);
+    expect(ops).toEqual([
+      { collection: 'c', id: 'a', v: 5, doc: { x: 5 } },
+      { collection: 'd', id: 'a', v: 1, doc: { x: 1 } },
+    ]);
+  });
+
+  it('timers – the index is lowered before the state lands and set exactly after', () => {
+    const changes = [
+      { collection: 't', bucket: 'b0', field: 'k1', before: null, after: 50 },
+      { collection: 't', bucket: 'b0', field: 'k2', before: 10, after: 40 },
+      { collection: 't', bucket: 'b0', field: 'k3', before: 30, after: null },
+      { collection: 't', bucket: 'b0', field: 'k1', before: 50, after: 20 },
+    ];
+    expect(bucketUpdates(changes, 'lower')).toEqual([{ collection: 't', id: 'b0', set: { 't.k1': 20 }, unset: [] }]);
+    expect(bucketUpdates(changes, 'exact')).toEqual([{ collection: 't', id: 'b0', set: { 't.k1': 20, 't.k2': 40 }, unset: ['t.k3'] }]);
+  });
+
+  it('options – defaults apply and a bad value fails naming the key', () => {
+    const options = compileRuntimeOptions({});
+    expect(options.maxConcurrentKeys).toBe(256);
+    expect(options.retry.maxAttempts).toBe(8);
+    expect(() => compileRuntimeOptions({ maxConcurrentKeys: 0 })).toThrow(/runtime\.maxConcurrentKeys/);
+    expect(() => compileRuntimeOptions({ retry: { maxMs: -1 } })).toThrow(/runtime\.retry\.maxMs/);
+  });
+
+  it('topology – refuses a topology without stages or with duplicate stage names', () => {
+    const stage = { name: 's', process: () => undefined };
+    expect(() => defineTopology({ name: 'x', inputs: [{ topic: 'a' }], stages: [] })).toThrow(/no processor/);
+    expect(() => defineTopology({ name: 'x', inputs: [{ topic: 'a' }], stages: [stage, stage] })).toThrow(/two stages/);
+    expect(() => defineTopology({ name: 'x.y', inputs: [{ topic: 'a' }], stages: [stage] })).toThrow(/letters/);
+  });
+});
