@@ -66,8 +66,12 @@ export type StandInGraphEvent = z.input<typeof standInGraphEventSchema>;
 const SHOW_AS = { free: 'FREE', tentative: 'TENTATIVE', busy: 'BUSY', oof: 'OOF', workingElsewhere: 'WORKING_ELSEWHERE', unknown: 'UNKNOWN' } as const;
 const WEBEX_URL = /https:\/\/[A-Za-z0-9.-]*webex\.com\/[^\s"'<>]*/;
 
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})?$/;
+
 function utcMs(dateTime: string, path: string): number {
-  const ms = Date.parse(/[Zz]|[+-]\d\d:\d\d$/.test(dateTime) ? dateTime : `${dateTime}Z`);
+  const match = ISO.exec(dateTime);
+  // Graph's 7 fraction digits are more than Date.parse takes: keep milliseconds.
+  const ms = match === null ? Number.NaN : Date.parse(`${dateTime.replace(/(\.\d{3})\d+/, '$1').replace(/(Z|[+-]\d{2}:\d{2})$/, '')}${match[1] ?? 'Z'}`);
   if (!Number.isFinite(ms)) throw new StandInParseError(`parse stand-in: ${path} is not a date-time.`);
   return ms;
 }
