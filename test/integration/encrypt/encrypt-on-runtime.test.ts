@@ -428,7 +428,7 @@ describe('encrypt – processors/encrypt on the actor runtime (real stack)', () 
     await waitFor('HDS records to be retried against the stopped KMS', () => ((kmsCounts.get('kms_unavailable_total') ?? 0) >= 30 ? true : undefined), 20_000, 100);
     // While the KMS is down: no HDS record came out (in any form), nothing was dead-lettered.
     // Cloud records may or may not have passed meanwhile: only those fetched together with the held
-    // records do (kafkajs head-of-line blocking, see the todo below and the report).
+    // records do (kafkajs head-of-line blocking, see the todo above and the report).
     const during = await highWatermark('calendar.meetings.v1');
     expect(during).toBeGreaterThanOrEqual(goodsA.length);
     expect(during).toBeLessThanOrEqual(goodsA.length + cloudGoods.length);
@@ -453,11 +453,10 @@ describe('encrypt – processors/encrypt on the actor runtime (real stack)', () 
     const text = await runtime.metricsText();
     expect(text).toContain(`hycal_runtime_records_total{topology="meetings",outcome="dead_lettered"} ${poisons.length}`);
 
-
     // ---- Phase C: the KMS goes down again and the worker is stopped while HDS records are held.
     // The held records are not committed; a new worker (fresh key caches, as a new process) picks
-    // them up once the KMS is back. Cloud records behind them in the same partitions were already
-    // applied: the state documents' offsets skip them, so nothing is emitted twice.
+    // them up once the KMS is back. Records behind them that were applied already are re-read and
+    // skipped (the state documents' offsets), so nothing is emitted twice.
     const hdsLater = MAILBOXES.map((mailboxId) => graphEvent(canaries, HDS_TENANT, mailboxId, 30));
     const cloudLater = MAILBOXES.map((mailboxId) => graphEvent(canaries, 'tenant-b', mailboxId, 31));
     const phaseC = await Promise.all([...hdsLater, ...cloudLater].map(async (good) => ({ key: recordKeyOf(good.tenantId, good.mailboxId), value: await sealGood(good) })));
