@@ -19,6 +19,8 @@ export interface EncryptProcessorOptions {
 export function createEncryptProcessor(options: EncryptProcessorOptions): Processor<unknown, never> {
   return {
     name: 'encrypt',
+    // No per-key state or timers: the runtime need not load a state document for encrypt.
+    stateful: false,
     async process(record: InputRecord<unknown>, ctx: ProcessorContext<never>): Promise<void> {
       const parsed = toParsedMeeting(record.value);
       const key = recordKeyOf(parsed.tenantId, parsed.mailboxId);

@@ -1,0 +1,37 @@
+import type { Processor } from '../../runtime/contract.js';
+import { defineTopology, type Topology } from '../../runtime/topology.js';
+import type { MeetingEncryptor } from './encrypt.js';
+import { createEncryptProcessor } from './processor.js';
+
+/** Consumer group and state-collection name of the meetings pipeline (`rt_meetings_state`). */
+export const MEETINGS_TOPOLOGY_NAME = 'meetings';
+
+export interface MeetingsTopologyOptions {
+  /**
+   * The stage before encrypt: it receives `calendar.raw.v1` values (decoded by the runtime's Avro
+   * codec), unseals the Graph event in memory and `forward`s one ParsedMeeting per meeting to
+   * encrypt. processors/parse fills this slot once it lands; tests use a stand-in.
+   */
+  readonly parse: Processor<never, never>;
+  /** Keyring of the processor process (unsealing is the parse stage's business; encrypt leases keys). */
+  readonly keyring: MeetingEncryptor;
+  readonly name?: string;
+  readonly maxConcurrentKeys?: number;
+}
+
+/**
+ * calendar.raw.v1 → parse → encrypt → calendar.meetings.v1, on the actor runtime. Records are keyed
+ * `tenantId/mailboxId`, so one mailbox's events stay in order; a record whose unsealing, parsing
+ * or encryption fails permanently goes to `calendar.raw.v1.dlq.v1` with its original (still sealed)
+ * bytes, and a KMS outage (retryable) holds the record until the runtime's retry budget
+ * (`runtime.retry.maxAttempts`) is spent.
+ */
+export function defineMeetingsTopology(options: MeetingsTopologyOptions): Topology {
+  return defineTopology({
+    name: options.name ?? MEETINGS_TOPOLOGY_NAME,
+    inputs: [{ topic: 'calendar.raw.v1' }],
+    stages: [options.parse, createEncryptProcessor({ keyring: options.keyring })],
+    outputs: ['calendar.meetings.v1'],
+    ...(options.maxConcurrentKeys === undefined ? {} : { maxConcurrentKeys: options.maxConcurrentKeys }),
+  });
+}
