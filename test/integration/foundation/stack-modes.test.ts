@@ -1,9 +1,9 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../common/index.js';
-import { checkoutRoot, stackDown, stackUp, StackUnreachableError } from '../../../stack/index.js';
+import { stackDown, stackUp, StackUnreachableError } from '../../../stack/index.js';
 import { testStack } from '../../support/stack.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'hycal-modes-'));
@@ -46,16 +46,14 @@ describe('hycal stack – which stack it uses', () => {
     // A stand-in `docker` client whose engine "answers" and which records what it is asked.
     const bin = join(scratch, 'bin');
     const calls = join(scratch, 'docker-calls.txt');
-    writeFileSync(join(scratch, 'placeholder'), '');
-    rmSync(bin, { recursive: true, force: true });
-    await import('node:fs').then(({ mkdirSync }) => mkdirSync(bin, { recursive: true }));
+    mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, 'docker'), `#!/bin/sh\necho "$@" >> ${calls}\nexit 0\n`);
     chmodSync(join(bin, 'docker'), 0o755);
     const env = { PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: process.env['HOME'] ?? '' };
     const original = process.env['PATH'];
     process.env['PATH'] = env.PATH;
     try {
-      const result = await stackUp({ env, root: checkoutRoot(), provision: false });
+      const result = await stackUp({ env, root: scratch, provision: false });
       expect(result.mode).toBe('docker');
       expect(result.connections.KAFKA_BROKERS).toBe('127.0.0.1:19092');
     } finally {
@@ -63,6 +61,6 @@ describe('hycal stack – which stack it uses', () => {
     }
     const recorded = readFileSync(calls, 'utf8');
     expect(recorded).toMatch(/^info /m);
-    expect(recorded).toContain(`compose -f ${join(checkoutRoot(), 'docker-compose.yml')} --project-name hybrid-calendar up -d --wait`);
+    expect(recorded).toContain(`compose -f ${join(scratch, 'docker-compose.yml')} --project-name hybrid-calendar up -d --wait`);
   });
 });
