@@ -16,6 +16,11 @@ import {
 
 const CALENDAR_PERMISSIONS = new Set(['calendars.readbasic', 'calendars.read', 'calendars.readwrite']);
 
+/** How Outlook refuses a subscription create: 403 ExtensionError wrapping the reason. */
+function createForbidden(reason: string): SimGraphError {
+  return new SimGraphError(403, 'ExtensionError', `Operation: Create; Exception: [Status Code: Forbidden; Reason: ${reason}]`);
+}
+
 function notFound(): SimGraphError {
   return new SimGraphError(404, 'ResourceNotFound', 'The object was not found.');
 }
@@ -178,11 +183,7 @@ export function visible(s: HubState, caller: SubscriptionCaller, id: string): Su
 export function requirePermission(caller: SubscriptionCaller): void {
   const granted = caller.userId === undefined ? caller.roles : caller.scopes;
   if (!granted.some((p) => CALENDAR_PERMISSIONS.has(p.toLowerCase()))) {
-    throw new SimGraphError(
-      403,
-      'ExtensionError',
-      'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access is denied. Check credentials and try again.]',
-    );
+    throw createForbidden('Access is denied. Check credentials and try again.');
   }
 }
 
@@ -197,11 +198,7 @@ export function resolveResource(s: HubState, caller: SubscriptionCaller, resourc
   if (mailboxId === undefined) throw new SimGraphError(404, 'ResourceNotFound', 'Resource could not be discovered.');
   if (caller.userId !== undefined && mailboxId !== caller.userId) {
     // Delegated permissions subscribe only in the signed-in user's mailbox (OCN).
-    throw new SimGraphError(
-      403,
-      'ExtensionError',
-      'Operation: Create; Exception: [Status Code: Forbidden; Reason: Access is denied. Check credentials and try again.]',
-    );
+    throw createForbidden('Access is denied. Check credentials and try again.');
   }
   return mailboxId;
 }
@@ -214,11 +211,7 @@ export function checkMailboxLimit(s: HubState, key: string, now: number): void {
     if (sub !== undefined && sub.expirationMs > now) active += 1;
   }
   if (active >= s.timings.maxSubscriptionsPerMailbox) {
-    throw new SimGraphError(
-      403,
-      'ExtensionError',
-      'Operation: Create; Exception: [Status Code: Forbidden; Reason: Maximum number of subscriptions has been reached]',
-    );
+    throw createForbidden('Maximum number of subscriptions has been reached');
   }
 }
 

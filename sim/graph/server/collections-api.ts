@@ -10,8 +10,7 @@ import { checkFilter, intOption, parseEventFilter, parseOrderBy, parseWindowBoun
 export function listEvents(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox): ApiResponse {
   need(ctx, CAL_READ);
   checkUnknownOptions(ctx, ['$top', '$skip', '$select', '$filter', '$orderby', '$expand', '$count']);
-  const top = intOption(ctx.query, '$top', 1, 1000) ?? 10;
-  const skip = intOption(ctx.query, '$skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  const { top, skip } = pageBounds(ctx);
   const filter = parseEventFilter(ctx.query.get('$filter'));
   const order = parseOrderBy(ctx.query.get('$orderby'));
   const opts = renderOptions(ctx);
@@ -41,10 +40,8 @@ export function page(ctx: Ctx, views: EventView[], skip: number, top: number, co
 export function instances(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string): ApiResponse {
   need(ctx, CAL_READ);
   checkUnknownOptions(ctx, ['$top', '$skip', '$select', '$filter', '$orderby', '$expand']);
-  const start = parseWindowBound(ctx.query.get('startDateTime') ?? ctx.query.get('startdatetime'), 'startDateTime');
-  const end = parseWindowBound(ctx.query.get('endDateTime') ?? ctx.query.get('enddatetime'), 'endDateTime');
-  const top = intOption(ctx.query, '$top', 1, 1000) ?? 10;
-  const skip = intOption(ctx.query, '$skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  const { start, end } = windowBounds(ctx);
+  const { top, skip } = pageBounds(ctx);
   const opts = renderOptions(ctx);
   let views = d.store.instances(mbx, id, start, end);
   const filter = parseEventFilter(ctx.query.get('$filter'));
@@ -57,11 +54,9 @@ export function instances(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string): 
 export function calendarView(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox): ApiResponse {
   need(ctx, CAL_READ);
   checkUnknownOptions(ctx, ['$top', '$skip', '$select', '$filter', '$orderby', '$expand', '$count']);
-  const start = parseWindowBound(ctx.query.get('startDateTime') ?? ctx.query.get('startdatetime'), 'startDateTime');
-  const end = parseWindowBound(ctx.query.get('endDateTime') ?? ctx.query.get('enddatetime'), 'endDateTime');
+  const { start, end } = windowBounds(ctx);
   if (end < start) throw new SimGraphError(400, 'ErrorInvalidParameter', 'The end of the time window must be after its start.');
-  const top = intOption(ctx.query, '$top', 1, 1000) ?? 10;
-  const skip = intOption(ctx.query, '$skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  const { top, skip } = pageBounds(ctx);
   const opts = renderOptions(ctx, CV_UNSELECTABLE);
   let views = d.store.expand(mbx, start, end);
   const filter = parseEventFilter(ctx.query.get('$filter'));
@@ -92,8 +87,7 @@ export function delta(d: GraphApiDeps, tokens: DeltaTokens, ctx: Ctx, mbx: Mailb
     }
     state = deltaToken !== undefined ? { ...decoded, f: decoded.t, t: mbx.seq, k: '', i: 0 } : decoded;
   } else {
-    const start = parseWindowBound(ctx.query.get('startDateTime') ?? ctx.query.get('startdatetime'), 'startDateTime');
-    const end = parseWindowBound(ctx.query.get('endDateTime') ?? ctx.query.get('enddatetime'), 'endDateTime');
+    const { start, end } = windowBounds(ctx);
     state = { m: mbx.id, s: start, e: end, f: 0, t: mbx.seq, k: '', i: 0, p: 10 };
   }
   if (Number.isInteger(maxPage) && maxPage > 0) {
@@ -144,4 +138,18 @@ export function delta(d: GraphApiDeps, tokens: DeltaTokens, ctx: Ctx, mbx: Mailb
   if (done) body['@odata.deltaLink'] = `${deltaUrl}?$deltatoken=${tokens.encode({ ...state, k: '', i: 0 })}`;
   else body['@odata.nextLink'] = `${deltaUrl}?$skiptoken=${tokens.encode({ ...state, k, i })}`;
   return { status: 200, headers: {}, body };
+}
+
+/** `startDateTime` / `endDateTime` of a windowed request (either spelling), start first. */
+function windowBounds(ctx: Ctx): { start: number; end: number } {
+  const start = parseWindowBound(ctx.query.get('startDateTime') ?? ctx.query.get('startdatetime'), 'startDateTime');
+  const end = parseWindowBound(ctx.query.get('endDateTime') ?? ctx.query.get('enddatetime'), 'endDateTime');
+  return { start, end };
+}
+
+/** `$top` (1..1000, default 10) and `$skip` (default 0), top first. */
+function pageBounds(ctx: Ctx): { top: number; skip: number } {
+  const top = intOption(ctx.query, '$top', 1, 1000) ?? 10;
+  const skip = intOption(ctx.query, '$skip', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  return { top, skip };
 }

@@ -36,6 +36,13 @@ function etagMatches(ifMatch: string, key: string): boolean {
   return bare === key;
 }
 
+/** A stale `If-Match` (etag or changeKey) fails the write with 412. */
+function checkIfMatch(ifMatch: string | undefined, key: string): void {
+  if (ifMatch !== undefined && !etagMatches(ifMatch, key)) {
+    throw new SimGraphError(412, 'ErrorIrresolvableConflict', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.');
+  }
+}
+
 /**
  * The simulator's mailboxes: tenants, users and rooms, events with series exceptions, changeKeys and
  * delta sequence numbers. Implements the scenario generator's sink and the activity driver's target;
@@ -195,9 +202,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
   patchEvent(mbx: Mailbox, id: string, patch: GraphEventInput, options: WriteOptions = {}): EventView {
     const now = this.#clock.now();
     const view = this.getView(mbx, id);
-    if (options.ifMatch !== undefined && !etagMatches(options.ifMatch, view.event.changeKey)) {
-      throw new SimGraphError(412, 'ErrorIrresolvableConflict', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.');
-    }
+    checkIfMatch(options.ifMatch, view.event.changeKey);
     if (view.type === 'occurrence' || view.type === 'exception') {
       if (patch.recurrence !== undefined && patch.recurrence !== null) throw new SimGraphError(400, 'ErrorInvalidRequest', 'The recurrence of an occurrence cannot be changed.');
       const master = mbx.events.get(view.seriesMasterId ?? '');
@@ -228,9 +233,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
   removeEvent(mbx: Mailbox, id: string, options: WriteOptions = {}): void {
     const now = this.#clock.now();
     const view = this.getView(mbx, id);
-    if (options.ifMatch !== undefined && !etagMatches(options.ifMatch, view.event.changeKey)) {
-      throw new SimGraphError(412, 'ErrorIrresolvableConflict', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.');
-    }
+    checkIfMatch(options.ifMatch, view.event.changeKey);
     if (view.type === 'occurrence' || view.type === 'exception') {
       const master = mbx.events.get(view.seriesMasterId ?? '');
       if (master === undefined) throw itemNotFound();
