@@ -1,3 +1,4 @@
+/** JSON $batch: up to 20 requests, dependsOn ordering, at most four running at once. */
 import { MAX_BATCH, badRequest, header, readJson, type ApiRequest, type ApiResponse, type Ctx } from './api-context.js';
 
 /** POST /$batch: validates the payload, runs the inner requests in dependency order, four at a time, through `dispatch`. */

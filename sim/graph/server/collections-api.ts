@@ -1,3 +1,4 @@
+/** Collection views of a calendar: list events, calendarView, instances of a series, delta (with paging and tokens). */
 import { SimGraphError } from '../model.js';
 import { overlaps, renderEvent, type EventView, type Mailbox, type RenderOptions } from '../store/index.js';
 import {

@@ -1,3 +1,4 @@
+/** Event CRUD routes: GET / POST / PATCH / DELETE of one event, and accept / decline / tentativelyAccept. */
 import { SimGraphError } from '../model.js';
 import { parseEventInput, parseRespondInput, renderEvent, type Mailbox, type OccurrenceException } from '../store/index.js';
 import {

@@ -1,3 +1,4 @@
+/** Mailbox and directory routes: getSchedule, mailboxSettings, users (one and list), domains. */
 import { SimGraphError, type DateTimeTimeZone } from '../model.js';
 import { overlaps, parseMailboxSettingsPatch, type Mailbox } from '../store/index.js';
 import { utcMsToZoned, zonedToUtcMs } from '../time/index.js';

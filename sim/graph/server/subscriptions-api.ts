@@ -1,3 +1,4 @@
+/** /subscriptions routes, delegated to the notification hub (plus Outlook's mailbox checks on create). */
 import { SimGraphError } from '../model.js';
 import type { SubscriptionCaller } from '../notifications/index.js';
 import { badRequest, methodNotAllowed, readJson, type ApiResponse, type Ctx, type GraphApiDeps } from './api-context.js';
