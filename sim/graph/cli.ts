@@ -4,19 +4,9 @@ import { ConfigError } from '../../common/errors.js';
 import { CLOUD_NAMES } from './clouds.js';
 import { startGraphSimulator, type GraphSimulator } from './index.js';
 import type { CloudName } from './model.js';
+import { mulberry32 } from './seeded-random.js';
 import { ActivityDriver, compileScenarioOptions, loadScenario, type ScenarioSummary } from './scenarios/index.js';
 import { SimStore } from './store/index.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function guid(next: () => number): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(next() * 16).toString(16)).join('');

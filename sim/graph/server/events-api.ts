@@ -1,0 +1,59 @@
+/** Event CRUD routes: GET / POST / PATCH / DELETE of one event, and accept / decline / tentativelyAccept. */
+import { SimGraphError } from '../model.js';
+import { parseEventInput, parseRespondInput, renderEvent, type Mailbox, type OccurrenceException } from '../store/index.js';
+import {
+  CAL_READ, CAL_WRITE, badRequest, checkUnknownOptions, header, need, readJson, renderOptions, selectSuffix, userContext,
+  type ApiResponse, type Ctx, type GraphApiDeps,
+} from './api-context.js';
+
+export function getEvent(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string): ApiResponse {
+  need(ctx, CAL_READ);
+  checkUnknownOptions(ctx, ['$select', '$expand']);
+  const opts = renderOptions(ctx);
+  const view = d.store.getView(mbx, id);
+  const body: Record<string, unknown> = { '@odata.context': `${userContext(ctx, mbx)}/events${selectSuffix(opts)}/$entity`, ...renderEvent(view, opts) };
+  if (opts.select === undefined) {
+    body['calendar@odata.associationLink'] = `${ctx.base}/users('${mbx.id}')/calendars('AAMkAGI${mbx.index}')/$ref`;
+    body['calendar@odata.navigationLink'] = `${ctx.base}/users('${mbx.id}')/calendars('AAMkAGI${mbx.index}')`;
+  }
+  if (opts.select?.has('cancelledOccurrences') === true && view.type === 'seriesMaster') {
+    body['cancelledOccurrences'] = [...(view.event.exceptions ?? new Map<number, OccurrenceException>()).entries()].filter(([, ex]) => ex.cancelled).map(([ms]) => `OID.${view.id}.${new Date(ms).toISOString().slice(0, 10)}`);
+  }
+  return { status: 200, headers: {}, body };
+}
+
+export function createEvent(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox): ApiResponse {
+  need(ctx, CAL_WRITE);
+  const input = parseEventInput(readJson(ctx));
+  const ev = d.store.insertEvent(mbx, input);
+  const opts = renderOptions(ctx);
+  opts.select = undefined;
+  const body = { '@odata.context': `${userContext(ctx, mbx)}/events/$entity`, ...renderEvent(d.store.getView(mbx, ev.id), opts) };
+  return { status: 201, headers: { Location: `${ctx.base}/Users('${mbx.id}')/Events('${ev.id}')`, ETag: `W/"${ev.changeKey}"` }, body };
+}
+
+export function patchEvent(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string): ApiResponse {
+  need(ctx, CAL_WRITE);
+  const input = parseEventInput(readJson(ctx));
+  const view = d.store.patchEvent(mbx, id, input, { ifMatch: header(ctx.req, 'if-match') });
+  const opts = renderOptions(ctx);
+  opts.select = undefined;
+  const body = { '@odata.context': `${userContext(ctx, mbx)}/events/$entity`, ...renderEvent(view, opts) };
+  return { status: 200, headers: { ETag: `W/"${view.event.changeKey}"` }, body };
+}
+
+export function deleteEvent(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string): ApiResponse {
+  need(ctx, CAL_WRITE);
+  d.store.removeEvent(mbx, id, { ifMatch: header(ctx.req, 'if-match') });
+  return { status: 204, headers: {} };
+}
+
+export function respond(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string, action: string): ApiResponse {
+  need(ctx, CAL_WRITE);
+  const input = parseRespondInput(readJson(ctx));
+  if (input.proposedNewTime !== undefined && action === 'accept') throw badRequest("The property 'proposedNewTime' does not exist on type 'accept'.");
+  if (input.proposedNewTime !== undefined && input.sendResponse === false) throw new SimGraphError(400, 'ErrorInvalidRequest', 'A proposed new time requires sendResponse to be true.');
+  const response = action === 'accept' ? 'accepted' : action === 'decline' ? 'declined' : 'tentativelyAccepted';
+  d.store.respond(mbx, id, response, input.proposedNewTime);
+  return { status: 202, headers: {} };
+}

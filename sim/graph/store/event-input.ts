@@ -1,0 +1,148 @@
+/** Create/PATCH input applied to a stored event: times, locations, attendees, recurrence (validated, interned). */
+import { SimGraphError, type Attendee, type GraphEventInput, type GraphLocation, type PatternedRecurrence } from '../model.js';
+import { compileSeries, seriesBounds, type SeriesDefinition } from '../recurrence/index.js';
+import { requireLocalDateTime, requireZone } from '../time/index.js';
+import { NO_TIME, type StoredEvent } from './event.js';
+import { intern, internKeyed, internObject } from './intern.js';
+
+export const MAX_ATTENDEES = 500;
+
+function normaliseLocal(dateTime: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$/.exec(dateTime);
+  if (m === null) throw new SimGraphError(400, 'ErrorInvalidRequest', `Cannot convert the literal '${dateTime}' to the expected type 'Edm.DateTimeOffset'.`);
+  return `${m[1] ?? ''}T${m[2] ?? ''}:${m[3] ?? ''}:${m[4] ?? '00'}.${(m[5] ?? '').padEnd(7, '0')}`;
+}
+
+
+/**
+ * Wall time in a zone to UTC ms, exactly as sim/graph/time converts it (spring-forward gaps move
+ * forward, fall-back repeats take the first instant). The zone's offset tables make this cheap
+ * enough for bulk loading, so no per-hour memo is kept (one was, and it disagreed inside DST
+ * change hours of zones whose transitions are not on the hour).
+ */
+export function localToUtcMs(local: string, timeZone: string): number {
+  return requireZone(timeZone).localToUtc(requireLocalDateTime(local));
+}
+
+/** Applies create/PATCH input to a stored event (validating times, all-day and recurrence). */
+export function applyInput(ev: StoredEvent, input: GraphEventInput, creating: boolean): void {
+  if (input.subject !== undefined) ev.subject = intern(input.subject ?? '');
+  if (input.body !== undefined) {
+    ev.bodyType = input.body.contentType === 'html' ? 'html' : 'text';
+    ev.bodyContent = intern(input.body.content);
+  }
+  const startChanged = input.start !== undefined || input.end !== undefined || input.isAllDay !== undefined;
+  if (input.isAllDay !== undefined) ev.isAllDay = input.isAllDay;
+  if (input.start !== undefined) {
+    ev.startLocal = intern(normaliseLocal(input.start.dateTime));
+    ev.startTz = intern(input.start.timeZone || 'UTC');
+  }
+  if (input.end !== undefined) {
+    ev.endLocal = intern(normaliseLocal(input.end.dateTime));
+    ev.endTz = intern(input.end.timeZone || 'UTC');
+  }
+  if (startChanged || creating) {
+    ev.startMs = localToUtcMs(ev.startLocal, ev.startTz);
+    ev.endMs = localToUtcMs(ev.endLocal, ev.endTz);
+    if (ev.endMs < ev.startMs) throw new SimGraphError(400, 'ErrorInvalidRequest', 'The start time of the event must be before its end time.');
+    if (ev.isAllDay && (!ev.startLocal.endsWith('T00:00:00.0000000') || !ev.endLocal.endsWith('T00:00:00.0000000') || ev.endLocal <= ev.startLocal)) {
+      throw new SimGraphError(400, 'ErrorPropertyValidationFailure', 'At least one property failed validation. All-day events must start and end at midnight and last at least one day.');
+    }
+  }
+  if (input.location !== undefined) {
+    const name = input.location.displayName ?? '';
+    ev.location = storedLocation(input.location, 'private');
+    ev.locations = input.locations === undefined
+      ? (name === '' ? [] : [storedLocation(input.location, 'unknown')])
+      : input.locations.map((l) => storedLocation(l, 'unknown'));
+  } else if (input.locations !== undefined) {
+    ev.locations = input.locations.map((l) => storedLocation(l, 'unknown'));
+    const names = input.locations.map((l) => l.displayName ?? '').filter((n) => n !== '');
+    ev.location = internObject({ displayName: names.join('; '), locationType: 'default', uniqueId: names.join('; '), uniqueIdType: 'private' });
+  }
+  if (input.attendees !== undefined) {
+    if (input.attendees.length > MAX_ATTENDEES) throw new SimGraphError(400, 'ErrorInvalidRequest', `An event can have at most ${MAX_ATTENDEES} attendees.`);
+    ev.attendees = input.attendees.map((a) => {
+      const name = a.emailAddress.name ?? a.emailAddress.address;
+      const status = a.status ?? { response: 'none' as const, time: NO_TIME };
+      return internKeyed<Attendee>(`a|${a.type}|${a.emailAddress.address}|${name}|${status.response}|${status.time}`, () => ({
+        type: a.type, status: { response: status.response, time: status.time },
+        emailAddress: { name: intern(name), address: intern(a.emailAddress.address) },
+      }));
+    });
+  }
+  if (input.sensitivity !== undefined) ev.sensitivity = input.sensitivity;
+  if (input.showAs !== undefined) ev.showAs = input.showAs;
+  if (input.importance !== undefined) ev.importance = input.importance;
+  if (input.isOnlineMeeting !== undefined && !ev.isOnlineMeeting) ev.isOnlineMeeting = input.isOnlineMeeting;
+  if (input.onlineMeetingProvider !== undefined && ev.onlineMeetingProvider === 'unknown') ev.onlineMeetingProvider = input.onlineMeetingProvider;
+  if (ev.isOnlineMeeting && ev.onlineMeetingProvider === 'unknown') ev.onlineMeetingProvider = 'teamsForBusiness';
+  if (input.isReminderOn !== undefined) ev.isReminderOn = input.isReminderOn;
+  if (input.reminderMinutesBeforeStart !== undefined) ev.reminderMinutesBeforeStart = input.reminderMinutesBeforeStart;
+  if (input.categories !== undefined) ev.categories = internObject(input.categories.map(intern));
+  if (input.transactionId !== undefined && creating) ev.transactionId = input.transactionId;
+  const extra = input as { responseRequested?: boolean; allowNewTimeProposals?: boolean; hideAttendees?: boolean };
+  if (extra.responseRequested !== undefined) ev.responseRequested = extra.responseRequested;
+  if (extra.allowNewTimeProposals !== undefined) ev.allowNewTimeProposals = extra.allowNewTimeProposals;
+  if (extra.hideAttendees !== undefined) ev.hideAttendees = extra.hideAttendees;
+  if (input.singleValueExtendedProperties !== undefined) {
+    const merged = new Map((ev.extendedProperties ?? []).map((p) => [p.id.toLowerCase(), p]));
+    for (const p of input.singleValueExtendedProperties) merged.set(p.id.toLowerCase(), { id: intern(p.id), value: p.value });
+    ev.extendedProperties = [...merged.values()];
+  }
+  if (input.recurrence !== undefined && ev.seriesMasterId === undefined) {
+    ev.recurrence = input.recurrence === null ? null : normaliseRecurrence(input.recurrence, ev.startTz);
+    if (!creating) ev.exceptions = undefined;
+  } else if (startChanged && !creating && ev.recurrence !== null) {
+    ev.exceptions = undefined;
+  }
+  if (ev.recurrence !== null) {
+    if (ev.recurrence.range.startDate !== ev.startLocal.slice(0, 10)) {
+      throw new SimGraphError(400, 'ErrorPropertyValidationFailure', 'At least one property failed validation. The recurrence range start date must match the event start date.');
+    }
+    if (startChanged || creating || input.recurrence !== undefined || ev.series === undefined) {
+      const compiled = compileSeries(seriesOf(ev));
+      const bounds = seriesBounds(compiled);
+      ev.series = { compiled, firstStartMs: bounds.firstStartMs, lastEndMs: bounds.lastEndMs };
+    }
+  } else {
+    ev.series = undefined;
+  }
+}
+
+export function storedLocation(l: GraphLocation, uniqueIdType: 'private' | 'unknown'): GraphLocation {
+  const key = `l|${uniqueIdType}|${l.displayName ?? ''}|${l.locationType ?? ''}|${l.locationUri ?? ''}|${l.locationEmailAddress ?? ''}|${l.uniqueId ?? ''}`;
+  return internKeyed(key, () => makeLocation(l, uniqueIdType));
+}
+
+export function makeLocation(l: GraphLocation, uniqueIdType: 'private' | 'unknown'): GraphLocation {
+  const name = intern(l.displayName ?? '');
+  const out: GraphLocation = { displayName: name, locationType: l.locationType ?? 'default' };
+  if (l.locationUri !== undefined) out.locationUri = l.locationUri;
+  if (l.locationEmailAddress !== undefined) out.locationEmailAddress = intern(l.locationEmailAddress);
+  if (uniqueIdType === 'private' && name !== '') out.uniqueId = l.uniqueId ?? name;
+  out.uniqueIdType = name === '' ? 'unknown' : uniqueIdType;
+  return out;
+}
+
+export function normaliseRecurrence(r: PatternedRecurrence, startTz: string): PatternedRecurrence {
+  const p = r.pattern;
+  const pattern: PatternedRecurrence['pattern'] = {
+    type: p.type, interval: p.interval, month: p.month ?? 0, dayOfMonth: p.dayOfMonth ?? 0,
+    daysOfWeek: p.daysOfWeek ?? [], firstDayOfWeek: p.firstDayOfWeek ?? 'sunday', index: p.index ?? 'first',
+  };
+  const range: PatternedRecurrence['range'] = {
+    type: r.range.type, startDate: r.range.startDate, endDate: r.range.endDate ?? '0001-01-01',
+    recurrenceTimeZone: intern(r.range.recurrenceTimeZone ?? startTz), numberOfOccurrences: r.range.numberOfOccurrences ?? 0,
+  };
+  return internObject({ pattern, range });
+}
+
+export function seriesOf(master: StoredEvent): SeriesDefinition {
+  return {
+    start: { dateTime: master.startLocal, timeZone: master.startTz },
+    end: { dateTime: master.endLocal, timeZone: master.endTz },
+    isAllDay: master.isAllDay,
+    recurrence: master.recurrence ?? { pattern: { type: 'daily', interval: 1 }, range: { type: 'numbered', startDate: master.startLocal.slice(0, 10), numberOfOccurrences: 1 } },
+  };
+}
