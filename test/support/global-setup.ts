@@ -1,11 +1,20 @@
-import { dockerEngineAvailable, stackUp, type ConnectionStrings } from '../../stack/index.js';
+import {
+  dockerEngineAvailable,
+  localConnections,
+  resolveStackOptions,
+  stackHealth,
+  stackUp,
+  StackPortBusyError,
+  type ConnectionStrings,
+} from '../../stack/index.js';
 import { startContainerStack, type ContainerStack } from './containers.js';
 
 /**
  * Finds the real stack for the integration tests, once per run:
  * 1. KAFKA_BROKERS, SCHEMA_REGISTRY_URL and MONGODB_URI set → use that stack, start nothing;
  * 2. a Docker engine answers → testcontainers starts Kafka, Apicurio and mongo:7;
- * 3. otherwise → the local stack (`hycal stack up`; reused when it already runs).
+ * 3. otherwise → the local stack (`hycal stack up`; reused when it already runs; when another
+ *    checkout's stack holds the ports and answers, that one, as an external stack).
  * Workers inherit the variables. HYCAL_TEST_STACK tells tests which one they got (a broker restart
  * is possible with 'local' and 'containers', not with 'external').
  */
@@ -25,8 +34,17 @@ export default async function setup(): Promise<() => Promise<void>> {
     expose(containers.connections, 'containers');
     process.env['HYCAL_TEST_KAFKA_CONTAINER'] = containers.kafkaContainerId;
   } else {
-    const result = await stackUp({ provision: false });
-    expose(result.connections, 'local');
+    try {
+      const result = await stackUp({ provision: false });
+      expose(result.connections, 'local');
+    } catch (error) {
+      // Another checkout's local stack holds the ports: use it when it answers, but as an external
+      // stack (its broker is not ours to restart).
+      const connections = localConnections(resolveStackOptions());
+      const health = await stackHealth(connections);
+      if (!(error instanceof StackPortBusyError) || !Object.values(health).every((part) => part.ok)) throw error;
+      expose(connections, 'external');
+    }
   }
   return async () => {
     await containers?.stop();
