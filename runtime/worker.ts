@@ -35,6 +35,18 @@ export interface RuntimeDeps {
 
 type Phase = 'created' | 'running' | 'stopping' | 'stopped';
 
+/**
+ * A batch released by its eachBatch handler with unfinished records (after `batchHoldMs`): the
+ * records stay with their actors, the partition is paused so nothing later is fetched, and the
+ * durable prefix is committed as it grows. When the last record is done the consumer seeks to the
+ * end of the durable prefix and the partition resumes.
+ */
+interface HeldBatch {
+  readonly session: PartitionSession;
+  readonly progress: PartitionProgress;
+  committed: number;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -69,6 +81,7 @@ export class Runtime {
   #ticker: NodeJS.Timeout | null = null;
   #lastPassivation = 0;
   #assignment: Record<string, number[]> = {};
+  readonly #held = new Map<string, HeldBatch>();
 
   constructor(deps: RuntimeDeps) {
     this.#deps = deps;
@@ -156,8 +169,10 @@ export class Runtime {
     this.#consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => {
       this.#rebalancing = true;
+      this.#releaseHeld();
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.#releaseHeld();
       this.#onAssignment(event.payload.memberAssignment);
     });
     consumer.on(consumer.events.CRASH, (event) => {
@@ -207,6 +222,7 @@ export class Runtime {
     this.#drainDeadline = Date.now() + this.options.drainTimeoutMs;
     if (this.#ticker !== null) clearInterval(this.#ticker);
     const hardStop = sleep(this.options.drainTimeoutMs + 5_000);
+    await this.#drainHeld();
     await Promise.race([this.#consumer?.disconnect(), hardStop]);
     for (const session of this.#sessions.values()) session.controller.abort();
     this.#dispatcher.dropQueued(() => true);
@@ -310,7 +326,12 @@ export class Runtime {
     const commitOffsetsIfNecessary = (offsets: Parameters<EachBatchPayload['commitOffsetsIfNecessary']>[0]): Promise<void> => payload.commitOffsetsIfNecessary(offsets);
     const session = this.#session(batch.topic, batch.partition);
     this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
-    if (this.#phase !== 'running' || session.controller.signal.aborted || batch.messages.length === 0) return;
+    if (this.#phase !== 'running') {
+      // Stopping: nothing new is taken (pausing keeps kafkajs from fetching the batch in a loop).
+      payload.pause();
+      return;
+    }
+    if (session.controller.signal.aborted || batch.messages.length === 0) return;
 
     const progress = new PartitionProgress();
     const items: RecordItem[] = [];
@@ -328,8 +349,9 @@ export class Runtime {
       await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(safe) }] }] });
       committed = safe;
     };
-    const tickMs = Math.min(250, this.options.commitIntervalMs);
-    let lastCommit = Date.now();
+    const tickMs = Math.min(250, this.options.commitIntervalMs, this.options.batchHoldMs);
+    const started = Date.now();
+    let lastCommit = started;
     try {
       for (;;) {
         const done = await Promise.race([progress.whenIdle().then(() => true), sleep(tickMs).then(() => false)]);
@@ -346,6 +368,16 @@ export class Runtime {
         if (Date.now() - lastCommit >= this.options.commitIntervalMs) {
           lastCommit = Date.now();
           await commit();
+        }
+        if (this.#phase === 'running' && Date.now() - started >= this.options.batchHoldMs && progress.pending > 0) {
+          // A slow key must not hold the next fetch of every partition (kafkajs fetches again only
+          // after every batch of the last fetch was handled): pause this partition, leave its
+          // unfinished records with their actors and return with the durable prefix resolved.
+          await commit();
+          payload.pause();
+          this.#resolveDurable(progress, resolveOffset);
+          this.#hold({ session, progress, committed });
+          return;
         }
       }
     } catch (error) {
@@ -366,6 +398,75 @@ export class Runtime {
     } finally {
       this.#resolveDurable(progress, resolveOffset);
     }
+  }
+
+  #hold(held: HeldBatch): void {
+    const { tag } = held.session;
+    this.#held.set(tag, held);
+    this.#logger.debug({ topic: held.session.topic, partition: held.session.partition, pending: held.progress.pending }, 'partition paused while its unfinished records complete');
+    void this.#watchHeld(held);
+  }
+
+  /** Commits a held batch's durable prefix as it grows; resumes the partition after its last record. */
+  async #watchHeld(held: HeldBatch): Promise<void> {
+    const { session, progress } = held;
+    for (;;) {
+      const idle = await Promise.race([progress.whenIdle().then(() => true), sleep(this.options.commitIntervalMs).then(() => false)]);
+      if (this.#held.get(session.tag) !== held) return;
+      await this.#commitHeld(held);
+      // Released by a rebalance, or stopping (stop drains and commits held batches itself).
+      if (this.#phase !== 'running' || this.#held.get(session.tag) !== held) return;
+      if (!idle) continue;
+      this.#held.delete(session.tag);
+      const consumer = this.#consumer;
+      if (consumer === null) return;
+      // The handler resolved only the durable prefix; everything up to the safe offset is done now
+      // (abandoned records stop it and are fetched again).
+      const safe = progress.safeOffset;
+      if (safe !== null) consumer.seek({ topic: session.topic, partition: session.partition, offset: String(safe) });
+      consumer.resume([{ topic: session.topic, partitions: [session.partition] }]);
+      this.#logger.debug({ topic: session.topic, partition: session.partition, offset: safe }, 'partition resumed');
+      return;
+    }
+  }
+
+  async #commitHeld(held: HeldBatch): Promise<void> {
+    const safe = held.progress.safeOffset;
+    if (safe === null || safe <= held.committed || this.#consumer === null) return;
+    try {
+      await this.#consumer.commitOffsets([{ topic: held.session.topic, partition: held.session.partition, offset: String(safe) }]);
+      held.committed = safe;
+    } catch (error) {
+      // A rebalance in progress: the partition is released (and refetched from the last commit).
+      this.#logger.debug({ err: errorMessage(error), tag: held.session.tag }, 'commit of a held partition failed');
+    }
+  }
+
+  /**
+   * A rebalance: kafkajs rejoins at once (no handler is running for a held partition), so held
+   * work is given up like a revoked partition — queued records dropped, back-offs aborted, actors
+   * reloaded before their next item — and the partition resumed; whoever owns it next fetches it
+   * from the committed durable prefix (the replay guard skips what was applied meanwhile).
+   */
+  #releaseHeld(): void {
+    for (const held of [...this.#held.values()]) {
+      this.#held.delete(held.session.tag);
+      if (this.#sessions.get(held.session.tag) === held.session) this.#revoke(held.session);
+      else held.session.controller.abort();
+      this.#consumer?.resume([{ topic: held.session.topic, partitions: [held.session.partition] }]);
+    }
+  }
+
+  /** Stop: held batches get until the drain deadline, then their durable prefix is committed. */
+  async #drainHeld(): Promise<void> {
+    const held = [...this.#held.values()];
+    if (held.length === 0) return;
+    await Promise.race([Promise.all(held.map((h) => h.progress.whenIdle())), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
+    for (const h of held) {
+      this.#abandon(h.session);
+      await this.#commitHeld(h);
+    }
+    this.#held.clear();
   }
 
   /** Lets kafkajs fetch after the durable prefix only: abandoned records are fetched again. */
