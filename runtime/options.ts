@@ -27,7 +27,9 @@ export const runtimeOptionsSchema = z.object({
     .describe('Idle actors beyond this count are passivated at once, oldest first (memory bound)'),
   timerPollMs: z.number().int().min(10).default(200).describe('How often due timers are looked for, ms'),
   batchHoldMs: z.number().int().min(10).default(1_000)
-    .describe('How long the eachBatch handler waits for a batch to finish; then its partition is paused, its unfinished records stay with their actors, and fetching goes on for the other partitions (the partition resumes after them), ms'),
+    .describe('How long the eachBatch handler waits for a batch to finish; then its unfinished records stay with their actors (later records of their keys queue behind them), fetching goes on and commits stop at the first unfinished record, ms'),
+  maxPendingPerPartition: z.number().int().min(1).default(10_000)
+    .describe('Unfinished records of one partition beyond which it is paused until half of them are done (memory bound while a key waits)'),
   commitIntervalMs: z.number().int().min(10).default(1_000)
     .describe('How often durable progress is committed while a batch is still in flight, ms'),
   heartbeatIntervalMs: z.number().int().min(100).default(3_000).describe('kafkajs heartbeat interval, ms'),

@@ -36,15 +36,20 @@ export interface RuntimeDeps {
 type Phase = 'created' | 'running' | 'stopping' | 'stopped';
 
 /**
- * A batch released by its eachBatch handler with unfinished records (after `batchHoldMs`): the
- * records stay with their actors, the partition is paused so nothing later is fetched, and the
- * durable prefix is committed as it grows. When the last record is done the consumer seeks to the
- * end of the durable prefix and the partition resumes.
+ * A partition's progress across batches. Records may outlive the batch that fetched them (a key
+ * waiting for its dependency): the handler returns after `batchHoldMs`, the actors keep them, and
+ * commits stop at the first unfinished record until it is done.
  */
-interface HeldBatch {
+interface Track {
   readonly session: PartitionSession;
   readonly progress: PartitionProgress;
   committed: number;
+  /** A batch handler of this partition runs (it commits; the watcher does not). */
+  inHandler: boolean;
+  /** A watcher commits the durable prefix while no handler runs. */
+  watching: boolean;
+  /** Paused: more than maxPendingPerPartition records unfinished. */
+  paused: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -81,7 +86,7 @@ export class Runtime {
   #ticker: NodeJS.Timeout | null = null;
   #lastPassivation = 0;
   #assignment: Record<string, number[]> = {};
-  readonly #held = new Map<string, HeldBatch>();
+  readonly #tracks = new WeakMap<PartitionSession, Track>();
 
   constructor(deps: RuntimeDeps) {
     this.#deps = deps;
@@ -169,10 +174,10 @@ export class Runtime {
     this.#consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => {
       this.#rebalancing = true;
-      this.#releaseHeld();
+      this.#releaseHeld(false);
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      this.#releaseHeld();
+      this.#releaseHeld(true);
       this.#onAssignment(event.payload.memberAssignment);
     });
     consumer.on(consumer.events.CRASH, (event) => {
@@ -317,6 +322,16 @@ export class Runtime {
     this.#logger.info({ topic: session.topic, partition: session.partition }, 'partition revoked');
   }
 
+  /** The partition's progress across batches (records may outlive the batch that fetched them). */
+  #track(session: PartitionSession): Track {
+    let track = this.#tracks.get(session);
+    if (track === undefined) {
+      track = { session, progress: new PartitionProgress(), committed: -1, inHandler: false, watching: false, paused: false };
+      this.#tracks.set(session, track);
+    }
+    return track;
+  }
+
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const heartbeat = (): Promise<void> => payload.heartbeat();
@@ -333,28 +348,32 @@ export class Runtime {
     }
     if (session.controller.signal.aborted || batch.messages.length === 0) return;
 
-    const progress = new PartitionProgress();
+    const track = this.#track(session);
+    const { progress } = track;
+    const completion = new BatchCompletion(batch.messages.length);
     const items: RecordItem[] = [];
+    let lastOffset = -1;
     for (const message of batch.messages) {
       const offset = Number(message.offset);
+      lastOffset = offset;
       progress.add(offset);
-      items.push(new BatchRecord(session, message, progress, offset));
+      items.push(new BatchRecord(session, message, progress, offset, completion));
     }
     for (const item of items) this.#dispatcher.enqueue(item.key, item);
 
-    let committed = -1;
     const commit = async (): Promise<void> => {
       const safe = progress.safeOffset;
-      if (safe === null || safe <= committed) return;
+      if (safe === null || safe <= track.committed) return;
       await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(safe) }] }] });
-      committed = safe;
+      track.committed = Math.max(track.committed, safe);
     };
     const tickMs = Math.min(250, this.options.commitIntervalMs, this.options.batchHoldMs);
     const started = Date.now();
     let lastCommit = started;
+    track.inHandler = true;
     try {
       for (;;) {
-        const done = await Promise.race([progress.whenIdle().then(() => true), sleep(tickMs).then(() => false)]);
+        const done = await Promise.race([completion.whenDone().then(() => true), sleep(tickMs).then(() => false)]);
         if (done) break;
         if (this.#phase !== 'running' && Date.now() >= this.#drainDeadline) {
           this.#abandon(session);
@@ -369,104 +388,134 @@ export class Runtime {
           lastCommit = Date.now();
           await commit();
         }
-        if (this.#phase === 'running' && Date.now() - started >= this.options.batchHoldMs && progress.pending > 0) {
-          // A slow key must not hold the next fetch of every partition (kafkajs fetches again only
-          // after every batch of the last fetch was handled): pause this partition, leave its
-          // unfinished records with their actors and return with the durable prefix resolved.
-          await commit();
-          payload.pause();
-          this.#resolveDurable(progress, resolveOffset);
-          this.#hold({ session, progress, committed });
-          return;
-        }
+        // A slow key must not hold the next fetch of every partition (kafkajs fetches from a broker
+        // again only after every batch of its last fetch was handled): after batchHoldMs the
+        // unfinished records stay with their actors (their keys' later records queue behind them)
+        // and the handler returns; commits still stop at the first unfinished record.
+        if (this.#phase === 'running' && Date.now() - started >= this.options.batchHoldMs) break;
       }
     } catch (error) {
       // A rebalance (or a broker failure) while records are in flight: drop what has not started,
       // give started records a bounded time to become durable, commit only the durable prefix.
+      track.inHandler = false;
       this.#abandon(session);
       this.#drainDeadline = Math.max(this.#drainDeadline, Date.now() + this.options.drainTimeoutMs);
-      await Promise.race([progress.whenIdle(), sleep(this.options.drainTimeoutMs)]);
+      await Promise.race([completion.whenDone(), sleep(this.options.drainTimeoutMs)]);
       await commit().catch(() => undefined);
       this.#resolveDurable(progress, resolveOffset);
       throw error;
     }
-    // Normally everything is durable here; after a drain deadline, started records get what is
-    // left of the bound.
-    await Promise.race([progress.whenIdle(), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
+    // Normally everything is durable or still owned by an actor here; after a drain deadline,
+    // started records get what is left of the bound.
+    if (this.#phase !== 'running') await Promise.race([completion.whenDone(), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
     try {
       await commit();
     } finally {
-      this.#resolveDurable(progress, resolveOffset);
-    }
-  }
-
-  #hold(held: HeldBatch): void {
-    const { tag } = held.session;
-    this.#held.set(tag, held);
-    this.#logger.debug({ topic: held.session.topic, partition: held.session.partition, pending: held.progress.pending }, 'partition paused while its unfinished records complete');
-    void this.#watchHeld(held);
-  }
-
-  /** Commits a held batch's durable prefix as it grows; resumes the partition after its last record. */
-  async #watchHeld(held: HeldBatch): Promise<void> {
-    const { session, progress } = held;
-    for (;;) {
-      const idle = await Promise.race([progress.whenIdle().then(() => true), sleep(this.options.commitIntervalMs).then(() => false)]);
-      if (this.#held.get(session.tag) !== held) return;
-      await this.#commitHeld(held);
-      // Released by a rebalance, or stopping (stop drains and commits held batches itself).
-      if (this.#phase !== 'running' || this.#held.get(session.tag) !== held) return;
-      if (!idle) continue;
-      this.#held.delete(session.tag);
-      const consumer = this.#consumer;
-      if (consumer === null) return;
-      // The handler resolved only the durable prefix; everything up to the safe offset is done now
-      // (abandoned records stop it and are fetched again).
-      const safe = progress.safeOffset;
-      if (safe !== null) consumer.seek({ topic: session.topic, partition: session.partition, offset: String(safe) });
-      consumer.resume([{ topic: session.topic, partitions: [session.partition] }]);
-      this.#logger.debug({ topic: session.topic, partition: session.partition, offset: safe }, 'partition resumed');
-      return;
-    }
-  }
-
-  async #commitHeld(held: HeldBatch): Promise<void> {
-    const safe = held.progress.safeOffset;
-    if (safe === null || safe <= held.committed || this.#consumer === null) return;
-    try {
-      await this.#consumer.commitOffsets([{ topic: held.session.topic, partition: held.session.partition, offset: String(safe) }]);
-      held.committed = safe;
-    } catch (error) {
-      // A rebalance in progress: the partition is released (and refetched from the last commit).
-      this.#logger.debug({ err: errorMessage(error), tag: held.session.tag }, 'commit of a held partition failed');
+      track.inHandler = false;
+      if (this.#phase === 'running' && !session.controller.signal.aborted && progress.abandoned === 0) {
+        // Every record of the batch is done or owned by its actor: kafkajs may fetch what follows.
+        resolveOffset(String(lastOffset));
+        if (progress.pending >= this.options.maxPendingPerPartition) {
+          track.paused = true;
+          payload.pause();
+        }
+        if (progress.pending > 0) this.#watch(track);
+      } else {
+        // Stopping, revoked, or a record was given up (abandoned): fetch again from the durable prefix.
+        this.#resolveDurable(progress, resolveOffset);
+        if (this.#phase === 'running' && progress.abandoned > 0) this.#restartPartition(track);
+      }
     }
   }
 
   /**
-   * A rebalance: kafkajs rejoins at once (no handler is running for a held partition), so held
-   * work is given up like a revoked partition — queued records dropped, back-offs aborted, actors
-   * reloaded before their next item — and the partition resumed; whoever owns it next fetches it
-   * from the committed durable prefix (the replay guard skips what was applied meanwhile).
+   * Commits the durable prefix of a partition whose records outlive their batch, while no handler
+   * of that partition runs; resumes it once it is back under `maxPendingPerPartition`.
    */
-  #releaseHeld(): void {
-    for (const held of [...this.#held.values()]) {
-      this.#held.delete(held.session.tag);
-      if (this.#sessions.get(held.session.tag) === held.session) this.#revoke(held.session);
-      else held.session.controller.abort();
-      this.#consumer?.resume([{ topic: held.session.topic, partitions: [held.session.partition] }]);
+  #watch(track: Track): void {
+    if (track.watching) return;
+    track.watching = true;
+    void (async () => {
+      try {
+        for (;;) {
+          const { progress, session } = track;
+          const idle = await Promise.race([progress.whenIdle().then(() => true), sleep(this.options.commitIntervalMs).then(() => false)]);
+          if (this.#tracks.get(session) !== track || session.controller.signal.aborted || this.#phase !== 'running') return;
+          if (!track.inHandler) await this.#commitTrack(track);
+          if (track.paused && progress.pending < Math.max(1, Math.floor(this.options.maxPendingPerPartition / 2))) {
+            track.paused = false;
+            this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
+          }
+          if (progress.abandoned > 0 && !track.inHandler) {
+            this.#restartPartition(track);
+            return;
+          }
+          if (idle) {
+            if (progress.safeOffset === null || progress.safeOffset <= track.committed) return;
+            await sleep(Math.min(250, this.options.commitIntervalMs));
+          }
+        }
+      } finally {
+        track.watching = false;
+      }
+    })();
+  }
+
+  async #commitTrack(track: Track): Promise<void> {
+    const safe = track.progress.safeOffset;
+    if (safe === null || safe <= track.committed || this.#consumer === null) return;
+    try {
+      await this.#consumer.commitOffsets([{ topic: track.session.topic, partition: track.session.partition, offset: String(safe) }]);
+      track.committed = Math.max(track.committed, safe);
+    } catch (error) {
+      // A rebalance in progress: the new generation starts from the last commit.
+      this.#logger.debug({ err: errorMessage(error), tag: track.session.tag }, 'commit of a partition outside its batch failed');
     }
   }
 
-  /** Stop: held batches get until the drain deadline, then their durable prefix is committed. */
-  async #drainHeld(): Promise<void> {
-    const held = [...this.#held.values()];
-    if (held.length === 0) return;
-    await Promise.race([Promise.all(held.map((h) => h.progress.whenIdle())), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
-    for (const h of held) {
-      this.#abandon(h.session);
-      await this.#commitHeld(h);
+  /**
+   * A record of the partition was given up while later ones went on (an unexpected failure): stop
+   * everything of the partition, and fetch it again from the durable prefix once nothing of it
+   * runs (actors reload their state and the replay guard skips what was applied).
+   */
+  #restartPartition(track: Track): void {
+    const { session } = track;
+    if (this.#sessions.get(session.tag) !== session) return;
+    this.#logger.warn({ topic: session.topic, partition: session.partition, offset: track.progress.safeOffset }, 'a record was given up; the partition is fetched again from its durable prefix');
+    this.#revoke(session);
+    this.#session(session.topic, session.partition);
+    const safe = track.progress.safeOffset;
+    if (safe !== null) this.#consumer?.seek({ topic: session.topic, partition: session.partition, offset: String(safe) });
+    if (track.paused) this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
+  }
+
+  /**
+   * A rebalance: kafkajs rejoins at once (no handler runs for records that outlived their batch),
+   * so such work is given up like a revoked partition — queued records dropped, back-offs aborted,
+   * actors reloaded before their next item — and every partition starts the new generation with a
+   * fresh progress from its committed durable prefix (the replay guard skips what was applied).
+   */
+  #releaseHeld(joined: boolean): void {
+    for (const session of [...this.#sessions.values()]) {
+      const track = this.#tracks.get(session);
+      if (track === undefined) continue;
+      // REBALANCING: only work no handler looks after (handlers drain their own batch first).
+      if (!joined && (track.inHandler || track.progress.pending === 0)) continue;
+      this.#tracks.delete(session);
+      if (track.paused) this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
+      if (track.progress.pending > 0) this.#revoke(session);
     }
-    this.#held.clear();
+  }
+
+  /** Stop: records outliving their batch get until the drain deadline, then the durable prefix is committed. */
+  async #drainHeld(): Promise<void> {
+    const tracks = [...this.#sessions.values()].map((s) => this.#tracks.get(s)).filter((t): t is Track => t !== undefined && t.progress.pending > 0);
+    if (tracks.length === 0) return;
+    await Promise.race([Promise.all(tracks.map((t) => t.progress.whenIdle())), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
+    for (const track of tracks) {
+      this.#abandon(track.session);
+      await this.#commitTrack(track);
+    }
   }
 
   /** Lets kafkajs fetch after the durable prefix only: abandoned records are fetched again. */
@@ -509,7 +558,30 @@ export class Runtime {
   }
 }
 
-/** A record of a batch in an actor's mailbox; completes (or abandons) its offset in the batch's progress. */
+/** Counts a batch's records down to done (complete or abandoned). */
+class BatchCompletion {
+  #open: number;
+  #waiters: (() => void)[] = [];
+
+  constructor(count: number) {
+    this.#open = count;
+  }
+
+  settle(): void {
+    this.#open -= 1;
+    if (this.#open !== 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  whenDone(): Promise<void> {
+    if (this.#open <= 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+/** A record of a batch in an actor's mailbox; completes (or abandons) its offset in the partition's progress. */
 class BatchRecord implements RecordItem {
   readonly kind = 'record' as const;
   readonly tag: string;
@@ -518,22 +590,33 @@ class BatchRecord implements RecordItem {
   readonly message: KafkaMessage;
   readonly #progress: PartitionProgress;
   readonly #offset: number;
+  readonly #completion: BatchCompletion;
+  #settled = false;
 
-  constructor(session: PartitionSession, message: KafkaMessage, progress: PartitionProgress, offset: number) {
+  constructor(session: PartitionSession, message: KafkaMessage, progress: PartitionProgress, offset: number, completion: BatchCompletion) {
     this.session = session;
     this.tag = session.tag;
     this.message = message;
     this.key = message.key === null ? '' : message.key.toString('utf8');
     this.#progress = progress;
     this.#offset = offset;
+    this.#completion = completion;
   }
 
   complete(): void {
     this.#progress.complete(this.#offset);
+    this.#settle();
   }
 
   abandon(): void {
     this.#progress.abandon(this.#offset);
+    this.#settle();
+  }
+
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#completion.settle();
   }
 }
 

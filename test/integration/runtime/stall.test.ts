@@ -20,6 +20,16 @@ async function highWatermark(topic: string): Promise<number> {
   return withAdmin(async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0));
 }
 
+/** Committed offset per partition of a group (-1: none). */
+async function committed(groupId: string, topic: string): Promise<number[]> {
+  return withAdmin(async (admin) => {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const out: number[] = [];
+    for (const p of entry?.partitions ?? []) out[p.partition] = Number(p.offset);
+    return out;
+  });
+}
+
 /** A stage that records what it processed; records of `blocked` keys fail as "dependency unavailable" while `down`. */
 function recordingStage(state: { down: boolean; blocked: Set<string>; seen: string[]; failures: number }): Processor<Buffer, never> {
   return {
@@ -65,10 +75,13 @@ describe('runtime – a waiting key does not stall other keys', () => {
       await sendTo(topic, 1, [{ key: 'b', id: '1' }, { key: 'c', id: '1' }]);
       await sendTo(topic, 0, [{ key: 'a', id: '2' }, { key: 'slow', id: '2' }, { key: 'd', id: '1' }]);
       await sendTo(topic, 1, [{ key: 'b', id: '2' }]);
-      await waitFor('keys of partition B and later keys of partition A while the slow key waits', () => (['b:1', 'c:1', 'b:2'].every((r) => state.seen.includes(r)) ? true : undefined), 30_000, 50);
-      // The slow key still waits: none of its records went through, none was dead-lettered.
+      await waitFor('keys of partition B and later keys of partition A while the slow key waits', () => (['b:1', 'c:1', 'b:2', 'a:2', 'd:1'].every((r) => state.seen.includes(r)) ? true : undefined), 30_000, 50);
+      // The slow key still waits: none of its records went through, none was dead-lettered, and
+      // partition A's commit has not passed its first record (offset 0); partition B's moved on.
       expect(state.seen.filter((r) => r.startsWith('slow:'))).toEqual([]);
       expect(await highWatermark(`${topic}.dlq.v1`)).toBe(0);
+      await waitFor('partition B committed', async () => ((await committed(runtime.groupId, topic))[1] === 3 ? true : undefined), 10_000, 100);
+      expect((await committed(runtime.groupId, topic))[0] ?? -1).toBeLessThanOrEqual(0);
 
       state.down = false;
       await waitFor('everything to be processed', () => (state.seen.length >= 8 ? true : undefined), 30_000, 50);
@@ -79,6 +92,10 @@ describe('runtime – a waiting key does not stall other keys', () => {
       expect(state.seen.filter((r) => r.startsWith('a:'))).toEqual(['a:1', 'a:2']);
       expect(state.seen.filter((r) => r.startsWith('b:'))).toEqual(['b:1', 'b:2']);
       expect(await highWatermark(`${topic}.dlq.v1`)).toBe(0);
+      await waitFor('both partitions committed to their end', async () => {
+        const offsets = await committed(runtime.groupId, topic);
+        return offsets[0] === 5 && offsets[1] === 3 ? true : undefined;
+      }, 10_000, 100);
       const text = await runtime.metricsText();
       expect(text).toContain('hycal_runtime_rebalances_total{topology="stall"} 1');
     } finally {
