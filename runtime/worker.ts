@@ -485,8 +485,13 @@ export class Runtime {
     this.#revoke(session);
     this.#session(session.topic, session.partition);
     const safe = track.progress.safeOffset;
-    if (safe !== null) this.#consumer?.seek({ topic: session.topic, partition: session.partition, offset: String(safe) });
-    if (track.paused) this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
+    try {
+      if (safe !== null) this.#consumer?.seek({ topic: session.topic, partition: session.partition, offset: String(safe) });
+      if (track.paused) this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
+    } catch (error) {
+      // The consumer is stopping or rejoining: the next generation starts from the committed prefix.
+      this.#logger.warn({ err: errorMessage(error), tag: session.tag }, 'could not seek back to the durable prefix');
+    }
   }
 
   /**
