@@ -150,4 +150,38 @@ describe('runtime – a waiting key does not stall other keys', () => {
       await runtime.stop();
     }
   }, 90_000);
+  it('runtime – a partition with more unfinished records than maxPendingPerPartition is paused until they are done, then resumes without processing anything twice', async () => {
+    const prefix = `${uniqueName('bound')}.`;
+    const topic = `${prefix}bound.in`;
+    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }, { topic: `${topic}.dlq.v1`, numPartitions: 1 }] }));
+    const state = { down: true, blocked: new Set(['slow']), seen: [] as string[], failures: 0 };
+    const runtime = new Runtime({
+      topology: defineTopology({ name: 'bound', inputs: [{ topic: 'bound.in', decode: (bytes) => bytes }], stages: [recordingStage(state)] }),
+      kafka: testKafka(),
+      db: mongo.db('unused'),
+      prefix,
+      options: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 100, commitIntervalMs: 200, maxPendingPerPartition: 2, retry: { initialMs: 50, maxMs: 200, maxAttempts: 3 } },
+    });
+    await runtime.start();
+    try {
+      await sendTo(topic, 0, [{ key: 'slow', id: '1' }, { key: 'slow', id: '2' }, { key: 'a', id: '1' }]);
+      await waitFor('the slow key to wait and the other key of its batch to pass', () => (state.failures >= 3 && state.seen.includes('a:1') ? true : undefined), 30_000, 50);
+      // Two records of partition A are unfinished: it is paused; partition B flows.
+      await sendTo(topic, 0, [{ key: 'a', id: '2' }]);
+      await sendTo(topic, 1, [{ key: 'b', id: '1' }]);
+      await waitFor('partition B', () => (state.seen.includes('b:1') ? true : undefined), 30_000, 50);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(state.seen.includes('a:2')).toBe(false);
+
+      state.down = false;
+      await waitFor('everything', () => (state.seen.length >= 5 ? true : undefined), 30_000, 50);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(state.seen.filter((r) => r.startsWith('slow:'))).toEqual(['slow:1', 'slow:2']);
+      expect(state.seen.filter((r) => r.startsWith('a:'))).toEqual(['a:1', 'a:2']);
+      expect([...state.seen].sort()).toEqual(['a:1', 'a:2', 'b:1', 'slow:1', 'slow:2']);
+      expect(await highWatermark(`${topic}.dlq.v1`)).toBe(0);
+    } finally {
+      await runtime.stop();
+    }
+  }, 90_000);
 });
