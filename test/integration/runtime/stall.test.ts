@@ -16,6 +16,15 @@ async function sendTo(topic: string, partition: number, records: readonly { key:
   }
 }
 
+/** The input and its dead-letter topic, visible in the topic list before the runtime checks it. */
+async function createTopics(topic: string, partitions: number): Promise<void> {
+  await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }, { topic: `${topic}.dlq.v1`, numPartitions: 1 }] }));
+  await waitFor('the topics to be listed', async () => {
+    const listed = await withAdmin((admin) => admin.listTopics());
+    return listed.includes(topic) && listed.includes(`${topic}.dlq.v1`) ? true : undefined;
+  }, 10_000, 100);
+}
+
 async function highWatermark(topic: string): Promise<number> {
   return withAdmin(async (admin) => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0));
 }
@@ -57,7 +66,7 @@ describe('runtime – a waiting key does not stall other keys', () => {
   it('runtime – a key waiting for its dependency on partition A holds neither keys fetched later on partition B nor later keys on A; its own records keep their order and nothing is processed twice', async () => {
     const prefix = `${uniqueName('stall')}.`;
     const topic = `${prefix}stall.in`;
-    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }, { topic: `${topic}.dlq.v1`, numPartitions: 1 }] }));
+    await createTopics(topic, 2);
     const state = { down: true, blocked: new Set(['slow']), seen: [] as string[], failures: 0 };
     const runtime = new Runtime({
       topology: defineTopology({ name: 'stall', inputs: [{ topic: 'stall.in', decode: (bytes) => bytes }], stages: [recordingStage(state)] }),
@@ -106,7 +115,7 @@ describe('runtime – a waiting key does not stall other keys', () => {
   it('runtime – failures saying a dependency is unavailable wait past the attempt budget and complete when it is back, nothing dead-lettered; other transient failures keep the budget', async () => {
     const prefix = `${uniqueName('unavail')}.`;
     const topic = `${prefix}wait.in`;
-    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1 }, { topic: `${topic}.dlq.v1`, numPartitions: 1 }] }));
+    await createTopics(topic, 1);
     const state = { down: true, blocked: new Set(['k1', 'k2']), seen: [] as string[], failures: 0 };
     const base = recordingStage(state);
     let flaky = 0;
@@ -153,7 +162,7 @@ describe('runtime – a waiting key does not stall other keys', () => {
   it('runtime – a partition with more unfinished records than maxPendingPerPartition is paused until they are done, then resumes without processing anything twice', async () => {
     const prefix = `${uniqueName('bound')}.`;
     const topic = `${prefix}bound.in`;
-    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2 }, { topic: `${topic}.dlq.v1`, numPartitions: 1 }] }));
+    await createTopics(topic, 2);
     const state = { down: true, blocked: new Set(['slow']), seen: [] as string[], failures: 0 };
     const runtime = new Runtime({
       topology: defineTopology({ name: 'bound', inputs: [{ topic: 'bound.in', decode: (bytes) => bytes }], stages: [recordingStage(state)] }),
