@@ -58,7 +58,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * The actor runtime of one topology on a kafkajs consumer group (DESIGN.md section 4).
  *
  * eachBatch hands every record of a partition's batch to its key's actor and stays in the handler
- * until the batch's effects are durable, heartbeating and committing the durable prefix as it goes.
+ * until the batch's effects are durable or `batchHoldMs` passed, heartbeating and committing the
+ * durable prefix as it goes; records still unfinished then stay with their actors (see Track).
  * Staying in the handler is what makes rebalances safe with kafkajs (which has no revocation
  * callback): kafkajs only rejoins the group after the handler returns, so when a heartbeat reports
  * a rebalance the handler first drops the partition's queued records, waits (bounded) for the
