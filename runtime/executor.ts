@@ -11,7 +11,7 @@ import type { Flusher, FlushItem, OutboundMessage, TimerIndexChange } from './fl
 import type { RuntimeMetrics } from './metrics.js';
 import type { RuntimeOptions } from './options.js';
 import type { GuardedUpsert, MongoSink } from './sink.js';
-import { backoffDelay, classifyFailure, errorCode, errorMessage } from './supervision.js';
+import { backoffDelay, classifyFailure, errorCode, errorMessage, waitsForRecovery } from './supervision.js';
 import type { Topology, ValueDecoder } from './topology.js';
 
 /** A timer as stored in its key's state document. */
@@ -390,7 +390,12 @@ export class KeyExecutor {
     signal: AbortSignal,
     run: (effects: Effects) => Promise<string>,
   ): Promise<{ ok: true; effects: Effects; messages: OutboundMessage[] } | { ok: false; error: unknown; attempts: number; stage: string }> {
-    const maxAttempts = this.#deps.options.retry.maxAttempts;
+    const { maxAttempts, unavailableMaxWaitMs } = this.#deps.options.retry;
+    // Failures that say a dependency is unavailable wait for it (bounded by time, not attempts);
+    // other transient failures use the attempt budget.
+    let budgetUsed = 0;
+    let waitedMs = 0;
+    let waits = 0;
     for (let attempt = 1; ; attempt += 1) {
       const effects = new Effects();
       let stage = this.#deps.topology.stages[0]?.name ?? 'unknown';
@@ -405,9 +410,21 @@ export class KeyExecutor {
         if (typeof failedStage === 'string') stage = failedStage;
         const kind = classifyFailure(error);
         this.#deps.metrics.retries.inc({ processor: stage, kind });
-        if (kind === 'permanent' || attempt >= maxAttempts) return { ok: false, error, attempts: attempt, stage };
-        this.#deps.logger.debug({ err: errorMessage(error), key: actor.key, attempt }, 'transient processor failure; retrying');
-        await abortable(backoffDelay(this.#deps.options.retry, attempt, this.#deps.random), signal);
+        if (kind === 'permanent') return { ok: false, error, attempts: attempt, stage };
+        let delay: number;
+        const waiting = unavailableMaxWaitMs > 0 && waitsForRecovery(error);
+        if (waiting) {
+          waits += 1;
+          delay = backoffDelay(this.#deps.options.retry, waits, this.#deps.random);
+          if (waitedMs + delay > unavailableMaxWaitMs) return { ok: false, error, attempts: attempt, stage };
+          waitedMs += delay;
+        } else {
+          budgetUsed += 1;
+          if (budgetUsed >= maxAttempts) return { ok: false, error, attempts: attempt, stage };
+          delay = backoffDelay(this.#deps.options.retry, budgetUsed, this.#deps.random);
+        }
+        this.#deps.logger.debug({ err: errorMessage(error), key: actor.key, attempt, waiting, waitedMs }, 'transient processor failure; retrying');
+        await abortable(delay, signal);
       }
     }
   }

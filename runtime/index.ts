@@ -20,7 +20,7 @@ export type { GuardedUpsert, SinkResult } from './sink.js';
 export { Dispatcher, Actor } from './actors.js';
 export type { WorkItem, DispatcherOptions } from './actors.js';
 export { PartitionProgress } from './progress.js';
-export { classifyFailure, backoffDelay } from './supervision.js';
+export { classifyFailure, backoffDelay, waitsForRecovery } from './supervision.js';
 export type { FailureKind, BackoffPolicy } from './supervision.js';
 export { validateDocument, fieldName, fromFieldName } from './documents.js';
 export {

@@ -16,6 +16,8 @@ export const runtimeOptionsSchema = z.object({
     factor: z.number().min(1).default(2).describe('Back-off growth per attempt'),
     maxAttempts: z.number().int().min(1).default(8)
       .describe('Attempts of a processor before its record goes to the dead-letter topic'),
+    unavailableMaxWaitMs: z.number().int().min(0).default(3_600_000)
+      .describe('How long a record keeps waiting (capped back-off) while its failure says a dependency is unavailable (retryable HcError with a code ending in _UNAVAILABLE, or details.waitForRecovery), without using up maxAttempts; then it is dead-lettered. 0 treats such failures like any transient one, ms'),
   }).prefault({}),
   drainTimeoutMs: z.number().int().min(0).default(15_000)
     .describe('How long stop (SIGTERM) and a rebalance wait for in-flight work before abandoning it, ms'),
@@ -24,6 +26,10 @@ export const runtimeOptionsSchema = z.object({
   maxActors: z.number().int().min(1).default(50_000)
     .describe('Idle actors beyond this count are passivated at once, oldest first (memory bound)'),
   timerPollMs: z.number().int().min(10).default(200).describe('How often due timers are looked for, ms'),
+  batchHoldMs: z.number().int().min(10).default(1_000)
+    .describe('How long the eachBatch handler waits for a batch to finish; then its unfinished records stay with their actors (later records of their keys queue behind them), fetching goes on and commits stop at the first unfinished record, ms'),
+  maxPendingPerPartition: z.number().int().min(1).default(10_000)
+    .describe('Unfinished records of one partition beyond which it is paused until half of them are done (memory bound while a key waits)'),
   commitIntervalMs: z.number().int().min(10).default(1_000)
     .describe('How often durable progress is committed while a batch is still in flight, ms'),
   heartbeatIntervalMs: z.number().int().min(100).default(3_000).describe('kafkajs heartbeat interval, ms'),

@@ -8,6 +8,7 @@ export class PartitionProgress {
   /** 0 pending, 1 complete, 2 abandoned (never committed past). */
   #done: (0 | 1 | 2)[] = [];
   #open = 0;
+  #abandoned = 0;
   #head = 0;
   #index = new Map<number, number>();
   /** Next offset to commit (= 1 + last offset of the complete prefix), or null before any record. */
@@ -33,6 +34,7 @@ export class PartitionProgress {
     if (at === undefined || this.#done[at] !== 0) return;
     this.#done[at] = 2;
     this.#open -= 1;
+    this.#abandoned += 1;
     this.#wake();
   }
 
@@ -66,6 +68,11 @@ export class PartitionProgress {
   /** The offset to commit: every record below it is complete. */
   get safeOffset(): number | null {
     return this.#safe;
+  }
+
+  /** Records given up (the safe offset never passes the first of them). */
+  get abandoned(): number {
+    return this.#abandoned;
   }
 
   /** Records neither complete nor abandoned. */

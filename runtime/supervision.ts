@@ -27,6 +27,20 @@ export function classifyFailure(error: unknown): FailureKind {
   return 'permanent';
 }
 
+/**
+ * Whether a failure says a dependency is unavailable (a KMS, a remote service being down): such
+ * failures wait for the dependency with capped back-off instead of using up the attempt budget
+ * (`retry.unavailableMaxWaitMs`). The first HcError of the cause chain decides: retryable and a
+ * code ending in `_UNAVAILABLE`, or `details.waitForRecovery: true`.
+ */
+export function waitsForRecovery(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== null && e !== undefined && depth < 8; depth += 1) {
+    if (isHcError(e)) return e.retryable && (e.code.endsWith('_UNAVAILABLE') || e.details['waitForRecovery'] === true);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export interface BackoffPolicy {
   readonly initialMs: number;
   readonly maxMs: number;

@@ -35,13 +35,31 @@ export interface RuntimeDeps {
 
 type Phase = 'created' | 'running' | 'stopping' | 'stopped';
 
+/**
+ * A partition's progress across batches. Records may outlive the batch that fetched them (a key
+ * waiting for its dependency): the handler returns after `batchHoldMs`, the actors keep them, and
+ * commits stop at the first unfinished record until it is done.
+ */
+interface Track {
+  readonly session: PartitionSession;
+  readonly progress: PartitionProgress;
+  committed: number;
+  /** A batch handler of this partition runs (it commits; the watcher does not). */
+  inHandler: boolean;
+  /** A watcher commits the durable prefix while no handler runs. */
+  watching: boolean;
+  /** Paused: more than maxPendingPerPartition records unfinished. */
+  paused: boolean;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The actor runtime of one topology on a kafkajs consumer group (DESIGN.md section 4).
  *
  * eachBatch hands every record of a partition's batch to its key's actor and stays in the handler
- * until the batch's effects are durable, heartbeating and committing the durable prefix as it goes.
+ * until the batch's effects are durable or `batchHoldMs` passed, heartbeating and committing the
+ * durable prefix as it goes; records still unfinished then stay with their actors (see Track).
  * Staying in the handler is what makes rebalances safe with kafkajs (which has no revocation
  * callback): kafkajs only rejoins the group after the handler returns, so when a heartbeat reports
  * a rebalance the handler first drops the partition's queued records, waits (bounded) for the
@@ -69,6 +87,7 @@ export class Runtime {
   #ticker: NodeJS.Timeout | null = null;
   #lastPassivation = 0;
   #assignment: Record<string, number[]> = {};
+  readonly #tracks = new WeakMap<PartitionSession, Track>();
 
   constructor(deps: RuntimeDeps) {
     this.#deps = deps;
@@ -156,8 +175,10 @@ export class Runtime {
     this.#consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => {
       this.#rebalancing = true;
+      this.#releaseHeld(false);
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.#releaseHeld(true);
       this.#onAssignment(event.payload.memberAssignment);
     });
     consumer.on(consumer.events.CRASH, (event) => {
@@ -207,6 +228,7 @@ export class Runtime {
     this.#drainDeadline = Date.now() + this.options.drainTimeoutMs;
     if (this.#ticker !== null) clearInterval(this.#ticker);
     const hardStop = sleep(this.options.drainTimeoutMs + 5_000);
+    await this.#drainHeld();
     await Promise.race([this.#consumer?.disconnect(), hardStop]);
     for (const session of this.#sessions.values()) session.controller.abort();
     this.#dispatcher.dropQueued(() => true);
@@ -301,6 +323,16 @@ export class Runtime {
     this.#logger.info({ topic: session.topic, partition: session.partition }, 'partition revoked');
   }
 
+  /** The partition's progress across batches (records may outlive the batch that fetched them). */
+  #track(session: PartitionSession): Track {
+    let track = this.#tracks.get(session);
+    if (track === undefined) {
+      track = { session, progress: new PartitionProgress(), committed: -1, inHandler: false, watching: false, paused: false };
+      this.#tracks.set(session, track);
+    }
+    return track;
+  }
+
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const heartbeat = (): Promise<void> => payload.heartbeat();
@@ -310,29 +342,39 @@ export class Runtime {
     const commitOffsetsIfNecessary = (offsets: Parameters<EachBatchPayload['commitOffsetsIfNecessary']>[0]): Promise<void> => payload.commitOffsetsIfNecessary(offsets);
     const session = this.#session(batch.topic, batch.partition);
     this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
-    if (this.#phase !== 'running' || session.controller.signal.aborted || batch.messages.length === 0) return;
+    if (this.#phase !== 'running') {
+      // Stopping: nothing new is taken (pausing keeps kafkajs from fetching the batch in a loop).
+      payload.pause();
+      return;
+    }
+    if (session.controller.signal.aborted || batch.messages.length === 0) return;
 
-    const progress = new PartitionProgress();
+    const track = this.#track(session);
+    const { progress } = track;
+    const completion = new BatchCompletion(batch.messages.length);
     const items: RecordItem[] = [];
+    let lastOffset = -1;
     for (const message of batch.messages) {
       const offset = Number(message.offset);
+      lastOffset = offset;
       progress.add(offset);
-      items.push(new BatchRecord(session, message, progress, offset));
+      items.push(new BatchRecord(session, message, progress, offset, completion));
     }
     for (const item of items) this.#dispatcher.enqueue(item.key, item);
 
-    let committed = -1;
     const commit = async (): Promise<void> => {
       const safe = progress.safeOffset;
-      if (safe === null || safe <= committed) return;
+      if (safe === null || safe <= track.committed) return;
       await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(safe) }] }] });
-      committed = safe;
+      track.committed = Math.max(track.committed, safe);
     };
-    const tickMs = Math.min(250, this.options.commitIntervalMs);
-    let lastCommit = Date.now();
+    const tickMs = Math.min(250, this.options.commitIntervalMs, this.options.batchHoldMs);
+    const started = Date.now();
+    let lastCommit = started;
+    track.inHandler = true;
     try {
       for (;;) {
-        const done = await Promise.race([progress.whenIdle().then(() => true), sleep(tickMs).then(() => false)]);
+        const done = await Promise.race([completion.whenDone().then(() => true), sleep(tickMs).then(() => false)]);
         if (done) break;
         if (this.#phase !== 'running' && Date.now() >= this.#drainDeadline) {
           this.#abandon(session);
@@ -347,24 +389,138 @@ export class Runtime {
           lastCommit = Date.now();
           await commit();
         }
+        // A slow key must not hold the next fetch of every partition (kafkajs fetches from a broker
+        // again only after every batch of its last fetch was handled): after batchHoldMs the
+        // unfinished records stay with their actors (their keys' later records queue behind them)
+        // and the handler returns; commits still stop at the first unfinished record.
+        if (this.#phase === 'running' && Date.now() - started >= this.options.batchHoldMs) break;
       }
     } catch (error) {
       // A rebalance (or a broker failure) while records are in flight: drop what has not started,
       // give started records a bounded time to become durable, commit only the durable prefix.
+      track.inHandler = false;
       this.#abandon(session);
       this.#drainDeadline = Math.max(this.#drainDeadline, Date.now() + this.options.drainTimeoutMs);
-      await Promise.race([progress.whenIdle(), sleep(this.options.drainTimeoutMs)]);
+      await Promise.race([completion.whenDone(), sleep(this.options.drainTimeoutMs)]);
       await commit().catch(() => undefined);
       this.#resolveDurable(progress, resolveOffset);
       throw error;
     }
-    // Normally everything is durable here; after a drain deadline, started records get what is
-    // left of the bound.
-    await Promise.race([progress.whenIdle(), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
+    // Normally everything is durable or still owned by an actor here; after a drain deadline,
+    // started records get what is left of the bound.
+    if (this.#phase !== 'running') await Promise.race([completion.whenDone(), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
     try {
       await commit();
     } finally {
-      this.#resolveDurable(progress, resolveOffset);
+      track.inHandler = false;
+      if (this.#phase === 'running' && !session.controller.signal.aborted && progress.abandoned === 0) {
+        // Every record of the batch is done or owned by its actor: kafkajs may fetch what follows.
+        resolveOffset(String(lastOffset));
+        if (progress.pending >= this.options.maxPendingPerPartition) {
+          track.paused = true;
+          payload.pause();
+        }
+        if (progress.pending > 0) this.#watch(track);
+      } else {
+        // Stopping, revoked, or a record was given up (abandoned): fetch again from the durable prefix.
+        this.#resolveDurable(progress, resolveOffset);
+        if (this.#phase === 'running' && progress.abandoned > 0) this.#restartPartition(track);
+      }
+    }
+  }
+
+  /**
+   * Commits the durable prefix of a partition whose records outlive their batch, while no handler
+   * of that partition runs; resumes it once it is back under `maxPendingPerPartition`.
+   */
+  #watch(track: Track): void {
+    if (track.watching) return;
+    track.watching = true;
+    void (async () => {
+      try {
+        for (;;) {
+          const { progress, session } = track;
+          const idle = await Promise.race([progress.whenIdle().then(() => true), sleep(this.options.commitIntervalMs).then(() => false)]);
+          if (this.#tracks.get(session) !== track || session.controller.signal.aborted || this.#phase !== 'running') return;
+          if (!track.inHandler) await this.#commitTrack(track);
+          if (track.paused && progress.pending < Math.max(1, Math.floor(this.options.maxPendingPerPartition / 2))) {
+            track.paused = false;
+            this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
+          }
+          if (progress.abandoned > 0 && !track.inHandler) {
+            this.#restartPartition(track);
+            return;
+          }
+          if (idle) {
+            if (progress.safeOffset === null || progress.safeOffset <= track.committed) return;
+            await sleep(Math.min(250, this.options.commitIntervalMs));
+          }
+        }
+      } finally {
+        track.watching = false;
+      }
+    })();
+  }
+
+  async #commitTrack(track: Track): Promise<void> {
+    const safe = track.progress.safeOffset;
+    if (safe === null || safe <= track.committed || this.#consumer === null) return;
+    try {
+      await this.#consumer.commitOffsets([{ topic: track.session.topic, partition: track.session.partition, offset: String(safe) }]);
+      track.committed = Math.max(track.committed, safe);
+    } catch (error) {
+      // A rebalance in progress: the new generation starts from the last commit.
+      this.#logger.debug({ err: errorMessage(error), tag: track.session.tag }, 'commit of a partition outside its batch failed');
+    }
+  }
+
+  /**
+   * A record of the partition was given up while later ones went on (an unexpected failure): stop
+   * everything of the partition, and fetch it again from the durable prefix once nothing of it
+   * runs (actors reload their state and the replay guard skips what was applied).
+   */
+  #restartPartition(track: Track): void {
+    const { session } = track;
+    if (this.#sessions.get(session.tag) !== session) return;
+    this.#logger.warn({ topic: session.topic, partition: session.partition, offset: track.progress.safeOffset }, 'a record was given up; the partition is fetched again from its durable prefix');
+    this.#revoke(session);
+    this.#session(session.topic, session.partition);
+    const safe = track.progress.safeOffset;
+    try {
+      if (safe !== null) this.#consumer?.seek({ topic: session.topic, partition: session.partition, offset: String(safe) });
+      if (track.paused) this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
+    } catch (error) {
+      // The consumer is stopping or rejoining: the next generation starts from the committed prefix.
+      this.#logger.warn({ err: errorMessage(error), tag: session.tag }, 'could not seek back to the durable prefix');
+    }
+  }
+
+  /**
+   * A rebalance: kafkajs rejoins at once (no handler runs for records that outlived their batch),
+   * so such work is given up like a revoked partition — queued records dropped, back-offs aborted,
+   * actors reloaded before their next item — and every partition starts the new generation with a
+   * fresh progress from its committed durable prefix (the replay guard skips what was applied).
+   */
+  #releaseHeld(joined: boolean): void {
+    for (const session of [...this.#sessions.values()]) {
+      const track = this.#tracks.get(session);
+      if (track === undefined) continue;
+      // REBALANCING: only work no handler looks after (handlers drain their own batch first).
+      if (!joined && (track.inHandler || track.progress.pending === 0)) continue;
+      this.#tracks.delete(session);
+      if (track.paused) this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
+      if (track.progress.pending > 0) this.#revoke(session);
+    }
+  }
+
+  /** Stop: records outliving their batch get until the drain deadline, then the durable prefix is committed. */
+  async #drainHeld(): Promise<void> {
+    const tracks = [...this.#sessions.values()].map((s) => this.#tracks.get(s)).filter((t): t is Track => t !== undefined && t.progress.pending > 0);
+    if (tracks.length === 0) return;
+    await Promise.race([Promise.all(tracks.map((t) => t.progress.whenIdle())), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
+    for (const track of tracks) {
+      this.#abandon(track.session);
+      await this.#commitTrack(track);
     }
   }
 
@@ -408,7 +564,30 @@ export class Runtime {
   }
 }
 
-/** A record of a batch in an actor's mailbox; completes (or abandons) its offset in the batch's progress. */
+/** Counts a batch's records down to done (complete or abandoned). */
+class BatchCompletion {
+  #open: number;
+  #waiters: (() => void)[] = [];
+
+  constructor(count: number) {
+    this.#open = count;
+  }
+
+  settle(): void {
+    this.#open -= 1;
+    if (this.#open !== 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  whenDone(): Promise<void> {
+    if (this.#open <= 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+/** A record of a batch in an actor's mailbox; completes (or abandons) its offset in the partition's progress. */
 class BatchRecord implements RecordItem {
   readonly kind = 'record' as const;
   readonly tag: string;
@@ -417,22 +596,33 @@ class BatchRecord implements RecordItem {
   readonly message: KafkaMessage;
   readonly #progress: PartitionProgress;
   readonly #offset: number;
+  readonly #completion: BatchCompletion;
+  #settled = false;
 
-  constructor(session: PartitionSession, message: KafkaMessage, progress: PartitionProgress, offset: number) {
+  constructor(session: PartitionSession, message: KafkaMessage, progress: PartitionProgress, offset: number, completion: BatchCompletion) {
     this.session = session;
     this.tag = session.tag;
     this.message = message;
     this.key = message.key === null ? '' : message.key.toString('utf8');
     this.#progress = progress;
     this.#offset = offset;
+    this.#completion = completion;
   }
 
   complete(): void {
     this.#progress.complete(this.#offset);
+    this.#settle();
   }
 
   abandon(): void {
     this.#progress.abandon(this.#offset);
+    this.#settle();
+  }
+
+  #settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#completion.settle();
   }
 }
 

@@ -302,11 +302,6 @@ describe('encrypt – processors/encrypt on the actor runtime (real stack)', () 
     }
   }
 
-  // Found while writing this test: the runtime stays in eachBatch until every record of the batch is
-  // durable, and kafkajs fetches from a broker again only after every batch of the previous fetch was
-  // handled. So while one key waits for the KMS, records fetched later for ANY partition of this
-  // worker (other tenants, cloud KMS) wait too. Point 5 wants tenants isolated from each other's KMS.
-  it.todo('encrypt – an on-premises KMS outage of one tenant does not hold records of other tenants fetched after it (needs a runtime change)');
 
   it('encrypt – sealed raw events of several tenants and mailboxes become field-encrypted meetings on the runtime; poison records are dead-lettered with their original bytes while their partitions keep flowing; a KMS outage holds records (also across a worker restart) until the KMS is back, with nothing emitted twice; no canary anywhere', async () => {
     // ---- Phase A: good records of every tenant × mailbox, poison records interleaved on the same keys.
@@ -515,5 +510,58 @@ describe('encrypt – processors/encrypt on the actor runtime (real stack)', () 
     expect(kmsFiles.filter((e) => e.isFile()).length).toBeGreaterThan(0);
     expect(fileHits).toEqual([]);
     expect(canaries.values.length).toBeGreaterThan(300);
+  }, 90_000);
+  // Runs after the test above (same topics; it counts from where that one ended). The runtime
+  // returns from eachBatch after batchHoldMs and leaves a waiting record with its actor, so records
+  // fetched later, of other keys on the same partition and on the other partitions, flow (point 5:
+  // tenants isolated from each other's KMS).
+  it('encrypt – an on-premises KMS outage of one tenant does not hold records of other tenants fetched after it, on its partitions or others; the held records complete in order once the KMS is back', async () => {
+    const meetingsBefore = await highWatermark('calendar.meetings.v1');
+    const dlqBefore = await highWatermark('calendar.raw.v1.dlq.v1');
+    runtime = newRuntime();
+    await runtime.start();
+
+    const hds = MAILBOXES.flatMap((mailboxId) => [50, 51].map((n) => graphEvent(canaries, HDS_TENANT, mailboxId, n)));
+    const cloud = CLOUD_TENANTS.flatMap((tenantId) => MAILBOXES.map((mailboxId) => graphEvent(canaries, tenantId, mailboxId, 52)));
+    const hdsSealed = await Promise.all(hds.map(async (good) => ({ good, value: await sealGood(good) })));
+    const cloudSealed = await Promise.all(cloud.map(async (good) => ({ good, value: await sealGood(good) })));
+    const port = kmsServer.port;
+    await kmsServer.close();
+    kmsClock.advance(CACHE_TTL_MS + 1);
+    const unavailableBefore = kmsCounts.get('kms_unavailable_total') ?? 0;
+    const hdsProduced: Produced[] = [];
+    for (const { good, value } of hdsSealed) hdsProduced.push(await send(recordKeyOf(good.tenantId, good.mailboxId), value));
+    await waitFor('HDS records to wait for the stopped KMS', () => ((kmsCounts.get('kms_unavailable_total') ?? 0) >= unavailableBefore + 10 ? true : undefined), 20_000, 100);
+
+    // Fetched after the HDS records started waiting.
+    const cloudProduced: Produced[] = [];
+    for (const { good, value } of cloudSealed) cloudProduced.push(await send(recordKeyOf(good.tenantId, good.mailboxId), value));
+    const hdsPartitions = new Set(hdsProduced.map((p) => p.partition));
+    // Both cases are covered: other keys on a partition holding a waiting record, and other partitions.
+    expect(cloudProduced.some((p) => hdsPartitions.has(p.partition))).toBe(true);
+    expect(hdsPartitions.size).toBeLessThan(PARTITIONS);
+    await waitFor('cloud records while the on-premises KMS is down', async () =>
+      (await highWatermark('calendar.meetings.v1')) >= meetingsBefore + cloud.length ? true : undefined,
+    20_000, 100);
+    const during = await meetingsByEvent(await highWatermark('calendar.meetings.v1'));
+    for (const good of cloud) expect(during.has(good.eventId), `cloud meeting ${good.eventId}`).toBe(true);
+    for (const good of hds) expect(during.has(good.eventId)).toBe(false);
+    expect(await highWatermark('calendar.meetings.v1')).toBe(meetingsBefore + cloud.length);
+    expect(await highWatermark('calendar.raw.v1.dlq.v1')).toBe(dlqBefore);
+    // Still waiting (the KMS is down), never dead-lettered.
+    expect(kmsCounts.get('kms_unavailable_total') ?? 0).toBeGreaterThan(unavailableBefore + 10);
+
+    kmsServer = await startServer(port);
+    await waitFor('HDS records after the KMS is back', async () =>
+      (await highWatermark('calendar.meetings.v1')) >= meetingsBefore + cloud.length + hds.length ? true : undefined,
+    30_000, 100);
+    const all = await meetingsByEvent(meetingsBefore + cloud.length + hds.length);
+    expect(await highWatermark('calendar.meetings.v1')).toBe(meetingsBefore + cloud.length + hds.length);
+    await expectMeetingsMatch([...hds, ...cloud], all);
+    // Per mailbox the HDS records came out in the order they went in (50 before 51).
+    expectInOrder(hds, new Map([...all].filter(([id]) => hds.some((g) => g.eventId === id))));
+    expect(await highWatermark('calendar.raw.v1.dlq.v1')).toBe(dlqBefore);
+    await runtime.stop();
+    runtime = undefined;
   }, 90_000);
 });

@@ -167,7 +167,8 @@ describe('encrypt – a KMS outage longer than the runtime retry budget', () => 
       codec,
       prefix,
       logger,
-      options: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 100, commitIntervalMs: 200, retry: { initialMs: 20, maxMs: 50, maxAttempts: 4 } },
+      // unavailableMaxWaitMs 0: KMS-unavailable failures use the attempt budget (by default they wait up to an hour).
+      options: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 100, commitIntervalMs: 200, retry: { initialMs: 20, maxMs: 50, maxAttempts: 4, unavailableMaxWaitMs: 0 } },
     });
     await runtime.start();
     const kafka = testKafka();

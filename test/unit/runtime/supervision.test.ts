@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HcError } from '../../../common/errors.js';
-import { backoffDelay, classifyFailure, compileRuntimeOptions, defineTopology, validateDocument, fieldName, fromFieldName, collapseUpserts } from '../../../runtime/index.js';
+import { backoffDelay, classifyFailure, waitsForRecovery, compileRuntimeOptions, defineTopology, validateDocument, fieldName, fromFieldName, collapseUpserts } from '../../../runtime/index.js';
 import { bucketUpdates } from '../../../runtime/flusher.js';
 
 describe('runtime – supervision, documents and options', () => {
@@ -13,6 +13,16 @@ describe('runtime – supervision, documents and options', () => {
     expect(classifyFailure(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) }))).toBe('transient');
     expect(classifyFailure(new TypeError('undefined is not a function'))).toBe('permanent');
     expect(classifyFailure(Object.assign(new Error('dup'), { code: 11000 }))).toBe('permanent');
+  });
+
+  it('supervision – a retryable failure saying a dependency is unavailable waits for recovery; other failures do not', () => {
+    expect(waitsForRecovery(new HcError('HC_ERR_KMS_UNAVAILABLE', 'down', { retryable: true }))).toBe(true);
+    expect(waitsForRecovery(new Error('wrapped', { cause: new HcError('HC_ERR_KMS_UNAVAILABLE', 'down', { retryable: true }) }))).toBe(true);
+    expect(waitsForRecovery(new HcError('HC_ERR_X', 'down', { retryable: true, details: { waitForRecovery: true } }))).toBe(true);
+    expect(waitsForRecovery(new HcError('HC_ERR_KMS_UNAVAILABLE', 'not retryable', { retryable: false }))).toBe(false);
+    expect(waitsForRecovery(new HcError('HC_ERR_X', 'flaky', { retryable: true }))).toBe(false);
+    expect(waitsForRecovery(Object.assign(new Error('x'), { name: 'MongoNetworkError' }))).toBe(false);
+    expect(waitsForRecovery(new TypeError('bug'))).toBe(false);
   });
 
   it('supervision – back-off grows with attempts up to its ceiling', () => {
@@ -68,6 +78,10 @@ describe('runtime – supervision, documents and options', () => {
     const options = compileRuntimeOptions({});
     expect(options.maxConcurrentKeys).toBe(256);
     expect(options.retry.maxAttempts).toBe(8);
+    expect(options.retry.unavailableMaxWaitMs).toBe(3_600_000);
+    expect(options.batchHoldMs).toBe(1_000);
+    expect(options.maxPendingPerPartition).toBe(10_000);
+    expect(() => compileRuntimeOptions({ batchHoldMs: 0 })).toThrow(/runtime\.batchHoldMs/);
     expect(() => compileRuntimeOptions({ maxConcurrentKeys: 0 })).toThrow(/runtime\.maxConcurrentKeys/);
     expect(() => compileRuntimeOptions({ retry: { maxMs: -1 } })).toThrow(/runtime\.retry\.maxMs/);
   });
