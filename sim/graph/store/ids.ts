@@ -28,12 +28,24 @@ export function parseOccurrenceId(id: string): { masterId: string; originalStart
 
 /** FNV-1a over a string, 32 hex characters (two lanes). */
 export function hash128(text: string): string {
+  return hashParts([text]);
+}
+
+/** hash128 of the parts joined by '|', without building the joined string. */
+function hashParts(parts: readonly string[]): string {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 16777619);
-    b = Math.imul(b ^ c, 2246822519);
+  for (let p = 0; p < parts.length; p += 1) {
+    if (p > 0) {
+      a = Math.imul(a ^ 124, 16777619);
+      b = Math.imul(b ^ 124, 2246822519);
+    }
+    const text = parts[p] as string;
+    for (let i = 0; i < text.length; i += 1) {
+      const c = text.charCodeAt(i);
+      a = Math.imul(a ^ c, 16777619);
+      b = Math.imul(b ^ c, 2246822519);
+    }
   }
   const h = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
   return (h(a) + h(b) + h(a ^ b) + h(Math.imul(a, b))).toUpperCase();
@@ -46,6 +58,11 @@ export function iCalUId(seed: string, occurrenceDate?: string): string {
   const date = occurrenceDate === undefined ? '00000000' : occurrenceDate.replace(/-/g, '').replace(/^(\d{4})(\d{2})(\d{2})$/, (_m, y: string, mo: string, d: string) =>
     Number(y).toString(16).toUpperCase().padStart(4, '0') + Number(mo).toString(16).toUpperCase().padStart(2, '0') + Number(d).toString(16).toUpperCase().padStart(2, '0'));
   return `${ICAL_PREFIX}${date}00000000000000000100000000000000001000000${hash128(seed)}`;
+}
+
+/** iCalUId(parts.join('|')) of a new event, without building the seed string. */
+export function iCalUIdOfParts(parts: readonly string[]): string {
+  return `${ICAL_PREFIX}0000000000000000000000000100000000000000001000000${hashParts(parts)}`;
 }
 
 export function changeKey(counter: number): string {
