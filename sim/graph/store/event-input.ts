@@ -7,7 +7,19 @@ import { intern, internKeyed, internObject } from './intern.js';
 
 export const MAX_ATTENDEES = 500;
 
+/** True for exactly `dddd-dd-ddTdd:dd:dd` (the common shape; the regular expression gives the same result for it). */
+function isPlainLocal(dateTime: string): boolean {
+  if (dateTime.length !== 19) return false;
+  for (let i = 0; i < 19; i += 1) {
+    const c = dateTime.charCodeAt(i);
+    const want = i === 4 || i === 7 ? 45 : i === 10 ? 84 : i === 13 || i === 16 ? 58 : -1;
+    if (want === -1 ? c < 48 || c > 57 : c !== want) return false;
+  }
+  return true;
+}
+
 function normaliseLocal(dateTime: string): string {
+  if (isPlainLocal(dateTime)) return `${dateTime}.0000000`;
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$/.exec(dateTime);
   if (m === null) throw new SimGraphError(400, 'ErrorInvalidRequest', `Cannot convert the literal '${dateTime}' to the expected type 'Edm.DateTimeOffset'.`);
   return `${m[1] ?? ''}T${m[2] ?? ''}:${m[3] ?? ''}:${m[4] ?? '00'}.${(m[5] ?? '').padEnd(7, '0')}`;
