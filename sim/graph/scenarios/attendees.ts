@@ -44,9 +44,8 @@ export interface TenantContext {
   seriesOrdinal: number;
   anchorMs: number;
   anchorDays: Map<string, number>;
-  /** Interned start/end values: meetings at the same wall time in the same zone share one object. */
-  times: Map<number, DateTimeTimeZone>;
-  zoneIds: Map<string, number>;
+  /** Interned start/end values by zone and minute: meetings at the same wall time in the same zone share one object. */
+  times: Map<string, Map<number, DateTimeTimeZone>>;
 }
 
 const EXTERNAL_ORGS = [
@@ -117,22 +116,23 @@ export function buildTenantContext(summary: ScenarioTenantSummary, seed: number,
   return {
     summary, users, enabledUsers, rooms, byId, externals, externalOrganizers,
     roomChance: Math.min(0.6, rooms.length / Math.max(1, enabledUsers.length)),
-    ordinal: 0, seriesOrdinal: 0, anchorMs, anchorDays: new Map(), times: new Map(), zoneIds: new Map(),
+    ordinal: 0, seriesOrdinal: 0, anchorMs, anchorDays: new Map(), times: new Map(),
   };
 }
 
 /** A shared, read-only `dateTimeTimeZone` for a wall time in a zone. */
 export function wallTime(ctx: TenantContext, day: number, minute: number, timeZone: string): DateTimeTimeZone {
-  let zoneId = ctx.zoneIds.get(timeZone);
-  if (zoneId === undefined) {
-    zoneId = ctx.zoneIds.size;
-    ctx.zoneIds.set(timeZone, zoneId);
+  // One map per zone keyed by the minute (a small integer; a combined key outgrew small integers).
+  let zone = ctx.times.get(timeZone);
+  if (zone === undefined) {
+    zone = new Map();
+    ctx.times.set(timeZone, zone);
   }
-  const key = (day * 1440 + minute) * 256 + zoneId;
-  let value = ctx.times.get(key);
+  const key = day * 1440 + minute;
+  let value = zone.get(key);
   if (value === undefined) {
     value = { dateTime: isoLocal(day, minute), timeZone };
-    ctx.times.set(key, value);
+    zone.set(key, value);
   }
   return value;
 }

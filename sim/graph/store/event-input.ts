@@ -1,5 +1,5 @@
 /** Create/PATCH input applied to a stored event: times, locations, attendees, recurrence (validated, interned). */
-import { SimGraphError, type Attendee, type GraphEventInput, type GraphLocation, type PatternedRecurrence } from '../model.js';
+import { SimGraphError, type Attendee, type DateTimeTimeZone, type EmailAddress, type GraphEventInput, type GraphLocation, type PatternedRecurrence } from '../model.js';
 import { compileSeries, seriesBounds, type SeriesDefinition } from '../recurrence/index.js';
 import { requireLocalDateTime, requireZone } from '../time/index.js';
 import { NO_TIME, type StoredEvent } from './event.js';
@@ -7,7 +7,19 @@ import { intern, internKeyed, internObject } from './intern.js';
 
 export const MAX_ATTENDEES = 500;
 
+/** True for exactly `dddd-dd-ddTdd:dd:dd` (the common shape; the regular expression gives the same result for it). */
+function isPlainLocal(dateTime: string): boolean {
+  if (dateTime.length !== 19) return false;
+  for (let i = 0; i < 19; i += 1) {
+    const c = dateTime.charCodeAt(i);
+    const want = i === 4 || i === 7 ? 45 : i === 10 ? 84 : i === 13 || i === 16 ? 58 : -1;
+    if (want === -1 ? c < 48 || c > 57 : c !== want) return false;
+  }
+  return true;
+}
+
 function normaliseLocal(dateTime: string): string {
+  if (isPlainLocal(dateTime)) return `${dateTime}.0000000`;
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$/.exec(dateTime);
   if (m === null) throw new SimGraphError(400, 'ErrorInvalidRequest', `Cannot convert the literal '${dateTime}' to the expected type 'Edm.DateTimeOffset'.`);
   return `${m[1] ?? ''}T${m[2] ?? ''}:${m[3] ?? ''}:${m[4] ?? '00'}.${(m[5] ?? '').padEnd(7, '0')}`;
@@ -24,6 +36,72 @@ export function localToUtcMs(local: string, timeZone: string): number {
   return requireZone(timeZone).localToUtc(requireLocalDateTime(local));
 }
 
+/*
+ * Identity caches for bulk loading. Callers (the scenario generator above all) pass the same
+ * input objects (attendees, wall times, locations, organisers) to many events. Each cache maps an
+ * input object to what the keyed interning gave for it, together with the input fields that
+ * result was derived from; a hit is used only when those fields are still identical, so results
+ * are exactly what the keyed path returns, without building and hashing a key string per use.
+ */
+
+interface StoredTime {
+  readonly dateTime: string;
+  readonly timeZone: string;
+  /** Normalised, interned wall time and zone. */
+  readonly local: string;
+  readonly tz: string;
+  /** UTC ms of local in tz, computed on first use (NaN until then). */
+  ms: number;
+}
+const times = new WeakMap<DateTimeTimeZone, StoredTime>();
+
+function storedTime(value: DateTimeTimeZone): StoredTime {
+  const known = times.get(value);
+  if (known !== undefined && known.dateTime === value.dateTime && known.timeZone === value.timeZone) return known;
+  const entry: StoredTime = {
+    dateTime: value.dateTime, timeZone: value.timeZone,
+    local: intern(normaliseLocal(value.dateTime)), tz: intern(value.timeZone || 'UTC'), ms: Number.NaN,
+  };
+  times.set(value, entry);
+  return entry;
+}
+
+function utcMsOf(entry: StoredTime): number {
+  if (Number.isNaN(entry.ms)) entry.ms = localToUtcMs(entry.local, entry.tz);
+  return entry.ms;
+}
+
+const attendees = new WeakMap<Attendee, Attendee>();
+
+function storedAttendee(a: Attendee): Attendee {
+  const name = a.emailAddress.name ?? a.emailAddress.address;
+  const status = a.status;
+  const response = status === undefined ? 'none' : status.response;
+  const time = status === undefined ? NO_TIME : status.time;
+  const known = attendees.get(a);
+  if (known !== undefined && known.type === a.type && known.emailAddress.address === a.emailAddress.address
+    && known.emailAddress.name === name && known.status?.response === response && known.status.time === time) return known;
+  const value = internKeyed<Attendee>(`a|${a.type}|${a.emailAddress.address}|${name}|${response}|${time}`, () => ({
+    type: a.type, status: { response, time },
+    emailAddress: { name: intern(name), address: intern(a.emailAddress.address) },
+  }));
+  attendees.set(a, value);
+  return value;
+}
+
+const organizers = new WeakMap<{ emailAddress: EmailAddress }, { emailAddress: EmailAddress }>();
+
+/** The interned organizer of an event created with an explicit organizer. */
+export function storedOrganizer(organizer: { emailAddress: EmailAddress }): { emailAddress: EmailAddress } {
+  const name = organizer.emailAddress.name ?? organizer.emailAddress.address;
+  const address = organizer.emailAddress.address;
+  const known = organizers.get(organizer);
+  if (known !== undefined && known.emailAddress.name === name && known.emailAddress.address === address) return known;
+  const value = internKeyed(`o|${address}|${name}`, () => ({ emailAddress: { name, address } }));
+  organizers.set(organizer, value);
+  return value;
+}
+
 /** Applies create/PATCH input to a stored event (validating times, all-day and recurrence). */
 export function applyInput(ev: StoredEvent, input: GraphEventInput, creating: boolean): void {
   if (input.subject !== undefined) ev.subject = intern(input.subject ?? '');
@@ -33,17 +111,19 @@ export function applyInput(ev: StoredEvent, input: GraphEventInput, creating: bo
   }
   const startChanged = input.start !== undefined || input.end !== undefined || input.isAllDay !== undefined;
   if (input.isAllDay !== undefined) ev.isAllDay = input.isAllDay;
-  if (input.start !== undefined) {
-    ev.startLocal = intern(normaliseLocal(input.start.dateTime));
-    ev.startTz = intern(input.start.timeZone || 'UTC');
+  const start = input.start === undefined ? undefined : storedTime(input.start);
+  if (start !== undefined) {
+    ev.startLocal = start.local;
+    ev.startTz = start.tz;
   }
-  if (input.end !== undefined) {
-    ev.endLocal = intern(normaliseLocal(input.end.dateTime));
-    ev.endTz = intern(input.end.timeZone || 'UTC');
+  const end = input.end === undefined ? undefined : storedTime(input.end);
+  if (end !== undefined) {
+    ev.endLocal = end.local;
+    ev.endTz = end.tz;
   }
   if (startChanged || creating) {
-    ev.startMs = localToUtcMs(ev.startLocal, ev.startTz);
-    ev.endMs = localToUtcMs(ev.endLocal, ev.endTz);
+    ev.startMs = start === undefined ? localToUtcMs(ev.startLocal, ev.startTz) : utcMsOf(start);
+    ev.endMs = end === undefined ? localToUtcMs(ev.endLocal, ev.endTz) : utcMsOf(end);
     if (ev.endMs < ev.startMs) throw new SimGraphError(400, 'ErrorInvalidRequest', 'The start time of the event must be before its end time.');
     if (ev.isAllDay && (!ev.startLocal.endsWith('T00:00:00.0000000') || !ev.endLocal.endsWith('T00:00:00.0000000') || ev.endLocal <= ev.startLocal)) {
       throw new SimGraphError(400, 'ErrorPropertyValidationFailure', 'At least one property failed validation. All-day events must start and end at midnight and last at least one day.');
@@ -62,14 +142,10 @@ export function applyInput(ev: StoredEvent, input: GraphEventInput, creating: bo
   }
   if (input.attendees !== undefined) {
     if (input.attendees.length > MAX_ATTENDEES) throw new SimGraphError(400, 'ErrorInvalidRequest', `An event can have at most ${MAX_ATTENDEES} attendees.`);
-    ev.attendees = input.attendees.map((a) => {
-      const name = a.emailAddress.name ?? a.emailAddress.address;
-      const status = a.status ?? { response: 'none' as const, time: NO_TIME };
-      return internKeyed<Attendee>(`a|${a.type}|${a.emailAddress.address}|${name}|${status.response}|${status.time}`, () => ({
-        type: a.type, status: { response: status.response, time: status.time },
-        emailAddress: { name: intern(name), address: intern(a.emailAddress.address) },
-      }));
-    });
+    const list = input.attendees;
+    const stored = new Array<Attendee>(list.length);
+    for (let i = 0; i < list.length; i += 1) stored[i] = storedAttendee(list[i] as Attendee);
+    ev.attendees = stored;
   }
   if (input.sensitivity !== undefined) ev.sensitivity = input.sensitivity;
   if (input.showAs !== undefined) ev.showAs = input.showAs;
@@ -110,9 +186,28 @@ export function applyInput(ev: StoredEvent, input: GraphEventInput, creating: bo
   }
 }
 
+interface LocationEntry {
+  readonly displayName: string | undefined;
+  readonly locationType: GraphLocation['locationType'];
+  readonly locationUri: string | undefined;
+  readonly locationEmailAddress: string | undefined;
+  readonly uniqueId: string | undefined;
+  readonly value: GraphLocation;
+}
+const locations = { private: new WeakMap<GraphLocation, LocationEntry>(), unknown: new WeakMap<GraphLocation, LocationEntry>() };
+
 export function storedLocation(l: GraphLocation, uniqueIdType: 'private' | 'unknown'): GraphLocation {
+  const cache = locations[uniqueIdType];
+  const known = cache.get(l);
+  if (known !== undefined && known.displayName === l.displayName && known.locationType === l.locationType && known.locationUri === l.locationUri
+    && known.locationEmailAddress === l.locationEmailAddress && known.uniqueId === l.uniqueId) return known.value;
   const key = `l|${uniqueIdType}|${l.displayName ?? ''}|${l.locationType ?? ''}|${l.locationUri ?? ''}|${l.locationEmailAddress ?? ''}|${l.uniqueId ?? ''}`;
-  return internKeyed(key, () => makeLocation(l, uniqueIdType));
+  const value = internKeyed(key, () => makeLocation(l, uniqueIdType));
+  cache.set(l, {
+    displayName: l.displayName, locationType: l.locationType, locationUri: l.locationUri,
+    locationEmailAddress: l.locationEmailAddress, uniqueId: l.uniqueId, value,
+  });
+  return value;
 }
 
 export function makeLocation(l: GraphLocation, uniqueIdType: 'private' | 'unknown'): GraphLocation {

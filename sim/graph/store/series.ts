@@ -4,7 +4,7 @@
  * into an exception.
  */
 import { SimGraphError } from '../model.js';
-import { compileSeries, expandCompiled, occurrenceAtCompiled, seriesBounds, type CompiledSeries } from '../recurrence/index.js';
+import { compileSeries, expandCompiled, occurrenceAtCompiled, seriesBounds, type CompiledSeries, type ExpandedOccurrence } from '../recurrence/index.js';
 import { StoredEvent, viewOf, type EventView, type StoredSeries } from './event.js';
 import { seriesOf } from './event-input.js';
 import { iCalUId, occurrenceId, parseOccurrenceId } from './ids.js';
@@ -127,11 +127,22 @@ export function cloneAsException(master: StoredEvent, view: EventView): StoredEv
   return ex;
 }
 
+/**
+ * Occurrences are at least ~22 h apart while their UTC durations differ by at most a DST shift,
+ * so when a narrow window around the occurrence already holds both of its neighbours they are
+ * the same neighbours the ±400-day window finds; otherwise that window is expanded.
+ */
+function neighbours(compiled: CompiledSeries, originalStartMs: number): { prev: ExpandedOccurrence | undefined; next: ExpandedOccurrence | undefined } {
+  const near = expandCompiled(compiled, originalStartMs - 16 * 86_400_000, originalStartMs + 16 * 86_400_000);
+  const j = near.findIndex((o) => o.originalStartMs === originalStartMs);
+  if (j > 0 && j < near.length - 1) return { prev: near[j - 1], next: near[j + 1] };
+  const around = expandCompiled(compiled, originalStartMs - 400 * 86_400_000, originalStartMs + 400 * 86_400_000);
+  const i = around.findIndex((o) => o.originalStartMs === originalStartMs);
+  return { prev: around[i - 1], next: around[i + 1] };
+}
+
 export function checkCrossing(master: StoredEvent, ex: StoredEvent): void {
-  const around = expandCompiled(compiledOf(master), ex.originalStartMs - 400 * 86_400_000, ex.originalStartMs + 400 * 86_400_000);
-  const i = around.findIndex((o) => o.originalStartMs === ex.originalStartMs);
-  const prev = around[i - 1];
-  const next = around[i + 1];
+  const { prev, next } = neighbours(compiledOf(master), ex.originalStartMs);
   if ((prev !== undefined && ex.startMs <= prev.originalStartMs) || (next !== undefined && ex.startMs >= next.originalStartMs)) {
     throw new SimGraphError(400, 'ErrorOccurrenceCrossingBoundary', 'An occurrence cannot overlap or be moved past an adjacent occurrence of the series.');
   }

@@ -7,8 +7,8 @@ import {
 import type { CompiledSeries, SeriesDefinition } from '../recurrence/index.js';
 import { ChangeLog, changedSince } from './change-log.js';
 import { StoredEvent, viewOf, type EventView } from './event.js';
-import { applyInput, seriesOf } from './event-input.js';
-import { eventId, iCalUId, occurrenceId } from './ids.js';
+import { applyInput, seriesOf, storedOrganizer } from './event-input.js';
+import { eventId, iCalUIdOfParts, occurrenceId } from './ids.js';
 import { intern, internKeyed, internObject } from './intern.js';
 import { Mailbox, patchSettings, settingsOf, type MailboxSettingsState, type TenantState } from './mailbox.js';
 import { cancelledIn, checkCrossing, cloneAsException, compiledOf, expand, expandOne, getView, instances, itemNotFound, masters } from './series.js';
@@ -177,13 +177,14 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     const now = this.#clock.now();
     const id = eventId(mbx.index, ++mbx.counter);
     const organizerAddress = input.organizer?.emailAddress.address ?? mbx.mail;
-    const seed = `${organizerAddress.toLowerCase()}|${input.subject ?? ''}|${input.start.dateTime}|${input.start.timeZone}|${input.transactionId ?? ''}`;
-    const ev = new StoredEvent(id, iCalUId(seed));
+    const ev = new StoredEvent(id, iCalUIdOfParts([organizerAddress.toLowerCase(), String(input.subject ?? ''), String(input.start.dateTime), String(input.start.timeZone), String(input.transactionId ?? '')]));
     ev.createdMs = now;
     ev.isOrganizer = organizerAddress.toLowerCase() === mbx.mail.toLowerCase() || organizerAddress.toLowerCase() === mbx.userPrincipalName.toLowerCase();
     const orgName = input.organizer === undefined ? mbx.displayName : input.organizer.emailAddress.name ?? input.organizer.emailAddress.address;
     const orgAddress = input.organizer === undefined ? mbx.mail : input.organizer.emailAddress.address;
-    ev.organizer = internKeyed(`o|${orgAddress}|${orgName}`, () => ({ emailAddress: { name: orgName, address: orgAddress } }));
+    ev.organizer = input.organizer === undefined
+      ? internKeyed(`o|${orgAddress}|${orgName}`, () => ({ emailAddress: { name: orgName, address: orgAddress } }))
+      : storedOrganizer(input.organizer);
     if (!ev.isOrganizer) ev.response = 'notResponded';
     applyInput(ev, input, true);
     if (input.transactionId !== undefined) {
