@@ -4,6 +4,7 @@ import { ManualClock } from '../common/clock.js';
 import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault, rawEventSealContext } from '../kms/index.js';
 import { decryptMeeting, encryptMeeting } from '../processors/encrypt/index.js';
 import type { MeetingOccurrence, ParsedMeeting } from '../schemas/index.js';
+import type { BenchReport, BenchRow } from './report.js';
 
 /**
  * `npm run bench -- crypto`: throughput of kms sealing/unsealing and of field encryption of a
@@ -11,20 +12,6 @@ import type { MeetingOccurrence, ParsedMeeting } from '../schemas/index.js';
  * kms ops/s ÷ raw ops/s (1.0 = no overhead). Keys come from in-memory stores so the numbers measure
  * the crypto path (format, associated data, lease bookkeeping), not MongoDB.
  */
-export interface BenchRow {
-  case: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  note?: string;
-}
-
-export interface BenchReport {
-  name: string;
-  rows: BenchRow[];
-}
 
 interface Measured {
   opsPerSec: number;

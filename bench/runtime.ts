@@ -11,20 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { defineTopology, Runtime, type Processor } from '../runtime/index.js';
+import type { BenchReport } from './report.js';
 
-export interface BenchRow {
-  case: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  note?: string;
-}
-export interface BenchReport {
-  name: string;
-  rows: BenchRow[];
-}
 
 export interface RuntimeBenchOptions {
   records?: number;

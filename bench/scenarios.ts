@@ -20,21 +20,8 @@ import type {
 } from '../sim/graph/model.js';
 import { ActivityDriver, CountingSink, loadScenario } from '../sim/graph/scenarios/index.js';
 import type { ScenarioSummary } from '../sim/graph/scenarios/index.js';
+import type { BenchReport, BenchRow } from './report.js';
 
-export interface BenchRow {
-  case: string;
-  opsPerSec: number;
-  baseline?: string;
-  ratio?: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  note?: string;
-}
-
-export interface BenchReport {
-  name: string;
-  rows: BenchRow[];
-}
 
 export interface ScenarioBenchOptions {
   /** Users per tenant (default 900) and rooms per tenant (default 100), over `tenants` (default 10). */
