@@ -9,6 +9,7 @@ import { KeyDestroyedError, KeyNotFoundError, KmsInputError, KmsUnavailableError
 import { CipherKind, KEY_BYTES, contextAd, decryptEnvelope, encryptEnvelope, parseEnvelope, type Envelope } from './format.js';
 import { kmsOptionsSchema, type KmsOptions, type KmsOptionsInput } from './options.js';
 import type { KmsProvider } from './provider.js';
+import { KeyedSerializer } from './serial.js';
 
 /** Where an encrypted field belongs: the associated data binds all four. */
 export interface FieldContext {
@@ -98,7 +99,7 @@ export class Keyring {
   readonly #dataKeys: KeyCache<Buffer>;
   readonly #active = new Map<string, ActiveKey>();
   readonly #chains = new Map<string, { chain: KeychainRecord; validUntil: number }>();
-  readonly #pending = new Map<string, Promise<unknown>>();
+  readonly #serializer = new KeyedSerializer();
   /** Next block index to try per data key (claims are dense, so this saves lookups). */
   readonly #claimHints = new Map<string, number>();
 
@@ -116,16 +117,8 @@ export class Keyring {
     return this.#options;
   }
 
-  async #serial<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#pending.get(tenantId) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const settled = next.then(() => undefined, () => undefined);
-    this.#pending.set(tenantId, settled);
-    try {
-      return await next;
-    } finally {
-      if (this.#pending.get(tenantId) === settled) this.#pending.delete(tenantId);
-    }
+  #serial<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    return this.#serializer.run(tenantId, fn);
   }
 
   #providerNamed(kind: 'cloud' | 'remote'): KmsProvider {

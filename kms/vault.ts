@@ -6,6 +6,7 @@ import { CipherKind, KEY_BYTES, contextAd, decryptEnvelope, encryptEnvelope, par
 import { keyFingerprint } from './master-key.js';
 import type { DataKeyRef, KmsProvider } from './provider.js';
 import type { StoredTenantKey, TenantKeyStore } from './tenant-key-store.js';
+import { KeyedSerializer } from './serial.js';
 
 export interface TenantKeyVaultOptions {
   readonly masterKey: Buffer;
@@ -38,7 +39,7 @@ export class TenantKeyVault implements KmsProvider {
   readonly #store: TenantKeyStore;
   readonly #clock: Clock;
   readonly #keks: KeyCache<Buffer>;
-  readonly #pending = new Map<string, Promise<unknown>>();
+  readonly #serializer = new KeyedSerializer();
 
   constructor(options: TenantKeyVaultOptions) {
     if (options.masterKey.length !== KEY_BYTES) throw new KmsInputError('The master key must be 32 bytes.');
@@ -51,17 +52,8 @@ export class TenantKeyVault implements KmsProvider {
     this.#keks = new KeyCache({ clock: options.clock, ttlMs: options.cacheTtlMs ?? 5 * 60_000, maxEntries: options.cacheMaxEntries ?? 10_000 });
   }
 
-  /** Serializes work per tenant inside this process (creation and destruction never interleave). */
-  async #serial<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#pending.get(tenantId) ?? Promise.resolve();
-    const next = previous.then(fn, fn);
-    const settled = next.then(() => undefined, () => undefined);
-    this.#pending.set(tenantId, settled);
-    try {
-      return await next;
-    } finally {
-      if (this.#pending.get(tenantId) === settled) this.#pending.delete(tenantId);
-    }
+  #serial<T>(tenantId: string, fn: () => Promise<T>): Promise<T> {
+    return this.#serializer.run(tenantId, fn);
   }
 
   async ensureTenant(tenantId: string): Promise<void> {
