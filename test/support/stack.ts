@@ -46,3 +46,53 @@ export async function testMongo(): Promise<MongoClient> {
   await client.connect();
   return client;
 }
+
+/** A record as read back by a test, with its coordinates and headers. */
+export interface ReadRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string;
+  readonly value: Buffer | null;
+  readonly headers: Record<string, string>;
+}
+
+/**
+ * The first `count` records of a topic (all partitions, from the beginning) through a fresh
+ * consumer group, in arrival order (or sorted by partition and offset); fails naming how many
+ * arrived in time.
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  options: { timeoutMs?: number; sorted?: boolean } = {},
+): Promise<ReadRecord[]> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const records: ReadRecord[] = [];
+  if (count === 0) return records;
+  const consumer = kafka.consumer({ groupId: uniqueName('read'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${records.length}/${count} records of ${topic} in time`)), timeoutMs);
+      void consumer.run({
+        autoCommit: false,
+        eachMessage: ({ topic: t, partition, message }) => {
+          const headers: Record<string, string> = {};
+          for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(Array.isArray(value) ? value[0] : value);
+          records.push({ topic: t, partition, offset: message.offset, key: message.key?.toString() ?? '', value: message.value, headers });
+          if (records.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return options.sorted === true ? records.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset)) : records;
+}

@@ -25,7 +25,7 @@ import { Runtime } from '../../../runtime/index.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec, type MeetingOccurrence, type MeetingSensitiveFields, type RawCalendarRecord } from '../../../schemas/index.js';
 import { Canaries, expectNoLeaks, LogCapture } from '../../support/canary.js';
 import { createStandInParseProcessor, STANDIN_PARSE_NAME, type StandInGraphEvent } from '../../support/parse-standin.js';
-import { testKafka, testMongo, testStack, uniqueName, withAdmin } from '../../support/stack.js';
+import { readTopic, testKafka, testMongo, testStack, uniqueName, withAdmin } from '../../support/stack.js';
 import { waitFor } from '../runtime/helpers.js';
 
 /**
@@ -221,37 +221,14 @@ describe('encrypt – processors/encrypt on the actor runtime (real stack)', () 
   }
 
   /** Every record of a topic, partition by partition in offset order. */
-  async function readTopic(topic: string, count: number): Promise<{ partition: number; offset: string; key: string; value: Buffer; headers: Record<string, string> }[]> {
-    const records: { partition: number; offset: string; key: string; value: Buffer; headers: Record<string, string> }[] = [];
-    const consumer = kafka.consumer({ groupId: `read-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topics: [`${prefix}${topic}`], fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`read ${records.length}/${count} records of ${topic} in time`)), 20_000);
-        void consumer.run({
-          autoCommit: false,
-          eachMessage: ({ partition, message }) => {
-            const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(Array.isArray(value) ? value[0] : value);
-            records.push({ partition, offset: message.offset, key: message.key?.toString() ?? '', value: message.value ?? Buffer.alloc(0), headers });
-            if (records.length >= count) {
-              clearTimeout(timer);
-              resolve();
-            }
-            return Promise.resolve();
-          },
-        });
-      });
-    } finally {
-      await consumer.disconnect();
-    }
-    return records.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
+  async function readTopicSorted(topic: string, count: number): Promise<{ partition: number; offset: string; key: string; value: Buffer; headers: Record<string, string> }[]> {
+    const records = await readTopic(kafka, `${prefix}${topic}`, count, { timeoutMs: 20_000, sorted: true });
+    return records.map((r) => ({ ...r, value: r.value ?? Buffer.alloc(0) }));
   }
 
   async function meetingsByEvent(expectedCount: number): Promise<Map<string, { occurrence: MeetingOccurrence; key: string; partition: number; offset: number }>> {
     const out = new Map<string, { occurrence: MeetingOccurrence; key: string; partition: number; offset: number }>();
-    for (const record of await readTopic('calendar.meetings.v1', expectedCount)) {
+    for (const record of await readTopicSorted('calendar.meetings.v1', expectedCount)) {
       const occurrence = await codec.decode('calendar.meetings.v1', record.value);
       expect(out.has(occurrence.meetingId), `meeting ${occurrence.meetingId} emitted twice`).toBe(false);
       out.set(occurrence.meetingId, { occurrence, key: record.key, partition: record.partition, offset: Number(record.offset) });
@@ -393,7 +370,7 @@ describe('encrypt – processors/encrypt on the actor runtime (real stack)', () 
     await expectMeetingsMatch(goodsA, meetingsA);
     expectInOrder(goodsA, meetingsA);
 
-    const deadLetters = await readTopic('calendar.raw.v1.dlq.v1', poisons.length);
+    const deadLetters = await readTopicSorted('calendar.raw.v1.dlq.v1', poisons.length);
     expect(deadLetters).toHaveLength(poisons.length);
     for (const poison of poisons) {
       const letter = deadLetters.find((d) => d.headers['hc-source-partition'] === String(poison.partition) && d.headers['hc-source-offset'] === poison.offset);

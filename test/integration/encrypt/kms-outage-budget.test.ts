@@ -20,7 +20,7 @@ import { listDeadLetters, replayDeadLetters, Runtime } from '../../../runtime/in
 import { createSchemaRegistry, provisionTopics, TopicCodec } from '../../../schemas/index.js';
 import { Canaries, expectNoLeaks, LogCapture } from '../../support/canary.js';
 import { createStandInParseProcessor } from '../../support/parse-standin.js';
-import { testKafka, testMongo, testStack, uniqueName, withAdmin } from '../../support/stack.js';
+import { readTopic, testKafka, testMongo, testStack, uniqueName, withAdmin } from '../../support/stack.js';
 import { waitFor } from '../runtime/helpers.js';
 
 /** A KMS provider that can be switched off: every call fails as `KmsUnavailableError` (retryable). */
@@ -55,28 +55,7 @@ class SwitchableKms implements KmsProvider {
 
 /** The first `count` records of a topic (all partitions). */
 async function readAll(kafka: Kafka, topic: string, count: number): Promise<{ key: string; value: Buffer }[]> {
-  const consumer = kafka.consumer({ groupId: `read-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
-  const records: { key: string; value: Buffer }[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${records.length}/${count} records of ${topic} in time`)), 20_000);
-      void consumer.run({
-        eachMessage: ({ message }) => {
-          records.push({ key: message.key?.toString() ?? '', value: message.value ?? Buffer.alloc(0) });
-          if (records.length >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-          return Promise.resolve();
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return records;
+  return (await readTopic(kafka, topic, count, { timeoutMs: 20_000 })).map((r) => ({ key: r.key, value: r.value ?? Buffer.alloc(0) }));
 }
 
 /**

@@ -1,21 +1,13 @@
 import type { Kafka, Producer, IHeaders } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
-import { randomBytes } from 'node:crypto';
 import { ManualClock } from '../../../common/clock.js';
 import { createLogger, type Logger } from '../../../common/logger.js';
 import { createKeyring, generateKeyText, type KmsOptionsInput, type Keyring } from '../../../kms/index.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec } from '../../../schemas/index.js';
 import { LogCapture } from '../../support/canary.js';
-import { testKafka, testMongo, testStack, uniqueName, withAdmin } from '../../support/stack.js';
+import { readTopic, testKafka, testMongo, testStack, uniqueName, withAdmin, type ReadRecord } from '../../support/stack.js';
 
-export interface KafkaRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: string;
-  readonly value: Buffer | null;
-  readonly headers: Record<string, string>;
-}
+export type KafkaRecord = ReadRecord;
 
 /** One test's slice of the real stack: its own topic prefix, database, codec and captured logs. */
 export interface Harness {
@@ -81,36 +73,8 @@ export async function openHarness(label: string): Promise<Harness> {
     async produce(topic, key, value, headers) {
       await producer.send({ topic: `${prefix}${topic}`, messages: [{ key, value, ...(headers === undefined ? {} : { headers }) }] });
     },
-    async readAll(topic, count, timeoutMs = 30_000) {
-      const records: KafkaRecord[] = [];
-      const consumer = kafka.consumer({ groupId: `read-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200 });
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topics: [`${prefix}${topic}`], fromBeginning: true });
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`read ${records.length}/${count} records of ${topic} in time`)), timeoutMs);
-          if (count === 0) {
-            clearTimeout(timer);
-            resolve();
-            return;
-          }
-          void consumer.run({
-            eachMessage: ({ topic: t, partition, message }) => {
-              const headers: Record<string, string> = {};
-              for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = String(Array.isArray(value) ? value[0] : value);
-              records.push({ topic: t, partition, offset: message.offset, key: message.key?.toString() ?? '', value: message.value, headers });
-              if (records.length >= count) {
-                clearTimeout(timer);
-                resolve();
-              }
-              return Promise.resolve();
-            },
-          });
-        });
-      } finally {
-        await consumer.disconnect();
-      }
-      return records;
+    readAll(topic, count, timeoutMs = 30_000) {
+      return readTopic(kafka, `${prefix}${topic}`, count, { timeoutMs });
     },
     async close() {
       for (const close of closers) await close();
