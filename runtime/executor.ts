@@ -3,6 +3,7 @@ import type { Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import { deadLetterTopicOf } from '../schemas/topics.js';
 import type { TopicValues } from '../schemas/values.js';
+import { abortableSleep } from './abort.js';
 import type { Actor, Dispatcher, WorkItem } from './actors.js';
 import type { InputRecord, Processor, ProcessorContext, ProcessorMetrics, TimerFired } from './contract.js';
 import { fieldName, fromFieldName, validateDocument } from './documents.js';
@@ -56,6 +57,23 @@ export interface PartitionSession {
   index: Map<string, number>;
   indexLoaded: boolean;
   readonly timerPending: Set<string>;
+  /** Lease bucket (`<topic>|<partition>`, the topic as in Kafka). */
+  readonly bucket: string;
+  /** The lease is held: items may run. Before that, fetched records wait in `parked`. */
+  owned: boolean;
+  parked: RecordItem[];
+  /** Items of this partition inside the executor right now. */
+  active: number;
+  /** Resolved when `active` drops to 0. */
+  quietWaiters: (() => void)[];
+  /** False once the partition's lease is lost: effects not yet written are dropped. */
+  readonly fence: () => boolean;
+}
+
+/** Resolves when no item of the partition runs any more (their effects are submitted by then). */
+export function whenQuiet(session: PartitionSession): Promise<void> {
+  if (session.active === 0) return Promise.resolve();
+  return new Promise((resolve) => session.quietWaiters.push(resolve));
 }
 
 interface ItemBase extends WorkItem {
@@ -140,24 +158,6 @@ function minDue(timers: Record<string, StoredTimer>): number | null {
   return min;
 }
 
-function abortable(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(new WorkAbandonedError('Partition revoked or worker stopping.'));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new WorkAbandonedError('Partition revoked or worker stopping.'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Runs one work item for an actor: loads its state on activation, skips records already applied,
  * decodes, runs the stage chain under supervision (transient failures retried with back-off, then
@@ -216,11 +216,13 @@ export class KeyExecutor {
   }
 
   execute = async (actor: Actor<ActorMemory, RuntimeItem>, item: RuntimeItem): Promise<void> => {
-    const signal = item.session.controller.signal;
+    const session = item.session;
+    const signal = session.controller.signal;
     if (signal.aborted) {
       item.abandon();
       return;
     }
+    session.active += 1;
     try {
       if (actor.state === null || actor.stale) await this.#ensureLoaded(actor, signal);
       if (item.kind === 'record') await this.#runRecord(actor, item);
@@ -231,6 +233,13 @@ export class KeyExecutor {
       }
       actor.stale = true;
       item.abandon();
+    } finally {
+      session.active -= 1;
+      if (session.active === 0 && session.quietWaiters.length > 0) {
+        const waiters = session.quietWaiters;
+        session.quietWaiters = [];
+        for (const wake of waiters) wake();
+      }
     }
   };
 
@@ -257,7 +266,7 @@ export class KeyExecutor {
       } catch (error) {
         if (classifyFailure(error) !== 'transient') throw error;
         if (attempt === 1 || attempt % 20 === 0) this.#deps.logger.warn({ err: errorMessage(error), attempt }, 'store unavailable; retrying');
-        await abortable(backoffDelay(this.#deps.options.retry, attempt, this.#deps.random), signal);
+        await abortableSleep(backoffDelay(this.#deps.options.retry, attempt, this.#deps.random), signal);
       }
     }
   }
@@ -424,7 +433,7 @@ export class KeyExecutor {
           delay = backoffDelay(this.#deps.options.retry, budgetUsed, this.#deps.random);
         }
         this.#deps.logger.debug({ err: errorMessage(error), key: actor.key, attempt, waiting, waitedMs }, 'transient processor failure; retrying');
-        await abortable(delay, signal);
+        await abortableSleep(delay, signal);
       }
     }
   }
@@ -482,7 +491,7 @@ export class KeyExecutor {
       if (earliest === null) session.index.delete(actor.key);
       else session.index.set(actor.key, earliest);
     }
-    return { messages, views: effects.views, state, timerIndex };
+    return { messages, views: effects.views, state, timerIndex, fence: session.fence };
   }
 
   #submit(actor: Actor<ActorMemory, RuntimeItem>, memory: ActorMemory, flush: FlushItem, onDurable: () => void, onFailed: () => void): void {
@@ -518,6 +527,7 @@ export class KeyExecutor {
       views: [],
       state: null,
       timerIndex: [],
+      fence: session.fence,
     };
     this.#submit(actor, memory, flush, () => {
       this.#deps.metrics.deadLetters.inc({ topic: session.logicalTopic, processor: stage, code });

@@ -29,6 +29,11 @@ export interface FlushItem {
   /** The key's state document; written after messages and views, so it marks them durable. */
   readonly state: GuardedUpsert | null;
   readonly timerIndex: readonly TimerIndexChange[];
+  /**
+   * Whether the item may still be written: false once its partition's lease was lost (another
+   * worker owns the partition now). A fenced item is rejected with WorkAbandonedError, unwritten.
+   */
+  readonly fence?: () => boolean;
 }
 
 export interface MessageSender {
@@ -95,6 +100,18 @@ export class Flusher {
     });
   }
 
+  /**
+   * Resolves when everything submitted before the call is written (or failed): a marker goes
+   * through the cycles behind it, and cycles complete in submission order.
+   */
+  barrier(): Promise<void> {
+    if (this.#closed || (this.#pending.length === 0 && this.#running === null)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#pending.push({ item: { messages: [], views: [], state: null, timerIndex: [] }, resolve, reject: () => resolve() });
+      this.#running ??= this.#loop();
+    });
+  }
+
   /** Waits for the cycles in flight; then refuses new work and fails what is still queued. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -130,8 +147,10 @@ export class Flusher {
   }
 
   /** Never rejects: retries until the cycle succeeds or the flusher closes. */
-  async #runCycle(batch: readonly Pending[], previous: Promise<void>): Promise<void> {
+  async #runCycle(all: readonly Pending[], previous: Promise<void>): Promise<void> {
+    let batch = all;
     for (let attempt = 1; ; attempt += 1) {
+      batch = this.#dropFenced(batch);
       try {
         await this.#cycle(batch.map((p) => p.item), previous);
         for (const p of batch) p.resolve();
@@ -147,6 +166,17 @@ export class Flusher {
         await sleep(backoffDelay(this.#policy, attempt));
       }
     }
+  }
+
+  /** Rejects the items whose partition lease was lost (another worker owns them now). */
+  #dropFenced(batch: readonly Pending[]): readonly Pending[] {
+    if (!batch.some((p) => p.item.fence !== undefined && !p.item.fence())) return batch;
+    const kept: Pending[] = [];
+    for (const p of batch) {
+      if (p.item.fence === undefined || p.item.fence()) kept.push(p);
+      else p.reject(new WorkAbandonedError('The partition lease was lost; these effects belong to its new owner and were not written.'));
+    }
+    return kept;
   }
 
   /**

@@ -20,6 +20,8 @@ export type { GuardedUpsert, SinkResult } from './sink.js';
 export { Dispatcher, Actor } from './actors.js';
 export type { WorkItem, DispatcherOptions } from './actors.js';
 export { PartitionProgress } from './progress.js';
+export { PartitionLeases, UnfencedOwnership, claimId, workerInstanceId } from './ownership.js';
+export type { PartitionOwnership, LeaseTiming, OwnershipHooks } from './ownership.js';
 export { classifyFailure, backoffDelay, waitsForRecovery } from './supervision.js';
 export type { FailureKind, BackoffPolicy } from './supervision.js';
 export { validateDocument, fieldName, fromFieldName } from './documents.js';

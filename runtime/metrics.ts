@@ -23,6 +23,10 @@ export class RuntimeMetrics {
   readonly staleWrites: Counter<'topology' | 'target'>;
   readonly passivated: Counter<'topology'>;
   readonly rebalances: Counter<'topology'>;
+  readonly leaseWaitSeconds: Histogram<'topology'>;
+  readonly handoffSeconds: Histogram<'topology'>;
+  readonly leasesLost: Counter<'topology'>;
+  readonly leasesHeld: Gauge<'topology'>;
   readonly #custom = new Map<string, { metric: Counter<string> | Histogram<string>; labels: readonly string[] }>();
 
   constructor(registry: Registry = new Registry()) {
@@ -43,6 +47,10 @@ export class RuntimeMetrics {
     this.staleWrites = new Counter({ name: 'hycal_runtime_stale_writes_total', help: 'Version-guarded writes skipped because a newer version was stored', labelNames: ['topology', 'target'], registers: r });
     this.passivated = new Counter({ name: 'hycal_runtime_passivated_total', help: 'Idle actors dropped from memory', labelNames: ['topology'], registers: r });
     this.rebalances = new Counter({ name: 'hycal_runtime_rebalances_total', help: 'Group assignments received', labelNames: ['topology'], registers: r });
+    this.leaseWaitSeconds = new Histogram({ name: 'hycal_runtime_lease_wait_seconds', help: 'From a partition being assigned to holding its lease (waiting for the previous owner)', labelNames: ['topology'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60], registers: r });
+    this.handoffSeconds = new Histogram({ name: 'hycal_runtime_handoff_seconds', help: 'From a partition being revoked to its lease being released (running work finished and durable)', labelNames: ['topology'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60], registers: r });
+    this.leasesLost = new Counter({ name: 'hycal_runtime_leases_lost_total', help: 'Partition leases lost (not renewed in time): the worker stopped the partition', labelNames: ['topology'], registers: r });
+    this.leasesHeld = new Gauge({ name: 'hycal_runtime_leases_held', help: 'Partition leases held by this worker', labelNames: ['topology'], registers: r });
   }
 
   /** The `ctx.metrics` of one processor. */

@@ -45,6 +45,15 @@ export const runtimeOptionsSchema = z.object({
   mongoWriteMode: z.enum(['sequential', 'bulk']).default('sequential')
     .describe('sequential: one guarded upsert at a time (fastest on FerretDB/SQLite); bulk: unordered bulkWrite (MongoDB)'),
   bulkMaxOps: z.number().int().min(1).max(100_000).default(1_000).describe('Operations per bulkWrite in bulk mode'),
+  ownership: z.object({
+    leases: z.boolean().default(true)
+      .describe('Partition leases in MongoDB: a new owner starts a partition only after the previous one finished its running work (no key in two workers at once). false only for a deployment with a single worker'),
+    leaseMs: z.number().int().min(1_000).optional()
+      .describe('A lease not renewed for this long may be taken over (a crashed worker); default sessionTimeoutMs. Worker clocks must agree within a quarter of it, ms'),
+    pollMs: z.number().int().min(10).default(200).describe('How often a new owner looks whether the previous one handed the partition off, ms'),
+    handoffWarnMs: z.number().int().min(100).default(30_000)
+      .describe('A handoff waiting this long for a processor call still running logs a warning (again every such period), ms'),
+  }).prefault({}),
   fromBeginning: z.boolean().default(true).describe('Where a new consumer group starts'),
 });
 

@@ -7,10 +7,11 @@ import type { TopicValues } from '../schemas/values.js';
 import { Dispatcher } from './actors.js';
 import { ProcessorFailedError, TopologyInvalidError, WorkAbandonedError } from './errors.js';
 import { deadLetterTopicOf } from '../schemas/topics.js';
-import { KeyExecutor, type ActorMemory, type PartitionSession, type RecordItem, type RuntimeItem, type TimerItem } from './executor.js';
+import { KeyExecutor, whenQuiet, type ActorMemory, type PartitionSession, type RecordItem, type RuntimeItem, type TimerItem } from './executor.js';
 import { Flusher } from './flusher.js';
 import { RuntimeMetrics } from './metrics.js';
 import { compileRuntimeOptions, type RuntimeOptions, type RuntimeOptionsInput } from './options.js';
+import { PartitionLeases, UnfencedOwnership, type PartitionOwnership } from './ownership.js';
 import { PartitionProgress } from './progress.js';
 import { MongoSink } from './sink.js';
 import { errorMessage } from './supervision.js';
@@ -29,6 +30,10 @@ export interface RuntimeDeps {
   /** Consumer group id; default `<prefix><topology name>`. */
   readonly groupId?: string;
   readonly clock?: Clock;
+  /** Clock of partition leases (default the system clock: leases are infrastructure time, not domain time). */
+  readonly leaseClock?: Clock;
+  /** Worker instance id in partition leases (default host/pid/random). */
+  readonly instanceId?: string;
   readonly logger?: Logger;
   readonly metrics?: RuntimeMetrics;
 }
@@ -88,6 +93,11 @@ export class Runtime {
   #lastPassivation = 0;
   #assignment: Record<string, number[]> = {};
   readonly #tracks = new WeakMap<PartitionSession, Track>();
+  readonly #ownership: PartitionOwnership;
+  /** Per partition tag: the handoff of its last revoked session (the next session acquires after it). */
+  readonly #handoffs = new Map<string, Promise<void>>();
+  /** Per session: settles true once its lease is held, false if it was revoked first. */
+  readonly #acquired = new WeakMap<PartitionSession, Promise<boolean>>();
 
   constructor(deps: RuntimeDeps) {
     this.#deps = deps;
@@ -122,6 +132,27 @@ export class Runtime {
       encode: (topic, value) => this.#encode(topic, value),
       dispatcher: () => this.#dispatcher,
     });
+    const ownership = this.options.ownership;
+    this.#ownership = ownership.leases
+      ? new PartitionLeases({
+        db: deps.db,
+        collection: `rt_${topology}_leases`,
+        clock: deps.leaseClock ?? systemClock,
+        timing: { leaseMs: ownership.leaseMs ?? this.options.sessionTimeoutMs, pollMs: ownership.pollMs, handoffWarnMs: ownership.handoffWarnMs },
+        logger: this.#logger,
+        ...(deps.instanceId === undefined ? {} : { owner: deps.instanceId }),
+        hooks: {
+          onAcquired: (_bucket, _epoch, waitedMs) => this.metrics.leaseWaitSeconds.observe({ topology }, waitedMs / 1_000),
+          onReleased: (_bucket, _epoch, handoffMs) => this.metrics.handoffSeconds.observe({ topology }, handoffMs / 1_000),
+          onLost: (bucket) => this.#onLeaseLost(bucket),
+        },
+      })
+      : new UnfencedOwnership();
+  }
+
+  /** This worker's id in partition leases. */
+  get instanceId(): string {
+    return this.#ownership.owner;
   }
 
   get groupId(): string {
@@ -141,6 +172,7 @@ export class Runtime {
     if (this.#phase !== 'created') throw new ProcessorFailedError('A runtime starts once; create a new one to start again.');
     this.#phase = 'running';
     const { kafka, topology } = this.#deps;
+    this.#ownership.start();
     for (const stage of topology.stages) {
       await stage.init?.({ clock: this.#clock, logger: this.#logger.child({ processor: stage.name }), metrics: this.metrics.forProcessor(stage.name) });
     }
@@ -183,6 +215,9 @@ export class Runtime {
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.#logger.error({ err: errorMessage(event.payload.error), restart: event.payload.restart }, 'consumer crashed');
+      // A consumer that will not restart never learns its next assignment: give every partition
+      // (and its lease) up, so that the group's other workers can take them over.
+      if (!event.payload.restart) for (const session of [...this.#sessions.values()]) this.#revoke(session);
     });
     await consumer.connect();
     await consumer.subscribe({ topics: topology.inputs.map((input) => `${this.#prefix}${input.topic}`), fromBeginning: this.options.fromBeginning });
@@ -230,9 +265,14 @@ export class Runtime {
     const hardStop = sleep(this.options.drainTimeoutMs + 5_000);
     await this.#drainHeld();
     await Promise.race([this.#consumer?.disconnect(), hardStop]);
-    for (const session of this.#sessions.values()) session.controller.abort();
+    for (const session of this.#sessions.values()) {
+      session.controller.abort();
+      this.#dropParked(session);
+    }
     this.#dispatcher.dropQueued(() => true);
     await Promise.race([this.#flusher?.close(), sleep(1_000)]);
+    await Promise.race([this.#releaseQuiet(), sleep(3_000)]);
+    this.#ownership.stop();
     await Promise.race([this.#producer?.disconnect(), sleep(2_000)]);
     for (const stage of this.#deps.topology.stages) {
       try {
@@ -242,6 +282,20 @@ export class Runtime {
       }
     }
     this.#phase = 'stopped';
+  }
+
+  /**
+   * Stop: hands off the leases of partitions where nothing runs any more (their effects were
+   * written or refused by the closed flusher). A partition whose processor call is still running
+   * keeps its lease until it expires: the process exits, so the call ends with it.
+   */
+  async #releaseQuiet(): Promise<void> {
+    const releases: Promise<void>[] = [];
+    for (const session of this.#sessions.values()) {
+      if (session.active === 0) releases.push(this.#ownership.handOff(session.bucket, Promise.resolve()));
+    }
+    await Promise.all(releases);
+    await Promise.all([...this.#handoffs.values()].map((handoff) => Promise.race([handoff, sleep(1_000)])));
   }
 
   async metricsText(): Promise<string> {
@@ -275,10 +329,14 @@ export class Runtime {
     let session = this.#sessions.get(tag);
     if (session === undefined) {
       const inputIndex = this.#deps.topology.inputs.findIndex((input) => `${this.#prefix}${input.topic}` === topic);
+      const logicalTopic = topic.slice(this.#prefix.length);
+      // Leases are per Kafka partition (prefixed topic): deployments sharing a database never wait for each other.
+      const bucket = tag;
+      const ownership = this.#ownership;
       session = {
         tag,
         topic,
-        logicalTopic: topic.slice(this.#prefix.length),
+        logicalTopic,
         partition,
         inputIndex,
         decode: this.#decoderFor(inputIndex),
@@ -286,14 +344,91 @@ export class Runtime {
         index: new Map(),
         indexLoaded: false,
         timerPending: new Set(),
+        bucket,
+        owned: false,
+        parked: [],
+        active: 0,
+        quietWaiters: [],
+        fence: () => ownership.holds(bucket),
       };
       this.#sessions.set(tag, session);
-      const created = session;
-      this.#executor.loadIndex(created).catch((error: unknown) => {
-        if (!(error instanceof WorkAbandonedError)) this.#logger.error({ err: errorMessage(error), tag }, 'could not load the timer index');
-      });
+      this.#acquire(session);
     }
     return session;
+  }
+
+  /**
+   * A new session runs nothing before it holds the partition's lease: the previous owner (another
+   * worker, or an earlier session of this one) hands it off only after its running work returned
+   * and its effects are durable. Records fetched meanwhile wait in `parked`; timers and actor
+   * state are read only once the lease is held.
+   */
+  #acquire(session: PartitionSession): void {
+    const { signal } = session.controller;
+    const previous = this.#handoffs.get(session.tag) ?? Promise.resolve();
+    const acquired = (async (): Promise<boolean> => {
+      await previous;
+      try {
+        await this.#ownership.acquire(session.bucket, signal);
+        return true;
+      } catch (error) {
+        if (!(error instanceof WorkAbandonedError)) this.#logger.error({ err: errorMessage(error), tag: session.tag }, 'could not acquire a partition lease');
+        return false;
+      }
+    })();
+    this.#acquired.set(session, acquired);
+    void acquired.then((ok) => {
+      // Revoked meanwhile: #revoke hands the lease back.
+      if (!ok || signal.aborted || this.#sessions.get(session.tag) !== session) return;
+      session.owned = true;
+      this.#executor.loadIndex(session).catch((error: unknown) => {
+        if (!(error instanceof WorkAbandonedError)) this.#logger.error({ err: errorMessage(error), tag: session.tag }, 'could not load the timer index');
+      });
+      const parked = session.parked;
+      session.parked = [];
+      for (const item of parked) this.#dispatcher.enqueue(item.key, item);
+    });
+  }
+
+  /** Records fetched before the lease was held are given up (fetched again by the next owner). */
+  #dropParked(session: PartitionSession): void {
+    const parked = session.parked;
+    session.parked = [];
+    for (const item of parked) item.abandon();
+    if (parked.length > 0) this.metrics.records.inc({ topology: this.#deps.topology.name, outcome: 'abandoned' }, parked.length);
+  }
+
+  /**
+   * The session's lease is handed off once its acquisition settled, every item of it that is
+   * running returned, and the effects they submitted are written.
+   */
+  #handOff(session: PartitionSession): void {
+    const acquired = this.#acquired.get(session) ?? Promise.resolve(false);
+    const handoff = (async () => {
+      if (!(await acquired)) return;
+      await this.#ownership.handOff(session.bucket, (async () => {
+        await whenQuiet(session);
+        await this.#flusher?.barrier();
+      })());
+    })();
+    this.#handoffs.set(session.tag, handoff);
+    void handoff.finally(() => {
+      if (this.#handoffs.get(session.tag) === handoff) this.#handoffs.delete(session.tag);
+    });
+  }
+
+  /** The lease was not renewed in time: stop the partition here and wait for the lease again. */
+  #onLeaseLost(bucket: string): void {
+    this.metrics.leasesLost.inc({ topology: this.#deps.topology.name });
+    const session = [...this.#sessions.values()].find((s) => s.bucket === bucket);
+    if (session === undefined || session.controller.signal.aborted) return;
+    const track = this.#tracks.get(session);
+    if (track !== undefined) {
+      this.#restartPartition(track);
+      return;
+    }
+    this.#revoke(session);
+    this.#session(session.topic, session.partition);
   }
 
   #onAssignment(assignment: Record<string, number[]>): void {
@@ -317,6 +452,8 @@ export class Runtime {
   #revoke(session: PartitionSession): void {
     session.controller.abort();
     this.#sessions.delete(session.tag);
+    this.#dropParked(session);
+    this.#handOff(session);
     this.#dispatcher.dropQueued((item) => item.tag === session.tag);
     this.#dispatcher.invalidate((actor) => actor.home === session.tag);
     this.metrics.consumerLag.remove({ topic: session.topic, partition: String(session.partition) });
@@ -360,7 +497,11 @@ export class Runtime {
       progress.add(offset);
       items.push(new BatchRecord(session, message, progress, offset, completion));
     }
-    for (const item of items) this.#dispatcher.enqueue(item.key, item);
+    if (session.owned) {
+      for (const item of items) this.#dispatcher.enqueue(item.key, item);
+    } else {
+      for (const item of items) session.parked.push(item);
+    }
 
     const commit = async (): Promise<void> => {
       const safe = progress.safeOffset;
@@ -531,6 +672,7 @@ export class Runtime {
   }
 
   #abandon(session: PartitionSession): void {
+    this.#dropParked(session);
     const dropped = this.#dispatcher.dropQueued((item) => item.tag === session.tag);
     if (dropped > 0) this.metrics.records.inc({ topology: this.#deps.topology.name, outcome: 'abandoned' }, dropped);
     this.#dispatcher.invalidate((actor) => actor.home === session.tag);
@@ -561,6 +703,7 @@ export class Runtime {
     const topology = this.#deps.topology.name;
     this.metrics.inflightActors.set({ topology }, this.#dispatcher.running);
     this.metrics.actorsInMemory.set({ topology }, this.#dispatcher.size);
+    this.metrics.leasesHeld.set({ topology }, this.#ownership.held.length);
   }
 }
 

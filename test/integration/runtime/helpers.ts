@@ -55,7 +55,7 @@ export interface WorkerHandle {
   readonly exited: Promise<number | null>;
 }
 
-export function spawnWorker(env: { prefix: string; db: string; options?: Record<string, unknown> }): WorkerHandle {
+export function spawnWorker(env: { prefix: string; db: string; options?: Record<string, unknown>; extraEnv?: Record<string, string> }): WorkerHandle {
   const stack = testStack();
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
     env: {
@@ -65,6 +65,7 @@ export function spawnWorker(env: { prefix: string; db: string; options?: Record<
       HC_PREFIX: env.prefix,
       HC_DB: env.db,
       HC_OPTIONS: JSON.stringify(env.options ?? {}),
+      ...env.extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
