@@ -5,6 +5,7 @@ import { registerStackCommands } from '../stack/cli.js';
 import { registerSimCommand } from '../sim/graph/cli.js';
 import { registerKmsCommands } from '../kms/cli.js';
 import { registerDlqCommands } from '../runtime/cli.js';
+import { registerConfigCommands } from '../config/index.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerKmsCommands(program);
   registerDlqCommands(program);
+  registerConfigCommands(program);
   return program;
 }
 

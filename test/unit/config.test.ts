@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config/index.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { configKeys, configKeysMarkdown, generatedBlock, loadConfig } from '../../config/index.js';
 import { ConfigError } from '../../common/index.js';
 
 describe('config', () => {
@@ -47,5 +49,18 @@ describe('config – runtime', () => {
   it('config – the runtime options are a section of the one schema, with defaults, and bad values name the key', () => {
     expect(loadConfig({}).runtime.maxConcurrentKeys).toBe(256);
     expect(() => loadConfig({}, { runtime: { maxConcurrentKeys: 0 } })).toThrow(/runtime\.maxConcurrentKeys/);
+  });
+});
+
+describe('config – documentation', () => {
+  it('config – docs/configuration.md lists every key of the schema exactly as `hycal config keys --markdown` generates it', () => {
+    const document = readFileSync(fileURLToPath(new URL('../../docs/configuration.md', import.meta.url)), 'utf8');
+    expect(generatedBlock(document)).toBe(configKeysMarkdown());
+  });
+
+  it('config – every key has a description and the runtime ownership keys are among them', () => {
+    const keys = configKeys();
+    expect(keys.filter((k) => k.description === '').map((k) => k.key)).toEqual([]);
+    expect(keys.map((k) => k.key)).toEqual(expect.arrayContaining(['runtime.ownership.leases', 'runtime.ownership.leaseMs', 'kms.remote.url', 'localStack.cacheDir']));
   });
 });
