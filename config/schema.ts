@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { kmsOptionsSchema } from '../kms/options.js';
+import { opsOptionsSchema } from '../ops/options.js';
 import { runtimeOptionsSchema } from '../runtime/options.js';
 import { LOCAL_STACK_ENV, localStackOptionsSchema } from '../stack/options.js';
 
@@ -41,6 +42,7 @@ export const configSchema = z.object({
   localStack: localStackOptionsSchema.prefault({}),
   kms: kmsOptionsSchema.prefault({}),
   runtime: runtimeOptionsSchema.prefault({}),
+  ops: opsOptionsSchema.prefault({}),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
@@ -58,5 +60,7 @@ export const ENVIRONMENT_KEYS: Readonly<Record<string, readonly string[]>> = Obj
   MONGODB_DATABASE: ['stack', 'mongodbDatabase'],
   HYCAL_TOPIC_PREFIX: ['stack', 'topicPrefix'],
   HYCAL_LOG_LEVEL: ['logLevel'],
+  HYCAL_OPS_HOST: ['ops', 'host'],
+  HYCAL_OPS_PORT: ['ops', 'port'],
   ...Object.fromEntries(Object.entries(LOCAL_STACK_ENV).map(([variable, key]) => [variable, ['localStack', key]])),
 });

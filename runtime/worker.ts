@@ -88,6 +88,10 @@ export class Runtime {
   #flusher: Flusher | null = null;
   #phase: Phase = 'created';
   #rebalancing = false;
+  /** An assignment was received at least once. */
+  #joined = false;
+  /** The consumer crashed and will not restart. */
+  #crashed: string | null = null;
   #drainDeadline = 0;
   #ticker: NodeJS.Timeout | null = null;
   #lastPassivation = 0;
@@ -217,7 +221,10 @@ export class Runtime {
       this.#logger.error({ err: errorMessage(event.payload.error), restart: event.payload.restart }, 'consumer crashed');
       // A consumer that will not restart never learns its next assignment: give every partition
       // (and its lease) up, so that the group's other workers can take them over.
-      if (!event.payload.restart) for (const session of [...this.#sessions.values()]) this.#revoke(session);
+      if (!event.payload.restart) {
+        this.#crashed = errorMessage(event.payload.error);
+        for (const session of [...this.#sessions.values()]) this.#revoke(session);
+      }
     });
     await consumer.connect();
     await consumer.subscribe({ topics: topology.inputs.map((input) => `${this.#prefix}${input.topic}`), fromBeginning: this.options.fromBeginning });
@@ -296,6 +303,20 @@ export class Runtime {
     }
     await Promise.all(releases);
     await Promise.all([...this.#handoffs.values()].map((handoff) => Promise.race([handoff, sleep(1_000)])));
+  }
+
+  /**
+   * Liveness and readiness for /healthz and /readyz: live unless the consumer crashed for good or
+   * the runtime stopped; ready while running in the group (joined, not rebalancing).
+   */
+  health(): { name: string; live: boolean; ready: boolean; reason?: string } {
+    const name = `runtime ${this.#deps.topology.name}`;
+    if (this.#crashed !== null) return { name, live: false, ready: false, reason: `the consumer crashed and does not restart: ${this.#crashed}` };
+    if (this.#phase === 'stopped') return { name, live: false, ready: false, reason: 'stopped' };
+    if (this.#phase !== 'running') return { name, live: true, ready: false, reason: this.#phase };
+    if (!this.#joined) return { name, live: true, ready: false, reason: 'joining the consumer group' };
+    if (this.#rebalancing) return { name, live: true, ready: false, reason: 'rebalancing' };
+    return { name, live: true, ready: true };
   }
 
   async metricsText(): Promise<string> {
@@ -434,6 +455,7 @@ export class Runtime {
   #onAssignment(assignment: Record<string, number[]>): void {
     this.#assignment = assignment;
     this.#rebalancing = false;
+    this.#joined = true;
     this.metrics.rebalances.inc({ topology: this.#deps.topology.name });
     const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}|${p}`)));
     for (const [tag, session] of this.#sessions) {
