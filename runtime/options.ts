@@ -26,6 +26,8 @@ export const runtimeOptionsSchema = z.object({
   maxActors: z.number().int().min(1).default(50_000)
     .describe('Idle actors beyond this count are passivated at once, oldest first (memory bound)'),
   timerPollMs: z.number().int().min(10).default(200).describe('How often due timers are looked for, ms'),
+  timerIndexShards: z.number().int().min(1).max(4_096).default(64)
+    .describe('Documents a partition\'s timer index is spread over (by key hash): FerretDB rewrites a whole document per update, so each must stay small (about 1,000 keys with timers or fewer). Changing it orphans existing index entries: keep it for a deployment\'s lifetime'),
   batchHoldMs: z.number().int().min(10).default(1_000)
     .describe('How long the eachBatch handler waits for a batch to finish; then its unfinished records stay with their actors (later records of their keys queue behind them), fetching goes on and commits stop at the first unfinished record, ms'),
   maxPendingPerPartition: z.number().int().min(1).default(10_000)

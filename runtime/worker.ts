@@ -398,13 +398,23 @@ export class Runtime {
       }
     })();
     this.#acquired.set(session, acquired);
-    void acquired.then((ok) => {
+    void acquired.then(async (ok) => {
       // Revoked meanwhile: #revoke hands the lease back.
       if (!ok || signal.aborted || this.#sessions.get(session.tag) !== session) return;
+      // The timer index is read before any item runs: an item's timers go into the in-memory
+      // index, which a later load would overwrite (timers of the partition never firing).
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await this.#executor.loadIndex(session);
+          break;
+        } catch (error) {
+          if (error instanceof WorkAbandonedError || signal.aborted) return;
+          this.#logger.error({ err: errorMessage(error), tag: session.tag, attempt }, 'could not load the timer index; retrying');
+          await sleep(Math.min(10_000, 500 * attempt));
+        }
+      }
+      if (signal.aborted || this.#sessions.get(session.tag) !== session) return;
       session.owned = true;
-      this.#executor.loadIndex(session).catch((error: unknown) => {
-        if (!(error instanceof WorkAbandonedError)) this.#logger.error({ err: errorMessage(error), tag: session.tag }, 'could not load the timer index');
-      });
       const parked = session.parked;
       session.parked = [];
       for (const item of parked) this.#dispatcher.enqueue(item.key, item);
