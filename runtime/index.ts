@@ -25,6 +25,7 @@ export type { PartitionOwnership, LeaseTiming, OwnershipHooks } from './ownershi
 export { classifyFailure, backoffDelay, waitsForRecovery } from './supervision.js';
 export type { FailureKind, BackoffPolicy } from './supervision.js';
 export { validateDocument, fieldName, fromFieldName } from './documents.js';
+export { shardOf } from './executor.js';
 export {
   ProcessorFailedError,
   InvalidDocumentError,
