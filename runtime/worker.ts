@@ -1,10 +1,11 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
 import { systemClock, type Clock } from '../common/clock.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { TopicCodec } from '../schemas/codec.js';
 import type { TopicValues } from '../schemas/values.js';
 import { Dispatcher } from './actors.js';
+import { BatchCompletion, BatchRecord, splitTag } from './batch.js';
 import { ProcessorFailedError, TopologyInvalidError, WorkAbandonedError } from './errors.js';
 import { deadLetterTopicOf } from '../schemas/topics.js';
 import { KeyExecutor, whenQuiet, type ActorMemory, type PartitionSession, type RecordItem, type RuntimeItem, type TimerItem } from './executor.js';
@@ -737,71 +738,4 @@ export class Runtime {
     this.metrics.actorsInMemory.set({ topology }, this.#dispatcher.size);
     this.metrics.leasesHeld.set({ topology }, this.#ownership.held.length);
   }
-}
-
-/** Counts a batch's records down to done (complete or abandoned). */
-class BatchCompletion {
-  #open: number;
-  #waiters: (() => void)[] = [];
-
-  constructor(count: number) {
-    this.#open = count;
-  }
-
-  settle(): void {
-    this.#open -= 1;
-    if (this.#open !== 0) return;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  whenDone(): Promise<void> {
-    if (this.#open <= 0) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-}
-
-/** A record of a batch in an actor's mailbox; completes (or abandons) its offset in the partition's progress. */
-class BatchRecord implements RecordItem {
-  readonly kind = 'record' as const;
-  readonly tag: string;
-  readonly key: string;
-  readonly session: PartitionSession;
-  readonly message: KafkaMessage;
-  readonly #progress: PartitionProgress;
-  readonly #offset: number;
-  readonly #completion: BatchCompletion;
-  #settled = false;
-
-  constructor(session: PartitionSession, message: KafkaMessage, progress: PartitionProgress, offset: number, completion: BatchCompletion) {
-    this.session = session;
-    this.tag = session.tag;
-    this.message = message;
-    this.key = message.key === null ? '' : message.key.toString('utf8');
-    this.#progress = progress;
-    this.#offset = offset;
-    this.#completion = completion;
-  }
-
-  complete(): void {
-    this.#progress.complete(this.#offset);
-    this.#settle();
-  }
-
-  abandon(): void {
-    this.#progress.abandon(this.#offset);
-    this.#settle();
-  }
-
-  #settle(): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#completion.settle();
-  }
-}
-
-function splitTag(tag: string): [string, number] {
-  const at = tag.lastIndexOf('|');
-  return [tag.slice(0, at), Number(tag.slice(at + 1))];
 }
