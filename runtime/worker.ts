@@ -8,11 +8,12 @@ import { Dispatcher } from './actors.js';
 import { BatchCompletion, BatchRecord, splitTag } from './batch.js';
 import { ProcessorFailedError, TopologyInvalidError, WorkAbandonedError } from './errors.js';
 import { deadLetterTopicOf } from '../schemas/topics.js';
-import { KeyExecutor, whenQuiet, type ActorMemory, type PartitionSession, type RecordItem, type RuntimeItem, type TimerItem } from './executor.js';
+import { KeyExecutor, type ActorMemory, type PartitionSession, type RecordItem, type RuntimeItem, type TimerItem } from './executor.js';
 import { Flusher } from './flusher.js';
 import { RuntimeMetrics } from './metrics.js';
 import { compileRuntimeOptions, type RuntimeOptions, type RuntimeOptionsInput } from './options.js';
 import { PartitionLeases, UnfencedOwnership, type PartitionOwnership } from './ownership.js';
+import { PartitionSessions } from './sessions.js';
 import { PartitionProgress } from './progress.js';
 import { MongoSink } from './sink.js';
 import { errorMessage } from './supervision.js';
@@ -83,7 +84,7 @@ export class Runtime {
   readonly #sink: MongoSink;
   readonly #dispatcher: Dispatcher<ActorMemory, RuntimeItem>;
   readonly #executor: KeyExecutor;
-  readonly #sessions = new Map<string, PartitionSession>();
+  readonly #sessions: PartitionSessions;
   #producer: Producer | null = null;
   #consumer: Consumer | null = null;
   #flusher: Flusher | null = null;
@@ -99,10 +100,6 @@ export class Runtime {
   #assignment: Record<string, number[]> = {};
   readonly #tracks = new WeakMap<PartitionSession, Track>();
   readonly #ownership: PartitionOwnership;
-  /** Per partition tag: the handoff of its last revoked session (the next session acquires after it). */
-  readonly #handoffs = new Map<string, Promise<void>>();
-  /** Per session: settles true once its lease is held, false if it was revoked first. */
-  readonly #acquired = new WeakMap<PartitionSession, Promise<boolean>>();
 
   constructor(deps: RuntimeDeps) {
     this.#deps = deps;
@@ -153,6 +150,17 @@ export class Runtime {
         },
       })
       : new UnfencedOwnership();
+    this.#sessions = new PartitionSessions({
+      topology: deps.topology,
+      prefix: this.#prefix,
+      ownership: this.#ownership,
+      dispatcher: this.#dispatcher,
+      executor: this.#executor,
+      flusher: () => this.#flusher,
+      decoderFor: (inputIndex) => this.#decoderFor(inputIndex),
+      logger: this.#logger,
+      metrics: this.metrics,
+    });
   }
 
   /** This worker's id in partition leases. */
@@ -224,7 +232,7 @@ export class Runtime {
       // (and its lease) up, so that the group's other workers can take them over.
       if (!event.payload.restart) {
         this.#crashed = errorMessage(event.payload.error);
-        for (const session of [...this.#sessions.values()]) this.#revoke(session);
+        for (const session of [...this.#sessions.values()]) this.#sessions.revoke(session);
       }
     });
     await consumer.connect();
@@ -275,11 +283,11 @@ export class Runtime {
     await Promise.race([this.#consumer?.disconnect(), hardStop]);
     for (const session of this.#sessions.values()) {
       session.controller.abort();
-      this.#dropParked(session);
+      this.#sessions.dropParked(session);
     }
     this.#dispatcher.dropQueued(() => true);
     await Promise.race([this.#flusher?.close(), sleep(1_000)]);
-    await Promise.race([this.#releaseQuiet(), sleep(3_000)]);
+    await Promise.race([this.#sessions.releaseQuiet(), sleep(3_000)]);
     this.#ownership.stop();
     await Promise.race([this.#producer?.disconnect(), sleep(2_000)]);
     for (const stage of this.#deps.topology.stages) {
@@ -290,20 +298,6 @@ export class Runtime {
       }
     }
     this.#phase = 'stopped';
-  }
-
-  /**
-   * Stop: hands off the leases of partitions where nothing runs any more (their effects were
-   * written or refused by the closed flusher). A partition whose processor call is still running
-   * keeps its lease until it expires: the process exits, so the call ends with it.
-   */
-  async #releaseQuiet(): Promise<void> {
-    const releases: Promise<void>[] = [];
-    for (const session of this.#sessions.values()) {
-      if (session.active === 0) releases.push(this.#ownership.handOff(session.bucket, Promise.resolve()));
-    }
-    await Promise.all(releases);
-    await Promise.all([...this.#handoffs.values()].map((handoff) => Promise.race([handoff, sleep(1_000)])));
   }
 
   /**
@@ -346,121 +340,18 @@ export class Runtime {
     };
   }
 
-  #session(topic: string, partition: number): PartitionSession {
-    const tag = `${topic}|${partition}`;
-    let session = this.#sessions.get(tag);
-    if (session === undefined) {
-      const inputIndex = this.#deps.topology.inputs.findIndex((input) => `${this.#prefix}${input.topic}` === topic);
-      const logicalTopic = topic.slice(this.#prefix.length);
-      // Leases are per Kafka partition (prefixed topic): deployments sharing a database never wait for each other.
-      const bucket = tag;
-      const ownership = this.#ownership;
-      session = {
-        tag,
-        topic,
-        logicalTopic,
-        partition,
-        inputIndex,
-        decode: this.#decoderFor(inputIndex),
-        controller: new AbortController(),
-        index: new Map(),
-        indexLoaded: false,
-        timerPending: new Set(),
-        bucket,
-        owned: false,
-        parked: [],
-        active: 0,
-        quietWaiters: [],
-        fence: () => ownership.holds(bucket),
-      };
-      this.#sessions.set(tag, session);
-      this.#acquire(session);
-    }
-    return session;
-  }
-
-  /**
-   * A new session runs nothing before it holds the partition's lease: the previous owner (another
-   * worker, or an earlier session of this one) hands it off only after its running work returned
-   * and its effects are durable. Records fetched meanwhile wait in `parked`; timers and actor
-   * state are read only once the lease is held.
-   */
-  #acquire(session: PartitionSession): void {
-    const { signal } = session.controller;
-    const previous = this.#handoffs.get(session.tag) ?? Promise.resolve();
-    const acquired = (async (): Promise<boolean> => {
-      await previous;
-      try {
-        await this.#ownership.acquire(session.bucket, signal);
-        return true;
-      } catch (error) {
-        if (!(error instanceof WorkAbandonedError)) this.#logger.error({ err: errorMessage(error), tag: session.tag }, 'could not acquire a partition lease');
-        return false;
-      }
-    })();
-    this.#acquired.set(session, acquired);
-    void acquired.then(async (ok) => {
-      // Revoked meanwhile: #revoke hands the lease back.
-      if (!ok || signal.aborted || this.#sessions.get(session.tag) !== session) return;
-      // The timer index is read before any item runs: an item's timers go into the in-memory
-      // index, which a later load would overwrite (timers of the partition never firing).
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          await this.#executor.loadIndex(session);
-          break;
-        } catch (error) {
-          if (error instanceof WorkAbandonedError || signal.aborted) return;
-          this.#logger.error({ err: errorMessage(error), tag: session.tag, attempt }, 'could not load the timer index; retrying');
-          await sleep(Math.min(10_000, 500 * attempt));
-        }
-      }
-      if (signal.aborted || this.#sessions.get(session.tag) !== session) return;
-      session.owned = true;
-      const parked = session.parked;
-      session.parked = [];
-      for (const item of parked) this.#dispatcher.enqueue(item.key, item);
-    });
-  }
-
-  /** Records fetched before the lease was held are given up (fetched again by the next owner). */
-  #dropParked(session: PartitionSession): void {
-    const parked = session.parked;
-    session.parked = [];
-    for (const item of parked) item.abandon();
-    if (parked.length > 0) this.metrics.records.inc({ topology: this.#deps.topology.name, outcome: 'abandoned' }, parked.length);
-  }
-
-  /**
-   * The session's lease is handed off once its acquisition settled, every item of it that is
-   * running returned, and the effects they submitted are written.
-   */
-  #handOff(session: PartitionSession): void {
-    const acquired = this.#acquired.get(session) ?? Promise.resolve(false);
-    const handoff = (async () => {
-      if (!(await acquired)) return;
-      await this.#ownership.handOff(session.bucket, (async () => {
-        await whenQuiet(session);
-        await this.#flusher?.barrier();
-      })());
-    })();
-    this.#handoffs.set(session.tag, handoff);
-    void handoff.finally(() => {
-      if (this.#handoffs.get(session.tag) === handoff) this.#handoffs.delete(session.tag);
-    });
-  }
-
   /** The lease was not renewed in time: stop the partition here and wait for the lease again. */
   #onLeaseLost(bucket: string): void {
     this.metrics.leasesLost.inc({ topology: this.#deps.topology.name });
-    const session = [...this.#sessions.values()].find((s) => s.bucket === bucket);
+    const session = this.#sessions.byBucket(bucket);
     if (session === undefined || session.controller.signal.aborted) return;
     const track = this.#tracks.get(session);
     if (track !== undefined) {
       this.#restartPartition(track);
       return;
     }
-    this.#revoke(session);
-    this.#session(session.topic, session.partition);
+    this.#sessions.revoke(session);
+    this.#sessions.open(session.topic, session.partition);
   }
 
   #onAssignment(assignment: Record<string, number[]>): void {
@@ -469,28 +360,17 @@ export class Runtime {
     this.#joined = true;
     this.metrics.rebalances.inc({ topology: this.#deps.topology.name });
     const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}|${p}`)));
-    for (const [tag, session] of this.#sessions) {
-      if (owned.has(tag)) continue;
-      this.#revoke(session);
+    for (const session of [...this.#sessions.values()]) {
+      if (owned.has(session.tag)) continue;
+      this.#sessions.revoke(session);
     }
     // Every partition still owned is refetched from its committed offset; actors whose work was
     // abandoned were marked stale already, the others skip what they applied.
     for (const tag of owned) {
       const [topic, partition] = splitTag(tag);
-      this.#session(topic, partition);
+      this.#sessions.open(topic, partition);
     }
     this.#logger.info({ assignment }, 'partitions assigned');
-  }
-
-  #revoke(session: PartitionSession): void {
-    session.controller.abort();
-    this.#sessions.delete(session.tag);
-    this.#dropParked(session);
-    this.#handOff(session);
-    this.#dispatcher.dropQueued((item) => item.tag === session.tag);
-    this.#dispatcher.invalidate((actor) => actor.home === session.tag);
-    this.metrics.consumerLag.remove({ topic: session.topic, partition: String(session.partition) });
-    this.#logger.info({ topic: session.topic, partition: session.partition }, 'partition revoked');
   }
 
   /** The partition's progress across batches (records may outlive the batch that fetched them). */
@@ -510,7 +390,7 @@ export class Runtime {
     const isRunning = (): boolean => payload.isRunning();
     const isStale = (): boolean => payload.isStale();
     const commitOffsetsIfNecessary = (offsets: Parameters<EachBatchPayload['commitOffsetsIfNecessary']>[0]): Promise<void> => payload.commitOffsetsIfNecessary(offsets);
-    const session = this.#session(batch.topic, batch.partition);
+    const session = this.#sessions.open(batch.topic, batch.partition);
     this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
     if (this.#phase !== 'running') {
       // Stopping: nothing new is taken (pausing keeps kafkajs from fetching the batch in a loop).
@@ -657,8 +537,8 @@ export class Runtime {
     const { session } = track;
     if (this.#sessions.get(session.tag) !== session) return;
     this.#logger.warn({ topic: session.topic, partition: session.partition, offset: track.progress.safeOffset }, 'a record was given up; the partition is fetched again from its durable prefix');
-    this.#revoke(session);
-    this.#session(session.topic, session.partition);
+    this.#sessions.revoke(session);
+    this.#sessions.open(session.topic, session.partition);
     const safe = track.progress.safeOffset;
     try {
       if (safe !== null) this.#consumer?.seek({ topic: session.topic, partition: session.partition, offset: String(safe) });
@@ -683,7 +563,7 @@ export class Runtime {
       if (!joined && (track.inHandler || track.progress.pending === 0)) continue;
       this.#tracks.delete(session);
       if (track.paused) this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
-      if (track.progress.pending > 0) this.#revoke(session);
+      if (track.progress.pending > 0) this.#sessions.revoke(session);
     }
   }
 
@@ -705,7 +585,7 @@ export class Runtime {
   }
 
   #abandon(session: PartitionSession): void {
-    this.#dropParked(session);
+    this.#sessions.dropParked(session);
     const dropped = this.#dispatcher.dropQueued((item) => item.tag === session.tag);
     if (dropped > 0) this.metrics.records.inc({ topology: this.#deps.topology.name, outcome: 'abandoned' }, dropped);
     this.#dispatcher.invalidate((actor) => actor.home === session.tag);
