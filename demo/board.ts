@@ -1,4 +1,5 @@
 import type { Clock } from '../common/index.js';
+import { DeviceView, type DeviceBooking } from '../gateway/index.js';
 import type { DeviceBookingEvent, MeetingOccurrence, PresenceChange, TopicValues } from '../schemas/index.js';
 
 /**
@@ -19,7 +20,7 @@ export interface BoardMeeting {
 
 export interface BoardDevice {
   readonly deviceId: string;
-  readonly bookings: readonly { bookingId: string; start: number; end: number; isPrivate: boolean; providerKind: string }[];
+  readonly bookings: readonly DeviceBooking[];
   /** The booking whose Join button shows now, if any. */
   readonly joinShowing: string | null;
 }
@@ -40,7 +41,7 @@ export class DemoBoard {
   readonly #counts = new Map<string, number>();
   readonly #meetings = new Map<string, Map<string, BoardMeeting & { v: number }>>();
   readonly #presence = new Map<string, PresenceChange>();
-  readonly #devices = new Map<string, { bookings: Map<string, DeviceBookingEvent>; joinShowing: string | null }>();
+  readonly #devices = new Map<string, DeviceView>();
   readonly #recent: { at: number; topic: string; text: string }[] = [];
   #version = 0;
 
@@ -94,27 +95,8 @@ export class DemoBoard {
 
   #device(e: DeviceBookingEvent): void {
     let device = this.#devices.get(e.deviceId);
-    if (!device) this.#devices.set(e.deviceId, (device = { bookings: new Map(), joinShowing: null }));
-    const known = device.bookings.get(e.bookingId);
-    if (known && known.version > e.version) return;
-    switch (e.action) {
-      case 'BOOKING_UPSERT':
-        device.bookings.set(e.bookingId, e);
-        break;
-      case 'BOOKING_REMOVE':
-        device.bookings.delete(e.bookingId);
-        if (device.joinShowing === e.bookingId) device.joinShowing = null;
-        break;
-      case 'JOIN_SHOW':
-        device.joinShowing = e.bookingId;
-        this.#note('obtp.devices.v1', `${e.deviceId}: Join button shown`);
-        break;
-      case 'JOIN_EXPIRE':
-        if (device.joinShowing === e.bookingId) device.joinShowing = null;
-        break;
-      default:
-        break;
-    }
+    if (!device) this.#devices.set(e.deviceId, (device = new DeviceView(e.deviceId)));
+    if (device.apply(e) === 'join-shown') this.#note('obtp.devices.v1', `${e.deviceId}: Join button shown`);
   }
 
   #presenceChange(p: PresenceChange): void {
@@ -136,14 +118,9 @@ export class DemoBoard {
         .map(({ v: _v, ...m }) => m);
       return { userId, meetings, outOfOffice: presence?.outOfOffice ?? false, until: presence?.until ?? null };
     });
-    const devices = [...this.#devices.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([deviceId, d]) => ({
-      deviceId,
-      joinShowing: d.joinShowing,
-      bookings: [...d.bookings.values()]
-        .filter((b) => b.end > now)
-        .sort((a, b) => a.start - b.start)
-        .map((b) => ({ bookingId: b.bookingId, start: b.start, end: b.end, isPrivate: b.isPrivate, providerKind: b.providerKind })),
-    }));
+    const devices = [...this.#devices.values()]
+      .sort((a, b) => a.deviceId.localeCompare(b.deviceId))
+      .map((d) => ({ deviceId: d.deviceId, joinShowing: d.joinShowing, bookings: d.bookings(now) }));
     return { now, counts: Object.fromEntries(this.#counts), users, devices, recent: [...this.#recent], version: this.#version };
   }
 }
