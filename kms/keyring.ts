@@ -7,7 +7,7 @@ import { KeyCache } from './cache.js';
 import type { DataKeyRecord, DataKeyStore, KeychainRecord } from './data-key-store.js';
 import { KeyDestroyedError, KeyNotFoundError, KmsInputError, KmsUnavailableError } from './errors.js';
 import { CipherKind, KEY_BYTES, contextAd, decryptEnvelope, encryptEnvelope, parseEnvelope, type Envelope } from './format.js';
-import { kmsOptionsSchema, type KmsOptions, type KmsOptionsInput } from './options.js';
+import { withDefaults, type KmsOptions, type KmsOptionsInput } from './options.js';
 import type { KmsProvider } from './provider.js';
 import { KeyedSerializer } from './serial.js';
 
@@ -63,7 +63,8 @@ export interface KeyringDeps {
   readonly store: DataKeyStore;
   readonly providers: { readonly cloud?: KmsProvider; readonly remote?: KmsProvider };
   readonly clock: Clock;
-  readonly options?: KmsOptionsInput | KmsOptions;
+  /** Validated options (the configuration's `kms` section); what is left out takes its default. */
+  readonly options?: KmsOptionsInput;
   readonly logger?: Logger;
   readonly metrics?: KmsMetrics;
 }
@@ -107,7 +108,7 @@ export class Keyring {
     this.#store = deps.store;
     this.#providers = deps.providers;
     this.#clock = deps.clock;
-    this.#options = kmsOptionsSchema.parse(deps.options ?? {});
+    this.#options = withDefaults(deps.options);
     this.#logger = deps.logger ?? silentLogger;
     this.#metrics = deps.metrics;
     this.#dataKeys = new KeyCache({ clock: deps.clock, ttlMs: this.#options.cacheTtlMs, maxEntries: this.#options.cacheMaxEntries });

@@ -140,7 +140,6 @@ export { SimStore } from './store/index.js';
 export { simGraphOptionsSchema } from './options.js';
 export type { SimGraphOptions } from './options.js';
 export { SimTlsError, SimListenError } from './errors.js';
-export { seedBasicTenant } from './cli.js';
 export { SimAdmin } from './admin/index.js';
 export { CLOUD_HOSTS, CLOUD_NAMES, GRAPH_APP_ID } from './clouds.js';
 export type { FaultSettings } from './faults/index.js';
