@@ -5,3 +5,4 @@ export type { BuiltKeyring, RuntimeParts } from './wiring.js';
 export { defineMeetingsTopology, MEETINGS_TOPOLOGY_NAME } from './topologies.js';
 export type { MeetingsTopologyOptions } from './topologies.js';
 export { stackTarget, stackTargetOf } from './stack.js';
+export { meetingDocumentLayout } from './layouts.js';

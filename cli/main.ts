@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { buildKafka, lazyAppContext, stackTargetOf, withKeyring } from '../app/index.js';
+import { buildKafka, lazyAppContext, meetingDocumentLayout, stackTargetOf, withKeyring } from '../app/index.js';
 import { isHcError } from '../common/index.js';
 import { registerBenchCommands } from '../bench/cli.js';
 import { registerKmsCommands } from '../kms/index.js';
@@ -25,6 +25,7 @@ export function buildProgram(): Command {
   registerKmsCommands(program, {
     withKeyring: (fn) => withKeyring(context(), fn),
     logger: (name) => context().logger(name),
+    documentLayout: meetingDocumentLayout,
   });
   registerDlqCommands(program, {
     kafka: () => ({ kafka: buildKafka(context(), 'hycal-dlq'), prefix: context().config.stack.topicPrefix }),

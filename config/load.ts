@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../common/errors.js';
+import { ConfigError } from '../common/index.js';
 import { ENVIRONMENT, environmentValue, variablesOf } from './environment.js';
 import { configSchema, type HycalConfig } from './schema.js';
 

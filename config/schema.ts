@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { kmsOptionsSchema } from '../kms/options.js';
-import { opsOptionsSchema } from '../ops/options.js';
-import { runtimeOptionsSchema } from '../runtime/options.js';
-import { localStackOptionsSchema } from '../stack/options.js';
+import { kmsOptionsSchema } from '../kms/index.js';
+import { opsOptionsSchema } from '../ops/index.js';
+import { runtimeOptionsSchema } from '../runtime/index.js';
+import { localStackOptionsSchema } from '../stack/index.js';
 
 /**
  * The one configuration schema of the service. Each area's options live beside its code as a zod

@@ -1,14 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Db } from 'mongodb';
 import type { Command } from 'commander';
-import { systemClock } from '../common/clock.js';
-import { ConfigError } from '../common/errors.js';
-import type { Logger } from '../common/logger.js';
+import { systemClock } from '../common/index.js';
+import { ConfigError } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import { KmsInputError } from './errors.js';
 import { generateKmsCertificates, writeKmsCertificates } from './certs.js';
 import { generateKeyText, loadMasterKey } from './master-key.js';
 import { kmsServerOptionsSchema } from './options.js';
-import { reencryptCollection } from './reencrypt.js';
+import { reencryptCollection, type DocumentLayout } from './reencrypt.js';
 import { startKmsServer } from './server.js';
 import type { Keyring } from './keyring.js';
 import type { TenantKeyVault } from './vault.js';
@@ -34,6 +34,8 @@ export interface KmsCommandDeps {
   /** Opens a session on the configured keyring for the time of `fn` (the composition root builds it). */
   readonly withKeyring: <T>(fn: (session: KeyringSession) => Promise<T>) => Promise<T>;
   readonly logger: (name: string) => Logger;
+  /** Where the encrypted fields of the documents `hycal kms reencrypt` rewrites are. */
+  readonly documentLayout: DocumentLayout;
 }
 
 /** CLI output (service code has no console; the terminal is this command's interface). */
@@ -162,7 +164,7 @@ export function registerKmsCommands(program: Command, deps: KmsCommandDeps): voi
     .action(async (opts: { tenant: string; collection: string[]; database?: string }) => {
       await deps.withKeyring(async ({ keyring, db }) => {
         for (const name of opts.collection) {
-          const result = await reencryptCollection({ keyring, collection: db(opts.database).collection(name), tenantId: opts.tenant });
+          const result = await reencryptCollection({ keyring, collection: db(opts.database).collection(name), tenantId: opts.tenant, layout: deps.documentLayout });
           print(`${name}: ${result.documents} documents, ${result.fieldsReencrypted} fields re-encrypted, ${result.alreadyCurrent} already current, ${result.failed} failed`);
           if (result.failed > 0) process.exitCode = 1;
         }

@@ -36,7 +36,7 @@ export { MemoryDataKeyStore, MemoryTenantKeyStore } from './memory.js';
 export { TenantKeyVault } from './vault.js';
 export type { TenantKeyVaultOptions } from './vault.js';
 export { Keyring, fieldAd, sealAd } from './keyring.js';
-export type { FieldContext, SealContext, EncryptionLease, KeyringDeps, KmsMetrics } from './keyring.js';
+export type { KeyRef, FieldContext, SealContext, EncryptionLease, KeyringDeps, KmsMetrics } from './keyring.js';
 export {
   recordKeyOf,
   rawEventSealContext,
@@ -57,7 +57,7 @@ export { generateKmsCertificates, writeKmsCertificates } from './certs.js';
 export type { KmsCertificates } from './certs.js';
 export { createKeyring } from './service.js';
 export type { CreateKeyringInput } from './service.js';
-export { reencryptCollection, meetingDocumentLayout } from './reencrypt.js';
+export { reencryptCollection } from './reencrypt.js';
 export type { DocumentLayout, ReencryptResult } from './reencrypt.js';
 export { registerKmsCommands } from './cli.js';
 export type { KeyringSession, KmsCommandDeps } from './cli.js';

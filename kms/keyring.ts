@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/logger.js';
-import { silentLogger } from '../common/logger.js';
-import type { KeyRef } from '../schemas/values.js';
+import type { Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
+import { silentLogger } from '../common/index.js';
 import { KeyCache } from './cache.js';
 import type { DataKeyRecord, DataKeyStore, KeychainRecord } from './data-key-store.js';
 import { KeyDestroyedError, KeyNotFoundError, KmsInputError, KmsUnavailableError } from './errors.js';
@@ -12,6 +11,12 @@ import type { KmsProvider } from './provider.js';
 import { KeyedSerializer } from './serial.js';
 
 /** Where an encrypted field belongs: the associated data binds all four. */
+/** Which data key, and which version of it, encrypted a value (kms/'s own; records carry the same shape). */
+export interface KeyRef {
+  keyId: string;
+  version: number;
+}
+
 export interface FieldContext {
   readonly tenantId: string;
   /** The Kafka record key (tenantId/mailboxId). */

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
-import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/logger.js';
+import type { Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import { MongoDataKeyStore } from './data-key-store.js';
 import { Keyring, type KmsMetrics } from './keyring.js';
 import { loadMasterKey } from './master-key.js';
@@ -9,7 +9,7 @@ import type { KmsProvider } from './provider.js';
 import { RemoteKmsClient } from './remote-client.js';
 import { MongoTenantKeyStore } from './tenant-key-store.js';
 import { TenantKeyVault } from './vault.js';
-import { ConfigError } from '../common/errors.js';
+import { ConfigError } from '../common/index.js';
 
 export interface CreateKeyringInput {
   readonly db: Db;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { systemClock, type Clock } from '../../common/clock.js';
-import { ConfigError } from '../../common/errors.js';
+import { systemClock, type Clock } from '../../common/index.js';
+import { ConfigError } from '../../common/index.js';
 import { SimListenError } from './errors.js';
 import { SimAdmin } from './admin/index.js';
 import { CLOUD_HOSTS, CLOUD_NAMES } from './clouds.js';
