@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ManualClock } from '../common/clock.js';
+import { ManualClock } from '../common/index.js';
 import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault, rawEventSealContext } from '../kms/index.js';
 import { decryptMeeting, encryptMeeting } from '../processors/encrypt/index.js';
 import type { MeetingOccurrence, ParsedMeeting } from '../schemas/index.js';

@@ -18,11 +18,11 @@ import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { compileSeries, expandCompiled, expandSeries, validateSeries } from '../sim/graph/recurrence/index.js';
 import type { CompiledSeries } from '../sim/graph/recurrence/index.js';
-import { seriesCaseArb } from '../test/unit/sim/recurrence/arbitraries.js';
-import type { SeriesCase } from '../test/unit/sim/recurrence/arbitraries.js';
-import { buildOracle } from '../test/unit/sim/recurrence/rrule-oracle.js';
+import { seriesCaseArb } from '../sim/graph/recurrence/testing/arbitraries.js';
+import type { SeriesCase } from '../sim/graph/recurrence/testing/arbitraries.js';
+import { buildOracle } from '../sim/graph/recurrence/testing/rrule-oracle.js';
 import type { BenchOptions, BenchReport, BenchRow } from './report.js';
-import type { OracleSetup } from '../test/unit/sim/recurrence/rrule-oracle.js';
+import type { OracleSetup } from '../sim/graph/recurrence/testing/rrule-oracle.js';
 
 export interface RecurrenceBenchOptions extends Partial<BenchOptions> {
   /** Number of series per case (default 10,000; 1,000 with `quick`). */

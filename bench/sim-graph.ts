@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:https';
-import { ManualClock } from '../common/clock.js';
+import { ManualClock } from '../common/index.js';
 import { startGraphSimulator } from '../sim/graph/index.js';
 import type { GraphEventInput } from '../sim/graph/model.js';
 import { SimStore } from '../sim/graph/store/index.js';

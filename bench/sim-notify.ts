@@ -2,7 +2,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { generate } from 'selfsigned';
-import { ManualClock } from '../common/clock.js';
+import { ManualClock } from '../common/index.js';
 import { NotificationHub } from '../sim/graph/notifications/hub.js';
 import { HttpsWebhookTransport } from '../sim/graph/notifications/transport.js';
 import type { BenchReport } from './report.js';

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { defineTopology, fieldName, Runtime, shardOf, type Processor } from '../runtime/index.js';
-import { createLogger } from '../common/logger.js';
+import { createLogger } from '../common/index.js';
 import type { BenchOptions, BenchReport } from './report.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

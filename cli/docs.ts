@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { renderAsyncApi } from '../schemas/asyncapi.js';
+import { renderAsyncApi } from '../schemas/index.js';
 
 const ROOT = join(import.meta.dirname, '..');
 export const ASYNCAPI_PATH = join(ROOT, 'docs', 'asyncapi.json');

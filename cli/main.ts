@@ -1,27 +1,36 @@
 import { Command, CommanderError } from 'commander';
-import { isHcError } from '../common/errors.js';
+import { buildKafka, lazyAppContext, meetingDocumentLayout, stackTargetOf, withKeyring } from '../app/index.js';
+import { isHcError } from '../common/index.js';
 import { registerBenchCommands } from '../bench/cli.js';
-import { registerStackCommands } from '../stack/cli.js';
+import { registerKmsCommands } from '../kms/index.js';
+import { registerDlqCommands } from '../runtime/index.js';
 import { registerSimCommand } from '../sim/graph/cli.js';
-import { registerKmsCommands } from '../kms/cli.js';
-import { registerDlqCommands } from '../runtime/cli.js';
-import { registerConfigCommands } from '../config/index.js';
+import { registerStackCommands } from '../stack/index.js';
+import { registerConfigCommands } from './config.js';
 import { registerDocsCommands } from './docs.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
- * code they drive (stack/, sim/graph/, kms/, runtime/...).
+ * code they drive (stack/, sim/graph/, kms/, runtime/...) and get what they work on from the
+ * composition root (app/), which reads the configuration once, when a command first needs it.
  */
 export function buildProgram(): Command {
+  const context = lazyAppContext();
   const program = new Command('hycal')
     .description('hybrid-calendar: Hybrid Calendar service for Microsoft 365')
     .exitOverride()
     .showHelpAfterError();
-  registerStackCommands(program);
+  registerStackCommands(program, { target: () => stackTargetOf(context()) });
   registerBenchCommands(program);
   registerSimCommand(program);
-  registerKmsCommands(program);
-  registerDlqCommands(program);
+  registerKmsCommands(program, {
+    withKeyring: (fn) => withKeyring(context(), fn),
+    logger: (name) => context().logger(name),
+    documentLayout: meetingDocumentLayout,
+  });
+  registerDlqCommands(program, {
+    kafka: () => ({ kafka: buildKafka(context(), 'hycal-dlq'), prefix: context().config.stack.topicPrefix }),
+  });
   registerConfigCommands(program);
   registerDocsCommands(program);
   return program;

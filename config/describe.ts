@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Command } from 'commander';
-import { configSchema, ENVIRONMENT_KEYS } from './schema.js';
+import { variablesOf } from './environment.js';
+import { configSchema } from './schema.js';
 
 /** One leaf key of the configuration, as documented. */
 export interface ConfigKey {
@@ -20,7 +20,6 @@ interface JsonNode {
 /** Every leaf key of the schema with its default and description, in schema order. */
 export function configKeys(): ConfigKey[] {
   const root = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonNode;
-  const variables = new Map(Object.entries(ENVIRONMENT_KEYS).map(([variable, path]) => [path.join('.'), variable]));
   const out: ConfigKey[] = [];
   const walk = (node: JsonNode, path: readonly string[]): void => {
     if (node.type === 'object' && node.properties !== undefined && Object.keys(node.properties).length > 0) {
@@ -28,13 +27,12 @@ export function configKeys(): ConfigKey[] {
       return;
     }
     const key = path.join('.');
-    const named = /^([A-Z][A-Z0-9_]+): /.exec(node.description ?? '');
-    const description = (node.description ?? '').slice(named?.[0].length ?? 0);
+    const variables = variablesOf(key);
     out.push({
       key,
-      variable: variables.get(key) ?? named?.[1] ?? null,
+      variable: variables.length === 0 ? null : variables.join(', '),
       default: node.default === undefined ? '(none)' : JSON.stringify(node.default),
-      description,
+      description: node.description ?? '',
     });
   };
   walk(root, []);
@@ -57,19 +55,4 @@ export function generatedBlock(document: string): string | null {
   const end = document.indexOf(END);
   if (start < 0 || end < start) return null;
   return document.slice(start, end + END.length);
-}
-
-export function registerConfigCommands(program: Command): void {
-  const config = program.command('config').description('the configuration schema');
-  config
-    .command('keys')
-    .description('every configuration key with its variable, default and meaning')
-    .option('--markdown', 'as the table of docs/configuration.md')
-    .action((options: { markdown?: boolean }) => {
-      if (options.markdown === true) {
-        process.stdout.write(`${configKeysMarkdown()}\n`);
-        return;
-      }
-      for (const k of configKeys()) process.stdout.write(`${k.key}${k.variable === null ? '' : ` (${k.variable})`} = ${k.default}\n    ${k.description}\n`);
-    });
 }

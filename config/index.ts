@@ -1,5 +1,7 @@
-export { configSchema, stackConfigSchema, ENVIRONMENT_KEYS } from './schema.js';
+export { configSchema, stackConfigSchema } from './schema.js';
 export type { HycalConfig, StackConfig } from './schema.js';
+export { ENVIRONMENT, variablesOf } from './environment.js';
+export type { EnvironmentVariable, EnvironmentForm } from './environment.js';
 export { loadConfig } from './load.js';
-export { configKeys, configKeysMarkdown, generatedBlock, registerConfigCommands } from './describe.js';
+export { configKeys, configKeysMarkdown, generatedBlock } from './describe.js';
 export type { ConfigKey } from './describe.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ConfigError } from '../common/errors.js';
-import { kmsInputFromEnv } from '../kms/options.js';
-import { configSchema, ENVIRONMENT_KEYS, type HycalConfig } from './schema.js';
+import { ConfigError } from '../common/index.js';
+import { ENVIRONMENT, environmentValue, variablesOf } from './environment.js';
+import { configSchema, type HycalConfig } from './schema.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -34,13 +34,10 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
  */
 export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): HycalConfig {
   const input: Record<string, unknown> = {};
-  for (const [variable, path] of Object.entries(ENVIRONMENT_KEYS)) {
+  for (const { variable, key, form } of ENVIRONMENT) {
     const value = env[variable];
-    if (value !== undefined && value !== '') setPath(input, path, value);
+    if (value !== undefined && value !== '') setPath(input, key.split('.'), environmentValue(form, value));
   }
-  // Sections whose variables carry lists or maps map them beside their own schema.
-  const kms = kmsInputFromEnv(env);
-  if (Object.keys(kms).length > 0) input['kms'] = kms;
   for (const [section, value] of Object.entries(overrides)) {
     const existing = input[section];
     input[section] =
@@ -52,8 +49,8 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const key = issue.path.join('.');
-      const variable = Object.entries(ENVIRONMENT_KEYS).find(([, path]) => path.join('.') === key)?.[0];
-      return `${key}${variable === undefined ? '' : ` (${variable})`}: ${issue.message}`;
+      const variables = variablesOf(key);
+      return `${key}${variables.length === 0 ? '' : ` (${variables.join(', ')})`}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration. ${problems.join('; ')}`, {
       cause: z.treeifyError(parsed.error),

@@ -1,13 +1,14 @@
 import { z } from 'zod';
-import { kmsOptionsSchema } from '../kms/options.js';
-import { opsOptionsSchema } from '../ops/options.js';
-import { runtimeOptionsSchema } from '../runtime/options.js';
-import { LOCAL_STACK_ENV, localStackOptionsSchema } from '../stack/options.js';
+import { kmsOptionsSchema } from '../kms/index.js';
+import { opsOptionsSchema } from '../ops/index.js';
+import { runtimeOptionsSchema } from '../runtime/index.js';
+import { localStackOptionsSchema } from '../stack/index.js';
 
 /**
- * The one configuration schema of the service (DESIGN.md section 7). Each area's options live
- * beside its code as a zod object and are composed here; `loadConfig` validates once at start and
- * freezes the result. Every key has a default and a unit in its description; docs/configuration.md
+ * The one configuration schema of the service. Each area's options live beside its code as a zod
+ * object and are composed here; `loadConfig` validates once at start and freezes the result, and
+ * only the composition root (app/) calls it. Every key has a default and a unit in its description;
+ * which environment variable sets a key is said once, in environment.ts; docs/configuration.md
  * lists them.
  */
 export const stackConfigSchema = z.object({
@@ -15,26 +16,26 @@ export const stackConfigSchema = z.object({
     .string()
     .min(1)
     .default('127.0.0.1:19092')
-    .describe('KAFKA_BROKERS: comma-separated host:port list of Kafka bootstrap servers'),
+    .describe('comma-separated host:port list of Kafka bootstrap servers'),
   schemaRegistryUrl: z
     .url()
     .default('http://127.0.0.1:18081/apis/ccompat/v7')
-    .describe('SCHEMA_REGISTRY_URL: base URL of the Confluent-compatible schema registry API'),
+    .describe('base URL of the Confluent-compatible schema registry API'),
   mongodbUri: z
     .string()
     .regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://')
     .default('mongodb://127.0.0.1:27018/')
-    .describe('MONGODB_URI: MongoDB connection string (FerretDB locally, mongod with Docker)'),
+    .describe('MongoDB connection string (FerretDB locally, mongod with Docker)'),
   mongodbDatabase: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only, at most 63 characters')
     .default('hycal')
-    .describe('MONGODB_DATABASE: database that holds views and service state'),
+    .describe('database that holds views and service state'),
   topicPrefix: z
     .string()
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ., _ and - only')
     .default('')
-    .describe('HYCAL_TOPIC_PREFIX: prefix for every topic name (tests use a random one)'),
+    .describe('prefix for every topic name (tests use a random one)'),
 });
 
 export const configSchema = z.object({
@@ -46,21 +47,8 @@ export const configSchema = z.object({
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
-    .describe('HYCAL_LOG_LEVEL: minimum level written to the JSON log'),
+    .describe('minimum level written to the JSON log'),
 });
 
 export type HycalConfig = z.infer<typeof configSchema>;
 export type StackConfig = z.infer<typeof stackConfigSchema>;
-
-/** Which environment variable sets which configuration key. */
-export const ENVIRONMENT_KEYS: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  KAFKA_BROKERS: ['stack', 'kafkaBrokers'],
-  SCHEMA_REGISTRY_URL: ['stack', 'schemaRegistryUrl'],
-  MONGODB_URI: ['stack', 'mongodbUri'],
-  MONGODB_DATABASE: ['stack', 'mongodbDatabase'],
-  HYCAL_TOPIC_PREFIX: ['stack', 'topicPrefix'],
-  HYCAL_LOG_LEVEL: ['logLevel'],
-  HYCAL_OPS_HOST: ['ops', 'host'],
-  HYCAL_OPS_PORT: ['ops', 'port'],
-  ...Object.fromEntries(Object.entries(LOCAL_STACK_ENV).map(([variable, key]) => [variable, ['localStack', key]])),
-});

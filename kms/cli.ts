@@ -1,17 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { MongoClient } from 'mongodb';
+import type { Db } from 'mongodb';
 import type { Command } from 'commander';
-import { systemClock } from '../common/clock.js';
-import { ConfigError } from '../common/errors.js';
-import { createLogger } from '../common/logger.js';
-import { loadConfig } from '../config/index.js';
+import { systemClock } from '../common/index.js';
+import { ConfigError } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import { KmsInputError } from './errors.js';
 import { generateKmsCertificates, writeKmsCertificates } from './certs.js';
 import { generateKeyText, loadMasterKey } from './master-key.js';
-import { kmsOptionsFromEnv, kmsServerOptionsSchema } from './options.js';
-import { reencryptCollection } from './reencrypt.js';
+import { kmsServerOptionsSchema } from './options.js';
+import { reencryptCollection, type DocumentLayout } from './reencrypt.js';
 import { startKmsServer } from './server.js';
-import { createKeyring } from './service.js';
 import type { Keyring } from './keyring.js';
 import type { TenantKeyVault } from './vault.js';
 
@@ -23,18 +21,21 @@ function readPem(path: string): string {
   }
 }
 
-async function withKeyring<T>(fn: (keyring: Keyring, client: MongoClient, database: string, cloud: TenantKeyVault | undefined) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const options = kmsOptionsFromEnv(process.env, { database: config.stack.mongodbDatabase });
-  const client = new MongoClient(config.stack.mongodbUri, { serverSelectionTimeoutMS: 10_000 });
-  await client.connect();
-  const { keyring, cloud, close } = createKeyring({ db: client.db(options.database), options, clock: systemClock, logger: createLogger({ name: 'kms' }) });
-  try {
-    return await fn(keyring, client, options.database, cloud);
-  } finally {
-    await close();
-    await client.close();
-  }
+/** What the key commands work on: the configured keyring and the database its keys live in. */
+export interface KeyringSession {
+  readonly keyring: Keyring;
+  /** The built-in KMS, when a tenant of this configuration uses it. */
+  readonly cloud: TenantKeyVault | undefined;
+  /** The database holding the keys, or another one of the same server by name. */
+  readonly db: (name?: string) => Db;
+}
+
+export interface KmsCommandDeps {
+  /** Opens a session on the configured keyring for the time of `fn` (the composition root builds it). */
+  readonly withKeyring: <T>(fn: (session: KeyringSession) => Promise<T>) => Promise<T>;
+  readonly logger: (name: string) => Logger;
+  /** Where the encrypted fields of the documents `hycal kms reencrypt` rewrites are. */
+  readonly documentLayout: DocumentLayout;
 }
 
 /** CLI output (service code has no console; the terminal is this command's interface). */
@@ -45,7 +46,7 @@ function print(line: string): void {
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** `hycal kms ...`: the on-premises KMS, key generation, rotation, re-encryption and shredding. */
-export function registerKmsCommands(program: Command): void {
+export function registerKmsCommands(program: Command, deps: KmsCommandDeps): void {
   const kms = program.command('kms').description('keys: on-premises KMS, rotation, re-encryption, crypto-shredding');
 
   kms
@@ -98,7 +99,7 @@ export function registerKmsCommands(program: Command): void {
         throw new ConfigError(`Invalid kms serve options. ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
       }
       const options = parsed.data;
-      const logger = createLogger({ name: 'kms-server' });
+      const logger = deps.logger('kms-server');
       const server = await startKmsServer({
         host: options.host,
         port: options.port,
@@ -125,7 +126,7 @@ export function registerKmsCommands(program: Command): void {
     .description('start a new data key version for a tenant: new writes use it, older data stays readable')
     .requiredOption('--tenant <id>', 'tenant id')
     .action(async (opts: { tenant: string }) => {
-      await withKeyring(async (keyring) => {
+      await deps.withKeyring(async ({ keyring }) => {
         const ref = await keyring.rotate(opts.tenant);
         print(`tenant ${opts.tenant}: new writes use ${ref.keyId} version ${ref.version}`);
       });
@@ -135,7 +136,7 @@ export function registerKmsCommands(program: Command): void {
     .command('rewrap-master')
     .description('master key rotation (built-in KMS): re-wrap every tenant key under the current master key; earlier keys from HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES')
     .action(async () => {
-      await withKeyring(async (_keyring, _client, _database, cloud) => {
+      await deps.withKeyring(async ({ cloud }) => {
         if (cloud === undefined) throw new KmsInputError('The built-in KMS is not in use in this configuration; nothing to re-wrap.');
         const result = await cloud.rewrapTenantKeys();
         print(`tenant keys: ${result.rewrapped} re-wrapped, ${result.current} already current, ${result.destroyed} destroyed`);
@@ -147,7 +148,7 @@ export function registerKmsCommands(program: Command): void {
     .description('list the data key versions of a tenant (no key material)')
     .requiredOption('--tenant <id>', 'tenant id')
     .action(async (opts: { tenant: string }) => {
-      await withKeyring(async (keyring) => {
+      await deps.withKeyring(async ({ keyring }) => {
         for (const v of await keyring.versions(opts.tenant)) {
           print(`${v.keyId} v${v.version} created ${new Date(v.createdAt).toISOString()} uses≤${v.usesReserved}`);
         }
@@ -161,9 +162,9 @@ export function registerKmsCommands(program: Command): void {
     .requiredOption('--collection <name>', 'collection holding meeting documents (repeatable)', collect, [])
     .option('--database <name>', 'database of the collections (default: the service database)')
     .action(async (opts: { tenant: string; collection: string[]; database?: string }) => {
-      await withKeyring(async (keyring, client, database) => {
+      await deps.withKeyring(async ({ keyring, db }) => {
         for (const name of opts.collection) {
-          const result = await reencryptCollection({ keyring, collection: client.db(opts.database ?? database).collection(name), tenantId: opts.tenant });
+          const result = await reencryptCollection({ keyring, collection: db(opts.database).collection(name), tenantId: opts.tenant, layout: deps.documentLayout });
           print(`${name}: ${result.documents} documents, ${result.fieldsReencrypted} fields re-encrypted, ${result.alreadyCurrent} already current, ${result.failed} failed`);
           if (result.failed > 0) process.exitCode = 1;
         }
@@ -177,7 +178,7 @@ export function registerKmsCommands(program: Command): void {
     .option('--yes', 'confirm: this cannot be undone')
     .action(async (opts: { tenant: string; yes?: boolean }) => {
       if (opts.yes !== true) throw new KmsInputError('Shredding cannot be undone; add --yes to confirm.');
-      await withKeyring(async (keyring) => {
+      await deps.withKeyring(async ({ keyring }) => {
         const { dataKeysDeleted } = await keyring.shred(opts.tenant);
         print(`tenant ${opts.tenant}: keys destroyed (${dataKeysDeleted} data keys deleted); its data is unreadable`);
       });

@@ -1,4 +1,4 @@
-import { HcError, type HcErrorOptions } from '../common/errors.js';
+import { HcError, type HcErrorOptions } from '../common/index.js';
 
 /**
  * Typed failures of kms/. None of them ever carries key material or plaintext in its message or

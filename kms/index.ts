@@ -22,7 +22,7 @@ export {
   isValidKeyId,
 } from './format.js';
 export type { Envelope, SealParams } from './format.js';
-export { kmsOptionsSchema, kmsServerOptionsSchema, remoteKmsClientSchema, kmsOptionsFromEnv, GCM_RANDOM_NONCE_LIMIT } from './options.js';
+export { kmsOptionsSchema, kmsServerOptionsSchema, remoteKmsClientSchema, GCM_RANDOM_NONCE_LIMIT, KMS_DEFAULTS } from './options.js';
 export type { KmsOptions, KmsOptionsInput, KmsServerOptions, KmsServerOptionsInput, RemoteKmsClientOptions } from './options.js';
 export { KeyCache } from './cache.js';
 export { parseKey, loadMasterKey, generateKeyText, keyFingerprint } from './master-key.js';
@@ -36,7 +36,7 @@ export { MemoryDataKeyStore, MemoryTenantKeyStore } from './memory.js';
 export { TenantKeyVault } from './vault.js';
 export type { TenantKeyVaultOptions } from './vault.js';
 export { Keyring, fieldAd, sealAd } from './keyring.js';
-export type { FieldContext, SealContext, EncryptionLease, KeyringDeps, KmsMetrics } from './keyring.js';
+export type { KeyRef, FieldContext, SealContext, EncryptionLease, KeyringDeps, KmsMetrics } from './keyring.js';
 export {
   recordKeyOf,
   rawEventSealContext,
@@ -57,5 +57,7 @@ export { generateKmsCertificates, writeKmsCertificates } from './certs.js';
 export type { KmsCertificates } from './certs.js';
 export { createKeyring } from './service.js';
 export type { CreateKeyringInput } from './service.js';
-export { reencryptCollection, meetingDocumentLayout } from './reencrypt.js';
+export { reencryptCollection } from './reencrypt.js';
 export type { DocumentLayout, ReencryptResult } from './reencrypt.js';
+export { registerKmsCommands } from './cli.js';
+export type { KeyringSession, KmsCommandDeps } from './cli.js';

@@ -1,17 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/logger.js';
-import { silentLogger } from '../common/logger.js';
-import type { KeyRef } from '../schemas/values.js';
+import type { Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
+import { silentLogger } from '../common/index.js';
 import { KeyCache } from './cache.js';
 import type { DataKeyRecord, DataKeyStore, KeychainRecord } from './data-key-store.js';
 import { KeyDestroyedError, KeyNotFoundError, KmsInputError, KmsUnavailableError } from './errors.js';
 import { CipherKind, KEY_BYTES, contextAd, decryptEnvelope, encryptEnvelope, parseEnvelope, type Envelope } from './format.js';
-import { kmsOptionsSchema, type KmsOptions, type KmsOptionsInput } from './options.js';
+import { withDefaults, type KmsOptions, type KmsOptionsInput } from './options.js';
 import type { KmsProvider } from './provider.js';
 import { KeyedSerializer } from './serial.js';
 
 /** Where an encrypted field belongs: the associated data binds all four. */
+/** Which data key, and which version of it, encrypted a value (kms/'s own; records carry the same shape). */
+export interface KeyRef {
+  keyId: string;
+  version: number;
+}
+
 export interface FieldContext {
   readonly tenantId: string;
   /** The Kafka record key (tenantId/mailboxId). */
@@ -63,7 +68,8 @@ export interface KeyringDeps {
   readonly store: DataKeyStore;
   readonly providers: { readonly cloud?: KmsProvider; readonly remote?: KmsProvider };
   readonly clock: Clock;
-  readonly options?: KmsOptionsInput | KmsOptions;
+  /** Validated options (the configuration's `kms` section); what is left out takes its default. */
+  readonly options?: KmsOptionsInput;
   readonly logger?: Logger;
   readonly metrics?: KmsMetrics;
 }
@@ -107,7 +113,7 @@ export class Keyring {
     this.#store = deps.store;
     this.#providers = deps.providers;
     this.#clock = deps.clock;
-    this.#options = kmsOptionsSchema.parse(deps.options ?? {});
+    this.#options = withDefaults(deps.options);
     this.#logger = deps.logger ?? silentLogger;
     this.#metrics = deps.metrics;
     this.#dataKeys = new KeyCache({ clock: deps.clock, ttlMs: this.#options.cacheTtlMs, maxEntries: this.#options.cacheMaxEntries });

@@ -1,17 +1,16 @@
 import { z } from 'zod';
-import { ConfigError } from '../common/errors.js';
 
 /**
- * Configuration of kms/ (composed by the lead into config/schema.ts). Durations in milliseconds.
- * Validated once at start; a bad value fails naming the key.
+ * Options of kms/, a section of the one configuration schema (config/): the composition root
+ * validates them once and hands kms/ the result. Durations in milliseconds.
  */
 export const GCM_RANDOM_NONCE_LIMIT = 2 ** 32;
 
 export const remoteKmsClientSchema = z.object({
-  url: z.url().describe('HYCAL_KMS_REMOTE_URL: base URL of the on-premises KMS (https://host:port)'),
-  caFile: z.string().min(1).describe('HYCAL_KMS_REMOTE_CA_FILE: PEM file of the CA that signed the KMS server certificate'),
-  certFile: z.string().min(1).describe('HYCAL_KMS_REMOTE_CERT_FILE: PEM client certificate presented to the KMS (mutual TLS)'),
-  keyFile: z.string().min(1).describe('HYCAL_KMS_REMOTE_KEY_FILE: PEM private key of the client certificate'),
+  url: z.url().describe('base URL of the on-premises KMS (https://host:port)'),
+  caFile: z.string().min(1).describe('PEM file of the CA that signed the KMS server certificate'),
+  certFile: z.string().min(1).describe('PEM client certificate presented to the KMS (mutual TLS)'),
+  keyFile: z.string().min(1).describe('PEM private key of the client certificate'),
   timeoutMs: z.number().int().min(100).max(120_000).default(5_000).describe('request time-out, ms'),
 });
 
@@ -20,11 +19,11 @@ export const kmsOptionsSchema = z.object({
     .string()
     .min(1)
     .optional()
-    .describe('HYCAL_KMS_MASTER_KEY_FILE: file holding the built-in KMS master key (32 bytes, base64 or hex)'),
+    .describe('file holding the built-in KMS master key (32 bytes, base64 or hex)'),
   previousMasterKeyFiles: z
     .array(z.string().min(1))
     .default([])
-    .describe('HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES: comma-separated files of earlier master keys, readable until `hycal kms rewrap-master` ran'),
+    .describe('comma-separated files of earlier master keys, readable until `hycal kms rewrap-master` ran'),
   masterKeyEnv: z
     .string()
     .regex(/^[A-Z_][A-Z0-9_]*$/)
@@ -34,7 +33,7 @@ export const kmsOptionsSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,63}$/)
     .default('hycal')
-    .describe('MongoDB database holding wrapped keys (collections kms_keychains, kms_data_keys, kms_tenant_keys)'),
+    .describe('MongoDB database holding wrapped keys (collections kms_keychains, kms_data_keys, kms_tenant_keys); unset, the service database (stack.mongodbDatabase)'),
   defaultProvider: z.enum(['cloud', 'remote']).default('cloud').describe('KMS used by tenants not listed in tenantProviders'),
   tenantProviders: z
     .record(z.string().min(1), z.enum(['cloud', 'remote']))
@@ -69,6 +68,19 @@ export type KmsOptionsInput = z.input<typeof kmsOptionsSchema>;
 export type KmsOptions = z.output<typeof kmsOptionsSchema>;
 export type RemoteKmsClientOptions = z.output<typeof remoteKmsClientSchema>;
 
+/**
+ * Every option at its default. kms/ never validates options itself: the composition root hands it
+ * the configuration's `kms` section; code without a configuration (tests, benchmarks) gives the
+ * options it cares about and the rest come from here.
+ */
+export const KMS_DEFAULTS: KmsOptions = Object.freeze(kmsOptionsSchema.parse({}));
+
+/** Given options over the defaults (no validation: the options come validated or from code). */
+export function withDefaults(options: KmsOptionsInput = {}): KmsOptions {
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  return { ...KMS_DEFAULTS, ...given };
+}
+
 /** Options of `hycal kms serve`, the on-premises KMS. */
 export const kmsServerOptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1').describe('listen address'),
@@ -85,47 +97,3 @@ export const kmsServerOptionsSchema = z.object({
 
 export type KmsServerOptionsInput = z.input<typeof kmsServerOptionsSchema>;
 export type KmsServerOptions = z.output<typeof kmsServerOptionsSchema>;
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * kms options from environment variables (the lead maps them in config/schema.ts; the CLI reads
- * them directly): HYCAL_KMS_MASTER_KEY_FILE, HYCAL_KMS_DATABASE, HYCAL_KMS_DEFAULT_PROVIDER,
- * HYCAL_KMS_TENANT_PROVIDERS (tenantA=remote,tenantB=cloud), HYCAL_KMS_REMOTE_URL,
- * HYCAL_KMS_REMOTE_CA_FILE, HYCAL_KMS_REMOTE_CERT_FILE, HYCAL_KMS_REMOTE_KEY_FILE.
- */
-/** Maps the HYCAL_KMS_* environment variables onto the KMS options' keys (not yet validated). */
-export function kmsInputFromEnv(env: Env = process.env): Record<string, unknown> {
-  const input: Record<string, unknown> = {};
-  const set = (key: string, value: string | undefined): void => {
-    if (value !== undefined && value !== '') input[key] = value;
-  };
-  set('masterKeyFile', env['HYCAL_KMS_MASTER_KEY_FILE']);
-  const previous = env['HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES'];
-  if (previous !== undefined && previous !== '') input['previousMasterKeyFiles'] = previous.split(',').map((file) => file.trim());
-  set('database', env['HYCAL_KMS_DATABASE'] ?? env['MONGODB_DATABASE']);
-  set('defaultProvider', env['HYCAL_KMS_DEFAULT_PROVIDER']);
-  const tenants = env['HYCAL_KMS_TENANT_PROVIDERS'];
-  if (tenants !== undefined && tenants !== '') {
-    input['tenantProviders'] = Object.fromEntries(tenants.split(',').map((pair) => pair.split('=').map((part) => part.trim())));
-  }
-  if (env['HYCAL_KMS_REMOTE_URL'] !== undefined && env['HYCAL_KMS_REMOTE_URL'] !== '') {
-    input['remote'] = {
-      url: env['HYCAL_KMS_REMOTE_URL'],
-      caFile: env['HYCAL_KMS_REMOTE_CA_FILE'],
-      certFile: env['HYCAL_KMS_REMOTE_CERT_FILE'],
-      keyFile: env['HYCAL_KMS_REMOTE_KEY_FILE'],
-    };
-  }
-  return input;
-}
-
-export function kmsOptionsFromEnv(env: Env = process.env, overrides: KmsOptionsInput = {}): KmsOptions {
-  const input = kmsInputFromEnv(env);
-  const parsed = kmsOptionsSchema.safeParse({ ...input, ...overrides });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `kms.${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid KMS configuration. ${problems.join('; ')}`);
-  }
-  return parsed.data;
-}

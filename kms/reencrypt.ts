@@ -1,9 +1,7 @@
 import { Binary, type Collection, type Document } from 'mongodb';
-import { MEETING_ENCRYPTED_FIELDS } from '../schemas/index.js';
-import { HcError } from '../common/errors.js';
+import { HcError } from '../common/index.js';
 import { CipherKind, parseEnvelope } from './format.js';
 import type { FieldContext, Keyring } from './keyring.js';
-import { recordKeyOf } from './sealing.js';
 
 /** Where the encrypted fields of a stored document are and how to rebuild their associated data. */
 export interface DocumentLayout {
@@ -12,21 +10,6 @@ export interface DocumentLayout {
   tenantOf(doc: Document): string | null;
   context(doc: Document, field: string): FieldContext;
 }
-
-/**
- * Layout of documents that carry a meeting's encrypted fields under the calendar.meetings.v1
- * names, with `tenantId`, `mailboxId` and `meetingId` beside them (materialized views follow it).
- */
-export const meetingDocumentLayout: DocumentLayout = {
-  fields: MEETING_ENCRYPTED_FIELDS,
-  tenantOf: (doc) => (typeof doc['tenantId'] === 'string' ? doc['tenantId'] : null),
-  context: (doc, field) => ({
-    tenantId: String(doc['tenantId']),
-    recordKey: recordKeyOf(String(doc['tenantId']), String(doc['mailboxId'])),
-    entityId: String(doc['meetingId']),
-    field,
-  }),
-};
 
 export interface ReencryptResult {
   readonly documents: number;
@@ -52,10 +35,11 @@ export async function reencryptCollection(input: {
   keyring: Keyring;
   collection: Collection;
   tenantId: string;
-  layout?: DocumentLayout;
+  /** Where the document's encrypted fields are (the composition root knows the views). */
+  layout: DocumentLayout;
   onProgress?: (done: number) => void;
 }): Promise<ReencryptResult> {
-  const layout = input.layout ?? meetingDocumentLayout;
+  const { layout } = input;
   const current = await input.keyring.currentRef(input.tenantId);
   let documents = 0;
   let fieldsReencrypted = 0;

@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:https';
 import { readFileSync } from 'node:fs';
-import type { HcError } from '../common/errors.js';
+import type { HcError } from '../common/index.js';
 import {
   CiphertextMalformedError,
   DecryptFailedError,

@@ -1,4 +1,4 @@
-import type { RawCalendarRecord, RawChangeType, RawMailboxSettings, RawSource } from '../schemas/values.js';
+import type { RawCalendarRecord, RawChangeType, RawMailboxSettings, RawSource } from '../schemas/index.js';
 import { KmsInputError } from './errors.js';
 import type { Keyring, SealContext } from './keyring.js';
 

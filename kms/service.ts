@@ -1,19 +1,20 @@
 import type { Db } from 'mongodb';
-import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/logger.js';
+import type { Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import { MongoDataKeyStore } from './data-key-store.js';
 import { Keyring, type KmsMetrics } from './keyring.js';
 import { loadMasterKey } from './master-key.js';
-import { kmsOptionsSchema, type KmsOptionsInput } from './options.js';
+import type { KmsOptions } from './options.js';
 import type { KmsProvider } from './provider.js';
 import { RemoteKmsClient } from './remote-client.js';
 import { MongoTenantKeyStore } from './tenant-key-store.js';
 import { TenantKeyVault } from './vault.js';
-import { ConfigError } from '../common/errors.js';
+import { ConfigError } from '../common/index.js';
 
 export interface CreateKeyringInput {
   readonly db: Db;
-  readonly options: KmsOptionsInput;
+  /** Validated options: the configuration's `kms` section. */
+  readonly options: KmsOptions;
   readonly clock: Clock;
   readonly logger?: Logger;
   readonly metrics?: KmsMetrics;
@@ -26,7 +27,7 @@ export interface CreateKeyringInput {
  * the on-premises KMS client when `kms.remote` is set. Fails at start naming what is missing.
  */
 export function createKeyring(input: CreateKeyringInput): { keyring: Keyring; cloud: TenantKeyVault | undefined; close: () => Promise<void> } {
-  const options = kmsOptionsSchema.parse(input.options);
+  const options = input.options;
   const usesCloud = options.defaultProvider === 'cloud' || Object.values(options.tenantProviders).includes('cloud');
   const usesRemote = options.defaultProvider === 'remote' || Object.values(options.tenantProviders).includes('remote');
   const providers: { cloud?: TenantKeyVault; remote?: KmsProvider } = {};

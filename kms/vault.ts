@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../common/clock.js';
+import type { Clock } from '../common/index.js';
 import { KeyCache } from './cache.js';
 import { KeyDestroyedError, KeyNotFoundError, KmsInputError } from './errors.js';
 import { CipherKind, KEY_BYTES, contextAd, decryptEnvelope, encryptEnvelope, parseEnvelope } from './format.js';

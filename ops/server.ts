@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import { silentLogger, type Logger } from '../common/logger.js';
+import { silentLogger, type Logger } from '../common/index.js';
 
 /** What one part of a process (a runtime, a connector) says about itself. */
 export interface HealthReport {

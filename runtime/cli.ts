@@ -1,25 +1,18 @@
-import { Kafka, logLevel } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
 import { listDeadLetters, replayDeadLetters } from './dlq.js';
 
 const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-function kafkaFromConfig(): { kafka: Kafka; prefix: string } {
-  const config = loadConfig();
-  const kafka = new Kafka({
-    clientId: 'hycal-dlq',
-    brokers: config.stack.kafkaBrokers.split(',').map((b) => b.trim()),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 5 },
-  });
-  return { kafka, prefix: config.stack.topicPrefix };
+export interface DlqCommandDeps {
+  /** A Kafka client of the configured cluster and the deployment's topic prefix (the composition root builds it). */
+  readonly kafka: () => { kafka: Kafka; prefix: string };
 }
 
 /** `hycal dlq list <topic>` and `hycal dlq replay <topic>`. */
-export function registerDlqCommands(program: Command): void {
+export function registerDlqCommands(program: Command, deps: DlqCommandDeps): void {
   const dlq = program.command('dlq').description('Inspect and re-drive dead letters (<topic>.dlq.v1)');
   dlq
     .command('list')
@@ -28,7 +21,7 @@ export function registerDlqCommands(program: Command): void {
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'print JSON lines')
     .action(async (topic: string, opts: { limit: string; json?: boolean }) => {
-      const { kafka, prefix } = kafkaFromConfig();
+      const { kafka, prefix } = deps.kafka();
       const letters = await listDeadLetters(kafka, { topic, prefix, limit: Number(opts.limit) });
       if (opts.json === true) {
         for (const letter of letters) print(JSON.stringify(letter));
@@ -49,7 +42,7 @@ export function registerDlqCommands(program: Command): void {
     .argument('<topic>', 'source topic or its dead-letter topic')
     .option('--only <list>', 'comma-separated partition:offset of the dead-letter topic (default: all)')
     .action(async (topic: string, opts: { only?: string }) => {
-      const { kafka, prefix } = kafkaFromConfig();
+      const { kafka, prefix } = deps.kafka();
       const only = opts.only?.split(',').map((s) => s.trim()).filter((s) => s !== '');
       const result = await replayDeadLetters(kafka, only === undefined ? { topic, prefix } : { topic, prefix, only });
       print(`Replayed ${result.replayed} dead letter(s) to ${result.topics.join(', ')}.`);

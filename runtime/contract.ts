@@ -1,6 +1,6 @@
-import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/logger.js';
-import type { TopicValues } from '../schemas/values.js';
+import type { Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
+import type { TopicValues } from '../schemas/index.js';
 
 /**
  * The processor contract (DESIGN.md section 4): a processor is a small object with `init`,

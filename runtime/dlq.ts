@@ -1,5 +1,5 @@
 import type { Kafka, IHeaders } from 'kafkajs';
-import { deadLetterTopicOf, DEAD_LETTER_SUFFIX } from '../schemas/topics.js';
+import { deadLetterTopicOf, DEAD_LETTER_SUFFIX } from '../schemas/index.js';
 import { DeadLetterError } from './errors.js';
 
 /** A dead letter as `hycal dlq list` shows it: where it came from and why it failed. */

@@ -1,4 +1,4 @@
-import { HcError } from '../common/errors.js';
+import { HcError } from '../common/index.js';
 
 /** A processor, a view write or the runtime's own I/O failed; `retryable` says whether to back off and retry. */
 export class ProcessorFailedError extends HcError {

@@ -1,8 +1,8 @@
 import type { KafkaMessage } from 'kafkajs';
-import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/logger.js';
-import { deadLetterTopicOf } from '../schemas/topics.js';
-import type { TopicValues } from '../schemas/values.js';
+import type { Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
+import { deadLetterTopicOf } from '../schemas/index.js';
+import type { TopicValues } from '../schemas/index.js';
 import { abortableSleep } from './abort.js';
 import type { Actor, Dispatcher, WorkItem } from './actors.js';
 import type { InputRecord, Processor, ProcessorContext, ProcessorMetrics, TimerFired } from './contract.js';

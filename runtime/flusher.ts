@@ -1,4 +1,4 @@
-import type { Logger } from '../common/logger.js';
+import type { Logger } from '../common/index.js';
 import { WorkAbandonedError } from './errors.js';
 import type { BucketUpdate, GuardedUpsert, MongoSink } from './sink.js';
 import { backoffDelay, classifyFailure, errorMessage, type BackoffPolicy } from './supervision.js';

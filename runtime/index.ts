@@ -37,5 +37,6 @@ export {
 export { listDeadLetters, replayDeadLetters } from './dlq.js';
 export type { DeadLetter, DeadLetterSelection } from './dlq.js';
 export { registerDlqCommands } from './cli.js';
+export type { DlqCommandDeps } from './cli.js';
 export { ProcessorTestDriver } from './testing.js';
 export type { RecordedEffects } from './testing.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../common/errors.js';
+import { ConfigError } from '../common/index.js';
 
 /**
  * Runtime options (DESIGN.md section 4). Durations are milliseconds. `compileRuntimeOptions` is the

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Collection, Db } from 'mongodb';
-import type { Clock } from '../common/clock.js';
-import type { Logger } from '../common/logger.js';
+import type { Clock } from '../common/index.js';
+import type { Logger } from '../common/index.js';
 import { abortableSleep, raceAbort, settlesWithin } from './abort.js';
 import { WorkAbandonedError } from './errors.js';
 import { isDuplicateKey } from './sink.js';

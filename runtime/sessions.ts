@@ -1,4 +1,4 @@
-import type { Logger } from '../common/logger.js';
+import type { Logger } from '../common/index.js';
 import type { Dispatcher } from './actors.js';
 import { WorkAbandonedError } from './errors.js';
 import { whenQuiet, type ActorMemory, type KeyExecutor, type PartitionSession, type RuntimeItem } from './executor.js';

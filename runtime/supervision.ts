@@ -1,4 +1,4 @@
-import { isHcError } from '../common/errors.js';
+import { isHcError } from '../common/index.js';
 
 /**
  * Whether a failure is transient (retry with back-off, offset does not advance) or permanent

@@ -1,6 +1,6 @@
-import { ManualClock, type Clock } from '../common/clock.js';
-import { silentLogger, type Logger } from '../common/logger.js';
-import type { TopicValues } from '../schemas/values.js';
+import { ManualClock, type Clock } from '../common/index.js';
+import { silentLogger, type Logger } from '../common/index.js';
+import type { TopicValues } from '../schemas/index.js';
 import type { InputRecord, Processor, ProcessorContext, ProcessorMetrics, TimerFired } from './contract.js';
 import { validateDocument } from './documents.js';
 

@@ -1,13 +1,13 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
-import { systemClock, type Clock } from '../common/clock.js';
-import { silentLogger, type Logger } from '../common/logger.js';
-import type { TopicCodec } from '../schemas/codec.js';
-import type { TopicValues } from '../schemas/values.js';
+import { systemClock, type Clock } from '../common/index.js';
+import { silentLogger, type Logger } from '../common/index.js';
+import type { TopicCodec } from '../schemas/index.js';
+import type { TopicValues } from '../schemas/index.js';
 import { Dispatcher } from './actors.js';
 import { BatchCompletion, BatchRecord, splitTag } from './batch.js';
 import { ProcessorFailedError, TopologyInvalidError, WorkAbandonedError } from './errors.js';
-import { deadLetterTopicOf } from '../schemas/topics.js';
+import { deadLetterTopicOf } from '../schemas/index.js';
 import { KeyExecutor, type ActorMemory, type PartitionSession, type RecordItem, type RuntimeItem, type TimerItem } from './executor.js';
 import { Flusher } from './flusher.js';
 import { RuntimeMetrics } from './metrics.js';

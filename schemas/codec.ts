@@ -1,5 +1,5 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { HcError } from '../common/errors.js';
+import { HcError } from '../common/index.js';
 import { registerTopicSchemas, SchemaRegistryError } from './registry.js';
 import type { TopicValues } from './values.js';
 

@@ -27,3 +27,4 @@ export type {
   PresenceChange,
   TopicValues,
 } from './values.js';
+export { buildAsyncApi, renderAsyncApi, channelId, COMPATIBILITY_RULES } from './asyncapi.js';

@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { HcError } from '../common/errors.js';
+import { HcError } from '../common/index.js';
 import { TOPICS, type TopicSpec } from './topics.js';
 
 export class TopicProvisionError extends HcError {

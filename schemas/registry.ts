@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { HcError } from '../common/errors.js';
+import { HcError } from '../common/index.js';
 import { TOPICS, valueSubject, type TopicSpec } from './topics.js';
 
 const SCHEMA_DIR = dirname(fileURLToPath(import.meta.url));

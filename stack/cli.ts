@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
 import { createProgress } from './progress.js';
-import { stackDown, stackStatus, stackUp } from './stack.js';
+import { stackDown, stackStatus, stackUp, type StackTarget } from './stack.js';
+
+export interface StackCommandDeps {
+  /** Which stack to work on, from the configuration (the composition root decides). */
+  readonly target: () => StackTarget;
+}
 
 /** `hycal stack up | down | status`. */
-export function registerStackCommands(program: Command): void {
+export function registerStackCommands(program: Command, deps: StackCommandDeps): void {
   const stack = program.command('stack').description('run the real local stack: Kafka, schema registry, MongoDB');
 
   stack
@@ -12,7 +17,7 @@ export function registerStackCommands(program: Command): void {
     .option('--no-provision', 'do not create topics or register schemas')
     .action(async (opts: { provision: boolean }) => {
       const started = Date.now();
-      const result = await stackUp({ progress: createProgress(6), provision: opts.provision });
+      const result = await stackUp({ ...deps.target(), progress: createProgress(6), provision: opts.provision });
       console.log(`\nstack (${result.mode}) is up in ${((Date.now() - started) / 1000).toFixed(1)} s:`);
       for (const part of result.parts) console.log(`  ${part.name.padEnd(9)} ${part.result}`);
       if (result.topics !== undefined) {
@@ -29,14 +34,14 @@ export function registerStackCommands(program: Command): void {
     .description('stop the stack (data is kept unless --purge)')
     .option('--purge', 'also delete the data directories')
     .action(async (opts: { purge?: boolean }) => {
-      for (const line of await stackDown({ purge: opts.purge === true })) console.log(line);
+      for (const line of await stackDown({ ...deps.target(), purge: opts.purge === true })) console.log(line);
     });
 
   stack
     .command('status')
     .description('tell which part of the stack runs, which is down, and where its log is')
     .action(async () => {
-      const report = await stackStatus();
+      const report = await stackStatus(deps.target());
       console.log(`stack mode: ${report.mode}`);
       for (const part of report.parts) {
         const mark = part.state === 'running' ? 'up  ' : 'DOWN';

@@ -1,4 +1,4 @@
-import { HcError, type HcErrorOptions } from '../common/errors.js';
+import { HcError, type HcErrorOptions } from '../common/index.js';
 
 /** A port the stack needs is taken by another process. */
 export class StackPortBusyError extends HcError {

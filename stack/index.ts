@@ -1,6 +1,6 @@
-export { stackUp, stackDown, stackStatus, restartLocalPart, resolveStackOptions, provisionStack } from './stack.js';
-export type { StackMode, StackUpResult, StackStatusReport } from './stack.js';
-export { localStackOptionsSchema, LOCAL_STACK_ENV } from './options.js';
+export { stackUp, stackDown, stackStatus, restartLocalPart, provisionStack } from './stack.js';
+export type { StackMode, StackTarget, StackUpResult, StackStatusReport } from './stack.js';
+export { localStackOptionsSchema } from './options.js';
 export type { LocalStackOptions } from './options.js';
 export { localConnections, stackLayout, checkoutRoot, KAFKA_VERSION, FERRETDB_VERSION } from './layout.js';
 export type { ConnectionStrings, StackLayout, PartName } from './layout.js';
@@ -17,3 +17,5 @@ export {
 } from './errors.js';
 export { createProgress, silentProgress } from './progress.js';
 export type { Progress } from './progress.js';
+export { registerStackCommands } from './cli.js';
+export type { StackCommandDeps } from './cli.js';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PrerequisiteMissingError } from '../common/errors.js';
+import { PrerequisiteMissingError } from '../common/index.js';
 import { StackCacheCorruptError, StackInstallError } from './errors.js';
 import {
   FERRETDB_BUILD,

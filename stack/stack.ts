@@ -1,8 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { ConfigError } from '../common/errors.js';
-import { loadConfig } from '../config/load.js';
 import { createSchemaRegistry, provisionTopics, registerTopicSchemas } from '../schemas/index.js';
 import { dockerDown, dockerEngineAvailable, dockerPs, dockerUp } from './docker.js';
 import { StackUnreachableError } from './errors.js';
@@ -13,32 +11,23 @@ import { downPart, PART_DRIVERS, partStatus, upPart, type PartStatus } from './l
 import type { LocalStackOptions } from './options.js';
 import { silentProgress, type Progress } from './progress.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 export type StackMode = 'external' | 'docker' | 'local';
 
-const EXTERNAL_KEYS = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'MONGODB_URI'] as const;
-
-/** The local stack's options, validated with the one configuration schema (config/). */
-export function resolveStackOptions(env: Env = process.env): LocalStackOptions {
-  return loadConfig(env).localStack;
+/**
+ * Which stack a command works on, from validated configuration (the composition root, app/, makes
+ * it): the local stack's options, or an existing stack's connection strings.
+ */
+export interface StackTarget {
+  readonly options: LocalStackOptions;
+  /** An existing stack to use instead of running one. */
+  readonly external?: ConnectionStrings | undefined;
+  /** Checkout root holding stack/ and .stack/ (default: this checkout). */
+  readonly root?: string | undefined;
 }
 
-/** The existing stack named by the environment, when all three variables are set. */
-function externalConnections(env: Env): ConnectionStrings | undefined {
-  const set = EXTERNAL_KEYS.filter((key) => (env[key] ?? '') !== '');
-  if (set.length === 0) return undefined;
-  if (set.length < EXTERNAL_KEYS.length) {
-    const missing = EXTERNAL_KEYS.filter((key) => !set.includes(key));
-    throw new ConfigError(
-      `${set.join(', ')} set but ${missing.join(', ')} not: set all three to use an existing stack, or none to let hycal run one.`,
-    );
-  }
-  return { KAFKA_BROKERS: env['KAFKA_BROKERS']!, SCHEMA_REGISTRY_URL: env['SCHEMA_REGISTRY_URL']!, MONGODB_URI: env['MONGODB_URI']! };
-}
-
-async function decideMode(options: LocalStackOptions, env: Env): Promise<StackMode> {
-  if (externalConnections(env) !== undefined) return 'external';
+async function decideMode(target: StackTarget): Promise<StackMode> {
+  const { options } = target;
+  if (target.external !== undefined) return 'external';
   if (options.mode === 'local') return 'local';
   if (options.mode === 'docker') return 'docker';
   return (await dockerEngineAvailable()) ? 'docker' : 'local';
@@ -80,18 +69,17 @@ export async function provisionStack(
 }
 
 export async function stackUp(
-  options: { env?: Env; progress?: Progress; provision?: boolean; root?: string } = {},
+  options: StackTarget & { progress?: Progress; provision?: boolean },
 ): Promise<StackUpResult> {
-  const env = options.env ?? process.env;
   const progress = options.progress ?? silentProgress;
-  const stackOptions = resolveStackOptions(env);
+  const stackOptions = options.options;
   const layout = stackLayout(stackOptions, options.root);
-  const mode = await decideMode(stackOptions, env);
+  const mode = await decideMode(options);
   let connections: ConnectionStrings;
   const parts: { name: string; result: string }[] = [];
 
   if (mode === 'external') {
-    connections = externalConnections(env)!;
+    connections = options.external!;
     progress.step('checking the existing stack named by KAFKA_BROKERS, SCHEMA_REGISTRY_URL, MONGODB_URI');
     const health = await stackHealth(connections);
     const down = Object.entries(health).filter(([, h]) => !h.ok) as [string, Extract<Health, { ok: false }>][];
@@ -125,11 +113,10 @@ export async function stackUp(
   return topics === undefined ? { mode, connections, parts } : { mode, connections, parts, topics };
 }
 
-export async function stackDown(options: { env?: Env; purge?: boolean; root?: string } = {}): Promise<string[]> {
-  const env = options.env ?? process.env;
-  const stackOptions = resolveStackOptions(env);
+export async function stackDown(options: StackTarget & { purge?: boolean }): Promise<string[]> {
+  const stackOptions = options.options;
   const layout = stackLayout(stackOptions, options.root);
-  const mode = await decideMode(stackOptions, env);
+  const mode = await decideMode(options);
   if (mode === 'external') return ['external stack (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, MONGODB_URI): nothing to stop'];
   if (mode === 'docker') {
     await dockerDown(layout.root, options.purge === true);
@@ -153,16 +140,15 @@ export interface StackStatusReport {
   readonly docker?: string;
 }
 
-export async function stackStatus(options: { env?: Env; root?: string } = {}): Promise<StackStatusReport> {
-  const env = options.env ?? process.env;
-  const stackOptions = resolveStackOptions(env);
+export async function stackStatus(options: StackTarget): Promise<StackStatusReport> {
+  const stackOptions = options.options;
   const layout = stackLayout(stackOptions, options.root);
-  const mode = await decideMode(stackOptions, env);
+  const mode = await decideMode(options);
   if (mode === 'local') {
     const parts = await Promise.all(PART_DRIVERS.map((driver) => partStatus(layout, driver)));
     return { mode, connections: localConnections(stackOptions), parts, healthy: parts.every((p) => p.state === 'running') };
   }
-  const connections = mode === 'external' ? externalConnections(env)! : localConnections(stackOptions);
+  const connections = mode === 'external' ? options.external! : localConnections(stackOptions);
   const health = await stackHealth(connections);
   const parts: PartStatus[] = (Object.entries(health) as [PartName, Health][]).map(([name, h]) => ({
     name,
@@ -178,9 +164,8 @@ export async function stackStatus(options: { env?: Env; root?: string } = {}): P
 }
 
 /** Stops and starts one part of the local stack (tests use it to restart the broker mid-run). */
-export async function restartLocalPart(part: PartName, options: { env?: Env; root?: string } = {}): Promise<void> {
-  const stackOptions = resolveStackOptions(options.env ?? process.env);
-  const layout = stackLayout(stackOptions, options.root);
+export async function restartLocalPart(part: PartName, options: StackTarget): Promise<void> {
+  const layout = stackLayout(options.options, options.root);
   const driver = PART_DRIVERS.find((d) => d.name === part)!;
   await downPart(layout, driver);
   await upPart(layout, driver, silentProgress);

@@ -1,4 +1,4 @@
-import { HcError } from '../../common/errors.js';
+import { HcError } from '../../common/index.js';
 
 /** The value handed to the encrypt processor is not a valid parsed meeting (a bug upstream); dead-lettered. */
 export class EncryptInputError extends HcError {

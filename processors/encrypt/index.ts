@@ -4,5 +4,3 @@ export { encryptMeeting, decryptMeeting, meetingFieldContext } from './encrypt.j
 export type { MeetingEncryptor, MeetingDecryptor } from './encrypt.js';
 export { toParsedMeeting, parsedMeetingSchema } from './input.js';
 export { EncryptInputError } from './errors.js';
-export { defineMeetingsTopology, MEETINGS_TOPOLOGY_NAME } from './topology.js';
-export type { MeetingsTopologyOptions } from './topology.js';

@@ -1,4 +1,4 @@
-import type { InputRecord, Processor, ProcessorContext } from '../../runtime/contract.js';
+import type { InputRecord, Processor, ProcessorContext } from '../../runtime/index.js';
 import { recordKeyOf } from '../../kms/index.js';
 import { encryptMeeting, type MeetingEncryptor } from './encrypt.js';
 import { EncryptInputError } from './errors.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { systemClock, type Clock } from '../../common/clock.js';
-import { ConfigError } from '../../common/errors.js';
+import { systemClock, type Clock } from '../../common/index.js';
+import { ConfigError } from '../../common/index.js';
 import { CLOUD_NAMES } from './clouds.js';
 import { startGraphSimulator, type GraphSimulator } from './index.js';
 import type { CloudName } from './model.js';

@@ -1,4 +1,4 @@
-import { HcError, type HcErrorOptions } from '../../common/errors.js';
+import { HcError, type HcErrorOptions } from '../../common/index.js';
 
 /** The simulator could not create or read its CA / certificate cache. */
 export class SimTlsError extends HcError {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { systemClock, type Clock } from '../../common/clock.js';
-import { ConfigError } from '../../common/errors.js';
+import { systemClock, type Clock } from '../../common/index.js';
+import { ConfigError } from '../../common/index.js';
 import { SimListenError } from './errors.js';
 import { SimAdmin } from './admin/index.js';
 import { CLOUD_HOSTS, CLOUD_NAMES } from './clouds.js';
@@ -140,7 +140,6 @@ export { SimStore } from './store/index.js';
 export { simGraphOptionsSchema } from './options.js';
 export type { SimGraphOptions } from './options.js';
 export { SimTlsError, SimListenError } from './errors.js';
-export { seedBasicTenant } from './cli.js';
 export { SimAdmin } from './admin/index.js';
 export { CLOUD_HOSTS, CLOUD_NAMES, GRAPH_APP_ID } from './clouds.js';
 export type { FaultSettings } from './faults/index.js';

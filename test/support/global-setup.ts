@@ -1,12 +1,12 @@
 import {
   dockerEngineAvailable,
   localConnections,
-  resolveStackOptions,
   stackHealth,
   stackUp,
   StackPortBusyError,
   type ConnectionStrings,
 } from '../../stack/index.js';
+import { stackTarget } from '../../app/index.js';
 import { startContainerStack, type ContainerStack } from './containers.js';
 
 /**
@@ -35,12 +35,12 @@ export default async function setup(): Promise<() => Promise<void>> {
     process.env['HYCAL_TEST_KAFKA_CONTAINER'] = containers.kafkaContainerId;
   } else {
     try {
-      const result = await stackUp({ provision: false });
+      const result = await stackUp({ ...stackTarget(), provision: false });
       expose(result.connections, 'local');
     } catch (error) {
       // Another checkout's local stack holds the ports: use it when it answers, but as an external
       // stack (its broker is not ours to restart).
-      const connections = localConnections(resolveStackOptions());
+      const connections = localConnections(stackTarget().options);
       const health = await stackHealth(connections);
       if (!(error instanceof StackPortBusyError) || !Object.values(health).every((part) => part.ok)) throw error;
       expose(connections, 'external');

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { stackTarget } from '../../app/index.js';
 import { restartLocalPart } from '../../stack/index.js';
 
 const execFileAsync = promisify(execFile);
@@ -17,7 +18,7 @@ export async function restartBroker(): Promise<void> {
     return;
   }
   if (process.env['HYCAL_TEST_STACK'] === 'local') {
-    await restartLocalPart('kafka');
+    await restartLocalPart('kafka', stackTarget());
     return;
   }
   throw new Error('This stack is external (KAFKA_BROKERS etc. set): a test cannot restart its broker.');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { configKeys, configKeysMarkdown, generatedBlock, loadConfig } from '../../config/index.js';
+import { configKeys, configKeysMarkdown, ENVIRONMENT, generatedBlock, loadConfig } from '../../config/index.js';
 import { ConfigError } from '../../common/index.js';
 
 describe('config', () => {
@@ -43,6 +43,22 @@ describe('config – kms', () => {
     expect(config.kms.tenantProviders).toEqual({ t1: 'cloud' });
     expect(() => loadConfig({ HYCAL_KMS_DEFAULT_PROVIDER: 'plaintext' })).toThrow(/kms\.defaultProvider/);
   });
+
+  // Moved from test/unit/kms/master-key.test.ts: kms/ no longer reads the environment, the one
+  // configuration does.
+  it('config – KMS options from the environment are validated, naming the key', () => {
+    expect(loadConfig({ HYCAL_KMS_TENANT_PROVIDERS: 'a=remote, b=cloud' }).kms.tenantProviders).toEqual({ a: 'remote', b: 'cloud' });
+    expect(() => loadConfig({ HYCAL_KMS_TENANT_PROVIDERS: 'a=elsewhere' })).toThrow(ConfigError);
+    expect(() => loadConfig({ HYCAL_KMS_REMOTE_URL: 'not a url' })).toThrow(/kms\.remote/);
+    expect(() => loadConfig({}, { kms: { dataKeyMaxUses: 2 ** 33 } })).toThrow(/kms\.dataKeyMaxUses/);
+  });
+
+  it('config – the keys live in the service database unless HYCAL_KMS_DATABASE names another', () => {
+    expect(loadConfig({}).kms.database).toBe('hycal');
+    expect(loadConfig({ MONGODB_DATABASE: 'svc' }).kms.database).toBe('svc');
+    expect(loadConfig({ MONGODB_DATABASE: 'svc', HYCAL_KMS_DATABASE: 'keys' }).kms.database).toBe('keys');
+    expect(loadConfig({ HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES: 'a.key, b.key' }).kms.previousMasterKeyFiles).toEqual(['a.key', 'b.key']);
+  });
 });
 
 describe('config – runtime', () => {
@@ -56,6 +72,14 @@ describe('config – documentation', () => {
   it('config – docs/configuration.md lists every key of the schema exactly as `hycal config keys --markdown` generates it', () => {
     const document = readFileSync(fileURLToPath(new URL('../../docs/configuration.md', import.meta.url)), 'utf8');
     expect(generatedBlock(document)).toBe(configKeysMarkdown());
+  });
+
+  it('config – one table maps environment variables to keys: every variable names a key of the schema', () => {
+    const keys = new Set(configKeys().map((k) => k.key));
+    expect(ENVIRONMENT.filter((e) => !keys.has(e.key)).map((e) => e.variable)).toEqual([]);
+    expect(configKeys().find((k) => k.key === 'kms.database')?.variable).toBe('HYCAL_KMS_DATABASE, MONGODB_DATABASE');
+    // A description says what a key means; which variable sets it is said only in the table.
+    expect(configKeys().filter((k) => /^[A-Z][A-Z0-9_]+: /.test(k.description)).map((k) => k.key)).toEqual([]);
   });
 
   it('config – every key has a description and the runtime ownership keys are among them', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../../../common/errors.js';
+import { ConfigError } from '../../../common/index.js';
 
 /**
  * Tunables of the notification hub. Defaults are Graph's documented numbers (graph.md section 4);

@@ -1,5 +1,5 @@
-import { HcError } from '../../../common/errors.js';
-import type { HcErrorOptions } from '../../../common/errors.js';
+import { HcError } from '../../../common/index.js';
+import type { HcErrorOptions } from '../../../common/index.js';
 
 /** A scenario or activity-driver option is out of range; the message names the option. */
 export class ScenarioOptionsError extends HcError {

@@ -11,6 +11,7 @@ import {
   createKeyring,
   generateKeyText,
   generateKmsCertificates,
+  kmsOptionsSchema,
   rawEventSealContext,
   recordKeyOf,
   sealRawEvent,
@@ -20,7 +21,8 @@ import {
   type KmsOptionsInput,
   type RunningKmsServer,
 } from '../../../kms/index.js';
-import { decryptMeeting, defineMeetingsTopology } from '../../../processors/encrypt/index.js';
+import { defineMeetingsTopology } from '../../../app/index.js';
+import { decryptMeeting } from '../../../processors/encrypt/index.js';
 import { Runtime } from '../../../runtime/index.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec, type MeetingOccurrence, type MeetingSensitiveFields, type RawCalendarRecord } from '../../../schemas/index.js';
 import { Canaries, expectNoLeaks, LogCapture } from '../../support/canary.js';
@@ -177,13 +179,13 @@ describe('encrypt – processors/encrypt on the actor runtime (real stack)', () 
       cacheTtlMs: CACHE_TTL_MS,
     };
     const env = { HYCAL_KMS_MASTER_KEY: masterKeyText };
-    const made = createKeyring({ db, options, clock: new ManualClock(T0), logger, env });
+    const made = createKeyring({ db, options: kmsOptionsSchema.parse(options), clock: new ManualClock(T0), logger, env });
     connector = made.keyring;
     closers.push(made.close);
     kmsClock = new ManualClock(T0);
     const processorSide = createKeyring({
       db,
-      options,
+      options: kmsOptionsSchema.parse(options),
       clock: kmsClock,
       logger,
       env,

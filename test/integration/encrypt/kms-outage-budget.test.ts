@@ -15,7 +15,8 @@ import {
   type DataKeyRef,
   type KmsProvider,
 } from '../../../kms/index.js';
-import { decryptMeeting, defineMeetingsTopology } from '../../../processors/encrypt/index.js';
+import { defineMeetingsTopology } from '../../../app/index.js';
+import { decryptMeeting } from '../../../processors/encrypt/index.js';
 import { listDeadLetters, replayDeadLetters, Runtime } from '../../../runtime/index.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec } from '../../../schemas/index.js';
 import { Canaries, expectNoLeaks, LogCapture } from '../../support/canary.js';

@@ -11,8 +11,8 @@ import {
   stackStatus,
   stackUp,
   StackPortBusyError,
-  resolveStackOptions,
 } from '../../../stack/index.js';
+import { stackTarget } from '../../../app/index.js';
 import { installKafka } from '../../../stack/install.js';
 import { silentProgress } from '../../../stack/progress.js';
 
@@ -59,9 +59,9 @@ describe('hycal stack – bad input is reported with what happened and how to fi
     const root = fakeRoot();
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
     const env = { ...LOCAL_ONLY, HYCAL_KAFKA_PORT: String(port), HYCAL_KAFKA_CONTROLLER_PORT: String(port + 1) };
-    const failure = stackUp({ env, root, provision: false });
+    const failure = stackUp({ ...stackTarget(env, root), provision: false });
     await expect(failure).rejects.toBeInstanceOf(StackPortBusyError);
-    await expect(stackUp({ env, root, provision: false })).rejects.toThrow(
+    await expect(stackUp({ ...stackTarget(env, root), provision: false })).rejects.toThrow(
       new RegExp(`port ${port} is taken by .*(node|pid ${process.pid}).*HYCAL_KAFKA_PORT`),
     );
   });
@@ -70,13 +70,13 @@ describe('hycal stack – bad input is reported with what happened and how to fi
     const root = fakeRoot();
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
     const env = { ...LOCAL_ONLY, HYCAL_KAFKA_PORT: '29592', HYCAL_REGISTRY_PORT: '29581', HYCAL_MONGO_PORT: '29518' };
-    const layout = stackLayout(resolveStackOptions(env), root);
+    const layout = stackLayout(stackTarget(env).options, root);
     mkdirSync(layout.runDir, { recursive: true });
     mkdirSync(layout.logsDir, { recursive: true });
     // A registry that died: its pid file names a process that is gone; its log says why.
     writeFileSync(join(layout.runDir, 'registry.json'), JSON.stringify({ pid: 2 ** 22 + 7, port: 29581, startedAt: 'then', marker: 'apicurio' }));
     writeFileSync(join(layout.logsDir, 'registry.log'), 'starting\njava.lang.OutOfMemoryError: Java heap space\n');
-    const report = await stackStatus({ env, root });
+    const report = await stackStatus(stackTarget(env, root));
     expect(report.healthy).toBe(false);
     const byName = Object.fromEntries(report.parts.map((part) => [part.name, part]));
     expect(byName['kafka']).toMatchObject({ state: 'down', detail: 'not started' });
@@ -91,7 +91,7 @@ describe('hycal stack – bad input is reported with what happened and how to fi
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
     cleanups.push(() => rmSync(cacheDir, { recursive: true, force: true }));
     const env = { ...LOCAL_ONLY, HYCAL_CACHE_DIR: cacheDir };
-    const layout = stackLayout(resolveStackOptions(env), root);
+    const layout = stackLayout(stackTarget(env).options, root);
     // Resolve once (cached in ~/.m2 on this machine), then damage a private copy of one jar and
     // point the cached classpath at it, as a truncated download would leave it.
     const classpath = (await installKafka(layout, silentProgress)).split(':');

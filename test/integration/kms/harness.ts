@@ -2,7 +2,7 @@ import type { Kafka, Producer, IHeaders } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
 import { ManualClock } from '../../../common/clock.js';
 import { createLogger, type Logger } from '../../../common/logger.js';
-import { createKeyring, generateKeyText, type KmsOptionsInput, type Keyring } from '../../../kms/index.js';
+import { createKeyring, generateKeyText, kmsOptionsSchema, type KmsOptionsInput, type Keyring } from '../../../kms/index.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec } from '../../../schemas/index.js';
 import { LogCapture } from '../../support/canary.js';
 import { readTopic, testKafka, testMongo, testStack, uniqueName, withAdmin, type ReadRecord } from '../../support/stack.js';
@@ -66,7 +66,7 @@ export async function openHarness(label: string): Promise<Harness> {
     clock,
     masterKeyText,
     keyring(options = {}, env = {}) {
-      const made = createKeyring({ db, options, clock, logger, env: { HYCAL_KMS_MASTER_KEY: masterKeyText, ...env } });
+      const made = createKeyring({ db, options: kmsOptionsSchema.parse(options), clock, logger, env: { HYCAL_KMS_MASTER_KEY: masterKeyText, ...env } });
       closers.push(made.close);
       return made;
     },

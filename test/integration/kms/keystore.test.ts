@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keyring, MasterKeyError, createKeyring, generateKeyText } from '../../../kms/index.js';
+import { Keyring, MasterKeyError, createKeyring, generateKeyText, KMS_DEFAULTS } from '../../../kms/index.js';
 import { runHycal } from './cli.js';
 import { openHarness, type Harness } from './harness.js';
 
@@ -38,8 +38,8 @@ describe('kms key store in MongoDB', () => {
   });
 
   it('kms – no master key, or a malformed one, fails at start naming what to set', () => {
-    expect(() => createKeyring({ db: h.db, options: {}, clock: h.clock, env: {} })).toThrow(MasterKeyError);
-    expect(() => createKeyring({ db: h.db, options: {}, clock: h.clock, env: { HYCAL_KMS_MASTER_KEY: 'short' } })).toThrow(/32 random bytes/);
+    expect(() => createKeyring({ db: h.db, options: KMS_DEFAULTS, clock: h.clock, env: {} })).toThrow(MasterKeyError);
+    expect(() => createKeyring({ db: h.db, options: KMS_DEFAULTS, clock: h.clock, env: { HYCAL_KMS_MASTER_KEY: 'short' } })).toThrow(/32 random bytes/);
   });
 
   it('kms – nothing stored in MongoDB holds key material in the clear', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defineMeetingsTopology, MEETINGS_TOPOLOGY_NAME } from '../../../processors/encrypt/index.js';
+import { defineMeetingsTopology, MEETINGS_TOPOLOGY_NAME } from '../../../app/index.js';
 import { isStateful, type Processor } from '../../../runtime/index.js';
 import type { RawCalendarRecord } from '../../../schemas/index.js';
 import { standInParse, StandInParseError, type StandInGraphEvent } from '../../support/parse-standin.js';

@@ -10,11 +10,9 @@ import {
   MasterKeyError,
   MemoryTenantKeyStore,
   TenantKeyVault,
-  kmsOptionsFromEnv,
   parseKey,
   type TenantKeyStore,
 } from '../../../kms/index.js';
-import { ConfigError } from '../../../common/errors.js';
 
 const ref = { keyId: 'dk-1', version: 1 };
 
@@ -60,12 +58,5 @@ describe('kms master keys', () => {
     expect(parseKey(key.toString('base64')).equals(key)).toBe(true);
     expect(parseKey(`${key.toString('hex')}\n`).equals(key)).toBe(true);
     for (const bad of ['', 'abc', randomBytes(16).toString('base64'), randomBytes(33).toString('hex')]) expect(() => parseKey(bad)).toThrow(MasterKeyError);
-  });
-
-  it('kms – options from the environment are validated, naming the key', () => {
-    expect(kmsOptionsFromEnv({ HYCAL_KMS_TENANT_PROVIDERS: 'a=remote, b=cloud' }).tenantProviders).toEqual({ a: 'remote', b: 'cloud' });
-    expect(() => kmsOptionsFromEnv({ HYCAL_KMS_TENANT_PROVIDERS: 'a=elsewhere' })).toThrow(ConfigError);
-    expect(() => kmsOptionsFromEnv({ HYCAL_KMS_REMOTE_URL: 'not a url' })).toThrow(/kms\.remote/);
-    expect(() => kmsOptionsFromEnv({}, { dataKeyMaxUses: 2 ** 33 })).toThrow(/kms\.dataKeyMaxUses/);
   });
 });

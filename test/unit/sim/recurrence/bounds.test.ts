@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compileSeries, expandSeries, occurrenceAt, seriesBounds, validateSeries } from '../../../../sim/graph/recurrence/index.js';
-import { seriesCaseArb } from './arbitraries.js';
+import { seriesCaseArb } from '../../../../sim/graph/recurrence/testing/arbitraries.js';
 import { at, series } from './fixtures.js';
 
 const DAY = 86_400_000;

@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SimGraphError } from '../../../../sim/graph/model.js';
 import { expandSeries, validateSeries } from '../../../../sim/graph/recurrence/index.js';
-import { seriesCaseArb } from './arbitraries.js';
-import type { SeriesCase } from './arbitraries.js';
-import { buildOracle, oracleExpand, oracleHasOccurrence } from './rrule-oracle.js';
+import { seriesCaseArb } from '../../../../sim/graph/recurrence/testing/arbitraries.js';
+import type { SeriesCase } from '../../../../sim/graph/recurrence/testing/arbitraries.js';
+import { buildOracle, oracleExpand, oracleHasOccurrence } from '../../../../sim/graph/recurrence/testing/rrule-oracle.js';
 
 function compare(c: SeriesCase, mode: 'floating' | 'tzid'): void {
   const oracle = buildOracle(c.series, mode);

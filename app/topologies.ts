@@ -1,7 +1,10 @@
-import type { Processor } from '../../runtime/contract.js';
-import { defineTopology, type Topology } from '../../runtime/topology.js';
-import type { MeetingEncryptor } from './encrypt.js';
-import { createEncryptProcessor } from './processor.js';
+import { createEncryptProcessor, type MeetingEncryptor } from '../processors/encrypt/index.js';
+import { defineTopology, type Processor, type Topology } from '../runtime/index.js';
+
+/*
+ * The topologies of the service, assembled from the processors' factories. A processor folder
+ * exports its processor; which processors run together, on which topics, is decided here.
+ */
 
 /** Consumer group and state-collection name of the meetings pipeline (`rt_meetings_state`). */
 export const MEETINGS_TOPOLOGY_NAME = 'meetings';

@@ -26,7 +26,7 @@ import rrulePackage from 'rrule';
 import type { Options, Weekday } from 'rrule';
 import { DateTime } from 'luxon';
 import { findIana } from 'windows-iana';
-import type { SeriesDefinition } from '../../../../sim/graph/recurrence/index.js';
+import type { SeriesDefinition } from '../index.js';
 
 const { RRule } = rrulePackage;
 const DAY = 86_400_000;

@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
-import type { DayOfWeek, RecurrencePattern, RecurrenceRange, WeekIndex } from '../../../../sim/graph/model.js';
-import type { SeriesDefinition } from '../../../../sim/graph/recurrence/index.js';
+import type { DayOfWeek, RecurrencePattern, RecurrenceRange, WeekIndex } from '../../model.js';
+import type { SeriesDefinition } from '../index.js';
 import { luxonInstant, oracleIana } from './rrule-oracle.js';
 
 export const ZONE_NAMES = [

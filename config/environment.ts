@@ -1,0 +1,73 @@
+/**
+ * The one mapping from environment variables to configuration keys. `loadConfig` reads it,
+ * `hycal config keys` and docs/configuration.md print it; no other place knows a variable's name.
+ *
+ * Entries apply in order and a later one wins, so a variable that only supplies a fallback for a
+ * key (MONGODB_DATABASE for kms.database) comes before the variable that names the key itself.
+ */
+export type EnvironmentForm =
+  /** The text as it is (zod coerces numbers where a key is numeric). */
+  | 'text'
+  /** Comma-separated list: `a, b` → ['a', 'b']. */
+  | 'list'
+  /** Comma-separated pairs: `k1=v1,k2=v2` → { k1: 'v1', k2: 'v2' }. */
+  | 'map';
+
+export interface EnvironmentVariable {
+  readonly variable: string;
+  /** Dotted configuration key, e.g. `stack.kafkaBrokers`. */
+  readonly key: string;
+  readonly form: EnvironmentForm;
+}
+
+const entry = (variable: string, key: string, form: EnvironmentForm = 'text'): EnvironmentVariable => Object.freeze({ variable, key, form });
+
+export const ENVIRONMENT: readonly EnvironmentVariable[] = Object.freeze([
+  entry('KAFKA_BROKERS', 'stack.kafkaBrokers'),
+  entry('SCHEMA_REGISTRY_URL', 'stack.schemaRegistryUrl'),
+  entry('MONGODB_URI', 'stack.mongodbUri'),
+  entry('MONGODB_DATABASE', 'stack.mongodbDatabase'),
+  entry('HYCAL_TOPIC_PREFIX', 'stack.topicPrefix'),
+  entry('HYCAL_KAFKA_PORT', 'localStack.kafkaPort'),
+  entry('HYCAL_KAFKA_CONTROLLER_PORT', 'localStack.kafkaControllerPort'),
+  entry('HYCAL_REGISTRY_PORT', 'localStack.registryPort'),
+  entry('HYCAL_REGISTRY_MANAGEMENT_PORT', 'localStack.registryManagementPort'),
+  entry('HYCAL_MONGO_PORT', 'localStack.mongoPort'),
+  entry('HYCAL_STACK_MODE', 'localStack.mode'),
+  entry('HYCAL_STACK_START_TIMEOUT_MS', 'localStack.startTimeoutMs'),
+  entry('HYCAL_CACHE_DIR', 'localStack.cacheDir'),
+  entry('HYCAL_KMS_MASTER_KEY_FILE', 'kms.masterKeyFile'),
+  entry('HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES', 'kms.previousMasterKeyFiles', 'list'),
+  // The keys live in the service database unless HYCAL_KMS_DATABASE names another one.
+  entry('MONGODB_DATABASE', 'kms.database'),
+  entry('HYCAL_KMS_DATABASE', 'kms.database'),
+  entry('HYCAL_KMS_DEFAULT_PROVIDER', 'kms.defaultProvider'),
+  entry('HYCAL_KMS_TENANT_PROVIDERS', 'kms.tenantProviders', 'map'),
+  entry('HYCAL_KMS_REMOTE_URL', 'kms.remote.url'),
+  entry('HYCAL_KMS_REMOTE_CA_FILE', 'kms.remote.caFile'),
+  entry('HYCAL_KMS_REMOTE_CERT_FILE', 'kms.remote.certFile'),
+  entry('HYCAL_KMS_REMOTE_KEY_FILE', 'kms.remote.keyFile'),
+  entry('HYCAL_OPS_HOST', 'ops.host'),
+  entry('HYCAL_OPS_PORT', 'ops.port'),
+  entry('HYCAL_LOG_LEVEL', 'logLevel'),
+]);
+
+/** The variables that set a key, the one that wins first (empty when none does). */
+export function variablesOf(key: string): string[] {
+  return ENVIRONMENT.filter((e) => e.key === key).map((e) => e.variable).reverse();
+}
+
+/** The text of one variable in the shape its key takes. */
+export function environmentValue(form: EnvironmentForm, text: string): unknown {
+  const items = (): string[] => text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (form === 'list') return items();
+  if (form === 'map') {
+    return Object.fromEntries(
+      items().map((pair) => {
+        const at = pair.indexOf('=');
+        return at < 0 ? [pair, ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+      }),
+    );
+  }
+  return text;
+}
