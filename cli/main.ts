@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isHcError } from '../common/errors.js';
 import { registerBenchCommands } from '../bench/cli.js';
 import { registerStackCommands } from '../stack/cli.js';
-import { registerSimCommand } from '../sim/graph/cli.js';
+import { registerSimCommand } from '@hybrid-calendar/sim-graph/cli';
 import { registerKmsCommands } from '../kms/cli.js';
 import { registerDlqCommands } from '../runtime/cli.js';
 import { registerConfigCommands } from '../config/index.js';

@@ -1,5 +1,5 @@
-import type { Clock } from '../../../common/clock.js';
-import type { Logger } from '../../../common/logger.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
 import type { EndpointState } from './endpoint-health.js';
 import type { NotificationTimingsInput } from './options.js';
 import type { SubscriptionApiLimits } from './throttle.js';

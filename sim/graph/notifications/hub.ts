@@ -1,4 +1,4 @@
-import { silentLogger } from '../../../common/logger.js';
+import { silentLogger } from '../logger.js';
 import type { ResourceChange } from '../model.js';
 import { mulberry32 } from '../seeded-random.js';
 import { hasDue, pass, publish } from './delivery.js';

@@ -1,5 +1,5 @@
 /** Mailboxes and tenants as the store keeps them, and mailbox settings (defaults, validated PATCH). */
-import type { Clock } from '../../../common/clock.js';
+import type { Clock } from '../clock.js';
 import { SimGraphError, type AutomaticRepliesSetting, type CloudName, type MailboxSettingsInput, type ScenarioTenant } from '../model.js';
 import { toIanaZone, utcMsToZoned, zonedToUtcMs } from '../time/index.js';
 import type { StoredEvent } from './event.js';

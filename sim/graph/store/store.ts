@@ -1,4 +1,4 @@
-import type { Clock } from '../../../common/clock.js';
+import type { Clock } from '../clock.js';
 import {
   SimGraphError,
   type ActivityTarget, type Attendee, type AutomaticRepliesSetting, type GraphEventInput,

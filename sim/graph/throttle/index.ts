@@ -1,4 +1,4 @@
-import type { Clock } from '../../../common/clock.js';
+import type { Clock } from '../clock.js';
 import { SimGraphError } from '../model.js';
 
 export interface ThrottleLimits {
