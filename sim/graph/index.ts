@@ -18,4 +18,5 @@ export { SimAdmin } from './admin/index.js';
 export { CLOUD_HOSTS, CLOUD_NAMES, GRAPH_APP_ID } from './clouds.js';
 export type { FaultSettings } from './faults/index.js';
 export type { AppRegistrationInput } from './identity/index.js';
-export type { ThrottleLimits } from './throttle/index.js';
+export type { ThrottleLimits, RetryAfterStyle } from './throttle/index.js';
+export { RETRY_AFTER_STYLES } from './throttle/index.js';

@@ -10,7 +10,7 @@ import { NotificationHub, type NotificationTimingsInput } from './notifications/
 import { buildCloudApp } from './server/app.js';
 import { GraphApi } from './server/graph-api.js';
 import { SimStore } from './store/index.js';
-import { Throttle, OUTLOOK_LIMITS, type ThrottleLimits } from './throttle/index.js';
+import { Throttle, OUTLOOK_LIMITS, RetryAfterFormat, type RetryAfterStyle, type ThrottleLimits } from './throttle/index.js';
 import { loadOrCreateTls } from './tls/index.js';
 
 export interface GraphSimulatorOptions {
@@ -28,6 +28,8 @@ export interface GraphSimulatorOptions {
   store?: SimStore;
   /** Notification hub tunables (Graph's numbers by default). */
   notifications?: NotificationTimingsInput;
+  /** How Retry-After is written (default `integral`; `fractional` like `2.128`; `mixed` alternates). */
+  retryAfter?: RetryAfterStyle;
 }
 
 export interface SimCloud {
@@ -67,8 +69,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
   const store = options.store ?? new SimStore(clock);
   const tls = await loadOrCreateTls(options.tlsDir);
   const identity = await IdentityPlatform.create(store, clock);
-  const throttle = new Throttle(clock, { ...OUTLOOK_LIMITS, ...options.throttle });
-  const faults = new Faults();
+  const retryAfter = new RetryAfterFormat(options.retryAfter);
+  const throttle = new Throttle(clock, { ...OUTLOOK_LIMITS, ...options.throttle }, retryAfter);
+  const faults = new Faults(retryAfter);
   const clouds = options.clouds ?? CLOUD_NAMES;
   const endpoints = new Map<CloudName, string>();
   const hubRef: { current: NotificationHub | undefined } = { current: undefined };
@@ -113,6 +116,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
     graphBaseUrl: primary.graphBaseUrl,
     resolveMailbox: (tenantId, idOrUpn) => store.findMailbox(tenantId, idOrUpn)?.id,
     caCertPem: tls.caCertPem,
+    retryAfter,
     ...(options.notifications === undefined ? {} : { timings: options.notifications }),
   });
   hubRef.current = hub;

@@ -38,7 +38,7 @@ export class NotificationHub {
       timings,
       transport: options.transport ?? new HttpsWebhookTransport(options.caCertPem),
       log: options.logger ?? silentLogger,
-      throttle: options.subscriptionApiLimits === false ? undefined : new SubscriptionApiThrottle(options.subscriptionApiLimits),
+      throttle: options.subscriptionApiLimits === false ? undefined : new SubscriptionApiThrottle(options.subscriptionApiLimits, options.retryAfter),
       subs: new Map(),
       byMailbox: new Map(),
       endpoints: new Map(),
