@@ -127,10 +127,21 @@ export interface MailboxSettingsInput {
 /** Clouds with their documented Graph and login hosts (see graph.md section 7). */
 export type CloudName = 'worldwide' | 'gcc' | 'gccHigh' | 'dod' | 'china';
 
+/**
+ * How a tenant writes enum values that Graph's examples and schema spell differently
+ * (`automaticRepliesSetting.status` `Scheduled` vs `scheduled`, `externalAudience` `All` vs `all`,
+ * getSchedule `status` `Busy` vs `busy`): `schema` lowercase-first as the metadata says,
+ * `documented` capitalised as the examples show, `mixed` (default) a seeded choice per tenant,
+ * mailbox and property, so a case-sensitive client fails on some mailboxes of every tenant.
+ */
+export type EnumCasing = 'schema' | 'documented' | 'mixed';
+
 export interface ScenarioTenant {
   id: string;
   displayName: string;
   cloud: CloudName;
+  /** Default `mixed`. */
+  enumCasing?: EnumCasing;
   /** Verified domains; exactly one isDefault, one isInitial (*.onmicrosoft.com). */
   domains: { id: string; isDefault: boolean; isInitial: boolean }[];
 }

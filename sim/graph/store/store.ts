@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import {
   SimGraphError,
-  type ActivityTarget, type Attendee, type AutomaticRepliesSetting, type GraphEventInput,
+  type ActivityTarget, type Attendee, type AutomaticRepliesSetting, type EnumCasing, type GraphEventInput,
   type ResourceChange, type ResponseType, type ScenarioMailbox, type ScenarioSink, type ScenarioTenant,
 } from '../model.js';
 import type { CompiledSeries, SeriesDefinition } from '../recurrence/index.js';
@@ -75,7 +75,14 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     this.tenants.set(tenant.id, {
       id: tenant.id, displayName: tenant.displayName, cloud: tenant.cloud,
       domains: tenant.domains.map((d) => ({ ...d })), mailboxes: new Map(), byAddress: new Map(),
+      enumCasing: tenant.enumCasing ?? 'mixed',
     });
+  }
+
+  /** How the tenant writes enum values Graph spells two ways (see `EnumCasing`). */
+  setEnumCasing(tenantId: string, casing: EnumCasing): void {
+    if (!['schema', 'documented', 'mixed'].includes(casing)) throw new SimGraphError(400, 'BadRequest', 'enumCasing must be schema, documented or mixed.');
+    this.requireTenant(tenantId).enumCasing = casing;
   }
 
   addMailbox(tenantId: string, mailbox: ScenarioMailbox): void {

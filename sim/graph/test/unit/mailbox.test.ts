@@ -10,6 +10,8 @@ const clock = new ManualClock(Date.UTC(2026, 0, 5, 9, 0, 0));
 
 beforeAll(async () => {
   sim = await startSeeded({ clock });
+  // This file checks the schema's enum values; the seeded casing mix is fidelity/casing.test.ts's.
+  sim.store.setEnumCasing(TENANT, 'schema');
   token = await appToken(sim);
 });
 afterAll(async () => sim.close());
