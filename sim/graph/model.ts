@@ -66,6 +66,29 @@ export interface ItemBody {
   content: string;
 }
 
+/** Graph `physicalAddress` (v1.0: no `type`). */
+export interface PhysicalAddress {
+  street?: string;
+  city?: string;
+  state?: string;
+  countryOrRegion?: string;
+  postalCode?: string;
+}
+
+/** Graph `outlookGeoCoordinates`. */
+export interface GeoCoordinates {
+  latitude?: number;
+  longitude?: number;
+  altitude?: number;
+  accuracy?: number;
+  altitudeAccuracy?: number;
+}
+
+export const LOCATION_TYPES = [
+  'default', 'conferenceRoom', 'homeAddress', 'businessAddress', 'geoCoordinates', 'streetAddress', 'hotel', 'restaurant', 'localBusiness', 'postalAddress',
+] as const;
+export const LOCATION_UNIQUE_ID_TYPES = ['unknown', 'locationStore', 'directory', 'private', 'bing'] as const;
+
 export interface GraphLocation {
   displayName?: string;
   locationType?: string;
@@ -73,6 +96,8 @@ export interface GraphLocation {
   locationEmailAddress?: string;
   uniqueId?: string;
   uniqueIdType?: string;
+  address?: PhysicalAddress;
+  coordinates?: GeoCoordinates;
 }
 
 export interface SingleValueExtendedProperty {
