@@ -53,10 +53,18 @@ export interface EmailAddress {
   address: string;
 }
 
+/** Graph `timeSlot`. */
+export interface TimeSlot {
+  start: DateTimeTimeZone;
+  end: DateTimeTimeZone;
+}
+
 export interface Attendee {
   type: 'required' | 'optional' | 'resource';
   emailAddress: EmailAddress;
   status?: { response: ResponseType; time: string };
+  /** On the organizer's copy: the time this attendee proposed when declining or tentatively accepting. */
+  proposedNewTime?: TimeSlot;
 }
 
 export type ResponseType = 'none' | 'organizer' | 'tentativelyAccepted' | 'accepted' | 'declined' | 'notResponded';

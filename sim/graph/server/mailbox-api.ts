@@ -47,16 +47,14 @@ export function getSchedule(d: GraphApiDeps, ctx: Ctx, _mbx: Mailbox): ApiRespon
     return {
       scheduleId: address,
       availabilityView: availability,
+      // v1.0 scheduleItem: isPrivate, status, subject, location, start, end (isMeeting, isRecurring,
+      // isException, isReminderSet are beta-only).
       scheduleItems: views.map((v) => {
         const item: Record<string, unknown> = { isPrivate: v.event.sensitivity === 'private', status: casedEnum(tenant, target.id, 'scheduleItem.status', v.event.showAs) };
         if (v.event.sensitivity === 'normal' || v.event.sensitivity === 'personal') {
           item['subject'] = v.event.subject;
           item['location'] = v.event.location?.displayName ?? '';
         }
-        item['isMeeting'] = v.event.attendees.length > 0;
-        item['isRecurring'] = v.type !== 'singleInstance';
-        item['isException'] = v.type === 'exception';
-        item['isReminderSet'] = v.event.isReminderOn;
         item['start'] = utcMsToZoned(v.startMs, tz);
         item['end'] = utcMsToZoned(v.endMs, tz);
         return item;
