@@ -26,10 +26,10 @@ export default tseslint.config(
     },
   },
   // CLI, benchmarks, tests and scripts talk to a terminal.
-  { files: ['cli/**', 'bench/**', 'test/**', 'stack/**', 'sim/**/cli.ts'], rules: { 'no-console': 'off' } },
+  { files: ['cli/**', 'bench/**', 'test/**', 'stack/**', 'sim/**/cli.ts', 'sim/graph/test/**'], rules: { 'no-console': 'off' } },
   // Tests may use looser typing around fixtures.
   {
-    files: ['test/**'],
+    files: ['test/**', 'sim/graph/test/**'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

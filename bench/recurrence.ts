@@ -16,13 +16,13 @@
  */
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { compileSeries, expandCompiled, expandSeries, validateSeries } from '../sim/graph/recurrence/index.js';
-import type { CompiledSeries } from '../sim/graph/recurrence/index.js';
-import { seriesCaseArb } from '../sim/graph/recurrence/testing/arbitraries.js';
-import type { SeriesCase } from '../sim/graph/recurrence/testing/arbitraries.js';
-import { buildOracle } from '../sim/graph/recurrence/testing/rrule-oracle.js';
+import { compileSeries, expandCompiled, expandSeries, validateSeries } from '@hybrid-calendar/sim-graph/recurrence';
+import type { CompiledSeries } from '@hybrid-calendar/sim-graph/recurrence';
+import { seriesCaseArb } from '@hybrid-calendar/sim-graph/testing';
+import type { SeriesCase } from '@hybrid-calendar/sim-graph/testing';
+import { buildOracle } from '@hybrid-calendar/sim-graph/testing';
 import type { BenchOptions, BenchReport, BenchRow } from './report.js';
-import type { OracleSetup } from '../sim/graph/recurrence/testing/rrule-oracle.js';
+import type { OracleSetup } from '@hybrid-calendar/sim-graph/testing';
 
 export interface RecurrenceBenchOptions extends Partial<BenchOptions> {
   /** Number of series per case (default 10,000; 1,000 with `quick`). */

@@ -17,9 +17,9 @@ import type {
   ScenarioMailbox,
   ScenarioSink,
   ScenarioTenant,
-} from '../sim/graph/model.js';
-import { ActivityDriver, CountingSink, loadScenario } from '../sim/graph/scenarios/index.js';
-import type { ScenarioSummary } from '../sim/graph/scenarios/index.js';
+} from '@hybrid-calendar/sim-graph/model';
+import { ActivityDriver, CountingSink, loadScenario } from '@hybrid-calendar/sim-graph/scenarios';
+import type { ScenarioSummary } from '@hybrid-calendar/sim-graph/scenarios';
 import type { BenchReport, BenchRow } from './report.js';
 
 

@@ -1,8 +1,8 @@
 import { Agent, request } from 'node:https';
 import { ManualClock } from '../common/index.js';
-import { startGraphSimulator } from '../sim/graph/index.js';
-import type { GraphEventInput } from '../sim/graph/model.js';
-import { SimStore } from '../sim/graph/store/index.js';
+import { startGraphSimulator } from '@hybrid-calendar/sim-graph';
+import type { GraphEventInput } from '@hybrid-calendar/sim-graph/model';
+import { SimStore } from '@hybrid-calendar/sim-graph/store';
 import type { BenchOptions, BenchReport } from './report.js';
 
 export interface SimGraphBenchOptions extends Partial<BenchOptions> {

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { generate } from 'selfsigned';
 import { ManualClock } from '../common/index.js';
-import { NotificationHub } from '../sim/graph/notifications/hub.js';
-import { HttpsWebhookTransport } from '../sim/graph/notifications/transport.js';
+import { NotificationHub } from '@hybrid-calendar/sim-graph/notifications';
+import { HttpsWebhookTransport } from '@hybrid-calendar/sim-graph/notifications';
 import type { BenchReport } from './report.js';
 
 /**

@@ -4,7 +4,7 @@ import { isHcError } from '../common/index.js';
 import { registerBenchCommands } from '../bench/cli.js';
 import { registerKmsCommands } from '../kms/index.js';
 import { registerDlqCommands } from '../runtime/index.js';
-import { registerSimCommand } from '../sim/graph/cli.js';
+import { registerSimCommand } from '@hybrid-calendar/sim-graph/cli';
 import { registerStackCommands } from '../stack/index.js';
 import { registerConfigCommands } from './config.js';
 import { registerDocsCommands } from './docs.js';

@@ -1,53 +1,13 @@
 import type { Command } from 'commander';
-import { systemClock, type Clock } from '../../common/index.js';
-import { ConfigError } from '../../common/index.js';
+import { systemClock, type Clock } from './clock.js';
+import { SimConfigError } from './errors.js';
 import { CLOUD_NAMES } from './clouds.js';
-import { startGraphSimulator, type GraphSimulator } from './index.js';
+import { guid } from './seed.js';
+import { startGraphSimulator, type GraphSimulator } from './simulator.js';
 import type { CloudName } from './model.js';
 import { mulberry32 } from './seeded-random.js';
 import { ActivityDriver, compileScenarioOptions, loadScenario, type ScenarioSummary } from './scenarios/index.js';
 import { SimStore } from './store/index.js';
-
-function guid(next: () => number): string {
-  const hex = Array.from({ length: 32 }, () => Math.floor(next() * 16).toString(16)).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-export interface SimSeedResult {
-  tenantId: string;
-  domain: string;
-  appId: string;
-  clientSecret: string;
-}
-
-/** A deterministic demo tenant: users, rooms and one app registration with admin consent. */
-export function seedBasicTenant(sim: GraphSimulator, options: { users: number; rooms: number; seed: number; cloud?: CloudName }): SimSeedResult {
-  const next = mulberry32(options.seed);
-  const tenantId = guid(next);
-  const domain = `tenant${options.seed}.example.com`;
-  sim.store.addTenant({
-    id: tenantId, displayName: `Tenant ${options.seed}`, cloud: options.cloud ?? 'worldwide',
-    domains: [{ id: domain, isDefault: true, isInitial: false }, { id: `tenant${options.seed}.onmicrosoft.com`, isDefault: false, isInitial: true }],
-  });
-  for (let i = 0; i < options.users; i += 1) {
-    const upn = `user${i}@${domain}`;
-    sim.store.addMailbox(tenantId, { id: guid(next), userPrincipalName: upn, displayName: `User ${i}`, mail: upn, kind: 'user', mailboxEnabled: true, mailboxSettings: {} });
-  }
-  for (let i = 0; i < options.rooms; i += 1) {
-    const upn = `room${i}@${domain}`;
-    sim.store.addMailbox(tenantId, { id: guid(next), userPrincipalName: upn, displayName: `Room ${i}`, mail: upn, kind: 'room', mailboxEnabled: true, mailboxSettings: {} });
-  }
-  const appId = guid(next);
-  const clientSecret = `sim~${guid(next).replace(/-/g, '')}`;
-  sim.admin.registerApp({
-    appId, displayName: 'hybrid-calendar (simulated)', homeTenantId: tenantId, secrets: [clientSecret],
-    redirectUris: ['https://localhost/callback', 'http://localhost:3000/admin/consent/callback'],
-    applicationPermissions: ['Calendars.ReadWrite', 'MailboxSettings.ReadWrite', 'User.Read.All', 'Domain.Read.All'],
-    delegatedPermissions: ['Calendars.ReadWrite', 'MailboxSettings.ReadWrite', 'User.Read'],
-  });
-  sim.admin.grantAdminConsent(tenantId, appId);
-  return { tenantId, domain, appId, clientSecret };
-}
 
 export interface SimCliOptions {
   users: number;
@@ -168,7 +128,7 @@ export function describeEndpoints(
 
 function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
   const value = text === undefined ? fallback : Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`hycal sim: --${name} must be a non-negative integer (got ${String(text)}).`, { details: { key: name } });
+  if (!Number.isInteger(value) || value < 0) throw new SimConfigError(`hycal sim: --${name} must be a non-negative integer (got ${String(text)}).`, { details: { key: name } });
   return value;
 }
 
@@ -190,9 +150,9 @@ export function registerSimCommand(program: Command): void {
       try {
         const clouds = (opts['clouds'] ?? 'worldwide').split(',').map((c) => c.trim()).filter((c) => c !== '');
         const unknown = clouds.find((c) => !(CLOUD_NAMES as readonly string[]).includes(c));
-        if (unknown !== undefined) throw new ConfigError(`hycal sim: --clouds has unknown cloud '${unknown}'; use ${CLOUD_NAMES.join(', ')}.`, { details: { key: 'clouds' } });
+        if (unknown !== undefined) throw new SimConfigError(`hycal sim: --clouds has unknown cloud '${unknown}'; use ${CLOUD_NAMES.join(', ')}.`, { details: { key: 'clouds' } });
         const activity = Number(opts['activity'] ?? '0');
-        if (!(Number.isFinite(activity) && activity >= 0)) throw new ConfigError('hycal sim: --activity must be a number >= 0 (actions per second).', { details: { key: 'activity' } });
+        if (!(Number.isFinite(activity) && activity >= 0)) throw new SimConfigError('hycal sim: --activity must be a number >= 0 (actions per second).', { details: { key: 'activity' } });
         run = await startSimFromCli({
           users: nonNegativeInt('users', opts['users'], 10), rooms: nonNegativeInt('rooms', opts['rooms'], 2), seed: nonNegativeInt('seed', opts['seed'], 1),
           tenants: nonNegativeInt('tenants', opts['tenants'], 1), meetings: nonNegativeInt('meetings', opts['meetings'], 20),

@@ -53,10 +53,18 @@ export interface EmailAddress {
   address: string;
 }
 
+/** Graph `timeSlot`. */
+export interface TimeSlot {
+  start: DateTimeTimeZone;
+  end: DateTimeTimeZone;
+}
+
 export interface Attendee {
   type: 'required' | 'optional' | 'resource';
   emailAddress: EmailAddress;
   status?: { response: ResponseType; time: string };
+  /** On the organizer's copy: the time this attendee proposed when declining or tentatively accepting. */
+  proposedNewTime?: TimeSlot;
 }
 
 export type ResponseType = 'none' | 'organizer' | 'tentativelyAccepted' | 'accepted' | 'declined' | 'notResponded';
@@ -66,6 +74,29 @@ export interface ItemBody {
   content: string;
 }
 
+/** Graph `physicalAddress` (v1.0: no `type`). */
+export interface PhysicalAddress {
+  street?: string;
+  city?: string;
+  state?: string;
+  countryOrRegion?: string;
+  postalCode?: string;
+}
+
+/** Graph `outlookGeoCoordinates`. */
+export interface GeoCoordinates {
+  latitude?: number;
+  longitude?: number;
+  altitude?: number;
+  accuracy?: number;
+  altitudeAccuracy?: number;
+}
+
+export const LOCATION_TYPES = [
+  'default', 'conferenceRoom', 'homeAddress', 'businessAddress', 'geoCoordinates', 'streetAddress', 'hotel', 'restaurant', 'localBusiness', 'postalAddress',
+] as const;
+export const LOCATION_UNIQUE_ID_TYPES = ['unknown', 'locationStore', 'directory', 'private', 'bing'] as const;
+
 export interface GraphLocation {
   displayName?: string;
   locationType?: string;
@@ -73,6 +104,8 @@ export interface GraphLocation {
   locationEmailAddress?: string;
   uniqueId?: string;
   uniqueIdType?: string;
+  address?: PhysicalAddress;
+  coordinates?: GeoCoordinates;
 }
 
 export interface SingleValueExtendedProperty {
@@ -127,10 +160,21 @@ export interface MailboxSettingsInput {
 /** Clouds with their documented Graph and login hosts (see graph.md section 7). */
 export type CloudName = 'worldwide' | 'gcc' | 'gccHigh' | 'dod' | 'china';
 
+/**
+ * How a tenant writes enum values that Graph's examples and schema spell differently
+ * (`automaticRepliesSetting.status` `Scheduled` vs `scheduled`, `externalAudience` `All` vs `all`,
+ * getSchedule `status` `Busy` vs `busy`): `schema` lowercase-first as the metadata says,
+ * `documented` capitalised as the examples show, `mixed` (default) a seeded choice per tenant,
+ * mailbox and property, so a case-sensitive client fails on some mailboxes of every tenant.
+ */
+export type EnumCasing = 'schema' | 'documented' | 'mixed';
+
 export interface ScenarioTenant {
   id: string;
   displayName: string;
   cloud: CloudName;
+  /** Default `mixed`. */
+  enumCasing?: EnumCasing;
   /** Verified domains; exactly one isDefault, one isInitial (*.onmicrosoft.com). */
   domains: { id: string; isDefault: boolean; isInitial: boolean }[];
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Clock } from '../../../common/index.js';
+import type { Clock } from '../clock.js';
 import type { Faults, FaultSettings } from '../faults/index.js';
 import type { AppRegistration, AppRegistrationInput, IdentityPlatform } from '../identity/index.js';
 import { SimGraphError } from '../model.js';

@@ -1,4 +1,5 @@
 import { SimGraphError } from '../model.js';
+import { RETRY_AFTER_STYLES, RetryAfterFormat, type RetryAfterStyle } from '../throttle/retry-after.js';
 
 export interface NotificationFaults {
   dropRate?: number;
@@ -18,6 +19,8 @@ export interface FaultSettings {
   expiredTokens?: boolean;
   /** Passed to the notification hub. */
   notifications?: NotificationFaults;
+  /** How every Retry-After (429 and 5xx) is written: `integral` (default), `fractional` (`2.128`) or `mixed`. */
+  retryAfter?: RetryAfterStyle;
 }
 
 const MESSAGES: Record<number, [string, string]> = {
@@ -33,8 +36,18 @@ export class Faults {
   #retryAfter: number | undefined;
   latencyMs = 0;
   expiredTokens = false;
+  /** Shared with the throttles, so one switch changes every Retry-After. */
+  readonly retryAfter: RetryAfterFormat;
+
+  constructor(retryAfter: RetryAfterFormat = new RetryAfterFormat()) {
+    this.retryAfter = retryAfter;
+  }
 
   set(settings: FaultSettings): void {
+    if (settings.retryAfter !== undefined) {
+      if (!RETRY_AFTER_STYLES.includes(settings.retryAfter)) throw new SimGraphError(400, 'BadRequest', `retryAfter must be one of ${RETRY_AFTER_STYLES.join(', ')}.`);
+      this.retryAfter.style = settings.retryAfter;
+    }
     if (settings.serverErrors !== undefined) {
       this.#burst = settings.serverErrors.count;
       this.#burstStatus = settings.serverErrors.status ?? 503;
@@ -59,6 +72,6 @@ export class Faults {
     if (this.#burst <= 0) return;
     this.#burst -= 1;
     const [code, message] = MESSAGES[this.#burstStatus] ?? ['serviceNotAvailable', 'Service unavailable.'];
-    throw new SimGraphError(this.#burstStatus, code, message, this.#retryAfter === undefined ? {} : { 'Retry-After': String(this.#retryAfter) });
+    throw new SimGraphError(this.#burstStatus, code, message, this.#retryAfter === undefined ? {} : { 'Retry-After': this.retryAfter.format(this.#retryAfter) });
   }
 }

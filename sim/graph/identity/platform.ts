@@ -3,7 +3,7 @@ import {
   SignJWT, calculateJwkThumbprint, decodeProtectedHeader, exportJWK, generateKeyPair, importX509, jwtVerify,
   type CryptoKey, type JWK,
 } from 'jose';
-import type { Clock } from '../../../common/index.js';
+import type { Clock } from '../clock.js';
 import { CLOUD_HOSTS, GRAPH_APP_ID } from '../clouds.js';
 import { SimGraphError, type CloudName } from '../model.js';
 import type { SimStore, TenantState } from '../store/index.js';

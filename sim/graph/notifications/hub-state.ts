@@ -1,5 +1,5 @@
-import type { Clock } from '../../../common/index.js';
-import type { Logger } from '../../../common/index.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
 import { EndpointHealth } from './endpoint-health.js';
 import type { LifecycleEvent, NotificationFaults, NotificationHubStats } from './hub-types.js';
 import type { NotificationTimings } from './options.js';

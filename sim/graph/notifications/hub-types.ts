@@ -1,8 +1,9 @@
-import type { Clock } from '../../../common/index.js';
-import type { Logger } from '../../../common/index.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
 import type { EndpointState } from './endpoint-health.js';
 import type { NotificationTimingsInput } from './options.js';
 import type { SubscriptionApiLimits } from './throttle.js';
+import type { RetryAfterFormat } from '../throttle/retry-after.js';
 import type { WebhookTransport } from './transport.js';
 
 /** The public option, fault and statistics types of the notification hub (re-exported by `hub.ts`). */
@@ -29,6 +30,8 @@ export interface NotificationHubOptions {
   transport?: WebhookTransport;
   /** Subscription API throttling (429 + Retry-After); Graph's limits by default, `false` switches it off. */
   subscriptionApiLimits?: SubscriptionApiLimits | false;
+  /** How the subscription API writes Retry-After (shared with the simulator's fault switch). */
+  retryAfter?: RetryAfterFormat;
   logger?: Logger;
 }
 

@@ -1,4 +1,4 @@
-import { silentLogger } from '../../../common/index.js';
+import { silentLogger } from '../logger.js';
 import type { ResourceChange } from '../model.js';
 import { mulberry32 } from '../seeded-random.js';
 import { hasDue, pass, publish } from './delivery.js';
@@ -38,7 +38,7 @@ export class NotificationHub {
       timings,
       transport: options.transport ?? new HttpsWebhookTransport(options.caCertPem),
       log: options.logger ?? silentLogger,
-      throttle: options.subscriptionApiLimits === false ? undefined : new SubscriptionApiThrottle(options.subscriptionApiLimits),
+      throttle: options.subscriptionApiLimits === false ? undefined : new SubscriptionApiThrottle(options.subscriptionApiLimits, options.retryAfter),
       subs: new Map(),
       byMailbox: new Map(),
       endpoints: new Map(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../../../common/index.js';
+import { SimConfigError } from '../errors.js';
 
 /**
  * Tunables of the notification hub. Defaults are Graph's documented numbers (graph.md section 4);
@@ -59,12 +59,12 @@ export function compileTimings(input: NotificationTimingsInput = {}): Notificati
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = issue?.path.join('.') ?? '?';
-    throw new ConfigError(`sim graph notifications: option "${key}" is invalid (${issue?.message ?? 'bad value'}); fix or remove it.`, {
+    throw new SimConfigError(`sim graph notifications: option "${key}" is invalid (${issue?.message ?? 'bad value'}); fix or remove it.`, {
       details: { key },
     });
   }
   if (parsed.data.slowDroppedRatio < parsed.data.slowDelayedRatio) {
-    throw new ConfigError('sim graph notifications: option "slowDroppedRatio" must not be below "slowDelayedRatio".', {
+    throw new SimConfigError('sim graph notifications: option "slowDroppedRatio" must not be below "slowDelayedRatio".', {
       details: { key: 'slowDroppedRatio' },
     });
   }

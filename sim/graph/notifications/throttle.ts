@@ -1,4 +1,5 @@
 import { SimGraphError } from '../model.js';
+import { RetryAfterFormat } from '../throttle/retry-after.js';
 
 /**
  * Throttling of the subscription API (graph.md section 5, THL): in each 20-second window, per app
@@ -27,8 +28,11 @@ export class SubscriptionApiThrottle {
   #window = -1;
   readonly #counts = new Map<string, number>();
 
-  constructor(limits: SubscriptionApiLimits = SUBSCRIPTION_API_LIMITS) {
+  readonly #retryAfter: RetryAfterFormat;
+
+  constructor(limits: SubscriptionApiLimits = SUBSCRIPTION_API_LIMITS, retryAfter: RetryAfterFormat = new RetryAfterFormat()) {
     this.#limits = limits;
+    this.#retryAfter = retryAfter;
   }
 
   /** Counts one call; throws 429 when it would exceed a limit (a refused call is not counted). */
@@ -47,8 +51,8 @@ export class SubscriptionApiThrottle {
     }
     for (const [key, limit] of keys) {
       if ((this.#counts.get(key) ?? 0) >= limit) {
-        const retryAfter = Math.max(1, Math.ceil(((window + 1) * this.#limits.windowMs - now) / 1000));
-        throw new SimGraphError(429, 'TooManyRequests', 'Please retry again later.', { 'Retry-After': String(retryAfter) });
+        const retryAfter = this.#retryAfter.format(((window + 1) * this.#limits.windowMs - now) / 1000);
+        throw new SimGraphError(429, 'TooManyRequests', 'Please retry again later.', { 'Retry-After': retryAfter });
       }
     }
     for (const [key] of keys) this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);

@@ -8,8 +8,8 @@
  * on the injected clock; `stop()` ends that.
  */
 import { DateTime } from 'luxon';
-import type { Clock } from '../../../common/index.js';
-import { systemClock } from '../../../common/index.js';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 import type { ActivityTarget, AutomaticRepliesSetting, GraphEventInput } from '../model.js';
 import { LOCALES, SUBJECTS } from './catalog.js';
 import { isoLocal, localDayOf } from './civil.js';

@@ -1,9 +1,8 @@
-import { HcError } from '../../../common/index.js';
-import type { HcErrorOptions } from '../../../common/index.js';
+import { SimError, type SimErrorOptions } from '../errors.js';
 
 /** A scenario or activity-driver option is out of range; the message names the option. */
-export class ScenarioOptionsError extends HcError {
-  constructor(message: string, options: HcErrorOptions = {}) {
+export class ScenarioOptionsError extends SimError {
+  constructor(message: string, options: SimErrorOptions = {}) {
     super('HC_ERR_SIM_SCENARIO_OPTIONS', message, options);
   }
 }

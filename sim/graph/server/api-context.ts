@@ -1,5 +1,5 @@
 /** What every Graph route shares: request/response types, the per-request context, permissions, JSON body, render options, errors. */
-import type { Clock } from '../../../common/index.js';
+import type { Clock } from '../clock.js';
 import type { CallLog } from '../admin/calllog.js';
 import type { Faults } from '../faults/index.js';
 import type { Caller, IdentityPlatform } from '../identity/index.js';

@@ -1,6 +1,7 @@
 /** Event CRUD routes: GET / POST / PATCH / DELETE of one event, and accept / decline / tentativelyAccept. */
-import { SimGraphError } from '../model.js';
-import { parseEventInput, parseRespondInput, renderEvent, type Mailbox, type OccurrenceException } from '../store/index.js';
+import { SimGraphError, type GraphEventInput } from '../model.js';
+import { toIanaZone } from '../time/index.js';
+import { parseEventInput, parseRespondInput, renderEvent, type Mailbox, type OccurrenceException, type RenderOptions } from '../store/index.js';
 import {
   CAL_READ, CAL_WRITE, badRequest, checkUnknownOptions, header, need, readJson, renderOptions, selectSuffix, userContext,
   type ApiResponse, type Ctx, type GraphApiDeps,
@@ -26,7 +27,7 @@ export function createEvent(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox): ApiRespons
   need(ctx, CAL_WRITE);
   const input = parseEventInput(readJson(ctx));
   const ev = d.store.insertEvent(mbx, input);
-  const opts = renderOptions(ctx);
+  const opts = requestZones(renderOptions(ctx), input);
   opts.select = undefined;
   const body = { '@odata.context': `${userContext(ctx, mbx)}/events/$entity`, ...renderEvent(d.store.getView(mbx, ev.id), opts) };
   return { status: 201, headers: { Location: `${ctx.base}/Users('${mbx.id}')/Events('${ev.id}')`, ETag: `W/"${ev.changeKey}"` }, body };
@@ -36,10 +37,22 @@ export function patchEvent(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string):
   need(ctx, CAL_WRITE);
   const input = parseEventInput(readJson(ctx));
   const view = d.store.patchEvent(mbx, id, input, { ifMatch: header(ctx.req, 'if-match') });
-  const opts = renderOptions(ctx);
+  const opts = requestZones(renderOptions(ctx), input);
   opts.select = undefined;
   const body = { '@odata.context': `${userContext(ctx, mbx)}/events/$entity`, ...renderEvent(view, opts) };
   return { status: 200, headers: { ETag: `W/"${view.event.changeKey}"` }, body };
+}
+
+/**
+ * A create or PATCH answers start/end in the zones the request wrote them in (each its own);
+ * `Prefer: outlook.timezone` wins; parts the request did not send come back in UTC.
+ */
+function requestZones(opts: RenderOptions, input: GraphEventInput): RenderOptions {
+  if (opts.timeZone !== undefined) return opts;
+  const zoneOf = (dt: GraphEventInput['start']) => (dt?.timeZone !== undefined && toIanaZone(dt.timeZone) !== undefined ? dt.timeZone : undefined);
+  opts.startTimeZone = zoneOf(input.start);
+  opts.endTimeZone = zoneOf(input.end);
+  return opts;
 }
 
 export function deleteEvent(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string): ApiResponse {

@@ -1,6 +1,6 @@
 /** Mailbox and directory routes: getSchedule, mailboxSettings, users (one and list), domains. */
 import { SimGraphError, type DateTimeTimeZone } from '../model.js';
-import { overlaps, parseMailboxSettingsPatch, type Mailbox } from '../store/index.js';
+import { casedEnum, overlaps, parseMailboxSettingsPatch, type Mailbox } from '../store/index.js';
 import { utcMsToZoned, zonedToUtcMs } from '../time/index.js';
 import {
   CAL_READ, DOMAIN_READ, MBX_READ, MBX_WRITE, USER_READ_APP, badRequest, checkUnknownOptions, has, methodNotAllowed, need, readJson, renderOptions, userContext,
@@ -43,19 +43,18 @@ export function getSchedule(d: GraphApiDeps, ctx: Ctx, _mbx: Mailbox): ApiRespon
       availability += String(digit);
     }
     const settings = d.store.mailboxSettings(target);
+    const tenant = d.store.requireTenant(target.tenantId);
     return {
       scheduleId: address,
       availabilityView: availability,
+      // v1.0 scheduleItem: isPrivate, status, subject, location, start, end (isMeeting, isRecurring,
+      // isException, isReminderSet are beta-only).
       scheduleItems: views.map((v) => {
-        const item: Record<string, unknown> = { isPrivate: v.event.sensitivity === 'private', status: v.event.showAs };
+        const item: Record<string, unknown> = { isPrivate: v.event.sensitivity === 'private', status: casedEnum(tenant, target.id, 'scheduleItem.status', v.event.showAs) };
         if (v.event.sensitivity === 'normal' || v.event.sensitivity === 'personal') {
           item['subject'] = v.event.subject;
           item['location'] = v.event.location?.displayName ?? '';
         }
-        item['isMeeting'] = v.event.attendees.length > 0;
-        item['isRecurring'] = v.type !== 'singleInstance';
-        item['isException'] = v.type === 'exception';
-        item['isReminderSet'] = v.event.isReminderOn;
         item['start'] = utcMsToZoned(v.startMs, tz);
         item['end'] = utcMsToZoned(v.endMs, tz);
         return item;
@@ -68,10 +67,17 @@ export function getSchedule(d: GraphApiDeps, ctx: Ctx, _mbx: Mailbox): ApiRespon
 
 export function mailboxSettings(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, sub: string[], method: string): ApiResponse {
   const context = `${userContext(ctx, mbx)}/mailboxSettings`;
+  const tenant = d.store.requireTenant(mbx.tenantId);
   const settings = () => {
     const s = d.store.mailboxSettings(mbx);
+    const replies = s.automaticRepliesSetting;
+    const automaticRepliesSetting = {
+      ...replies,
+      status: casedEnum(tenant, mbx.id, 'automaticRepliesSetting.status', replies.status),
+      externalAudience: casedEnum(tenant, mbx.id, 'automaticRepliesSetting.externalAudience', replies.externalAudience),
+    };
     return {
-      archiveFolder: `AQMkAGI${mbx.index}AAAAAAEMAAAA`, timeZone: s.timeZone, automaticRepliesSetting: s.automaticRepliesSetting,
+      archiveFolder: `AQMkAGI${mbx.index}AAAAAAEMAAAA`, timeZone: s.timeZone, automaticRepliesSetting,
       language: s.language, workingHours: s.workingHours, dateFormat: s.dateFormat, timeFormat: s.timeFormat,
       userPurpose: s.userPurpose, delegateMeetingMessageDeliveryOptions: s.delegateMeetingMessageDeliveryOptions,
     } as Record<string, unknown>;

@@ -192,6 +192,9 @@ interface LocationEntry {
   readonly locationUri: string | undefined;
   readonly locationEmailAddress: string | undefined;
   readonly uniqueId: string | undefined;
+  readonly uniqueIdType: string | undefined;
+  readonly address: GraphLocation['address'];
+  readonly coordinates: GraphLocation['coordinates'];
   readonly value: GraphLocation;
 }
 const locations = { private: new WeakMap<GraphLocation, LocationEntry>(), unknown: new WeakMap<GraphLocation, LocationEntry>() };
@@ -200,14 +203,22 @@ export function storedLocation(l: GraphLocation, uniqueIdType: 'private' | 'unkn
   const cache = locations[uniqueIdType];
   const known = cache.get(l);
   if (known !== undefined && known.displayName === l.displayName && known.locationType === l.locationType && known.locationUri === l.locationUri
-    && known.locationEmailAddress === l.locationEmailAddress && known.uniqueId === l.uniqueId) return known.value;
-  const key = `l|${uniqueIdType}|${l.displayName ?? ''}|${l.locationType ?? ''}|${l.locationUri ?? ''}|${l.locationEmailAddress ?? ''}|${l.uniqueId ?? ''}`;
+    && known.locationEmailAddress === l.locationEmailAddress && known.uniqueId === l.uniqueId && known.uniqueIdType === l.uniqueIdType
+    && known.address === l.address && known.coordinates === l.coordinates) return known.value;
+  const place = l.address === undefined && l.coordinates === undefined ? '' : JSON.stringify([l.address ?? null, l.coordinates ?? null]);
+  const key = `l|${uniqueIdType}|${l.displayName ?? ''}|${l.locationType ?? ''}|${l.locationUri ?? ''}|${l.locationEmailAddress ?? ''}|${l.uniqueId ?? ''}|${l.uniqueIdType ?? ''}|${place}`;
   const value = internKeyed(key, () => makeLocation(l, uniqueIdType));
   cache.set(l, {
-    displayName: l.displayName, locationType: l.locationType, locationUri: l.locationUri,
-    locationEmailAddress: l.locationEmailAddress, uniqueId: l.uniqueId, value,
+    displayName: l.displayName, locationType: l.locationType, locationUri: l.locationUri, locationEmailAddress: l.locationEmailAddress,
+    uniqueId: l.uniqueId, uniqueIdType: l.uniqueIdType, address: l.address, coordinates: l.coordinates, value,
   });
   return value;
+}
+
+function definedOnly<T extends object>(o: T | undefined): T | undefined {
+  if (o === undefined) return undefined;
+  const out = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T;
+  return Object.keys(out).length === 0 ? undefined : out;
 }
 
 export function makeLocation(l: GraphLocation, uniqueIdType: 'private' | 'unknown'): GraphLocation {
@@ -215,8 +226,15 @@ export function makeLocation(l: GraphLocation, uniqueIdType: 'private' | 'unknow
   const out: GraphLocation = { displayName: name, locationType: l.locationType ?? 'default' };
   if (l.locationUri !== undefined) out.locationUri = l.locationUri;
   if (l.locationEmailAddress !== undefined) out.locationEmailAddress = intern(l.locationEmailAddress);
-  if (uniqueIdType === 'private' && name !== '') out.uniqueId = l.uniqueId ?? name;
-  out.uniqueIdType = name === '' ? 'unknown' : uniqueIdType;
+  // Graph echoes a client's uniqueId/uniqueIdType (rooms: `directory`, places: `locationStore`/`bing`);
+  // without them, location gets uniqueId = displayName + `private`, locations[] entries `unknown`.
+  if (l.uniqueId !== undefined && l.uniqueId !== '') out.uniqueId = l.uniqueId;
+  else if (uniqueIdType === 'private' && name !== '') out.uniqueId = name;
+  out.uniqueIdType = l.uniqueIdType ?? (name === '' ? 'unknown' : uniqueIdType);
+  const address = definedOnly(l.address);
+  const coordinates = definedOnly(l.coordinates);
+  if (address !== undefined) out.address = address;
+  if (coordinates !== undefined) out.coordinates = coordinates;
   return out;
 }
 

@@ -1,5 +1,6 @@
 export { SimStore, Mailbox, overlaps, MAX_ATTENDEES } from './store.js';
 export type { TenantState, WriteOptions, MailboxSettingsState } from './store.js';
+export { casedEnum, fnv1a } from './mailbox.js';
 export { StoredEvent, viewOf } from './event.js';
 export type { EventView, OccurrenceException } from './event.js';
 export { renderEvent, graphDateTime, htmlToText, EVENT_PROPERTIES } from './serialize.js';

@@ -1,6 +1,6 @@
 /** Mailboxes and tenants as the store keeps them, and mailbox settings (defaults, validated PATCH). */
-import type { Clock } from '../../../common/index.js';
-import { SimGraphError, type AutomaticRepliesSetting, type CloudName, type MailboxSettingsInput, type ScenarioTenant } from '../model.js';
+import type { Clock } from '../clock.js';
+import { SimGraphError, type AutomaticRepliesSetting, type CloudName, type EnumCasing, type MailboxSettingsInput, type ScenarioTenant } from '../model.js';
 import { toIanaZone, utcMsToZoned, zonedToUtcMs } from '../time/index.js';
 import type { StoredEvent } from './event.js';
 import type { MailboxSettingsPatch } from './validate.js';
@@ -45,6 +45,24 @@ export interface TenantState {
   readonly domains: ScenarioTenant['domains'];
   readonly mailboxes: Map<string, Mailbox>;
   readonly byAddress: Map<string, Mailbox>;
+  enumCasing: EnumCasing;
+}
+
+/** FNV-1a of a string, for seeded per-tenant choices that need no generator state. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** An enum value as this tenant writes it for this mailbox and property (see `EnumCasing`). */
+export function casedEnum(tenant: TenantState, mailboxId: string, property: string, value: string): string {
+  const documented = tenant.enumCasing === 'documented'
+    || (tenant.enumCasing === 'mixed' && (fnv1a(`${tenant.id}|${mailboxId}|${property}`) & 1) === 1);
+  return documented && value !== '' ? value.charAt(0).toUpperCase() + value.slice(1) : value;
 }
 
 /** Applies a settings PATCH (validated: scheduled replies end after they start, known time zones). */

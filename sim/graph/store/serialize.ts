@@ -6,6 +6,9 @@ import { NO_TIME } from './event.js';
 export interface RenderOptions {
   /** `Prefer: outlook.timezone`; UTC when absent. */
   timeZone?: string | undefined;
+  /** Create/PATCH without Prefer: start and end in the zones the request used (Prefer wins). */
+  startTimeZone?: string | undefined;
+  endTimeZone?: string | undefined;
   /** `Prefer: outlook.body-content-type`; html when absent. */
   bodyType?: 'text' | 'html' | undefined;
   /** `$select`: property names (id and @odata.etag always come back). */
@@ -100,8 +103,8 @@ export function renderEvent(view: EventView, options: RenderOptions = {}): Recor
     hideAttendees: ev.hideAttendees,
     responseStatus: { response: ev.response, time: ev.responseTime === NO_TIME ? NO_TIME : ev.responseTime },
     body: { contentType: wantBody, content: bodyContent },
-    start: zoned(view.startMs, view.startLocal, ev.isAllDay, tz),
-    end: zoned(view.endMs, view.endLocal, ev.isAllDay, tz),
+    start: zoned(view.startMs, view.startLocal, ev.isAllDay, options.timeZone ?? options.startTimeZone ?? tz),
+    end: zoned(view.endMs, view.endLocal, ev.isAllDay, options.timeZone ?? options.endTimeZone ?? tz),
   });
   if (view.originalStartMs !== undefined) out['originalStart'] = new Date(view.originalStartMs).toISOString().replace('.000Z', 'Z');
   Object.assign(out, {

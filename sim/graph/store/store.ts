@@ -1,8 +1,8 @@
-import type { Clock } from '../../../common/index.js';
+import type { Clock } from '../clock.js';
 import {
   SimGraphError,
-  type ActivityTarget, type Attendee, type AutomaticRepliesSetting, type GraphEventInput,
-  type ResourceChange, type ResponseType, type ScenarioMailbox, type ScenarioSink, type ScenarioTenant,
+  type ActivityTarget, type Attendee, type AutomaticRepliesSetting, type EnumCasing, type GraphEventInput,
+  type ResourceChange, type ResponseType, type ScenarioMailbox, type ScenarioSink, type ScenarioTenant, type TimeSlot,
 } from '../model.js';
 import type { CompiledSeries, SeriesDefinition } from '../recurrence/index.js';
 import { ChangeLog, changedSince } from './change-log.js';
@@ -12,6 +12,8 @@ import { eventId, iCalUIdOfParts, occurrenceId } from './ids.js';
 import { intern, internKeyed, internObject } from './intern.js';
 import { Mailbox, patchSettings, settingsOf, type MailboxSettingsState, type TenantState } from './mailbox.js';
 import { cancelledIn, checkCrossing, cloneAsException, compiledOf, expand, expandOne, getView, instances, itemNotFound, masters } from './series.js';
+import { attendeeShowAs, normaliseTimeSlot } from './responses.js';
+import { graphDateTime } from './serialize.js';
 import type { MailboxSettingsPatch } from './validate.js';
 
 // The store's parts live beside this file (event-input, series, change-log, mailbox); the names
@@ -75,7 +77,14 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     this.tenants.set(tenant.id, {
       id: tenant.id, displayName: tenant.displayName, cloud: tenant.cloud,
       domains: tenant.domains.map((d) => ({ ...d })), mailboxes: new Map(), byAddress: new Map(),
+      enumCasing: tenant.enumCasing ?? 'mixed',
     });
+  }
+
+  /** How the tenant writes enum values Graph spells two ways (see `EnumCasing`). */
+  setEnumCasing(tenantId: string, casing: EnumCasing): void {
+    if (!['schema', 'documented', 'mixed'].includes(casing)) throw new SimGraphError(400, 'BadRequest', 'enumCasing must be schema, documented or mixed.');
+    this.requireTenant(tenantId).enumCasing = casing;
   }
 
   addMailbox(tenantId: string, mailbox: ScenarioMailbox): void {
@@ -261,15 +270,16 @@ export class SimStore implements ScenarioSink, ActivityTarget {
   }
 
   /** Attendee's response (accept / decline / tentativelyAccept) on their copy; the organizer's copy records it. */
-  respond(mbx: Mailbox, id: string, response: Extract<ResponseType, 'accepted' | 'declined' | 'tentativelyAccepted'>, proposedNewTime?: unknown): void {
+  respond(mbx: Mailbox, id: string, response: Extract<ResponseType, 'accepted' | 'declined' | 'tentativelyAccepted'>, proposedNewTime?: TimeSlot): void {
     const view = this.getView(mbx, id);
     const ev = view.event;
     if (ev.isOrganizer) throw new SimGraphError(400, 'ErrorInvalidRequest', "Your request can't be completed. You can't respond to a meeting you organized.");
     if (proposedNewTime !== undefined && !ev.allowNewTimeProposals) {
       throw new SimGraphError(400, 'ErrorInvalidRequest', 'The organizer of this meeting does not allow new time proposals.');
     }
+    const proposal = proposedNewTime === undefined ? undefined : normaliseTimeSlot(proposedNewTime);
     const now = this.#clock.now();
-    const time = new Date(now).toISOString();
+    const time = graphDateTime(now);
     ev.response = response;
     ev.responseTime = time;
     if (response === 'declined') ev.showAs = 'free';
@@ -286,8 +296,11 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     if (organizer === undefined) return;
     for (const other of organizer.events.values()) {
       if (other.iCalUId !== ev.iCalUId || !other.isOrganizer) continue;
-      other.attendees = other.attendees.map((a) =>
-        a.emailAddress.address.toLowerCase() === mbx.mail.toLowerCase() ? internObject<Attendee>({ ...a, status: { response, time } }) : a);
+      other.attendees = other.attendees.map((a) => {
+        if (a.emailAddress.address.toLowerCase() !== mbx.mail.toLowerCase()) return a;
+        const { proposedNewTime: _previous, ...rest } = a;
+        return internObject<Attendee>(proposal === undefined ? { ...rest, status: { response, time } } : { ...rest, status: { response, time }, proposedNewTime: proposal });
+      });
       this.#log.touch(organizer, other, now);
       this.#log.emit(organizer, 'updated', other.id, now, other.changeKey);
     }
@@ -322,10 +335,11 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       }
       const keep = { id: copy.id, createdMs: copy.createdMs, response: copy.response, responseTime: copy.responseTime, isOrganizer: false, changeKey: copy.changeKey };
       Object.assign(copy, ev, keep, { exceptions: ev.exceptions === undefined ? undefined : new Map(ev.exceptions), seq: copy.seq });
+      copy.showAs = attendeeShowAs(ev.showAs, copy.response);
       this.#log.touch(target, copy, now);
       this.#log.emit(target, fresh ? 'created' : 'updated', copy.id, now, copy.changeKey);
       if (fresh && target.kind === 'room') {
-        ev.attendees = ev.attendees.map((a) => (a === attendee ? internObject<Attendee>({ ...a, status: { response: 'accepted', time: new Date(now).toISOString() } }) : a));
+        ev.attendees = ev.attendees.map((a) => (a === attendee ? internObject<Attendee>({ ...a, status: { response: 'accepted', time: graphDateTime(now) } }) : a));
       }
     }
   }

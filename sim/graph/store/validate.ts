@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SimGraphError, type GraphEventInput, type MailboxSettingsInput } from '../model.js';
+import { LOCATION_TYPES, LOCATION_UNIQUE_ID_TYPES, SimGraphError, type GraphEventInput, type MailboxSettingsInput } from '../model.js';
 
 /** Case-insensitive enum: Graph accepts "HTML" or "Monday" and answers in its own casing. */
 function ciEnum<const T extends readonly [string, ...string[]]>(values: T) {
@@ -16,13 +16,23 @@ function ciEnum<const T extends readonly [string, ...string[]]>(values: T) {
 
 const dateTimeTimeZone = z.strictObject({ dateTime: z.string().min(1), timeZone: z.string().default('UTC') });
 const emailAddress = z.strictObject({ name: z.string().optional(), address: z.string() });
+const optionalText = z.string().nullable().optional().transform((v) => v ?? undefined);
+const optionalNumber = z.number().nullable().optional().transform((v) => v ?? undefined);
+const physicalAddress = z.strictObject({
+  street: optionalText, city: optionalText, state: optionalText, countryOrRegion: optionalText, postalCode: optionalText,
+});
+const coordinates = z.strictObject({
+  latitude: optionalNumber, longitude: optionalNumber, altitude: optionalNumber, accuracy: optionalNumber, altitudeAccuracy: optionalNumber,
+});
 const location = z.looseObject({
-  displayName: z.string().optional(),
-  locationType: z.string().optional(),
-  locationUri: z.string().optional(),
-  locationEmailAddress: z.string().optional(),
-  uniqueId: z.string().optional(),
-  uniqueIdType: z.string().optional(),
+  displayName: z.string().nullable().optional().transform((v) => v ?? undefined),
+  locationType: ciEnum(LOCATION_TYPES).optional(),
+  locationUri: optionalText,
+  locationEmailAddress: optionalText,
+  uniqueId: optionalText,
+  uniqueIdType: ciEnum(LOCATION_UNIQUE_ID_TYPES).optional(),
+  address: physicalAddress.nullable().optional().transform((v) => v ?? undefined),
+  coordinates: coordinates.nullable().optional().transform((v) => v ?? undefined),
 });
 const responseType = ciEnum(['none', 'organizer', 'tentativelyAccepted', 'accepted', 'declined', 'notResponded'] as const);
 const attendee = z.strictObject({

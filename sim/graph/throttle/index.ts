@@ -1,5 +1,9 @@
-import type { Clock } from '../../../common/index.js';
+import type { Clock } from '../clock.js';
 import { SimGraphError } from '../model.js';
+import { RetryAfterFormat } from './retry-after.js';
+
+export { RetryAfterFormat, RETRY_AFTER_STYLES } from './retry-after.js';
+export type { RetryAfterStyle } from './retry-after.js';
 
 export interface ThrottleLimits {
   /** Requests per window per app + mailbox (Outlook: 10,000 per 10 minutes). */
@@ -23,10 +27,12 @@ export class Throttle {
   readonly #counters = new Map<string, Counter>();
   #limits: ThrottleLimits;
   readonly #clock: Clock;
+  readonly #retryAfter: RetryAfterFormat;
 
-  constructor(clock: Clock, limits: ThrottleLimits = OUTLOOK_LIMITS) {
+  constructor(clock: Clock, limits: ThrottleLimits = OUTLOOK_LIMITS, retryAfter: RetryAfterFormat = new RetryAfterFormat()) {
     this.#clock = clock;
     this.#limits = { ...limits };
+    this.#retryAfter = retryAfter;
   }
 
   setLimits(limits: Partial<ThrottleLimits>): void {
@@ -65,10 +71,10 @@ export class Throttle {
     }
     c.buckets[slot] = (c.buckets[slot] ?? 0) + 1;
     if (total >= this.#limits.requestsPerWindow) {
-      const retry = Math.max(1, Math.ceil((oldest + this.#limits.windowMs - now) / 1000));
-      throw tooMany(retry, 'Application is over its MailboxConcurrency limit.');
+      throw tooMany(this.#retryAfter.format((oldest + this.#limits.windowMs - now) / 1000));
     }
-    if (c.active >= this.#limits.concurrent) throw tooMany(1, 'Application is over its MailboxConcurrency limit.');
+    // A concurrency refusal has no window end; Graph answers with a short wait (1-2 s here).
+    if (c.active >= this.#limits.concurrent) throw tooMany(this.#retryAfter.format(1 + ((now % 1000) / 1000)));
     c.active += 1;
     let released = false;
     const counter = c;
@@ -80,6 +86,6 @@ export class Throttle {
   }
 }
 
-function tooMany(retryAfterSeconds: number, _reason: string): SimGraphError {
-  return new SimGraphError(429, 'TooManyRequests', 'Please retry again later.', { 'Retry-After': String(retryAfterSeconds) });
+function tooMany(retryAfter: string): SimGraphError {
+  return new SimGraphError(429, 'TooManyRequests', 'Please retry again later.', { 'Retry-After': retryAfter });
 }
