@@ -60,12 +60,13 @@ export function registerKmsCommands(program: Command): void {
 
   kms
     .command('certs')
-    .description('generate a private CA, a KMS server certificate and a client certificate for mutual TLS')
-    .requiredOption('--out <dir>', 'directory for ca.crt, server.crt/.key, client.crt/.key')
+    .description('generate a private CA, a KMS server certificate, a service client certificate and an administrative one for mutual TLS, one directory per party')
+    .requiredOption('--out <dir>', 'directory for ca/ (keep offline), server/, service/, admin/')
     .option('--host <name>', 'server host name or IP (repeatable)', collect, [])
     .option('--client-cn <name>', 'client certificate common name', 'hycal-service')
-    .action(async (opts: { out: string; host: string[]; clientCn: string }) => {
-      const certs = await generateKmsCertificates({ hosts: opts.host.length > 0 ? opts.host : ['localhost', '127.0.0.1'], clientCn: opts.clientCn });
+    .option('--admin-cn <name>', 'administrative client certificate common name (key deletion)', 'hycal-kms-admin')
+    .action(async (opts: { out: string; host: string[]; clientCn: string; adminCn: string }) => {
+      const certs = await generateKmsCertificates({ hosts: opts.host.length > 0 ? opts.host : ['localhost', '127.0.0.1'], clientCn: opts.clientCn, adminCn: opts.adminCn });
       const files = await writeKmsCertificates(opts.out, certs);
       print(`wrote ${Object.values(files).join(', ')}`);
     });
@@ -81,8 +82,19 @@ export function registerKmsCommands(program: Command): void {
     .option('--port <port>', 'listen port', '8443')
     .option('--master-key-file <file>', 'master key file (else HYCAL_KMS_SERVER_MASTER_KEY)')
     .option('--previous-master-key-file <file>', 'earlier master key: tenant keys are re-wrapped under the current one at start (repeatable)', collect, [])
-    .option('--allow-client <cn>', 'allowed client certificate common name (repeatable; default: any the CA signed)', collect, [])
-    .action(async (opts: { dataDir: string; cert: string; key: string; ca: string; host: string; port: string; masterKeyFile?: string; previousMasterKeyFile: string[]; allowClient: string[] }) => {
+    .option('--client <cn=tenants>', 'client identity (certificate common name) and the tenants it may use, comma-separated or * (repeatable)', collect, [])
+    .option('--allow-client <cn>', 'same as --client <cn>=* (repeatable)', collect, [])
+    .option('--admin-client <cn>', 'identity that may delete (crypto-shred) tenant keys, and nothing else (repeatable)', collect, [])
+    .option('--allow-any-client', 'opt out of the allowlist: any certificate the CA signed may use every tenant')
+    .option('--rate-limit <n>', 'requests per second per client identity', '500')
+    .action(async (opts: { dataDir: string; cert: string; key: string; ca: string; host: string; port: string; masterKeyFile?: string; previousMasterKeyFile: string[]; client: string[]; allowClient: string[]; adminClient: string[]; allowAnyClient?: boolean; rateLimit: string }) => {
+      const clients: Record<string, string[]> = {};
+      for (const entry of [...opts.client, ...opts.allowClient.map((cn) => `${cn}=*`)]) {
+        const at = entry.lastIndexOf('=');
+        if (at <= 0) throw new ConfigError(`--client ${entry}: write <common name>=<tenant>,<tenant> or <common name>=*.`);
+        const tenants = entry.slice(at + 1).split(',').map((tenant) => tenant.trim()).filter((tenant) => tenant !== '');
+        clients[entry.slice(0, at)] = [...(clients[entry.slice(0, at)] ?? []), ...tenants];
+      }
       const parsed = kmsServerOptionsSchema.safeParse({
         host: opts.host,
         port: Number(opts.port),
@@ -92,7 +104,10 @@ export function registerKmsCommands(program: Command): void {
         caFile: opts.ca,
         masterKeyFile: opts.masterKeyFile,
         previousMasterKeyFiles: opts.previousMasterKeyFile,
-        allowedClients: opts.allowClient,
+        clients,
+        adminClients: opts.adminClient,
+        allowAnyClient: opts.allowAnyClient === true,
+        rateLimitPerSecond: Number(opts.rateLimit),
       });
       if (!parsed.success) {
         throw new ConfigError(`Invalid kms serve options. ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
@@ -106,7 +121,11 @@ export function registerKmsCommands(program: Command): void {
         previousMasterKeys: options.previousMasterKeyFiles.map((file) => loadMasterKey({ file, envName: options.masterKeyEnv })),
         dataDir: options.dataDir,
         tls: { cert: readPem(options.certFile), key: readPem(options.keyFile), ca: readPem(options.caFile) },
-        allowedClients: options.allowedClients,
+        clients: options.clients,
+        adminClients: options.adminClients,
+        allowAnyClient: options.allowAnyClient,
+        rateLimitPerSecond: options.rateLimitPerSecond,
+        bodyLimitBytes: options.bodyLimitBytes,
         clock: systemClock,
         logger,
       });

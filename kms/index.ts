@@ -7,6 +7,9 @@ export {
   MasterKeyError,
   KmsRequestRefusedError,
   KmsInputError,
+  KmsCertificateRefusedError,
+  KeyStoreCorruptError,
+  KmsRateLimitedError,
 } from './errors.js';
 export {
   FORMAT_MAGIC,
@@ -53,7 +56,7 @@ export { RemoteKmsClient } from './remote-client.js';
 export type { RemoteKmsTls } from './remote-client.js';
 export { startKmsServer } from './server.js';
 export type { KmsServerConfig, RunningKmsServer } from './server.js';
-export { generateKmsCertificates, writeKmsCertificates } from './certs.js';
+export { generateKmsCertificates, generateClientCertificate, writeKmsCertificates } from './certs.js';
 export type { KmsCertificates } from './certs.js';
 export { createKeyring } from './service.js';
 export type { CreateKeyringInput } from './service.js';
