@@ -28,7 +28,14 @@ async function withKeyring<T>(fn: (keyring: Keyring, client: MongoClient, databa
   const options = kmsOptionsFromEnv(process.env, { database: config.stack.mongodbDatabase });
   const client = new MongoClient(config.stack.mongodbUri, { serverSelectionTimeoutMS: 10_000 });
   await client.connect();
-  const { keyring, cloud, close } = createKeyring({ db: client.db(options.database), options, clock: systemClock, logger: createLogger({ name: 'kms' }) });
+  const { keyring, cloud, close } = createKeyring({
+    db: client.db(options.database),
+    options,
+    clock: systemClock,
+    logger: createLogger({ name: 'kms' }),
+    env: process.env,
+    removeMasterKeyFromEnv: true,
+  });
   try {
     return await fn(keyring, client, options.database, cloud);
   } finally {
@@ -43,6 +50,12 @@ function print(line: string): void {
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** What shredding does not reach (docs/security.md, "Crypto-shredding"); printed by `hycal kms shred`. */
+export const SHRED_BACKUP_NOTE =
+  'Backups: a backup taken before now (MongoDB with kms_tenant_keys and kms_data_keys for the built-in KMS; the key directory for the on-premises KMS) ' +
+  "still holds this tenant's wrapped keys, and the current master key unwraps them: data restored from such a backup stays readable. " +
+  'To close that, rotate the master key (new key, `hycal kms rewrap-master`) once every backup taken before this shred has aged out, then destroy the old master key.';
 
 /** `hycal kms ...`: the on-premises KMS, key generation, rotation, re-encryption and shredding. */
 export function registerKmsCommands(program: Command): void {
@@ -117,7 +130,7 @@ export function registerKmsCommands(program: Command): void {
       const server = await startKmsServer({
         host: options.host,
         port: options.port,
-        masterKey: loadMasterKey({ file: options.masterKeyFile, envName: options.masterKeyEnv }),
+        masterKey: loadMasterKey({ file: options.masterKeyFile, envName: options.masterKeyEnv, env: process.env, removeFromEnv: true }),
         previousMasterKeys: options.previousMasterKeyFiles.map((file) => loadMasterKey({ file, envName: options.masterKeyEnv })),
         dataDir: options.dataDir,
         tls: { cert: readPem(options.certFile), key: readPem(options.keyFile), ca: readPem(options.caFile) },
@@ -198,7 +211,8 @@ export function registerKmsCommands(program: Command): void {
       if (opts.yes !== true) throw new KmsInputError('Shredding cannot be undone; add --yes to confirm.');
       await withKeyring(async (keyring) => {
         const { dataKeysDeleted } = await keyring.shred(opts.tenant);
-        print(`tenant ${opts.tenant}: keys destroyed (${dataKeysDeleted} data keys deleted); its data is unreadable`);
+        print(`tenant ${opts.tenant}: keys destroyed (${dataKeysDeleted} data keys deleted); its live data is unreadable`);
+        print(SHRED_BACKUP_NOTE);
       });
     });
 }
