@@ -44,6 +44,8 @@ export {
   recordKeyOf,
   rawEventSealContext,
   settingsSealContext,
+  rawRecordSealContext,
+  settingsRecordSealContext,
   sealJson,
   unsealJson,
   sealRawEvent,
@@ -51,7 +53,7 @@ export {
   sealRawSettings,
   unsealRawSettings,
 } from './sealing.js';
-export type { RawEventInput, RawSettingsInput } from './sealing.js';
+export type { RawEventInput, RawSettingsInput, UnsealOptions } from './sealing.js';
 export { RemoteKmsClient } from './remote-client.js';
 export type { RemoteKmsTls } from './remote-client.js';
 export { startKmsServer } from './server.js';

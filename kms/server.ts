@@ -335,7 +335,7 @@ export async function startKmsServer(config: KmsServerConfig): Promise<RunningKm
     url: `https://${host}:${port}`,
     port,
     close: async () => {
-      app.server.closeAllConnections();
+      // In-flight requests finish (and are audited); idle keep-alive connections are closed.
       await app.close();
       await vault.close();
     },
