@@ -285,11 +285,14 @@ export async function startKmsServer(config: KmsServerConfig): Promise<RunningKm
   });
   app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ code: 'HC_ERR_KMS_INPUT', message: 'No such KMS endpoint.' }));
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Audited when the answer is sent (onSend runs for every answer, errors included), so the audit
+  // line exists before the client has the answer.
+  app.addHook('onSend', (request, reply, payload, done) => {
     const state = stateOf(request);
     const status = reply.statusCode;
     const outcome = status < 400 ? 'ok' : status === 403 ? 'refused' : status === 429 ? 'limited' : status < 500 ? 'rejected' : 'failed';
     audit.info({ identity: state.identity, tenantId: state.tenant, action: state.action, outcome, status, ms: Math.round(reply.elapsedTime) }, 'kms audit');
+    done(null, payload);
   });
 
   app.get('/healthz', (request, reply) => {

@@ -198,7 +198,7 @@ describe('kms on-premises KMS authorization', () => {
     }
     const lines = logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const audit = lines.filter((line) => line['audit'] === true);
-    expect(audit).toEqual(
+    expect(audit, JSON.stringify(audit.map(({ identity, tenantId, action, outcome }) => ({ identity, tenantId, action, outcome })))).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ identity: 'svc-a', tenantId: 'tenant-a', action: 'ensure', outcome: 'ok' }),
         expect.objectContaining({ identity: 'svc-a', tenantId: 'tenant-a', action: 'wrap', outcome: 'ok' }),
