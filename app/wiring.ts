@@ -54,6 +54,8 @@ export function buildKeyring(context: AppContext, client: MongoClient): BuiltKey
     clock: context.clock,
     logger: context.logger('kms'),
     env: context.env,
+    // A process that read the master key from its own environment drops it from there.
+    removeMasterKeyFromEnv: context.env === process.env,
   });
 }
 

@@ -6,11 +6,11 @@ interface Entry<V> {
 }
 
 /**
- * A bounded cache of key material: at most `maxEntries` (least recently used evicted first), each
+ * A bounded cache (key material, and the keyring's other per-tenant state): at most `maxEntries` (least recently used evicted first), each
  * for at most `ttlMs` after it was loaded. Evicted keys are dropped, not zero-filled: a caller may
  * still be using the Buffer, and encrypting under a zeroed key would be a silent disaster.
  */
-export class KeyCache<V extends Buffer> {
+export class KeyCache<V> {
   readonly #entries = new Map<string, Entry<V>>();
   readonly #clock: Clock;
   readonly #ttlMs: number;

@@ -45,6 +45,12 @@ function print(line: string): void {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** What shredding does not reach (docs/security.md, "Crypto-shredding"); printed by `hycal kms shred`. */
+export const SHRED_BACKUP_NOTE =
+  'Backups: a backup taken before now (MongoDB with kms_tenant_keys and kms_data_keys for the built-in KMS; the key directory for the on-premises KMS) ' +
+  "still holds this tenant's wrapped keys, and the current master key unwraps them: data restored from such a backup stays readable. " +
+  'To close that, rotate the master key (new key, `hycal kms rewrap-master`) once every backup taken before this shred has aged out, then destroy the old master key.';
+
 /** `hycal kms ...`: the on-premises KMS, key generation, rotation, re-encryption and shredding. */
 export function registerKmsCommands(program: Command, deps: KmsCommandDeps): void {
   const kms = program.command('kms').description('keys: on-premises KMS, rotation, re-encryption, crypto-shredding');
@@ -61,12 +67,13 @@ export function registerKmsCommands(program: Command, deps: KmsCommandDeps): voi
 
   kms
     .command('certs')
-    .description('generate a private CA, a KMS server certificate and a client certificate for mutual TLS')
-    .requiredOption('--out <dir>', 'directory for ca.crt, server.crt/.key, client.crt/.key')
+    .description('generate a private CA, a KMS server certificate, a service client certificate and an administrative one for mutual TLS, one directory per party')
+    .requiredOption('--out <dir>', 'directory for ca/ (keep offline), server/, service/, admin/')
     .option('--host <name>', 'server host name or IP (repeatable)', collect, [])
     .option('--client-cn <name>', 'client certificate common name', 'hycal-service')
-    .action(async (opts: { out: string; host: string[]; clientCn: string }) => {
-      const certs = await generateKmsCertificates({ hosts: opts.host.length > 0 ? opts.host : ['localhost', '127.0.0.1'], clientCn: opts.clientCn });
+    .option('--admin-cn <name>', 'administrative client certificate common name (key deletion)', 'hycal-kms-admin')
+    .action(async (opts: { out: string; host: string[]; clientCn: string; adminCn: string }) => {
+      const certs = await generateKmsCertificates({ hosts: opts.host.length > 0 ? opts.host : ['localhost', '127.0.0.1'], clientCn: opts.clientCn, adminCn: opts.adminCn });
       const files = await writeKmsCertificates(opts.out, certs);
       print(`wrote ${Object.values(files).join(', ')}`);
     });
@@ -82,8 +89,19 @@ export function registerKmsCommands(program: Command, deps: KmsCommandDeps): voi
     .option('--port <port>', 'listen port', '8443')
     .option('--master-key-file <file>', 'master key file (else HYCAL_KMS_SERVER_MASTER_KEY)')
     .option('--previous-master-key-file <file>', 'earlier master key: tenant keys are re-wrapped under the current one at start (repeatable)', collect, [])
-    .option('--allow-client <cn>', 'allowed client certificate common name (repeatable; default: any the CA signed)', collect, [])
-    .action(async (opts: { dataDir: string; cert: string; key: string; ca: string; host: string; port: string; masterKeyFile?: string; previousMasterKeyFile: string[]; allowClient: string[] }) => {
+    .option('--client <cn=tenants>', 'client identity (certificate common name) and the tenants it may use, comma-separated or * (repeatable)', collect, [])
+    .option('--allow-client <cn>', 'same as --client <cn>=* (repeatable)', collect, [])
+    .option('--admin-client <cn>', 'identity that may delete (crypto-shred) tenant keys, and nothing else (repeatable)', collect, [])
+    .option('--allow-any-client', 'opt out of the allowlist: any certificate the CA signed may use every tenant')
+    .option('--rate-limit <n>', 'requests per second per client identity', '500')
+    .action(async (opts: { dataDir: string; cert: string; key: string; ca: string; host: string; port: string; masterKeyFile?: string; previousMasterKeyFile: string[]; client: string[]; allowClient: string[]; adminClient: string[]; allowAnyClient?: boolean; rateLimit: string }) => {
+      const clients: Record<string, string[]> = {};
+      for (const entry of [...opts.client, ...opts.allowClient.map((cn) => `${cn}=*`)]) {
+        const at = entry.lastIndexOf('=');
+        if (at <= 0) throw new ConfigError(`--client ${entry}: write <common name>=<tenant>,<tenant> or <common name>=*.`);
+        const tenants = entry.slice(at + 1).split(',').map((tenant) => tenant.trim()).filter((tenant) => tenant !== '');
+        clients[entry.slice(0, at)] = [...(clients[entry.slice(0, at)] ?? []), ...tenants];
+      }
       const parsed = kmsServerOptionsSchema.safeParse({
         host: opts.host,
         port: Number(opts.port),
@@ -93,7 +111,10 @@ export function registerKmsCommands(program: Command, deps: KmsCommandDeps): voi
         caFile: opts.ca,
         masterKeyFile: opts.masterKeyFile,
         previousMasterKeyFiles: opts.previousMasterKeyFile,
-        allowedClients: opts.allowClient,
+        clients,
+        adminClients: opts.adminClient,
+        allowAnyClient: opts.allowAnyClient === true,
+        rateLimitPerSecond: Number(opts.rateLimit),
       });
       if (!parsed.success) {
         throw new ConfigError(`Invalid kms serve options. ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
@@ -103,11 +124,15 @@ export function registerKmsCommands(program: Command, deps: KmsCommandDeps): voi
       const server = await startKmsServer({
         host: options.host,
         port: options.port,
-        masterKey: loadMasterKey({ file: options.masterKeyFile, envName: options.masterKeyEnv }),
+        masterKey: loadMasterKey({ file: options.masterKeyFile, envName: options.masterKeyEnv, env: process.env, removeFromEnv: true }),
         previousMasterKeys: options.previousMasterKeyFiles.map((file) => loadMasterKey({ file, envName: options.masterKeyEnv })),
         dataDir: options.dataDir,
         tls: { cert: readPem(options.certFile), key: readPem(options.keyFile), ca: readPem(options.caFile) },
-        allowedClients: options.allowedClients,
+        clients: options.clients,
+        adminClients: options.adminClients,
+        allowAnyClient: options.allowAnyClient,
+        rateLimitPerSecond: options.rateLimitPerSecond,
+        bodyLimitBytes: options.bodyLimitBytes,
         clock: systemClock,
         logger,
       });
@@ -180,7 +205,8 @@ export function registerKmsCommands(program: Command, deps: KmsCommandDeps): voi
       if (opts.yes !== true) throw new KmsInputError('Shredding cannot be undone; add --yes to confirm.');
       await deps.withKeyring(async ({ keyring }) => {
         const { dataKeysDeleted } = await keyring.shred(opts.tenant);
-        print(`tenant ${opts.tenant}: keys destroyed (${dataKeysDeleted} data keys deleted); its data is unreadable`);
+        print(`tenant ${opts.tenant}: keys destroyed (${dataKeysDeleted} data keys deleted); its live data is unreadable`);
+        print(SHRED_BACKUP_NOTE);
       });
     });
 }

@@ -64,3 +64,28 @@ export class KmsInputError extends HcError {
     super('HC_ERR_KMS_INPUT', message, options);
   }
 }
+
+/**
+ * A TLS handshake with the on-premises KMS was refused: the KMS refused our client certificate, or
+ * we refused its server certificate. A configuration error, not an outage: not retryable; the
+ * message names the certificate to fix.
+ */
+export class KmsCertificateRefusedError extends HcError {
+  constructor(message: string, options: Omit<HcErrorOptions, 'retryable'> = {}) {
+    super('HC_ERR_KMS_CERTIFICATE_REFUSED', message, options);
+  }
+}
+
+/** A stored key record (a key file of the on-premises KMS) cannot be parsed: restore it from a backup. */
+export class KeyStoreCorruptError extends HcError {
+  constructor(message: string, options: Omit<HcErrorOptions, 'retryable'> = {}) {
+    super('HC_ERR_KMS_KEY_CORRUPT', message, options);
+  }
+}
+
+/** The on-premises KMS limits the request rate per client identity; retryable after a pause. */
+export class KmsRateLimitedError extends HcError {
+  constructor(message: string, options: Omit<HcErrorOptions, 'retryable'> = {}) {
+    super('HC_ERR_KMS_RATE_LIMITED', message, { ...options, retryable: true });
+  }
+}

@@ -28,9 +28,15 @@ export const KEY_BYTES = 32;
 const MAX_KEY_ID = 64;
 const KEY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export const CipherKind = Object.freeze({ field: 1, sealed: 2, dataKey: 3, tenantKey: 4 } as const);
+export const CipherKind = Object.freeze({ field: 1, sealed: 2, dataKey: 3, tenantKey: 4, sealedWithMetadata: 5 } as const);
 export type CipherKind = (typeof CipherKind)[keyof typeof CipherKind];
-const KIND_NAMES: Readonly<Record<number, string>> = { 1: 'field', 2: 'sealed record', 3: 'wrapped data key', 4: 'wrapped tenant key' };
+const KIND_NAMES: Readonly<Record<number, string>> = {
+  1: 'field',
+  2: 'sealed record',
+  3: 'wrapped data key',
+  4: 'wrapped tenant key',
+  5: 'sealed record bound to its metadata',
+};
 
 export interface Envelope {
   readonly kind: CipherKind;

@@ -7,6 +7,9 @@ export {
   MasterKeyError,
   KmsRequestRefusedError,
   KmsInputError,
+  KmsCertificateRefusedError,
+  KeyStoreCorruptError,
+  KmsRateLimitedError,
 } from './errors.js';
 export {
   FORMAT_MAGIC,
@@ -41,6 +44,8 @@ export {
   recordKeyOf,
   rawEventSealContext,
   settingsSealContext,
+  rawRecordSealContext,
+  settingsRecordSealContext,
   sealJson,
   unsealJson,
   sealRawEvent,
@@ -48,12 +53,12 @@ export {
   sealRawSettings,
   unsealRawSettings,
 } from './sealing.js';
-export type { RawEventInput, RawSettingsInput } from './sealing.js';
+export type { RawEventInput, RawSettingsInput, UnsealOptions } from './sealing.js';
 export { RemoteKmsClient } from './remote-client.js';
 export type { RemoteKmsTls } from './remote-client.js';
 export { startKmsServer } from './server.js';
 export type { KmsServerConfig, RunningKmsServer } from './server.js';
-export { generateKmsCertificates, writeKmsCertificates } from './certs.js';
+export { generateKmsCertificates, generateClientCertificate, writeKmsCertificates } from './certs.js';
 export type { KmsCertificates } from './certs.js';
 export { createKeyring } from './service.js';
 export type { CreateKeyringInput } from './service.js';

@@ -32,6 +32,12 @@ export interface SealContext {
   readonly tenantId: string;
   readonly recordKey: string;
   readonly purpose: string;
+  /**
+   * The record's plaintext metadata (change type, source, fetch time) bound into the associated
+   * data: a seal then opens only with the metadata it was made with (ciphertext kind 5, label
+   * `hycal/seal-meta/v1`). Absent: the version 1 seal (kind 2), kept readable.
+   */
+  readonly metadata?: readonly string[];
 }
 
 export function fieldAd(ctx: FieldContext): Buffer {
@@ -39,7 +45,12 @@ export function fieldAd(ctx: FieldContext): Buffer {
 }
 
 export function sealAd(ctx: SealContext): Buffer {
+  if (ctx.metadata !== undefined) return contextAd('seal-meta', [ctx.tenantId, ctx.recordKey, ctx.purpose, ...ctx.metadata]);
   return contextAd('seal', [ctx.tenantId, ctx.recordKey, ctx.purpose]);
+}
+
+function sealKind(ctx: SealContext): CipherKind {
+  return ctx.metadata === undefined ? CipherKind.sealed : CipherKind.sealedWithMetadata;
 }
 
 /**
@@ -103,11 +114,13 @@ export class Keyring {
   readonly #logger: Logger;
   readonly #metrics: KmsMetrics | undefined;
   readonly #dataKeys: KeyCache<Buffer>;
-  readonly #active = new Map<string, ActiveKey>();
-  readonly #chains = new Map<string, { chain: KeychainRecord; validUntil: number }>();
+  // Every per-tenant map is bounded (cacheMaxEntries, least recently used first) and expires
+  // (cacheTtlMs): a process serving many tenants over time does not grow without bound.
+  readonly #active: KeyCache<ActiveKey>;
+  readonly #chains: KeyCache<KeychainRecord>;
   readonly #serializer = new KeyedSerializer();
   /** Next block index to try per data key (claims are dense, so this saves lookups). */
-  readonly #claimHints = new Map<string, number>();
+  readonly #claimHints: KeyCache<number>;
 
   constructor(deps: KeyringDeps) {
     this.#store = deps.store;
@@ -116,7 +129,11 @@ export class Keyring {
     this.#options = withDefaults(deps.options);
     this.#logger = deps.logger ?? silentLogger;
     this.#metrics = deps.metrics;
-    this.#dataKeys = new KeyCache({ clock: deps.clock, ttlMs: this.#options.cacheTtlMs, maxEntries: this.#options.cacheMaxEntries });
+    const bounds = { clock: deps.clock, ttlMs: this.#options.cacheTtlMs, maxEntries: this.#options.cacheMaxEntries };
+    this.#dataKeys = new KeyCache(bounds);
+    this.#active = new KeyCache(bounds);
+    this.#chains = new KeyCache(bounds);
+    this.#claimHints = new KeyCache(bounds);
   }
 
   get options(): KmsOptions {
@@ -142,7 +159,7 @@ export class Keyring {
 
   async #loadChain(tenantId: string, create: boolean): Promise<KeychainRecord> {
     const cached = this.#chains.get(tenantId);
-    if (cached !== undefined && this.#clock.now() < cached.validUntil) return cached.chain;
+    if (cached !== undefined) return cached;
     let chain = await this.#store.getChain(tenantId);
     if (chain === null) {
       if (!create) throw new KeyNotFoundError(`Tenant ${tenantId} has no keys yet, so nothing of it can be decrypted.`);
@@ -161,7 +178,7 @@ export class Keyring {
       this.#forget(tenantId);
       throw new KeyDestroyedError(`The keys of tenant ${tenantId} were destroyed (offboarded); its data is unreadable. The record goes to the dead-letter topic.`);
     }
-    this.#chains.set(tenantId, { chain, validUntil: this.#clock.now() + this.#options.cacheTtlMs });
+    this.#chains.set(tenantId, chain);
     return chain;
   }
 
@@ -169,7 +186,7 @@ export class Keyring {
     this.#active.delete(tenantId);
     this.#chains.delete(tenantId);
     this.#dataKeys.deletePrefix(`${tenantId}\u0000`);
-    for (const key of [...this.#claimHints.keys()]) if (key.startsWith(`${tenantId}\u0000`)) this.#claimHints.delete(key);
+    this.#claimHints.deletePrefix(`${tenantId}\u0000`);
   }
 
   async #createVersion(chain: KeychainRecord, version: number): Promise<void> {
@@ -293,7 +310,7 @@ export class Keyring {
   /** The data key when both the tenant's chain and the key are cached and live (no await). */
   #cachedKey(tenantId: string, envelope: Envelope): Buffer | undefined {
     const chain = this.#chains.get(tenantId);
-    if (chain === undefined || this.#clock.now() >= chain.validUntil || chain.chain.keyId !== envelope.keyId) return undefined;
+    if (chain === undefined || chain.keyId !== envelope.keyId) return undefined;
     return this.#dataKeys.get(`${tenantId}\u0000${envelope.keyId}#${envelope.keyVersion}`);
   }
 
@@ -331,7 +348,7 @@ export class Keyring {
   /** Unsealing (processor side): the plaintext exists in memory only. */
   async unseal(ctx: SealContext, sealed: Uint8Array): Promise<Buffer> {
     checkContext(ctx.tenantId);
-    const envelope = parseEnvelope(sealed, CipherKind.sealed);
+    const envelope = parseEnvelope(sealed, sealKind(ctx));
     const key = this.#cachedKey(ctx.tenantId, envelope) ?? (await this.#decryptionKey(ctx.tenantId, envelope));
     return decryptEnvelope(envelope, key, sealAd(ctx));
   }
@@ -378,6 +395,11 @@ export class Keyring {
     });
   }
 
+  /** Entries held per in-memory map (for metrics and tests); each is at most `cacheMaxEntries`. */
+  cacheSizes(): { dataKeys: number; activeKeys: number; chains: number; claimHints: number } {
+    return { dataKeys: this.#dataKeys.size, activeKeys: this.#active.size, chains: this.#chains.size, claimHints: this.#claimHints.size };
+  }
+
   /** Drops every cached key (e.g. at shutdown). */
   clearCaches(): void {
     this.#active.clear();
@@ -402,7 +424,7 @@ function makeLease(tenantId: string, ref: KeyRef, key: Buffer, uses: number): En
     },
     seal(ctx, plaintext) {
       spend(ctx.tenantId);
-      return encryptEnvelope({ kind: CipherKind.sealed, key, keyId: ref.keyId, keyVersion: ref.version, context: sealAd(ctx) }, plaintext);
+      return encryptEnvelope({ kind: sealKind(ctx), key, keyId: ref.keyId, keyVersion: ref.version, context: sealAd(ctx) }, plaintext);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { KEY_BYTES } from './format.js';
 import { MasterKeyError } from './errors.js';
 
@@ -18,12 +18,37 @@ export function parseKey(text: string, what = 'master key'): Buffer {
 export interface MasterKeySource {
   readonly file?: string | undefined;
   readonly envName: string;
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Record<string, string | undefined>;
+  /**
+   * Delete the variable from `env` once read (where the option is resolved, with `process.env`):
+   * child processes and anything that dumps the environment later do not see the key.
+   */
+  readonly removeFromEnv?: boolean;
 }
 
-/** Loads the master key from a file (preferred) or an environment variable. Never logs it. */
+/** Refuses a key file that group or others may read or write (POSIX modes; not checked on Windows). */
+function checkFileMode(file: string): void {
+  if (process.platform === 'win32') return;
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch (error) {
+    throw new MasterKeyError(`Cannot read the master key file ${file}; check the path and its permissions.`, { cause: error });
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new MasterKeyError(
+      `The master key file ${file} is accessible to group or others (mode ${(mode & 0o777).toString(8)}); restrict it with \`chmod 600 ${file}\` and start again.`,
+    );
+  }
+}
+
+/**
+ * Loads the master key from a file (preferred; refused if group/world accessible) or an
+ * environment variable. Never logs it.
+ */
 export function loadMasterKey(source: MasterKeySource): Buffer {
   if (source.file !== undefined) {
+    checkFileMode(source.file);
     let text: string;
     try {
       text = readFileSync(source.file, 'utf8');
@@ -32,7 +57,9 @@ export function loadMasterKey(source: MasterKeySource): Buffer {
     }
     return parseKey(text);
   }
-  const value = (source.env ?? process.env)[source.envName];
+  const env = source.env ?? process.env;
+  const value = env[source.envName];
+  if (source.removeFromEnv === true) delete env[source.envName];
   if (value === undefined || value === '') {
     throw new MasterKeyError(`No master key: set ${source.envName} or a master key file (32 bytes, base64 or hex).`);
   }

@@ -7,11 +7,15 @@ import { z } from 'zod';
 export const GCM_RANDOM_NONCE_LIMIT = 2 ** 32;
 
 export const remoteKmsClientSchema = z.object({
-  url: z.url().describe('base URL of the on-premises KMS (https://host:port)'),
+  url: z
+    .url()
+    .refine((url) => url.startsWith('https://'), { message: 'must be an https:// URL (the on-premises KMS speaks only HTTPS with mutual TLS)' })
+    .describe('base URL of the on-premises KMS (https://host:port)'),
   caFile: z.string().min(1).describe('PEM file of the CA that signed the KMS server certificate'),
   certFile: z.string().min(1).describe('PEM client certificate presented to the KMS (mutual TLS)'),
   keyFile: z.string().min(1).describe('PEM private key of the client certificate'),
-  timeoutMs: z.number().int().min(100).max(120_000).default(5_000).describe('request time-out, ms'),
+  timeoutMs: z.number().int().min(100).max(120_000).default(5_000).describe('total time of one request (connect, handshake, answer), ms'),
+  maxResponseBytes: z.number().int().min(1_024).max(1_048_576).default(64 * 1024).describe('largest answer accepted from the KMS, bytes'),
 });
 
 export const kmsOptionsSchema = z.object({
@@ -92,7 +96,14 @@ export const kmsServerOptionsSchema = z.object({
   certFile: z.string().min(1).describe('PEM server certificate'),
   keyFile: z.string().min(1).describe('PEM server private key'),
   caFile: z.string().min(1).describe('PEM CA whose client certificates are accepted (mutual TLS)'),
-  allowedClients: z.array(z.string().min(1)).default([]).describe('client certificate common names allowed; empty: any certificate the CA signed'),
+  clients: z
+    .record(z.string().min(1).max(256), z.array(z.string().min(1).max(256)).min(1))
+    .default({})
+    .describe('client identity (certificate common name) → tenants it may use (`*`: every tenant); required unless allowAnyClient'),
+  adminClients: z.array(z.string().min(1).max(256)).default([]).describe('identities that may delete (crypto-shred) tenant keys; nothing else'),
+  allowAnyClient: z.boolean().default(false).describe('explicit opt-out of the allowlist: any certificate of the CA may use every tenant'),
+  rateLimitPerSecond: z.number().int().min(1).max(1_000_000).default(500).describe('requests per second per client identity (burst twice that)'),
+  bodyLimitBytes: z.number().int().min(1_024).max(1_048_576).default(16 * 1024).describe('largest request body, bytes'),
 });
 
 export type KmsServerOptionsInput = z.input<typeof kmsServerOptionsSchema>;

@@ -18,7 +18,13 @@ export interface CreateKeyringInput {
   readonly clock: Clock;
   readonly logger?: Logger;
   readonly metrics?: KmsMetrics;
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Where the master key variable is read when no file is given (default `process.env`). */
+  readonly env?: Record<string, string | undefined>;
+  /**
+   * Delete the master key variable from `env` once read. The composition root sets it (with
+   * `process.env`); it is not the default because a library must not change the environment.
+   */
+  readonly removeMasterKeyFromEnv?: boolean;
 }
 
 /**
@@ -32,7 +38,12 @@ export function createKeyring(input: CreateKeyringInput): { keyring: Keyring; cl
   const usesRemote = options.defaultProvider === 'remote' || Object.values(options.tenantProviders).includes('remote');
   const providers: { cloud?: TenantKeyVault; remote?: KmsProvider } = {};
   if (usesCloud) {
-    const masterKey = loadMasterKey({ file: options.masterKeyFile, envName: options.masterKeyEnv, ...(input.env === undefined ? {} : { env: input.env }) });
+    const masterKey = loadMasterKey({
+      file: options.masterKeyFile,
+      envName: options.masterKeyEnv,
+      removeFromEnv: input.removeMasterKeyFromEnv === true,
+      ...(input.env === undefined ? {} : { env: input.env }),
+    });
     const previousMasterKeys = options.previousMasterKeyFiles.map((file) => loadMasterKey({ file, envName: options.masterKeyEnv }));
     providers.cloud = new TenantKeyVault({
       masterKey,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Binary, type Collection, type Db } from 'mongodb';
-import { KmsUnavailableError } from './errors.js';
+import { KeyStoreCorruptError, KmsUnavailableError } from './errors.js';
 
 /** A tenant's KEK as stored: wrapped by the master key, or a tombstone once destroyed. */
 export interface StoredTenantKey {
@@ -117,10 +117,41 @@ interface TenantKeyFile {
   destroyedAt: number | null;
 }
 
+/** Parses a key file; anything else than a well-formed record is reported as corrupt (never its content). */
+function parseKeyFile(path: string, text: string, expectedTenant?: string): StoredTenantKey {
+  let file: TenantKeyFile;
+  try {
+    file = JSON.parse(text) as TenantKeyFile;
+  } catch {
+    file = null as unknown as TenantKeyFile;
+  }
+  const wellFormed =
+    file !== null &&
+    typeof file === 'object' &&
+    typeof file.tenantId === 'string' &&
+    typeof file.kekId === 'string' &&
+    (file.wrapped === null || (typeof file.wrapped === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(file.wrapped))) &&
+    typeof file.createdAt === 'number' &&
+    (file.destroyedAt === null || typeof file.destroyedAt === 'number') &&
+    (expectedTenant === undefined || file.tenantId === expectedTenant);
+  if (!wellFormed) {
+    throw new KeyStoreCorruptError(
+      `The key file ${basename(path)} of the on-premises KMS is corrupt (not a tenant key record${expectedTenant === undefined ? '' : ' of this tenant'}); ` +
+        'restore it from a backup of the key directory.',
+      { details: { file: basename(path) } },
+    );
+  }
+  return { ...file, wrapped: file.wrapped === null ? null : Buffer.from(file.wrapped, 'base64') };
+}
+
 /**
  * KEKs of the on-premises KMS (`hycal kms serve`): one JSON file per tenant in a directory the
- * customer controls, written atomically (temp file, fsync, rename). Destroying overwrites the file
- * with a tombstone (the wrapped KEK is useless without this KMS's master key in any case).
+ * customer controls. Every write goes to a temp file that is fsynced; a new tenant key is put in
+ * place with link() (fails if the name exists: two servers sharing the directory can never
+ * overwrite a live key), a tombstone or a re-wrap with rename(); the directory is fsynced after
+ * either so the name survives a crash. Destroying overwrites the file with a tombstone (the
+ * wrapped KEK is useless without this KMS's master key in any case). A file that does not parse
+ * is reported as corrupt (`HC_ERR_KMS_KEY_CORRUPT`).
  */
 export class FileTenantKeyStore implements TenantKeyStore {
   readonly #dir: string;
@@ -133,18 +164,31 @@ export class FileTenantKeyStore implements TenantKeyStore {
     return join(this.#dir, `${createHash('sha256').update(tenantId).digest('hex')}.json`);
   }
 
-  async get(tenantId: string): Promise<StoredTenantKey | null> {
+  async #read(path: string, expectedTenant?: string): Promise<StoredTenantKey | null> {
     let text: string;
     try {
-      text = await readFile(this.#path(tenantId), 'utf8');
+      text = await readFile(path, 'utf8');
     } catch (error) {
       if ((error as { code?: string }).code === 'ENOENT') return null;
       throw new KmsUnavailableError('The on-premises KMS cannot read its key directory.', { cause: error });
     }
-    const file = JSON.parse(text) as TenantKeyFile;
-    return { ...file, wrapped: file.wrapped === null ? null : Buffer.from(file.wrapped, 'base64') };
+    return parseKeyFile(path, text, expectedTenant);
   }
 
+  get(tenantId: string): Promise<StoredTenantKey | null> {
+    return this.#read(this.#path(tenantId), tenantId);
+  }
+
+  async #syncDir(): Promise<void> {
+    const dir = await open(this.#dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+
+  /** Writes `record` to a fsynced temp file, then links (exclusive) or renames (replace) it into place. */
   async #write(record: StoredTenantKey, exclusive: boolean): Promise<boolean> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     const file: TenantKeyFile = { ...record, wrapped: record.wrapped === null ? null : record.wrapped.toString('base64') };
@@ -157,22 +201,35 @@ export class FileTenantKeyStore implements TenantKeyStore {
     } finally {
       await handle.close();
     }
-    if (exclusive) {
-      // The server serializes creations per tenant; this re-check covers a second process.
-      if ((await this.get(record.tenantId)) !== null) {
+    let placed = true;
+    try {
+      if (exclusive) {
+        try {
+          await link(temp, path);
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'EEXIST') throw error;
+          placed = false;
+        }
         await unlink(temp);
-        return false;
+      } else {
+        await rename(temp, path);
       }
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw new KmsUnavailableError('The on-premises KMS cannot write its key directory.', { cause: error });
     }
-    await rename(temp, path);
-    return true;
+    await this.#syncDir();
+    return placed;
   }
 
   async createIfAbsent(record: StoredTenantKey): Promise<StoredTenantKey> {
     const existing = await this.get(record.tenantId);
     if (existing !== null) return existing;
-    await this.#write(record, true);
-    return (await this.get(record.tenantId)) ?? record;
+    if (await this.#write(record, true)) return record;
+    // Another server created it between our check and our link(): theirs is the live key.
+    const winner = await this.#read(this.#path(record.tenantId), record.tenantId);
+    if (winner === null) throw new KmsUnavailableError('The on-premises KMS lost a tenant key it was creating (key directory changed under it); retried.');
+    return winner;
   }
 
   async destroy(tenantId: string, at: number): Promise<void> {
@@ -190,7 +247,10 @@ export class FileTenantKeyStore implements TenantKeyStore {
       throw new KmsUnavailableError('The on-premises KMS cannot read its key directory.', { cause: error });
     }
     const tenants: string[] = [];
-    for (const name of names) tenants.push((JSON.parse(await readFile(join(this.#dir, name), 'utf8')) as TenantKeyFile).tenantId);
+    for (const name of names) {
+      const record = await this.#read(join(this.#dir, name));
+      if (record !== null) tenants.push(record.tenantId);
+    }
     return tenants;
   }
 

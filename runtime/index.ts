@@ -35,7 +35,7 @@ export {
   DeadLetterError,
 } from './errors.js';
 export { listDeadLetters, replayDeadLetters } from './dlq.js';
-export type { DeadLetter, DeadLetterSelection } from './dlq.js';
+export type { DeadLetter, DeadLetterSelection, ReplayOptions, ReplayProgress, ReplayResult } from './dlq.js';
 export { registerDlqCommands } from './cli.js';
 export type { DlqCommandDeps } from './cli.js';
 export { ProcessorTestDriver } from './testing.js';

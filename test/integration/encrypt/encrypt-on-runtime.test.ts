@@ -165,7 +165,7 @@ describe('encrypt – processors/encrypt on the actor runtime (real stack)', () 
     const serverMasterKey = randomBytes(32);
     canaries.watchBytes('on-premises KMS master key', serverMasterKey);
     startServer = (port) =>
-      startKmsServer({ host: '127.0.0.1', port, masterKey: Buffer.from(serverMasterKey), dataDir: join(dir, 'kms-data'), tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert }, clock: new ManualClock(T0), logger });
+      startKmsServer({ host: '127.0.0.1', port, masterKey: Buffer.from(serverMasterKey), dataDir: join(dir, 'kms-data'), tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert }, clients: { 'hycal-service': ['*'] }, clock: new ManualClock(T0), logger });
     kmsServer = await startServer(0);
 
     // Connector side and processor side are different processes in production: separate keyrings

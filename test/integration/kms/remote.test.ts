@@ -8,6 +8,7 @@ import { isRetryable } from '../../../common/errors.js';
 import {
   KeyDestroyedError,
   Keyring,
+  KmsCertificateRefusedError,
   KmsRequestRefusedError,
   KmsUnavailableError,
   RemoteKmsClient,
@@ -79,7 +80,7 @@ describe('kms on-premises KMS (hycal kms serve, mutual TLS)', () => {
   it('kms – a tenant configured for the on-premises KMS gets its keys from `hycal kms serve`; its KEK never reaches MongoDB', async () => {
     const dataDir = join(dir, 'served');
     const { child, url } = await serveProcess(
-      ['--data-dir', dataDir, '--cert', files.serverCert, '--key', files.serverKey, '--ca', files.caCert, '--port', '0', '--allow-client', 'hycal-service'],
+      ['--data-dir', dataDir, '--cert', files.serverCert, '--key', files.serverKey, '--ca', files.caCert, '--port', '0', '--client', 'hycal-service=tenant-hds,tenant-hds2', '--admin-client', 'hycal-kms-admin'],
       { HYCAL_KMS_SERVER_MASTER_KEY: generateKeyText() },
     );
     try {
@@ -105,7 +106,11 @@ describe('kms on-premises KMS (hycal kms serve, mutual TLS)', () => {
 
       // The customer revokes the tenant on its own KMS: once cached keys expire, nothing of the
       // tenant can be read by the service any more; the cloud tenant is unaffected.
-      const customer = new RemoteKmsClient({ url, tls: { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey } });
+      // Deleting keys needs the KMS's administrative identity: the service's certificate may not.
+      const service = new RemoteKmsClient({ url, tls: { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey } });
+      await expect(service.destroyTenant('tenant-hds')).rejects.toBeInstanceOf(KmsRequestRefusedError);
+      await service.close();
+      const customer = new RemoteKmsClient({ url, tls: { ca: certs.caCert, cert: certs.adminCert, key: certs.adminKey } });
       await customer.destroyTenant('tenant-hds');
       await customer.close();
       h.clock.advance(60_000);
@@ -129,7 +134,7 @@ describe('kms on-premises KMS (hycal kms serve, mutual TLS)', () => {
       masterKey: randomBytes(32),
       dataDir: join(dir, 'refuse'),
       tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert },
-      allowedClients: ['someone-else'],
+      clients: { 'someone-else': ['*'] },
       clock: h.clock,
     });
     try {
@@ -137,8 +142,9 @@ describe('kms on-premises KMS (hycal kms serve, mutual TLS)', () => {
       const noCert = new RemoteKmsClient({ url: server.url, tls: { ca: certs.caCert, cert: '', key: '' } });
       const otherCa = new RemoteKmsClient({ url: server.url, tls: { ca: certs.caCert, cert: rogue.clientCert, key: rogue.clientKey } });
       const wrongName = new RemoteKmsClient({ url: server.url, tls: { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey } });
-      await expect(noCert.ensureTenant('t')).rejects.toBeInstanceOf(KmsUnavailableError);
-      await expect(otherCa.ensureTenant('t')).rejects.toBeInstanceOf(KmsUnavailableError);
+      // A refused certificate is a configuration error (not retried), not an outage.
+      await expect(noCert.ensureTenant('t')).rejects.toBeInstanceOf(KmsCertificateRefusedError);
+      await expect(otherCa.ensureTenant('t')).rejects.toBeInstanceOf(KmsCertificateRefusedError);
       await expect(wrongName.ensureTenant('t')).rejects.toBeInstanceOf(KmsRequestRefusedError);
       for (const client of [noCert, otherCa, wrongName]) await client.close();
       expect(await readdir(join(dir, 'refuse')).catch(() => [])).toEqual([]);
@@ -151,7 +157,17 @@ describe('kms on-premises KMS (hycal kms serve, mutual TLS)', () => {
     const masterKey = randomBytes(32);
     const dataDir = join(dir, 'restart');
     const start = (port: number): Promise<RunningKmsServer> =>
-      startKmsServer({ host: '127.0.0.1', port, masterKey, dataDir, tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert }, clock: h.clock, logger: h.logger });
+      startKmsServer({
+        host: '127.0.0.1',
+        port,
+        masterKey,
+        dataDir,
+        tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert },
+        clients: { 'hycal-service': ['tenant-hds2'] },
+        adminClients: ['hycal-kms-admin'],
+        clock: h.clock,
+        logger: h.logger,
+      });
     let server = await start(0);
     const port = server.port;
     const keyring = remoteKeyring(server.url, 5_000);
@@ -181,15 +197,22 @@ describe('kms on-premises KMS (hycal kms serve, mutual TLS)', () => {
     expect(Keyring.keyRefOf((driver.emitted[0]!.value as { subject: Buffer }).subject)).toEqual(first.keyRef);
     expect(await decryptMeeting(first, keyring)).toBeDefined();
 
-    // Shredding through the on-premises KMS: the tenant key is destroyed there.
-    await keyring.shred('tenant-hds2');
+    // Shredding through the on-premises KMS needs its administrative identity: with the service's
+    // certificate it is refused and nothing is destroyed; with the admin certificate the tenant key is destroyed there.
+    await expect(keyring.shred('tenant-hds2')).rejects.toBeInstanceOf(KmsRequestRefusedError);
+    expect(await decryptMeeting(first, keyring)).toBeDefined();
+    const admin = h.keyring({
+      tenantProviders: { 'tenant-hds2': 'remote' },
+      remote: { url: server.url, caFile: files.caCert, certFile: files.adminCert, keyFile: files.adminKey, timeoutMs: 3_000 },
+    }).keyring;
+    await admin.shred('tenant-hds2');
     await expect(decryptMeeting(first, remoteKeyring(server.url))).rejects.toBeInstanceOf(KeyDestroyedError);
     const [file] = await readdir(dataDir);
     expect((JSON.parse(await readFile(join(dataDir, file!), 'utf8')) as { wrapped: unknown }).wrapped).toBeNull();
     await server.close();
 
     // Neither the KMS's master key nor the service's master key appears in any log line.
-    expect(h.logs.lines.some((line) => line.includes('kms request'))).toBe(true);
+    expect(h.logs.lines.some((line) => line.includes('kms audit'))).toBe(true);
     const secrets = new Canaries();
     secrets.watchBytes('on-premises master key', masterKey);
     secrets.watchBytes('cloud master key', Buffer.from(h.masterKeyText, 'base64'));

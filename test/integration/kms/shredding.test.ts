@@ -64,6 +64,9 @@ describe('kms crypto-shredding on the real stack', () => {
     expect(shred.stderr).toBe('');
     expect(shred.code).toBe(0);
     expect(shred.stdout).toContain('keys destroyed (1 data keys deleted)');
+    // It says truthfully what it does not reach: backups taken before it, until the master key is rotated.
+    expect(shred.stdout).toContain('Backups: a backup taken before now');
+    expect(shred.stdout).toContain('rotate the master key');
 
     // The wrapped keys are gone from MongoDB: the KEK is a tombstone, no data key of the tenant remains.
     const kek = await h.db.collection('kms_tenant_keys').findOne({ _id: 'tenant-gone' as never });

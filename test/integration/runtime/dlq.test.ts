@@ -63,7 +63,7 @@ describe('runtime – dead letters: hycal dlq list | replay', () => {
     expect(lines.join('')).toContain('1 dead letter(s)');
 
     const result = await replayDeadLetters(kafka, { topic: 'ledger.in', prefix, only: [`${letters[0]!.partition}:${letters[0]!.offset}`] });
-    expect(result).toEqual({ replayed: 1, topics: [`${prefix}ledger.in`] });
+    expect(result).toMatchObject({ replayed: 1, skipped: 0, topics: [`${prefix}ledger.in`] });
     // The replayed record fails again (same bytes) and comes back as a second dead letter, carrying
     // the original bytes and headers plus where it was replayed from.
     const again = await waitFor('the replayed dead letter', async () => {

@@ -53,7 +53,7 @@ describe('kms keyring against bad input', () => {
     }
   });
 
-  it('kms – sealed raw events and settings open only for their own record; deletions carry no seal', async () => {
+  it('kms – sealed raw events and settings open only for their own record; deletions are sealed too (so a forged one is refused)', async () => {
     const base = { tenantId: 'tenant-p', mailboxId: 'm', changeType: 'CREATED' as const, source: 'DELTA' as const, fetchedAt: 1 };
     const event = { subject: 'hello', attendees: [{ emailAddress: { address: 'a@b.c' } }] };
     const record = await sealRawEvent(keyring, { ...base, eventId: 'e1', event });
@@ -61,7 +61,9 @@ describe('kms keyring against bad input', () => {
     expect(await unsealRawEvent(keyring, record)).toEqual(event);
     await expect(unsealRawEvent(keyring, { ...record, eventId: 'e2' })).rejects.toMatchObject({ code: 'HC_ERR_KMS_DECRYPT_FAILED' });
     await expect(unsealRawEvent(keyring, { ...record, mailboxId: 'other' })).rejects.toMatchObject({ code: 'HC_ERR_KMS_DECRYPT_FAILED' });
-    expect((await sealRawEvent(keyring, { ...base, eventId: 'e3', changeType: 'DELETED', event: null })).sealed).toBeNull();
+    const deletion = await sealRawEvent(keyring, { ...base, eventId: 'e3', changeType: 'DELETED', event: null });
+    expect(deletion.sealed).not.toBeNull();
+    expect(await unsealRawEvent(keyring, deletion)).toBeNull();
     const settings = await sealRawSettings(keyring, { tenantId: 'tenant-p', mailboxId: 'm', source: 'POLL', fetchedAt: 1, settings: { automaticRepliesSetting: { status: 'alwaysEnabled' } } });
     expect(await unsealRawSettings(keyring, settings)).toEqual({ automaticRepliesSetting: { status: 'alwaysEnabled' } });
     // A sealed event is not accepted as settings (other purpose), and vice versa.
