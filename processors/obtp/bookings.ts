@@ -140,7 +140,7 @@ export function reconcile(state: ObtpState, devices: readonly Device[], tenantId
     if (b.listed && !listed) emit(b, 'BOOKING_REMOVE');
     if (listed && (!b.listed || b.id === touched)) emit(b, 'BOOKING_UPSERT');
     if (shown && (!b.shown || b.id === touched)) emit(b, 'JOIN_SHOW');
-    if (b.listed !== listed || (listed && b.id === touched)) changed = true;
+    if (b.listed !== listed || b.shown !== shown || (listed && b.id === touched)) changed = true;
     // Kept until it ends (an ineligible one without its ciphertexts, for its version only).
     if (b.end > t.now) bookings.push(b.ok ? { ...b, listed, shown } : { ...b, title: null, join: null, listed, shown });
   }

@@ -30,7 +30,9 @@ describe('obtp – device bookings and the Join button', () => {
     const d = driver();
     await d.process(occurrence({ start: T0 + HOUR }));
     expect(actions(d)).toEqual(['BOOKING_UPSERT@0']);
-    await d.advance(2 * HOUR);
+    await d.advance(56 * 60_000);
+    expect(d.effects.views.get(`${DEVICE_BOOKINGS_VIEW}/dev-room`)!.doc!['bookings']).toMatchObject([{ joinShown: true, joinAt: T0 + 55 * 60_000 }]);
+    await d.advance(2 * HOUR - 56 * 60_000);
     expect(actions(d)).toEqual(['BOOKING_UPSERT@0', 'JOIN_SHOW@55', 'JOIN_EXPIRE@90', 'BOOKING_REMOVE@90']);
     expect(d.effects.emitted.every((e) => e.key === 'dev-room' && e.topic === 'obtp.devices.v1')).toBe(true);
     const versions = events(d).map((e) => e.version);
