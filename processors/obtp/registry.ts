@@ -7,8 +7,8 @@ import type { Device, DeviceMode } from './bookings.js';
  * The device registry in MongoDB, read by `_id` only: `obtp_devices/{_id: tenantId/mailboxId,
  * devices: [{deviceId, mode}]}` (a room mailbox's workspace devices are `shared`, a user's
  * personal-mode devices `personal`), and `obtp_org_settings/{_id: tenantId, joinLeadMinutes}`.
- * Lookups are cached for `cacheMs` (a device registered later gets bookings from the mailbox's
- * next change or timer on).
+ * Lookups are cached for `cacheMs`. A device registered later shows the meetings that change after
+ * its registration (a mailbox without devices keeps no obtp state); a mailbox resync fills it.
  */
 export interface DeviceRegistry {
   devicesOf(tenantId: string, mailboxId: string): Promise<readonly Device[]>;
