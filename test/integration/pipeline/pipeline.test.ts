@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePipelineTopologies } from '../../../app/topologies-pipeline.js';
@@ -185,16 +185,27 @@ describe('pipeline – raw records to views and device streams on the real stack
     return renders(mailboxId).map(readGraphEvent);
   }
 
+  /** Every obtp.devices.v1 record so far, per device in offset order (a gateway's view of the topic). */
+  const deviceEvents = new Map<string, DeviceBookingEvent[]>();
+  let deviceRecords = 0;
+  async function collectDeviceEvents(): Promise<Consumer> {
+    const consumer = kafka.consumer({ groupId: uniqueName('gateway'), maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${prefix}obtp.devices.v1`, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const value = await codec.decode('obtp.devices.v1', message.value!);
+        expect(message.key?.toString()).toBe(value.deviceId);
+        deviceEvents.set(value.deviceId, [...(deviceEvents.get(value.deviceId) ?? []), value]);
+        deviceRecords += 1;
+      },
+    });
+    return consumer;
+  }
+
   async function deviceStreams(): Promise<Map<string, DeviceBookingEvent[]>> {
-    const count = await withAdmin(async (admin) => (await admin.fetchTopicOffsets(`${prefix}obtp.devices.v1`)).reduce((s, p) => s + Number(p.high), 0));
-    const records = await readTopic(kafka, `${prefix}obtp.devices.v1`, count, { sorted: true });
-    const streams = new Map<string, DeviceBookingEvent[]>();
-    for (const r of records) {
-      const value = await codec.decode('obtp.devices.v1', r.value!);
-      expect(r.key).toBe(value.deviceId);
-      streams.set(r.key, [...(streams.get(r.key) ?? []), value]);
-    }
-    return streams;
+    const count = await withAdmin(async (admin) => (await admin.fetchTopicOffsets(`${prefix}obtp.devices.v1`)).reduce((sum, p) => sum + Number(p.high), 0));
+    return deviceRecords >= count ? deviceEvents : new Map();
   }
 
   /** A device stream folded in order: the bookings a gateway would hold and the buttons it shows. */
@@ -277,6 +288,8 @@ describe('pipeline – raw records to views and device streams on the real stack
     start(pipeline.materialize);
     start(pipeline.ooo);
     await Promise.all(runtimes.map((r) => r.start()));
+    const gateway = await collectDeviceEvents();
+    closers.unshift(() => gateway.disconnect());
 
     // ---- Phase 1: the seeded tenant.
     await feed([...(await syncCalendars()), ...(await syncSettings())]);
@@ -302,6 +315,17 @@ describe('pipeline – raw records to views and device streams on the real stack
       const booking = store.expand(roomMbx, T0, T0 + 3 * DAY).find((v) => !v.event.isOrganizer);
       if (booking !== undefined) store.respond(roomMbx, booking.id, 'declined');
     }
+    // A private meeting booking a room with a device, and an all-day meeting over three days.
+    const roomWithDevice = tenant.devices.find((d) => d.mode === 'shared' && mailboxes().includes(d.mailboxId))!.mailboxId;
+    const privateId = store.createEvent(tenantId, roomWithDevice, {
+      subject: `Confidential offsite ${canaries.make('subject')}`, sensitivity: 'private',
+      start: { dateTime: new Date(T0 + 3 * HOUR).toISOString().slice(0, 19), timeZone: 'UTC' }, end: { dateTime: new Date(T0 + 4 * HOUR).toISOString().slice(0, 19), timeZone: 'UTC' },
+      location: { displayName: `https://acme.webex.com/meet/${canaries.make('location')}` }, body: { contentType: 'text', content: canaries.make('body') },
+    });
+    const allDayId = store.createEvent(tenantId, user, {
+      subject: `Conference ${canaries.make('subject')}`, isAllDay: true,
+      start: { dateTime: '2026-03-04T00:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-03-07T00:00:00', timeZone: 'UTC' },
+    });
     const oooUsers = tenant.users.filter((m) => mailboxes().includes(m)).slice(0, 3);
     const person = (id: string): { timeZone: string; iana: string } => tenant.people.find((p) => p.id === id)!;
     const wall = (ms: number, iana: string): string => new Date(ms).toLocaleString('sv-SE', { timeZone: iana }).replace(' ', 'T');
@@ -310,12 +334,24 @@ describe('pipeline – raw records to views and device streams on the real stack
     store.setAutomaticReplies(tenantId, oooUsers[2]!, { status: 'disabled', externalAudience: 'none' });
     await feed([...(await syncCalendars()), ...(await syncSettings(oooUsers))]);
     await expectConverged('after edits');
+    // The model covers what it must: a private meeting untitled on a shared device, a multi-day
+    // all-day meeting on each of its days, a keyword meeting whose intent reached the list.
+    const edited = (await snapshot()).expected as Record<string, unknown>;
+    const allBookings = Object.entries(edited).filter(([k]) => k.startsWith('stream')).flatMap(([, v]) => v as { id: string; titled: boolean }[]);
+    expect(allBookings.find((b) => b.id === privateId)?.titled).toBe(false);
+    expect(Object.entries(edited[`days ${user}`] as Record<string, string[]>).filter(([, ids]) => ids.includes(allDayId)).map(([day]) => day)).toEqual(['2026-03-04', '2026-03-05', '2026-03-06']);
+    const keywordDay = await db.collection(USER_MEETINGS_VIEW).findOne({ _id: `${tenantId}/${user}/2026-03-02` as never });
+    expect((keywordDay?.['meetings'] as { meetingId: string; intent: unknown }[]).find((m) => m.meetingId === singles[0]!.id)?.intent).toEqual({ provider: 'WEBEX', modifier: 'NONE' });
 
     // ---- Phase 3: time passes (join buttons show and expire, OOO window opens and closes, 72 h and window edges move).
+    let shownSeen = 0;
     for (const step of [HOUR + 1_000, HOUR + 30 * 60_000, 3 * HOUR, 2 * DAY, 2 * DAY]) {
       clock.advance(step);
       await expectConverged(`at T0 + ${(clock.now() - T0) / 60_000} min`);
+      const at = (await snapshot()).expected as Record<string, unknown>;
+      shownSeen += Object.entries(at).filter(([k]) => k.startsWith('stream')).flatMap(([, v]) => v as { shown: boolean }[]).filter((b) => b.shown).length;
     }
+    expect(shownSeen).toBeGreaterThan(0);
 
     // ---- Phase 4: every record again, twice, shuffled across keys (per key in order).
     const byKey = new Map<string, Raw[]>();
