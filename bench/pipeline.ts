@@ -124,8 +124,18 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const db = mongo.db(`bench_pipe_${tag}`);
   const admin = kafka.admin();
   await admin.connect();
-  await provisionTopics(admin, { prefix, partitions: 6 });
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}bench.noop.out`, numPartitions: 6 }] });
+  // A busy single broker may answer metadata before a new topic's leaders exist: retry.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await provisionTopics(admin, { prefix, partitions: 6 });
+      const listed = await admin.listTopics();
+      if (!listed.includes(`${prefix}bench.noop.out`)) await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${prefix}bench.noop.out`, numPartitions: 6 }] });
+      break;
+    } catch (error) {
+      if (attempt >= 8) throw error;
+      await sleep(1_000 * attempt);
+    }
+  }
   await admin.disconnect();
   const codec = await new TopicCodec(createSchemaRegistry(process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:18081/apis/ccompat/v7'), { prefix }).init();
   const made = createKeyring({ db, options: { cacheTtlMs: 3_600_000 }, clock: systemClock, logger: silentLogger, env: { HYCAL_KMS_MASTER_KEY: generateKeyText() } });
