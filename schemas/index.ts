@@ -1,4 +1,4 @@
-export { applyToLedger, TOMBSTONE_MS } from './ledger.js';
+export { applyToLedger, retire, TOMBSTONE_MS } from './ledger.js';
 export type { Ledger, LedgerEntry, Tombstone } from './ledger.js';
 export { TOPICS, DEAD_LETTER_SUFFIX, topicSpec, deadLetterTopicOf, valueSubject } from './topics.js';
 export type { TopicSpec, TopicName, CleanupPolicy } from './topics.js';

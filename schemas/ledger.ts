@@ -62,3 +62,13 @@ export function applyToLedger<L extends Ledger<E>, E extends LedgerEntry>(
     series: m.seriesMasterId === null ? [...series.filter((x) => x.id !== m.meetingId), stone] : series,
   };
 }
+
+/**
+ * Tombstones for entries a consumer drops from its state (ended, out of the window): an older
+ * version of them replayed later must not come back.
+ */
+export function retire(tombs: readonly Tombstone[], dropped: readonly LedgerEntry[], now: number): Tombstone[] {
+  if (dropped.length === 0) return [...tombs];
+  const ids = new Set(dropped.map((e) => e.id));
+  return [...tombs.filter((x) => !ids.has(x.id)), ...dropped.map((e) => ({ id: e.id, v: e.v, until: now + TOMBSTONE_MS }))];
+}

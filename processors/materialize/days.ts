@@ -1,4 +1,4 @@
-import { asBytes, DAY_MS, inMeetingWindow, MEETING_WINDOW_AHEAD_MS, MEETING_WINDOW_PAST_MS, type KeyRef, type Ledger, type MeetingOccurrence } from '../../schemas/index.js';
+import { asBytes, DAY_MS, retire, inMeetingWindow, MEETING_WINDOW_AHEAD_MS, MEETING_WINDOW_PAST_MS, type KeyRef, type Ledger, type MeetingOccurrence } from '../../schemas/index.js';
 
 /**
  * A user's meeting list as one document per user per UTC day (pure part of materialize):
@@ -82,10 +82,12 @@ export interface DayWrite {
 export function syncDays(state: ListState, tenantId: string, mailboxId: string, now: number, touched: string | null): { state: ListState; writes: DayWrite[] } {
   const dirty = new Set<string>();
   const entries: ListEntry[] = [];
+  const dropped: ListEntry[] = [];
   for (const e of state.entries) {
     const days = isListedAt(e, now) ? daysOf(e.start, e.end) : [];
     if (e.id === touched || days.join() !== e.days.join()) for (const day of [...e.days, ...days]) dirty.add(day);
     if (e.end > now - MEETING_WINDOW_PAST_MS) entries.push({ ...e, days, m: e.ok ? e.m : null });
+    else dropped.push(e);
   }
   const writes = [...dirty].sort().map((day) => {
     const meetings = entries
@@ -94,7 +96,7 @@ export function syncDays(state: ListState, tenantId: string, mailboxId: string, 
       .map((e) => ({ ...e.m, subject: asBytes(e.m?.['subject']), location: asBytes(e.m?.['location']), organizer: asBytes(e.m?.['organizer']), joinDetails: asBytes(e.m?.['joinDetails']) }));
     return { id: `${tenantId}/${mailboxId}/${day}`, doc: meetings.length === 0 ? null : { tenantId, mailboxId, day, meetings } };
   });
-  return { state: { ...state, entries, seq: writes.length > 0 ? state.seq + 1 : state.seq }, writes };
+  return { state: { ...state, entries, tombs: retire(state.tombs, dropped, now), seq: writes.length > 0 ? state.seq + 1 : state.seq }, writes };
 }
 
 /** When the window next admits or drops an entry of this state, or null. */

@@ -1,4 +1,4 @@
-import { applyToLedger, asBytes, type DeviceBookingEvent, type Ledger, type KeyRef, type MeetingOccurrence, type ProviderKind } from '../../schemas/index.js';
+import { applyToLedger, asBytes, retire, type DeviceBookingEvent, type Ledger, type KeyRef, type MeetingOccurrence, type ProviderKind } from '../../schemas/index.js';
 
 /**
  * The pure part of obtp: a mailbox's bookings and what its devices must show at a given time.
@@ -133,6 +133,7 @@ export function reconcile(state: ObtpState, devices: readonly Device[], tenantId
   };
   let changed = false;
   const bookings: Booking[] = [];
+  const ended: Booking[] = [];
   for (const b of [...state.entries].sort((x, y) => x.start - y.start || (x.id < y.id ? -1 : 1))) {
     const listed = isListed(b, t);
     const shown = isShown(b, t);
@@ -143,8 +144,9 @@ export function reconcile(state: ObtpState, devices: readonly Device[], tenantId
     if (b.listed !== listed || b.shown !== shown || (listed && b.id === touched)) changed = true;
     // Kept until it ends (an ineligible one without its ciphertexts, for its version only).
     if (b.end > t.now) bookings.push(b.ok ? { ...b, listed, shown } : { ...b, title: null, join: null, listed, shown });
+    else ended.push(b);
   }
-  return { events, changed, state: { ...state, seq, entries: bookings } };
+  return { events, changed, state: { ...state, seq, entries: bookings, tombs: retire(state.tombs, ended, t.now) } };
 }
 
 /** The next time something changes for a booking (admission, button, end), or null. */

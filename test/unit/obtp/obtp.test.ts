@@ -109,6 +109,14 @@ describe('obtp – device bookings and the Join button', () => {
     expect(d.effects.emitted).toHaveLength(4);
   });
 
+  it('obtp – a meeting moved into the past leaves the device, and an older version replayed later does not bring it back', async () => {
+    const d = driver();
+    await d.process(occurrence({ start: T0 + HOUR, version: 1 }));
+    await d.process(occurrence({ start: T0 - 2 * HOUR, version: 2 }));
+    await d.process(occurrence({ start: T0 + HOUR, version: 1 }));
+    expect(events(d).map((e) => e.action)).toEqual(['BOOKING_UPSERT', 'BOOKING_REMOVE']);
+  });
+
   it('obtp – a mailbox without devices keeps no state and emits nothing', async () => {
     const d = driver('user-9', []);
     await d.process(occurrence({ mailboxId: 'user-9' }));
