@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+import { expect } from 'vitest';
 import type { MeetingOccurrence } from '../../../schemas/index.js';
 
 export const T0 = Date.UTC(2026, 2, 2, 8, 0, 0);
@@ -38,4 +40,23 @@ export function occurrence(overrides: Partial<MeetingOccurrence> = {}): MeetingO
     responseStatus: 'ACCEPTED',
     ...overrides,
   };
+}
+
+/**
+ * Property: for any histories, delivering their records in any order, some of them twice, ends in
+ * the same result (`outcome`) as delivering them once in order.
+ */
+export async function assertConverges<H>(histories: fc.Arbitrary<H>, records: (h: H, seriesRemoved: boolean) => MeetingOccurrence[], outcome: (input: readonly MeetingOccurrence[]) => Promise<unknown>): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(histories, fc.boolean(), fc.infiniteStream(fc.nat()), async (h, seriesRemoved, randoms) => {
+      const inOrder = records(h, seriesRemoved);
+      const it = randoms[Symbol.iterator]();
+      const scrambled = [...inOrder, ...inOrder.filter(() => it.next().value % 2 === 0)]
+        .map((m) => ({ m, r: it.next().value }))
+        .sort((x, y) => x.r - y.r)
+        .map(({ m }) => m);
+      expect(await outcome(scrambled)).toEqual(await outcome(inOrder));
+    }),
+    { numRuns: 150 },
+  );
 }
