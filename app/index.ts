@@ -6,3 +6,5 @@ export { defineMeetingsTopology, MEETINGS_TOPOLOGY_NAME } from './topologies.js'
 export type { MeetingsTopologyOptions } from './topologies.js';
 export { stackTarget, stackTargetOf } from './stack.js';
 export { meetingDocumentLayout } from './layouts.js';
+export { definePipelineTopologies } from './topologies-pipeline.js';
+export type { PipelineTopologiesInput } from './topologies-pipeline.js';

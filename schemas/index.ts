@@ -1,3 +1,5 @@
+export { applyToLedger, retire, TOMBSTONE_MS } from './ledger.js';
+export type { Ledger, LedgerEntry, Tombstone } from './ledger.js';
 export { TOPICS, DEAD_LETTER_SUFFIX, topicSpec, deadLetterTopicOf, valueSubject } from './topics.js';
 export type { TopicSpec, TopicName, CleanupPolicy } from './topics.js';
 export {
@@ -12,6 +14,7 @@ export { TopicCodec, RecordDecodeError } from './codec.js';
 export { provisionTopics, TopicProvisionError } from './provision.js';
 export type { ProvisionOptions, ProvisionResult } from './provision.js';
 export { MEETING_ENCRYPTED_FIELDS } from './values.js';
+export { DAY_MS, MEETING_WINDOW_PAST_MS, MEETING_WINDOW_AHEAD_MS, inMeetingWindow, asBytes } from './model.js';
 export type { ParsedMeeting, ParsedAttendee, JoinDetails, MeetingSensitiveFields, MeetingPlainFields } from './model.js';
 export type {
   RawCalendarRecord,
@@ -23,6 +26,7 @@ export type {
   KeywordIntent,
   MeetingOccurrence,
   MeetingEncryptedField,
+  ResponseStatus,
   DeviceBookingEvent,
   PresenceChange,
   TopicValues,

@@ -35,6 +35,9 @@ export interface KeywordIntent {
   modifier: 'NONE' | 'MYROOM' | 'SPACE' | 'ONETIME' | 'OTHER';
 }
 
+/** The mailbox owner's own response to a meeting (for a room mailbox: the room's acceptance). */
+export type ResponseStatus = 'NONE' | 'ORGANIZER' | 'TENTATIVELY_ACCEPTED' | 'ACCEPTED' | 'DECLINED' | 'NOT_RESPONDED';
+
 export interface MeetingOccurrence {
   tenantId: string;
   mailboxId: string;
@@ -62,6 +65,7 @@ export interface MeetingOccurrence {
   attendees: Buffer | null;
   joinDetails: Buffer | null;
   sourceFetchedAt: number;
+  responseStatus: ResponseStatus;
 }
 
 /** The fields of a meeting that are encrypted, by name (the associated data binds this name). */
@@ -82,6 +86,9 @@ export interface DeviceBookingEvent {
   title: Buffer | null;
   joinDetails: Buffer | null;
   emittedAt: number;
+  /** When the Join button shows (start − lead); null when the booking has no Join button. */
+  joinAt: number | null;
+  mailboxId: string | null;
 }
 
 export interface PresenceChange {

@@ -74,6 +74,7 @@ export async function encryptMeeting(parsed: ParsedMeeting, keyring: MeetingEncr
     attendees: encrypted.attendees,
     joinDetails: encrypted.joinDetails,
     sourceFetchedAt: parsed.sourceFetchedAt,
+    responseStatus: parsed.responseStatus ?? 'NONE',
   };
 }
 

@@ -27,6 +27,7 @@ export const parsedMeetingSchema = z.object({
   attendeeCount: z.number().int().nonnegative(),
   roomMailboxIds: z.array(z.string().min(1)),
   sourceFetchedAt: z.number().int(),
+  responseStatus: z.enum(['NONE', 'ORGANIZER', 'TENTATIVELY_ACCEPTED', 'ACCEPTED', 'DECLINED', 'NOT_RESPONDED']).optional(),
   sensitive: z.object({
     subject: z.string().nullable(),
     body: z.string().nullable(),

@@ -11,6 +11,7 @@ function meeting(over: Partial<MeetingOccurrence> = {}): MeetingOccurrence {
     start: T0 + 3_600_000, end: T0 + 5_400_000, isAllDay: false, isCancelled: false, isPrivate: false, isOrganizer: true,
     showAs: 'BUSY', providerKind: 'NONE', intent: null, attendeeCount: 2, roomMailboxIds: [], keyRef: { keyId: 'k', version: 1 },
     subject: Buffer.from('SECRET-SUBJECT'), body: null, location: null, organizer: null, attendees: null, joinDetails: null, sourceFetchedAt: T0,
+    responseStatus: 'ORGANIZER',
     ...over,
   };
 }
@@ -18,7 +19,7 @@ function meeting(over: Partial<MeetingOccurrence> = {}): MeetingOccurrence {
 function booking(over: Partial<DeviceBookingEvent> = {}): DeviceBookingEvent {
   return {
     deviceId: 'dev1', tenantId: 't1', bookingId: 'b1', action: 'BOOKING_UPSERT', start: T0 + 600_000, end: T0 + 3_600_000,
-    isPrivate: false, providerKind: 'WEBEX', version: 1, keyRef: null, title: null, joinDetails: null, emittedAt: T0, ...over,
+    isPrivate: false, providerKind: 'WEBEX', version: 1, keyRef: null, title: null, joinDetails: null, emittedAt: T0, joinAt: null, mailboxId: null, ...over,
   };
 }
 

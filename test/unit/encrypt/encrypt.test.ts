@@ -51,6 +51,8 @@ describe('encrypt', () => {
       [
         'tenantId', 'mailboxId', 'meetingId', 'seriesMasterId', 'version', 'op', 'start', 'end', 'isAllDay', 'isCancelled',
         'isPrivate', 'isOrganizer', 'showAs', 'providerKind', 'intent', 'attendeeCount', 'roomMailboxIds', 'keyRef', 'sourceFetchedAt',
+        // The mailbox owner's own response (a room's acceptance): an enum flag, needed by obtp and the lists.
+        'responseStatus',
       ].sort(),
     );
     const schemaFields = (readSchemaFile('calendar.meetings.v1.avsc')['fields'] as { name: string }[]).map((f) => f.name).sort();

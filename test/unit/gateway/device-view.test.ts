@@ -7,7 +7,7 @@ const T0 = Date.UTC(2026, 11, 3, 9, 0);
 function event(over: Partial<DeviceBookingEvent> = {}): DeviceBookingEvent {
   return {
     deviceId: 'dev1', tenantId: 't1', bookingId: 'b1', action: 'BOOKING_UPSERT', start: T0 + 600_000, end: T0 + 3_600_000,
-    isPrivate: false, providerKind: 'WEBEX', version: 1, keyRef: null, title: null, joinDetails: Buffer.from([1]), emittedAt: T0, ...over,
+    isPrivate: false, providerKind: 'WEBEX', version: 1, keyRef: null, title: null, joinDetails: Buffer.from([1]), emittedAt: T0, joinAt: null, mailboxId: null, ...over,
   };
 }
 

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../common/clock.js';
+import { createMaterializeProcessor, daysOf, userMeetingDayIds, USER_MEETINGS_VIEW, type ListState } from '../../../processors/materialize/index.js';
+import { ProcessorTestDriver } from '../../../runtime/testing.js';
+import type { MeetingOccurrence } from '../../../schemas/index.js';
+import { DAY, HOUR, occurrence, T0 } from '../model/fixtures.js';
+
+function driver(): ProcessorTestDriver<MeetingOccurrence, ListState> {
+  return new ProcessorTestDriver(createMaterializeProcessor(), { key: 'tenant-a/user-1', clock: new ManualClock(T0) });
+}
+const m = (o: Partial<MeetingOccurrence>): MeetingOccurrence => occurrence({ mailboxId: 'user-1', ...o });
+/** The view as day → meeting ids (days with a document only). */
+function view(d: ProcessorTestDriver<MeetingOccurrence, ListState>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [id, { doc }] of d.effects.views) {
+    if (doc !== null) out[id.slice(`${USER_MEETINGS_VIEW}/tenant-a/user-1/`.length)] = (doc['meetings'] as { meetingId: string }[]).map((x) => x.meetingId);
+  }
+  return out;
+}
+
+describe('materialize – a user\'s meeting list, one document per day, inside [now − 7 d, now + 31 d]', () => {
+  it('materialize – a user\'s meetings between two times are the documents of the days in between', () => {
+    expect(userMeetingDayIds('t', 'u', Date.UTC(2026, 2, 2, 23), Date.UTC(2026, 2, 4, 1))).toEqual(['t/u/2026-03-02', 't/u/2026-03-03', 't/u/2026-03-04']);
+    expect(daysOf(Date.UTC(2026, 2, 2), Date.UTC(2026, 2, 3))).toEqual(['2026-03-02']);
+  });
+
+  it('materialize – lists meetings by day, all-day and multi-day ones on every day they touch, ordered by start', async () => {
+    const d = driver();
+    await d.process(m({ meetingId: 'b', start: T0 + 2 * HOUR }));
+    await d.process(m({ meetingId: 'a', start: T0 + HOUR }));
+    await d.process(m({ meetingId: 'allday', isAllDay: true, start: Date.UTC(2026, 2, 3), end: Date.UTC(2026, 2, 4) }));
+    await d.process(m({ meetingId: 'trip', start: Date.UTC(2026, 2, 4, 12), end: Date.UTC(2026, 2, 6, 12) }));
+    expect(view(d)).toEqual({ '2026-03-02': ['a', 'b'], '2026-03-03': ['allday'], '2026-03-04': ['trip'], '2026-03-05': ['trip'], '2026-03-06': ['trip'] });
+  });
+
+  it('materialize – moves, cancellations, declines and removals update the days; older replays are ignored', async () => {
+    const d = driver();
+    await d.process(m({ meetingId: 'a', version: 1 }));
+    await d.process(m({ meetingId: 'b', version: 1 }));
+    await d.process(m({ meetingId: 'c', version: 1 }));
+    await d.process(m({ meetingId: 'a', version: 2, start: T0 + DAY }));
+    await d.process(m({ meetingId: 'b', version: 2, isCancelled: true }));
+    await d.process(m({ meetingId: 'c', version: 2, responseStatus: 'DECLINED' }));
+    await d.process(m({ meetingId: 'b', version: 1 }));
+    expect(view(d)).toEqual({ '2026-03-03': ['a'] });
+    await d.process(m({ meetingId: 'a', version: 3, op: 'REMOVE', start: 0, end: 0 }));
+    expect(view(d)).toEqual({});
+  });
+
+  it('materialize – the window sweeper drops meetings 7 days after they end and admits them 31 days before they start', async () => {
+    const d = driver();
+    await d.process(m({ meetingId: 'now', start: T0 }));
+    await d.process(m({ meetingId: 'far', start: T0 + 40 * DAY }));
+    await d.process(m({ meetingId: 'old', start: T0 - 8 * DAY }));
+    expect(Object.values(view(d)).flat()).toEqual(['now']);
+    await d.advance(7 * DAY + HOUR);
+    expect(Object.values(view(d)).flat()).toEqual([]);
+    await d.advance(2 * DAY);
+    expect(view(d)).toEqual({ '2026-04-11': ['far'] });
+    expect(d.effects.timers.size).toBe(1);
+  });
+
+  it('materialize – deleting a series removes every occurrence from the list', async () => {
+    const d = driver();
+    for (const n of [0, 1, 2]) await d.process(m({ meetingId: `occ-${n}`, seriesMasterId: 'master', start: T0 + n * DAY, version: 5 }));
+    await d.process(m({ meetingId: 'master', seriesMasterId: null, op: 'REMOVE', version: 9, start: 0, end: 0 }));
+    expect(view(d)).toEqual({});
+  });
+
+  it('materialize – keeps the encrypted fields as they are and nothing of the body or attendees', async () => {
+    const d = driver();
+    await d.process(m({ meetingId: 'a', body: Buffer.from('body-ct'), attendees: Buffer.from('att-ct') }));
+    const doc = [...d.effects.views.values()][0]!.doc as { meetings: Record<string, unknown>[] };
+    expect(doc.meetings[0]).toMatchObject({ subject: Buffer.from('subject-ct-a'), joinDetails: Buffer.from('join-ct-a') });
+    expect(doc.meetings[0]).not.toHaveProperty('body');
+    expect(doc.meetings[0]).not.toHaveProperty('attendees');
+  });
+});

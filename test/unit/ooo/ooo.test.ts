@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../common/clock.js';
+import { createOooProcessor, PRESENCE_VIEW, readAutomaticReplies, type PresenceState } from '../../../processors/ooo/index.js';
+import type { Keyring } from '../../../kms/index.js';
+import { ProcessorTestDriver } from '../../../runtime/testing.js';
+import type { PresenceChange, RawMailboxSettings } from '../../../schemas/index.js';
+import { DAY, HOUR, T0 } from '../model/fixtures.js';
+
+// The keyring's unseal is replaced by "the sealed bytes are the JSON" for unit tests.
+const keyring = { unseal: (_ctx: unknown, sealed: Uint8Array) => Promise.resolve(Buffer.from(sealed)) } as unknown as Keyring;
+
+function settings(fetchedAt: number, replies: Record<string, unknown>, timeZone = 'UTC'): RawMailboxSettings {
+  return { tenantId: 'tenant-a', mailboxId: 'user-1', source: 'POLL', fetchedAt, sealed: Buffer.from(JSON.stringify({ timeZone, automaticRepliesSetting: replies })) };
+}
+const wall = (ms: number): string => new Date(ms).toISOString().replace('Z', '0000').slice(0, 27);
+
+function driver(): ProcessorTestDriver<RawMailboxSettings, PresenceState> {
+  return new ProcessorTestDriver(createOooProcessor({ keyring }), { key: 'tenant-a/user-1', clock: new ManualClock(T0) });
+}
+const changes = (d: ProcessorTestDriver<RawMailboxSettings, PresenceState>): [boolean, number | null, number | null][] =>
+  d.effects.emitted.map((e) => e.value as PresenceChange).map((p) => [p.outOfOffice, p.since, p.until]);
+
+describe('ooo – out-of-office presence from automatic replies', () => {
+  it('ooo – accepts any casing of the status (Scheduled, AlwaysEnabled, disabled)', () => {
+    expect(readAutomaticReplies({ automaticRepliesSetting: { status: 'AlwaysEnabled' } }).status).toBe('alwaysEnabled');
+    expect(readAutomaticReplies({ automaticRepliesSetting: { status: 'Disabled' } }).status).toBe('disabled');
+    expect(readAutomaticReplies({ automaticRepliesSetting: { status: 'Scheduled', scheduledStartDateTime: { dateTime: '2026-03-02T08:00:00.0000000', timeZone: 'UTC' }, scheduledEndDateTime: { dateTime: '2026-03-03T08:00:00', timeZone: 'UTC' } } }))
+      .toEqual({ status: 'scheduled', start: Date.UTC(2026, 2, 2, 8), end: Date.UTC(2026, 2, 3, 8) });
+    expect(() => readAutomaticReplies({ automaticRepliesSetting: { status: 'sometimes' } })).toThrow(/none of disabled/);
+  });
+
+  it('ooo – reads a scheduled window in its own time zone (Windows names too), else in the mailbox time zone', () => {
+    const pacific = readAutomaticReplies({ timeZone: 'UTC', automaticRepliesSetting: { status: 'scheduled', scheduledStartDateTime: { dateTime: '2026-07-01T09:00:00', timeZone: 'Pacific Standard Time' }, scheduledEndDateTime: { dateTime: '2026-07-02T09:00:00', timeZone: 'Pacific Standard Time' } } });
+    expect(pacific.start).toBe(Date.UTC(2026, 6, 1, 16));
+    const berlin = readAutomaticReplies({ timeZone: 'Europe/Berlin', automaticRepliesSetting: { status: 'scheduled', scheduledStartDateTime: { dateTime: '2026-01-10T00:00:00' }, scheduledEndDateTime: { dateTime: '2026-01-11T00:00:00' } } });
+    expect(berlin.start).toBe(Date.UTC(2026, 0, 9, 23));
+  });
+
+  it('ooo – always-on replies switch presence on at once, disabling switches it off', async () => {
+    const d = driver();
+    await d.process(settings(T0, { status: 'alwaysEnabled' }));
+    await d.process(settings(T0 + HOUR, { status: 'alwaysEnabled' }));
+    await d.process(settings(T0 + 2 * HOUR, { status: 'disabled' }));
+    expect(changes(d)).toEqual([[true, T0, null], [false, null, null]]);
+    expect(d.effects.views.get(`${PRESENCE_VIEW}/tenant-a/user-1`)).toMatchObject({ v: 2, doc: { outOfOffice: false } });
+  });
+
+  it('ooo – a scheduled window switches on exactly at its start and off exactly at its end', async () => {
+    const d = driver();
+    const start = T0 + DAY;
+    const end = T0 + 3 * DAY;
+    await d.process(settings(T0, { status: 'Scheduled', scheduledStartDateTime: { dateTime: wall(start), timeZone: 'UTC' }, scheduledEndDateTime: { dateTime: wall(end), timeZone: 'UTC' } }));
+    expect(changes(d)).toEqual([[false, null, null]]);
+    await d.advance(DAY - 1);
+    expect(changes(d)).toHaveLength(1);
+    await d.advance(1);
+    expect(changes(d)[1]).toEqual([true, start, end]);
+    expect((d.effects.emitted[1]!.value as PresenceChange).updatedAt).toBe(start);
+    await d.advance(2 * DAY);
+    expect(changes(d)[2]).toEqual([false, null, null]);
+    expect((d.effects.emitted[2]!.value as PresenceChange).updatedAt).toBe(end);
+  });
+
+  it('ooo – editing the window moves its timer; cancelling it drops the timer', async () => {
+    const d = driver();
+    const replies = (s: number, e: number): Record<string, unknown> => ({ status: 'scheduled', scheduledStartDateTime: { dateTime: wall(s), timeZone: 'UTC' }, scheduledEndDateTime: { dateTime: wall(e), timeZone: 'UTC' } });
+    await d.process(settings(T0, replies(T0 + DAY, T0 + 2 * DAY)));
+    await d.process(settings(T0 + 1, replies(T0 + 2 * DAY, T0 + 3 * DAY)));
+    await d.advance(DAY + HOUR);
+    expect(changes(d)).toEqual([[false, null, null]]);
+    await d.advance(DAY);
+    expect(changes(d)[1]).toEqual([true, T0 + 2 * DAY, T0 + 3 * DAY]);
+    await d.process(settings(T0 + 2 * DAY + 2 * HOUR, { status: 'disabled' }));
+    expect(changes(d)[2]).toEqual([false, null, null]);
+    expect(d.effects.timers.size).toBe(0);
+  });
+
+  it('ooo – settings fetched earlier than the last applied ones are ignored', async () => {
+    const d = driver();
+    await d.process(settings(T0 + HOUR, { status: 'alwaysEnabled' }));
+    await d.process(settings(T0, { status: 'disabled' }));
+    expect(changes(d)).toEqual([[true, T0 + HOUR, null]]);
+  });
+});
