@@ -62,6 +62,8 @@ export interface ParseResult {
 const SOURCE_RANK: Record<FoundIn, number> = { onlineMeeting: 0, location: 1, body: 2 };
 const MAX_ALTERNATIVES = 20;
 const MAX_DIAL_INS = 50;
+/** Links, addresses and numbers looked at per source: real invitations hold tens; hostile ones get the first. */
+const MAX_HITS_PER_REGION = 5000;
 
 interface Candidate extends JoinCandidate {
   readonly offset: number;
@@ -259,8 +261,12 @@ function collect(all: readonly Region[]): Collected {
   const out: Collected = { candidates: [], dialIns: [], unresolved: [], addresses: [] };
   for (const region of all) {
     const { foundIn, segmented } = region;
+    let budget = MAX_HITS_PER_REGION;
     for (const chunk of segmented.chunks) {
-      for (const hit of scanText(chunk.text)) {
+      if (budget <= 0) break;
+      const hits = scanText(chunk.text).slice(0, budget);
+      budget -= hits.length;
+      for (const hit of hits) {
         const where = { foundIn, quoted: chunk.quoted, offset: chunk.offset + hit.offset };
         if (hit.kind === 'link') classifyLink(hit.value, where, chunk, out);
         else if (hit.kind === 'address') classifyAddress(hit.value, hit.scheme, where, chunk, out);
@@ -271,8 +277,11 @@ function collect(all: readonly Region[]): Collected {
       }
       findVtc(chunk, foundIn, out);
     }
-    for (const link of segmented.links) {
-      const chunk = segmented.chunks.find((c, i) => c.offset <= link.offset && (segmented.chunks[i + 1]?.offset ?? Number.POSITIVE_INFINITY) > link.offset) ?? null;
+    // Links and chunks are both in text order: one forward walk pairs each link with its chunk.
+    let chunkIndex = 0;
+    for (const link of segmented.links.slice(0, MAX_HITS_PER_REGION)) {
+      while (chunkIndex + 1 < segmented.chunks.length && segmented.chunks[chunkIndex + 1]!.offset <= link.offset) chunkIndex += 1;
+      const chunk = segmented.chunks[chunkIndex] ?? null;
       classifyLink(link.url, { foundIn, quoted: link.quoted, offset: link.offset }, chunk, out);
     }
   }

@@ -20,9 +20,13 @@ export interface Hit {
 }
 
 export const MAX_TOKEN = 4096;
+/** Hits kept per text: real invitations hold tens; a text with more is hostile, the rest is ignored. */
+export const MAX_HITS = 2000;
 
 const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const START = new RegExp(`https?://|sips?:|h323:|tel:|www\\.|@|\\+[0-9]|${BARE_PREFIXES.map(escapeRegex).join('|')}`, 'gi');
+// `@` only after a character an address can hold, `+` only where a number can start: a run of
+// `@@@@` or `1+1+1` is then not a run of hits.
+const START = new RegExp(`https?://|sips?:|h323:|tel:|www\\.|[A-Za-z0-9._%+'-]@|(?<![A-Za-z0-9])\\+[0-9]|${BARE_PREFIXES.map(escapeRegex).join('|')}`, 'gi');
 
 function isDelimiter(code: number): boolean {
   return (
@@ -65,9 +69,11 @@ function trimTrailing(token: string): string {
   return token.slice(0, end);
 }
 
+/** End of the token starting at `from`, looking at most MAX_TOKEN + 1 characters ahead. */
 function extendRight(text: string, from: number): number {
+  const limit = Math.min(text.length, from + MAX_TOKEN + 1);
   let end = from;
-  while (end < text.length && !isDelimiter(text.charCodeAt(end))) end += 1;
+  while (end < limit && !isDelimiter(text.charCodeAt(end))) end += 1;
   return end;
 }
 
@@ -77,8 +83,10 @@ export function scanText(text: string): Hit[] {
   let floor = 0;
   let match: RegExpExecArray | null;
   while ((match = re.exec(text)) !== null) {
-    const at = match.index;
-    const found = match[0].toLowerCase();
+    if (hits.length >= MAX_HITS) break;
+    const isAddress = match[0].endsWith('@');
+    const at = isAddress ? match.index + match[0].length - 1 : match.index;
+    const found = isAddress ? '@' : match[0].toLowerCase();
     let end = at + found.length;
     if (found.startsWith('http')) {
       end = extendRight(text, at);
@@ -96,11 +104,11 @@ export function scanText(text: string): Hit[] {
       if (at > 0 && isAlnum(text.charCodeAt(at - 1))) continue;
       end = extendRight(text, end);
       const value = trimTrailing(text.slice(at + found.length, end));
-      if (end - at > MAX_TOKEN || value === '') continue;
-      if (found === 'tel:') hits.push({ kind: 'tel', value, scheme: null, offset: at });
-      else hits.push({ kind: 'address', value, scheme: found.slice(0, -1) as 'sip' | 'sips' | 'h323', offset: at });
+      if (end - at <= MAX_TOKEN && value !== '') {
+        if (found === 'tel:') hits.push({ kind: 'tel', value, scheme: null, offset: at });
+        else hits.push({ kind: 'address', value, scheme: found.slice(0, -1) as 'sip' | 'sips' | 'h323', offset: at });
+      }
     } else if (found.startsWith('+')) {
-      if (at > 0 && isAlnum(text.charCodeAt(at - 1))) continue;
       const phone = readPhone(text, at);
       end = phone.end;
       if (phone.digits.length >= 7 && phone.digits.length <= 15) {

@@ -1,4 +1,4 @@
-import { Parser } from 'htmlparser2';
+import { Tokenizer } from 'htmlparser2';
 
 /**
  * A body split into what its reader sees: visible text (entities decoded, markup gone, a line
@@ -32,7 +32,8 @@ const BLOCK = new Set([
   'tfoot', 'tr', 'ul', 'center',
 ]);
 const CELL = new Set(['td', 'th']);
-const HIDDEN = new Set(['script', 'style', 'head', 'title', 'template', 'noscript', 'xml', 'svg', 'object']);
+const HIDDEN = new Set(['script', 'style', 'title', 'template', 'noscript', 'xml', 'svg', 'object']);
+const KEPT_ATTRIBUTES = new Set(['href', 'id', 'class', 'type']);
 const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
 
 /** Elements whose content is a quoted or forwarded message (Gmail, Apple Mail, Thunderbird, Yahoo, generic). */
@@ -49,23 +50,35 @@ function startsQuotedTail(attribs: Record<string, string>): boolean {
   return id === 'divrplyfwdmsg' || id === 'appendonsend' || id === 'x_divrplyfwdmsg' || cls.includes(' outlookmessageheader ') || cls.includes(' moz-cite-prefix ') || id === 'mail-editor-reference-message-container';
 }
 
+const fromCodePoint = (codepoint: number): string => (codepoint >= 0 && codepoint <= 0x10ffff ? String.fromCodePoint(codepoint) : '\ufffd');
+
 interface Piece {
   text: string;
   quoted: boolean;
 }
 
-/** Visible text and anchor links of an HTML body, with element-level quoting. */
+/**
+ * Visible text and anchor links of an HTML body, with element-level quoting. Built on htmlparser2's
+ * Tokenizer (a linear state machine) rather than its Parser, whose open-element stack costs
+ * O(depth) per tag (a million unclosed tags would take minutes): open elements are tracked here
+ * with a per-name count, so a close tag without an open element costs O(1) and every pop is paid
+ * for by its push.
+ */
 function fromHtml(html: string): { pieces: Piece[]; links: { url: string; quoted: boolean; at: number }[] } {
   const pieces: Piece[] = [];
   const links: { url: string; quoted: boolean; at: number }[] = [];
-  // One entry per open element: whether it quotes and whether it hides its text.
-  const stack: { quotes: boolean; hides: boolean }[] = [];
+  const stack: { name: string; quotes: boolean; hides: boolean }[] = [];
+  const openCount = new Map<string, number>();
   let quoteDepth = 0;
   let hideDepth = 0;
   let tail = false;
   let buffer: string[] = [];
   let bufferQuoted = false;
   let length = 0;
+  let tagName = '';
+  let attribs: Record<string, string> = {};
+  let attribName = '';
+  let attribValue: string[] = [];
   const quotedNow = (): boolean => tail || quoteDepth > 0;
   const flush = (): void => {
     if (buffer.length > 0) pieces.push({ text: buffer.join(''), quoted: bufferQuoted });
@@ -80,38 +93,82 @@ function fromHtml(html: string): { pieces: Piece[]; links: { url: string; quoted
     buffer.push(text);
     length += text.length;
   };
-  const parser = new Parser(
+  const pop = (): void => {
+    const top = stack.pop();
+    if (top === undefined) return;
+    openCount.set(top.name, (openCount.get(top.name) ?? 1) - 1);
+    if (top.quotes) quoteDepth -= 1;
+    if (top.hides) hideDepth -= 1;
+    if (BLOCK.has(top.name)) emit('\n');
+  };
+  const openTag = (): void => {
+    const name = tagName;
+    if (startsQuotedTail(attribs)) tail = true;
+    const quotes = quotesContent(name, attribs);
+    const hides = HIDDEN.has(name);
+    if (BLOCK.has(name)) emit('\n');
+    else if (CELL.has(name)) emit(' ');
+    const href = attribs.href;
+    if ((name === 'a' || name === 'area') && href !== undefined && href !== '') links.push({ url: href, quoted: quotedNow() || quotes, at: length });
+    if (VOID.has(name)) return;
+    stack.push({ name, quotes, hides });
+    openCount.set(name, (openCount.get(name) ?? 0) + 1);
+    if (quotes) quoteDepth += 1;
+    if (hides) hideDepth += 1;
+  };
+  const tokenizer = new Tokenizer(
+    { decodeEntities: true },
     {
-      onopentag(name, attribs) {
-        if (startsQuotedTail(attribs)) tail = true;
-        const quotes = quotesContent(name, attribs);
-        const hides = HIDDEN.has(name);
-        if (BLOCK.has(name)) emit('\n');
-        else if (CELL.has(name)) emit(' ');
-        if ((name === 'a' || name === 'area') && typeof attribs.href === 'string' && attribs.href !== '') {
-          links.push({ url: attribs.href, quoted: quotedNow() || quotes, at: length });
+      onopentagname(start, end) {
+        tagName = html.slice(start, end).toLowerCase();
+        attribs = {};
+      },
+      onattribname(start, end) {
+        attribName = html.slice(start, end).toLowerCase();
+        attribValue = [];
+      },
+      onattribdata(start, end) {
+        attribValue.push(html.slice(start, end));
+      },
+      onattribentity(codepoint) {
+        attribValue.push(fromCodePoint(codepoint));
+      },
+      onattribend() {
+        if (KEPT_ATTRIBUTES.has(attribName) && !(attribName in attribs)) attribs[attribName] = attribValue.join('');
+        attribValue = [];
+      },
+      onopentagend() {
+        openTag();
+      },
+      onselfclosingtag() {
+        openTag();
+      },
+      onclosetag(start, end) {
+        const name = html.slice(start, end).toLowerCase();
+        if (VOID.has(name)) {
+          if (name === 'br') emit('\n');
+          return;
         }
-        if (VOID.has(name)) return;
-        stack.push({ quotes, hides });
-        if (quotes) quoteDepth += 1;
-        if (hides) hideDepth += 1;
+        // Close the innermost open element of that name (and whatever was left open inside it).
+        if ((openCount.get(name) ?? 0) <= 0) return;
+        while (stack.length > 0 && stack[stack.length - 1]!.name !== name) pop();
+        pop();
       },
-      onclosetag(name) {
-        if (VOID.has(name)) return;
-        const top = stack.pop();
-        if (top === undefined) return;
-        if (top.quotes) quoteDepth -= 1;
-        if (top.hides) hideDepth -= 1;
-        if (BLOCK.has(name)) emit('\n');
+      ontext(start, end) {
+        if (hideDepth === 0) emit(html.slice(start, end));
       },
-      ontext(text) {
-        if (hideDepth === 0) emit(text);
+      ontextentity(codepoint) {
+        if (hideDepth === 0) emit(fromCodePoint(codepoint));
       },
+      oncdata() {},
+      oncomment() {},
+      ondeclaration() {},
+      onprocessinginstruction() {},
+      onend() {},
     },
-    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true, recognizeSelfClosing: false },
   );
-  parser.write(html);
-  parser.end();
+  tokenizer.write(html);
+  tokenizer.end();
   flush();
   return { pieces, links };
 }
