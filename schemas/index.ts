@@ -12,7 +12,7 @@ export { TopicCodec, RecordDecodeError } from './codec.js';
 export { provisionTopics, TopicProvisionError } from './provision.js';
 export type { ProvisionOptions, ProvisionResult } from './provision.js';
 export { MEETING_ENCRYPTED_FIELDS } from './values.js';
-export type { ParsedMeeting, ParsedAttendee, JoinDetails, MeetingSensitiveFields, MeetingPlainFields } from './model.js';
+export type { ParsedMeeting, ParsedAttendee, JoinDetails, JoinAlternative, MeetingSensitiveFields, MeetingPlainFields } from './model.js';
 export type {
   RawCalendarRecord,
   RawMailboxSettings,

@@ -8,3 +8,7 @@ export { unwrapUrl } from './unwrap.js';
 export type { Rewriter, Unresolved, UnwrapResult } from './unwrap.js';
 export { findKeywordIntent } from './intent.js';
 export type { KeywordIntentResult, IntentKeyword, IntentModifier } from './intent.js';
+export { createParseProcessor, PARSE_PROCESSOR_NAME } from './processor.js';
+export type { ParseProcessorOptions } from './processor.js';
+export { toParsedMeeting, removedMeeting, joinDetailsOf, graphTimeMs } from './meeting.js';
+export { ParseInputError } from './errors.js';
