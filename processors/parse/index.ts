@@ -12,3 +12,4 @@ export { createParseProcessor, PARSE_PROCESSOR_NAME } from './processor.js';
 export type { ParseProcessorOptions } from './processor.js';
 export { toParsedMeeting, removedMeeting, joinDetailsOf, graphTimeMs } from './meeting.js';
 export { ParseInputError } from './errors.js';
+export { registerParseCommand, parseCommandInput } from './cli.js';
