@@ -76,7 +76,8 @@ function compare(baseline: () => void, candidate: () => void, units: number, dur
   const summarize = (t: (typeof totals)[number]): Measured => {
     t.samples.sort((a, b) => a - b);
     const pick = (q: number): number => Number((t.samples[Math.min(t.samples.length - 1, Math.floor(q * t.samples.length))] ?? 0).toFixed(3));
-    return { opsPerSec: Math.round(((t.calls * units) / t.elapsed) * 1000), p50Ms: pick(0.5), p99Ms: pick(0.99) };
+    const perSec = ((t.calls * units) / t.elapsed) * 1000;
+    return { opsPerSec: perSec >= 100 ? Math.round(perSec) : Number(perSec.toFixed(2)), p50Ms: pick(0.5), p99Ms: pick(0.99) };
   };
   return [summarize(totals[0]!), summarize(totals[1]!)];
 }

@@ -259,6 +259,15 @@ function findVtc(chunk: TextChunk, foundIn: FoundIn, out: Collected): void {
 
 function collect(all: readonly Region[]): Collected {
   const out: Collected = { candidates: [], dialIns: [], unresolved: [], addresses: [] };
+  // A link repeated in the same place (anchor text and href, a footer on every page) adds nothing
+  // after its first occurrence; skipping it spares a URL parse per repeat.
+  const seen = new Set<string>();
+  const firstTime = (foundIn: FoundIn, quoted: boolean, value: string): boolean => {
+    const key = `${foundIn}|${String(quoted)}|${value}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
   for (const region of all) {
     const { foundIn, segmented } = region;
     let budget = MAX_HITS_PER_REGION;
@@ -268,7 +277,9 @@ function collect(all: readonly Region[]): Collected {
       budget -= hits.length;
       for (const hit of hits) {
         const where = { foundIn, quoted: chunk.quoted, offset: chunk.offset + hit.offset };
-        if (hit.kind === 'link') classifyLink(hit.value, where, chunk, out);
+        if (hit.kind === 'link') {
+          if (firstTime(foundIn, chunk.quoted, hit.value)) classifyLink(hit.value, where, chunk, out);
+        } else if (hit.kind === 'address' && !firstTime(foundIn, chunk.quoted, `${hit.scheme ?? ''}:${hit.value}`)) continue;
         else if (hit.kind === 'address') classifyAddress(hit.value, hit.scheme, where, chunk, out);
         else if (hit.kind === 'tel') {
           const [number, ...rest] = hit.value.split(',');
@@ -282,7 +293,7 @@ function collect(all: readonly Region[]): Collected {
     for (const link of segmented.links.slice(0, MAX_HITS_PER_REGION)) {
       while (chunkIndex + 1 < segmented.chunks.length && segmented.chunks[chunkIndex + 1]!.offset <= link.offset) chunkIndex += 1;
       const chunk = segmented.chunks[chunkIndex] ?? null;
-      classifyLink(link.url, { foundIn, quoted: link.quoted, offset: link.offset }, chunk, out);
+      if (firstTime(foundIn, link.quoted, link.url)) classifyLink(link.url, { foundIn, quoted: link.quoted, offset: link.offset }, chunk, out);
     }
   }
   return out;
