@@ -13,7 +13,8 @@ export interface MeetingsTopologyOptions {
   /**
    * The stage before encrypt: it receives `calendar.raw.v1` values (decoded by the runtime's Avro
    * codec), unseals the Graph event in memory and `forward`s one ParsedMeeting per meeting to
-   * encrypt. processors/parse fills this slot once it lands; tests use a stand-in.
+   * encrypt. The composition root fills it with processors/parse's `createParseProcessor`
+   * (processors never import each other, so this file only names the slot).
    */
   readonly parse: Processor<never, never>;
   /** Keyring of the processor process (unsealing is the parse stage's business; encrypt leases keys). */

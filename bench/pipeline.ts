@@ -21,7 +21,7 @@ import { defineMeetingsTopology } from '../app/index.js';
 import { registerDevices } from '../processors/obtp/index.js';
 import { defineTopology, Runtime, type Topology } from '../runtime/index.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec } from '../schemas/index.js';
-import { createPipelineParseStandIn } from '../test/integration/pipeline/standin.js';
+import { createParseProcessor } from '../processors/parse/index.js';
 import type { BenchOptions, BenchReport } from './report.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -151,7 +151,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const baseline = await passthrough(ctx, records, options.progress);
 
     const pipeline = definePipelineTopologies({ db, clock: systemClock, keyring: made.keyring });
-    const meetings = defineMeetingsTopology({ parse: createPipelineParseStandIn({ keyring: made.keyring }), keyring: made.keyring, name: `bench-meetings-${tag}` });
+    const meetings = defineMeetingsTopology({ parse: createParseProcessor({ keyring: made.keyring }), keyring: made.keyring, name: `bench-meetings-${tag}` });
     const started = Date.now();
     for (const topology of [meetings, pipeline.obtp, pipeline.materialize]) runtimes.push(newRuntime(ctx, topology));
     await Promise.all(runtimes.map((r) => r.start()));

@@ -8,6 +8,7 @@ import { registerSimCommand } from '@hybrid-calendar/sim-graph/cli';
 import { registerStackCommands } from '../stack/index.js';
 import { registerConfigCommands } from './config.js';
 import { registerDocsCommands } from './docs.js';
+import { registerParseCommand } from '../processors/parse/index.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   });
   registerConfigCommands(program);
   registerDocsCommands(program);
+  registerParseCommand(program);
   return program;
 }
 

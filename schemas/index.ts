@@ -15,7 +15,7 @@ export { provisionTopics, TopicProvisionError } from './provision.js';
 export type { ProvisionOptions, ProvisionResult } from './provision.js';
 export { MEETING_ENCRYPTED_FIELDS } from './values.js';
 export { DAY_MS, MEETING_WINDOW_PAST_MS, MEETING_WINDOW_AHEAD_MS, inMeetingWindow, asBytes } from './model.js';
-export type { ParsedMeeting, ParsedAttendee, JoinDetails, MeetingSensitiveFields, MeetingPlainFields } from './model.js';
+export type { ParsedMeeting, ParsedAttendee, JoinDetails, JoinAlternative, MeetingSensitiveFields, MeetingPlainFields } from './model.js';
 export type {
   RawCalendarRecord,
   RawMailboxSettings,

@@ -19,6 +19,24 @@ export interface JoinDetails {
   meetingNumber: string | null;
   /** Where it was found: location, body, onlineMeeting, org rule, or writeback. */
   foundIn: 'location' | 'body' | 'onlineMeeting' | 'rule' | 'writeback';
+  /** Catalogue id of the service (`zoom`, `webex`, …; `sip` for a bare address), when parse knows it. */
+  service?: string | undefined;
+  passcode?: string | undefined;
+  /** Why parse chose these details over the alternatives (no addresses in it). */
+  reason?: string | undefined;
+  /** Phone dial-ins (`+digits` and what is dialled after them). */
+  dialIns?: string[] | undefined;
+  /** Join details of other services or meetings in the same invitation, best first. */
+  alternatives?: JoinAlternative[] | undefined;
+}
+
+export interface JoinAlternative {
+  service: string;
+  provider: ProviderKind;
+  url: string | null;
+  sipUri: string | null;
+  foundIn: 'location' | 'body' | 'onlineMeeting';
+  quoted: boolean;
 }
 
 export interface MeetingSensitiveFields {

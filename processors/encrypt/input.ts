@@ -46,6 +46,22 @@ export const parsedMeetingSchema = z.object({
         sipUri: z.string().nullable(),
         meetingNumber: z.string().nullable(),
         foundIn: z.enum(['location', 'body', 'onlineMeeting', 'rule', 'writeback']),
+        service: z.string().optional(),
+        passcode: z.string().optional(),
+        reason: z.string().optional(),
+        dialIns: z.array(z.string()).optional(),
+        alternatives: z
+          .array(
+            z.object({
+              service: z.string(),
+              provider: providerKind,
+              url: z.string().nullable(),
+              sipUri: z.string().nullable(),
+              foundIn: z.enum(['location', 'body', 'onlineMeeting']),
+              quoted: z.boolean(),
+            }),
+          )
+          .optional(),
       })
       .nullable(),
   }),

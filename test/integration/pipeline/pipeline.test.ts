@@ -19,7 +19,7 @@ import { Canaries, expectNoLeaks, LogCapture } from '../../support/canary.js';
 import { readTopic, testKafka, testMongo, testStack, uniqueName, withAdmin } from '../../support/stack.js';
 import { waitFor } from '../runtime/helpers.js';
 import { expectedDeviceBookings, expectedMeetingDays, expectedPresence, readGraphEvent, type GraphJson, type GraphOccurrence, type RepliesJson } from './model.js';
-import { createPipelineParseStandIn } from './standin.js';
+import { createParseProcessor } from '../../../processors/parse/index.js';
 
 /**
  * Issue 14 point 5: raw records built from a seeded sim/graph scenario → meetings (parse stand-in +
@@ -284,7 +284,7 @@ describe('pipeline – raw records to views and device streams on the real stack
 
   it('pipeline – a seeded tenant, its edits, cancellations, declines, out-of-office changes, time passing and replays end in views and device streams equal to the model; no canary anywhere', async () => {
     const pipeline = definePipelineTopologies({ db, clock, keyring, obtp: { registryCacheMs: 0 } });
-    start(defineMeetingsTopology({ parse: createPipelineParseStandIn({ keyring }), keyring }));
+    start(defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }));
     start(pipeline.obtp);
     start(pipeline.materialize);
     start(pipeline.ooo);

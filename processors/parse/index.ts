@@ -1,0 +1,15 @@
+export { parseEvent } from './parse.js';
+export type { ParseResult, JoinCandidate, DialIn, FoundIn, Via } from './parse.js';
+export { parseOptionsSchema, orgRuleSchema, regexProblem } from './options.js';
+export type { ParseOptions, ParseOptionsInput, OrgRule } from './options.js';
+export { CATALOGUE } from './catalogue.js';
+export type { CatalogueEntry } from './catalogue.js';
+export { unwrapUrl } from './unwrap.js';
+export type { Rewriter, Unresolved, UnwrapResult } from './unwrap.js';
+export { findKeywordIntent } from './intent.js';
+export type { KeywordIntentResult, IntentKeyword, IntentModifier } from './intent.js';
+export { createParseProcessor, PARSE_PROCESSOR_NAME } from './processor.js';
+export type { ParseProcessorOptions } from './processor.js';
+export { toParsedMeeting, removedMeeting, joinDetailsOf, graphTimeMs } from './meeting.js';
+export { ParseInputError } from './errors.js';
+export { registerParseCommand, parseCommandInput } from './cli.js';
