@@ -25,5 +25,6 @@ export type {
   MeetingEncryptedField,
   DeviceBookingEvent,
   PresenceChange,
+  GraphNotification,
   TopicValues,
 } from './values.js';
