@@ -6,7 +6,13 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   if (value === undefined || value === null) return undefined;
   const text = value.trim();
   if (text === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
+  const seconds = /^(\d+)(?:\.(\d+))?$/.exec(text);
+  if (seconds !== null) {
+    // Decimal arithmetic on the digits: 65536.092 s is 65,536,092 ms, not one more (binary floats).
+    const fraction = seconds[2] ?? '';
+    const millis = Number(fraction.slice(0, 3).padEnd(3, '0'));
+    return Number(seconds[1]) * 1000 + millis + (/[1-9]/.test(fraction.slice(3)) ? 1 : 0);
+  }
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);

@@ -32,6 +32,8 @@ export interface WebhookDeps {
   readonly clock: Clock;
   readonly logger?: Logger;
   readonly counters?: WebhookCounters;
+  /** TLS for the listener (Graph only calls HTTPS URLs; a load balancer usually terminates TLS instead). */
+  readonly https?: { readonly key: string; readonly cert: string };
 }
 
 const LIFECYCLE: Record<string, GraphNotification['lifecycleEvent']> = {
@@ -72,7 +74,9 @@ export function buildWebhookApp(deps: WebhookDeps): FastifyInstance {
   const { options, lookup, sink, clock } = deps;
   const logger = deps.logger ?? silentLogger;
   const bucket = new RateBucket(options.maxRequestsPerSecond, clock);
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes });
+  const app = (deps.https === undefined
+    ? Fastify({ logger: false, bodyLimit: options.bodyLimitBytes })
+    : Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, https: { key: deps.https.key, cert: deps.https.cert } })) as unknown as FastifyInstance;
   // Graph's validation POST carries text/plain (often empty); keep the body as a string.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.setErrorHandler((error: { statusCode?: number }, _req, reply) => {
