@@ -6,6 +6,7 @@ import { registerSimCommand } from '../sim/graph/cli.js';
 import { registerKmsCommands } from '../kms/cli.js';
 import { registerDlqCommands } from '../runtime/cli.js';
 import { registerConfigCommands } from '../config/index.js';
+import { registerConnectorCommand } from '../connectors/graph/wiring.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerKmsCommands(program);
   registerDlqCommands(program);
   registerConfigCommands(program);
+  registerConnectorCommand(program);
   return program;
 }
 
