@@ -39,6 +39,24 @@ export class MailboxGates {
     };
   }
 
+  readonly #pausedUntil = new Map<string, number>();
+
+  /** After a 429 for one request, every request of the mailbox waits (Graph counts requests made while throttled). */
+  pause(key: string, until: number): void {
+    if ((this.#pausedUntil.get(key) ?? 0) < until) this.#pausedUntil.set(key, until);
+  }
+
+  /** How long a request of the mailbox must still wait (0: go). */
+  pausedFor(key: string, now: number): number {
+    const until = this.#pausedUntil.get(key);
+    if (until === undefined) return 0;
+    if (until <= now) {
+      this.#pausedUntil.delete(key);
+      return 0;
+    }
+    return until - now;
+  }
+
   /** Highest number of requests seen in flight for one mailbox (tests and metrics). */
   get peak(): number {
     return this.#peak;

@@ -82,6 +82,9 @@ export class GraphGovernor implements Middleware {
     for (let attempt = 1; ; attempt += 1) {
       if (scope !== undefined) scope.attempts = attempt;
       let res: TransportResponse;
+      for (let paused = this.#d.gates.pausedFor(key, this.#d.clock.now()); paused > 0; paused = this.#d.gates.pausedFor(key, this.#d.clock.now())) {
+        await this.#d.sleep(paused);
+      }
       const release = await this.#d.gates.acquire(key);
       try {
         const token = await this.#d.tokens.getToken(forceRefresh);
@@ -117,6 +120,7 @@ export class GraphGovernor implements Middleware {
           waited += delay;
           if (scope !== undefined) scope.waitedMs = waited;
           this.#d.observer?.throttled?.(res.status, delay, retryAfter !== undefined);
+          if (res.status === 429) this.#d.gates.pause(key, this.#d.clock.now() + delay);
           await this.#d.sleep(delay);
           continue;
         }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../common/clock.js';
+import { ManualClock, systemClock } from '../../../common/clock.js';
 import { GraphConnections, MailboxGates, parseRetryAfter, type GraphAccess } from '../../../connectors/graph/access/index.js';
 import { graphAccessOptionsSchema } from '../../../connectors/graph/options.js';
 import type { GraphSimulator } from '../../../sim/graph/index.js';
@@ -82,6 +82,26 @@ describe('connector access – against the simulator (msal-node + Graph client, 
     const settings = await graph.getMailboxSettings(BOB);
     expect(settings).toBeDefined();
     expect(waits).toEqual([1500, 1500]);
+  });
+
+  it('access – a 429 storm on one mailbox: every request succeeds, never more than four in flight', async () => {
+    sim.admin.setThrottleLimits({ requestsPerWindow: 6, windowMs: 1_000, concurrent: 4 });
+    const storm = new GraphConnections({
+      options: graphAccessOptionsSchema.parse({ caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl, knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata, maxAttempts: 20 }),
+      clock: systemClock,
+    });
+    try {
+      sim.admin.clearCalls();
+      const g = storm.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
+      const results = await Promise.all(Array.from({ length: 24 }, () => g.getMailboxSettings(ALICE)));
+      expect(results).toHaveLength(24);
+      expect(storm.gates.peak).toBeLessThanOrEqual(4);
+      const throttled = sim.admin.calls({ pathIncludes: 'mailboxSettings' }).filter((c) => c.status === 429);
+      expect(throttled.length).toBeGreaterThan(0);
+    } finally {
+      sim.admin.setThrottleLimits({ requestsPerWindow: 10_000, windowMs: 600_000, concurrent: 4 });
+      storm.close();
+    }
   });
 
   it('access – maps an application access policy 403 and a non-Exchange mailbox to typed errors', async () => {

@@ -100,6 +100,27 @@ describe('connector mailbox actor – against the simulator', () => {
     expect(fresh[0]).toMatchObject({ eventId: created.id, changeType: 'CREATED', source: 'NOTIFICATION' });
   });
 
+  it('mailbox – reauthorizationRequired renews, subscriptionRemoved recreates with a new clientState, missed resyncs', async () => {
+    const first = driver.state!.subscription!;
+    const lifecycle = (event: GraphNotification['lifecycleEvent'], subscriptionId: string): GraphNotification => ({
+      tenantId: TENANT, mailboxId: ALICE, kind: 'LIFECYCLE', changeType: 'NONE', lifecycleEvent: event, command: 'NONE', subscriptionId, eventId: null, changeKey: null, receivedAt: 0,
+    });
+    await driver.advance(60_000);
+    await driver.process(lifecycle('REAUTHORIZATION_REQUIRED', first.id));
+    expect(driver.state!.subscription!.id).toBe(first.id);
+    expect(driver.state!.subscription!.expiresAt).toBeGreaterThan(first.expiresAt);
+    const before = raw().length;
+    await driver.process(lifecycle('SUBSCRIPTION_REMOVED', first.id));
+    const second = driver.state!.subscription!;
+    expect(second.id).not.toBe(first.id);
+    expect(second.clientStateSealed).not.toBe(first.clientStateSealed);
+    expect(driver.effects.views.get(`${SUBSCRIPTIONS_VIEW}/${first.id}`)?.doc).toBeNull();
+    expect(driver.effects.views.get(`${SUBSCRIPTIONS_VIEW}/${second.id}`)?.doc).toMatchObject({ tenantId: TENANT, mailboxId: ALICE });
+    await driver.process(lifecycle('MISSED', second.id));
+    expect(raw().length).toBe(before); // nothing changed, so the resyncs emit nothing new
+    expect(driver.state?.status).toBe('ACTIVATED');
+  });
+
   it('mailbox – a lost deletion notification is found by the next reconciliation', async () => {
     const victim = driver.state!.known[0]!.i;
     await graph.deleteEvent(ALICE, victim);
