@@ -8,3 +8,5 @@ export { stackTarget, stackTargetOf } from './stack.js';
 export { meetingDocumentLayout } from './layouts.js';
 export { definePipelineTopologies } from './topologies-pipeline.js';
 export type { PipelineTopologiesInput } from './topologies-pipeline.js';
+export { startConnector, registerConnectorCommand, connectorOptionsFromEnv } from './connector.js';
+export type { RunningConnector } from './connector.js';

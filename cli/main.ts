@@ -9,6 +9,7 @@ import { registerStackCommands } from '../stack/index.js';
 import { registerConfigCommands } from './config.js';
 import { registerDocsCommands } from './docs.js';
 import { registerParseCommand } from '../processors/parse/index.js';
+import { registerConnectorCommand } from '../app/index.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerConfigCommands(program);
   registerDocsCommands(program);
   registerParseCommand(program);
+  registerConnectorCommand(program);
   return program;
 }
 

@@ -29,6 +29,7 @@ export type {
   ResponseStatus,
   DeviceBookingEvent,
   PresenceChange,
+  GraphNotification,
   TopicValues,
 } from './values.js';
 export { buildAsyncApi, renderAsyncApi, channelId, COMPATIBILITY_RULES } from './asyncapi.js';

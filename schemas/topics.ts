@@ -27,6 +27,16 @@ const DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
 
 const PRIMARY_TOPICS: readonly TopicSpec[] = [
   {
+    name: 'graph.notifications.v1',
+    key: 'tenantId/mailboxId',
+    valueSchema: 'graph.notifications.v1.avsc',
+    partitions: 12,
+    retentionMs: 7 * DAY_MS,
+    cleanupPolicy: 'delete',
+    deadLetter: true,
+    description: 'Accepted Graph change and lifecycle notifications (ids only) and mailbox commands (webhook, admin → mailbox actors).',
+  },
+  {
     name: 'calendar.raw.v1',
     key: 'tenantId/mailboxId',
     valueSchema: 'calendar.raw.v1.avsc',
@@ -99,6 +109,7 @@ export const TOPICS: readonly TopicSpec[] = Object.freeze([
 ]);
 
 export type TopicName =
+  | 'graph.notifications.v1'
   | 'calendar.raw.v1'
   | 'mailbox.settings.raw.v1'
   | 'calendar.meetings.v1'

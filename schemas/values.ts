@@ -101,7 +101,21 @@ export interface PresenceChange {
   updatedAt: number;
 }
 
+export interface GraphNotification {
+  tenantId: string;
+  mailboxId: string;
+  kind: 'CHANGE' | 'LIFECYCLE' | 'COMMAND' | 'OTHER';
+  changeType: 'CREATED' | 'UPDATED' | 'DELETED' | 'NONE' | 'OTHER';
+  lifecycleEvent: 'REAUTHORIZATION_REQUIRED' | 'SUBSCRIPTION_REMOVED' | 'MISSED' | 'NONE' | 'OTHER';
+  command: 'ACTIVATE' | 'RESYNC' | 'DEACTIVATE' | 'NONE' | 'OTHER';
+  subscriptionId: string | null;
+  eventId: string | null;
+  changeKey: string | null;
+  receivedAt: number;
+}
+
 export interface TopicValues {
+  'graph.notifications.v1': GraphNotification;
   'calendar.raw.v1': RawCalendarRecord;
   'mailbox.settings.raw.v1': RawMailboxSettings;
   'calendar.meetings.v1': MeetingOccurrence;

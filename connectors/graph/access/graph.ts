@@ -1,0 +1,232 @@
+import { Client, GraphError } from '@microsoft/microsoft-graph-client';
+import { HcError } from '../../../common/index.js';
+import { GraphSyncResetError, GraphUnavailableError } from '../errors.js';
+import type { TokenSource } from './auth.js';
+import { classifyGraphError } from './classify.js';
+import { GraphGovernor, RequestScope, type GovernorDeps } from './governor.js';
+import { parseRetryAfter } from './retry.js';
+
+/** Fields the connector reads of an event (notification fetch); delta returns calendarView's set. */
+export const EVENT_SELECT: readonly string[] = Object.freeze([
+  'id', 'changeKey', 'iCalUId', 'type', 'seriesMasterId', 'originalStart', 'subject', 'body', 'start', 'end',
+  'isAllDay', 'isCancelled', 'isOrganizer', 'showAs', 'sensitivity', 'location', 'locations', 'attendees',
+  'organizer', 'onlineMeeting', 'onlineMeetingProvider', 'isOnlineMeeting', 'responseStatus', 'recurrence',
+  'lastModifiedDateTime', 'categories',
+]);
+
+export type GraphEvent = Record<string, unknown> & { id: string };
+
+export interface DeltaPage {
+  readonly events: readonly GraphEvent[];
+  readonly removedIds: readonly string[];
+  readonly nextLink?: string;
+  readonly deltaLink?: string;
+}
+
+export interface SubscriptionInfo {
+  readonly id: string;
+  readonly expirationDateTime: string;
+}
+
+export interface DomainInfo {
+  readonly id: string;
+  readonly isDefault: boolean;
+  readonly isInitial: boolean;
+  readonly isVerified: boolean;
+  readonly supportedServices: readonly string[];
+}
+
+const PREFER_IDS = 'IdType="ImmutableId"';
+
+/**
+ * Graph for one tenant through one token source (app-only or one connected user), over the
+ * official Graph client whose middleware chain is the connector's governor. Every Graph failure
+ * comes out as a typed `HcError` (see classify.ts). The only Graph I/O of the connector.
+ */
+export class GraphAccess {
+  readonly #client: Client;
+  readonly #tokens: TokenSource;
+
+  constructor(deps: GovernorDeps & { readonly graphBaseUrl: string }) {
+    const host = new URL(deps.graphBaseUrl).hostname;
+    this.#client = Client.initWithMiddleware({
+      middleware: new GraphGovernor(deps),
+      baseUrl: deps.graphBaseUrl.replace(/\/?$/, '/'),
+      defaultVersion: 'v1.0',
+      customHosts: new Set([host]),
+    });
+    this.#tokens = deps.tokens;
+  }
+
+  get mode(): 'application' | 'delegated' {
+    return this.#tokens.mode;
+  }
+
+  /** `/users/{id}` in application mode, `/me` for a connected user. */
+  userPath(mailboxId: string): string {
+    return this.#tokens.mode === 'delegated' ? '/me' : `/users/${encodeURIComponent(mailboxId)}`;
+  }
+
+  async #call<T>(operation: string, mailboxKey: string, idempotent: boolean, run: (scope: RequestScope) => Promise<T>): Promise<T> {
+    const scope = new RequestScope(mailboxKey.toLowerCase(), idempotent);
+    try {
+      return await run(scope);
+    } catch (error) {
+      if (scope.failure !== undefined) throw scope.failure;
+      if (error instanceof HcError) throw error;
+      if (error instanceof GraphError && error.statusCode > 0) {
+        throw classifyGraphError(error.statusCode, { code: error.code ?? '', message: error.message, ...(error.requestId === null ? {} : { requestId: error.requestId }) }, operation);
+      }
+      throw new GraphUnavailableError(`${operation} failed before Graph answered; retried with back-off.`, { cause: error instanceof Error ? new Error(error.name) : undefined });
+    }
+  }
+
+  /** One page of `calendarView/delta`: the first over the window, later ones by next/delta link. */
+  async deltaPage(mailboxId: string, from: { window: { start: string; end: string } } | { link: string }, maxPageSize: number): Promise<DeltaPage> {
+    return this.#call('calendarView/delta', mailboxId, true, async (scope) => {
+      let request = 'link' in from
+        ? this.#client.api(from.link)
+        : this.#client.api(`${this.userPath(mailboxId)}/calendarView/delta`).query({ startDateTime: from.window.start, endDateTime: from.window.end });
+      request = request.header('Prefer', `odata.maxpagesize=${maxPageSize}, ${PREFER_IDS}, outlook.timezone="UTC"`).middlewareOptions([scope]);
+      const page = await request.get() as { value?: unknown[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
+      const events: GraphEvent[] = [];
+      const removedIds: string[] = [];
+      for (const item of page.value ?? []) {
+        const e = item as Record<string, unknown>;
+        if (typeof e['id'] !== 'string') continue;
+        if (e['@removed'] !== undefined) removedIds.push(e['id']);
+        else events.push(e as GraphEvent);
+      }
+      return {
+        events, removedIds,
+        ...(page['@odata.nextLink'] === undefined ? {} : { nextLink: page['@odata.nextLink'] }),
+        ...(page['@odata.deltaLink'] === undefined ? {} : { deltaLink: page['@odata.deltaLink'] }),
+      };
+    }).catch((error: unknown) => {
+      // Outlook answers an unknown delta token with 410 or a 4xx syncStateNotFound/resyncRequired.
+      if (error instanceof HcError && error.code === 'HC_ERR_GRAPH_REQUEST_REJECTED' && /sync/i.test(String(error.details['graphCode'] ?? ''))) {
+        throw new GraphSyncResetError('The delta token is no longer valid; a fresh sync round starts.', { cause: error });
+      }
+      throw error;
+    });
+  }
+
+  /** The event's current state with only the fields the connector needs. */
+  async getEvent(mailboxId: string, eventId: string, select: readonly string[] = EVENT_SELECT): Promise<GraphEvent> {
+    return this.#call('event get', mailboxId, true, async (scope) => this.#client
+      .api(`${this.userPath(mailboxId)}/events/${encodeURIComponent(eventId)}`)
+      .header('Prefer', `${PREFER_IDS}, outlook.timezone="UTC"`)
+      .select([...select]).middlewareOptions([scope]).get() as Promise<GraphEvent>);
+  }
+
+  /**
+   * Several events of one mailbox in `$batch` requests of up to 20 (one HTTP request instead of
+   * 20). Steps that came back 429/5xx are retried after the longest `Retry-After` among them.
+   * Returns per id the event or the typed failure (404 → `GraphItemNotFoundError`).
+   */
+  async getEvents(mailboxId: string, eventIds: readonly string[], select: readonly string[] = EVENT_SELECT, sleep?: (ms: number) => Promise<void>): Promise<Map<string, GraphEvent | HcError>> {
+    const out = new Map<string, GraphEvent | HcError>();
+    let pending = [...new Set(eventIds)];
+    for (let round = 0; pending.length > 0 && round < 5; round += 1) {
+      const retry: string[] = [];
+      let waitMs = 0;
+      for (let i = 0; i < pending.length; i += 20) {
+        const chunk = pending.slice(i, i + 20);
+        if (chunk.length === 1) {
+          try {
+            out.set(chunk[0]!, await this.getEvent(mailboxId, chunk[0]!, select));
+          } catch (error) {
+            if (!(error instanceof HcError)) throw error;
+            out.set(chunk[0]!, error);
+          }
+          continue;
+        }
+        const requests = chunk.map((id, n) => ({
+          id: String(n), method: 'GET',
+          url: `${this.userPath(mailboxId)}/events/${encodeURIComponent(id)}?$select=${select.join(',')}`,
+          headers: { Prefer: `${PREFER_IDS}, outlook.timezone="UTC"` },
+        }));
+        const answer = await this.#call('event batch', mailboxId, true, async (scope) => this.#client
+          .api('/$batch').middlewareOptions([scope]).post({ requests }) as Promise<{ responses?: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[] }>);
+        for (const response of answer.responses ?? []) {
+          const id = chunk[Number(response.id)];
+          if (id === undefined) continue;
+          if (response.status >= 200 && response.status < 300) {
+            out.set(id, response.body as GraphEvent);
+          } else if (response.status === 429 || response.status >= 500) {
+            retry.push(id);
+            const headerName = Object.keys(response.headers ?? {}).find((h) => h.toLowerCase() === 'retry-after');
+            waitMs = Math.max(waitMs, parseRetryAfter(headerName === undefined ? undefined : response.headers?.[headerName], 0) ?? 1000 * 2 ** round);
+          } else {
+            const e = (response.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+            out.set(id, classifyGraphError(response.status, { code: e?.code ?? '', message: e?.message ?? '' }, 'event get (batch)'));
+          }
+        }
+      }
+      pending = retry;
+      if (pending.length > 0 && sleep !== undefined) await sleep(waitMs);
+    }
+    for (const id of pending) out.set(id, classifyGraphError(429, { code: 'TooManyRequests', message: '' }, 'event get (batch)'));
+    return out;
+  }
+
+  async getMailboxSettings(mailboxId: string): Promise<Record<string, unknown>> {
+    return this.#call('mailboxSettings', mailboxId, true, async (scope) => this.#client
+      .api(`${this.userPath(mailboxId)}/mailboxSettings`).middlewareOptions([scope]).get() as Promise<Record<string, unknown>>);
+  }
+
+  /** The user behind a mailbox id or address: object id and whether it resolves at all. */
+  async getUser(mailboxIdOrUpn: string): Promise<{ id: string; userPrincipalName?: string; mail?: string }> {
+    return this.#call('user get', mailboxIdOrUpn, true, async (scope) => this.#client
+      .api(this.#tokens.mode === 'delegated' ? '/me' : `/users/${encodeURIComponent(mailboxIdOrUpn)}`)
+      .select(['id', 'userPrincipalName', 'mail']).middlewareOptions([scope]).get() as Promise<{ id: string }>);
+  }
+
+  async createEvent(mailboxId: string, event: Record<string, unknown>, transactionId: string): Promise<GraphEvent> {
+    return this.#call('event create', mailboxId, true, async (scope) => this.#client
+      .api(`${this.userPath(mailboxId)}/events`).header('Prefer', PREFER_IDS).middlewareOptions([scope])
+      .post({ ...event, transactionId }) as Promise<GraphEvent>);
+  }
+
+  async deleteEvent(mailboxId: string, eventId: string): Promise<void> {
+    await this.#call('event delete', mailboxId, true, async (scope) => this.#client
+      .api(`${this.userPath(mailboxId)}/events/${encodeURIComponent(eventId)}`).middlewareOptions([scope]).delete() as Promise<unknown>);
+  }
+
+  async createSubscription(mailboxId: string, input: { notificationUrl: string; lifecycleNotificationUrl: string; clientState: string; expirationDateTime: string }): Promise<SubscriptionInfo> {
+    const resource = this.#tokens.mode === 'delegated' ? 'me/events' : `users/${mailboxId}/events`;
+    return this.#call('subscription create', mailboxId, false, async (scope) => this.#client
+      .api('/subscriptions').header('Prefer', PREFER_IDS).middlewareOptions([scope])
+      .post({ changeType: 'created,updated,deleted', resource, ...input, latestSupportedTlsVersion: 'v1_2' }) as Promise<SubscriptionInfo>);
+  }
+
+  async renewSubscription(mailboxId: string, subscriptionId: string, expirationDateTime: string): Promise<SubscriptionInfo> {
+    return this.#call('subscription renew', mailboxId, true, async (scope) => this.#client
+      .api(`/subscriptions/${encodeURIComponent(subscriptionId)}`).middlewareOptions([scope])
+      .patch({ expirationDateTime }) as Promise<SubscriptionInfo>);
+  }
+
+  async reauthorizeSubscription(mailboxId: string, subscriptionId: string): Promise<void> {
+    await this.#call('subscription reauthorize', mailboxId, true, async (scope) => this.#client
+      .api(`/subscriptions/${encodeURIComponent(subscriptionId)}/reauthorize`).middlewareOptions([scope]).post({}) as Promise<unknown>);
+  }
+
+  async deleteSubscription(mailboxId: string, subscriptionId: string): Promise<void> {
+    await this.#call('subscription delete', mailboxId, true, async (scope) => this.#client
+      .api(`/subscriptions/${encodeURIComponent(subscriptionId)}`).middlewareOptions([scope]).delete() as Promise<unknown>);
+  }
+
+  /** The tenant's domains (`GET /domains`), for routing addresses to tenants. */
+  async listDomains(): Promise<DomainInfo[]> {
+    return this.#call('domains', '_tenant', true, async (scope) => {
+      const page = await this.#client.api('/domains').middlewareOptions([scope]).get() as { value?: Record<string, unknown>[] };
+      return (page.value ?? []).map((d) => ({
+        id: typeof d['id'] === 'string' ? d['id'].toLowerCase() : '',
+        isDefault: d['isDefault'] === true,
+        isInitial: d['isInitial'] === true,
+        isVerified: d['isVerified'] !== false,
+        supportedServices: Array.isArray(d['supportedServices']) ? (d['supportedServices'] as unknown[]).map(String) : [],
+      }));
+    });
+  }
+}

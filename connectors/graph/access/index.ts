@@ -1,0 +1,16 @@
+export { GraphConnections } from './connections.js';
+export type { GraphConnectionsDeps, TenantRef } from './connections.js';
+export { GraphAccess, EVENT_SELECT } from './graph.js';
+export type { GraphEvent, DeltaPage, SubscriptionInfo, DomainInfo } from './graph.js';
+export { AppTokenSource, DelegatedTokenSource, DELEGATED_SCOPES } from './auth.js';
+export type { AppCredential, AppRegistration, AuthorityOverrides, AccessToken, TokenSource, PendingSignIn } from './auth.js';
+export { CLOUD_NAMES, CLOUD_ENDPOINTS, acceptedClouds, assertCloudAccepted, defaultScope } from './clouds.js';
+export type { CloudName, CloudEndpoints, DeploymentMode } from './clouds.js';
+export { MongoTokenCacheStore, TOKEN_CACHE_COLLECTION } from './token-cache.js';
+export { classifyGraphError, classifyAuthError, parseGraphErrorBody } from './classify.js';
+export { parseRetryAfter, backoffMs } from './retry.js';
+export { MailboxGates } from './gate.js';
+export { realSleep } from './governor.js';
+export type { Sleep, AccessObserver } from './governor.js';
+export { secretContext } from './sealer.js';
+export type { Sealer } from './sealer.js';

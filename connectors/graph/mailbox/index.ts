@@ -1,0 +1,5 @@
+export { createMailboxProcessor } from './processor.js';
+export { MailboxWork, STATUS_VIEW } from './worker.js';
+export type { GraphResolver, MailboxActorDeps, MailboxActorOptions } from './worker.js';
+export { INITIAL_STATE, retryDelayMs, renewAt, syncWindow, utcDay, SUBSCRIPTION_LIFETIME_MS } from './state.js';
+export type { MailboxState, MailboxStatus, KnownEvent } from './state.js';

@@ -1,0 +1,334 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { HcError } from '../../../common/index.js';
+import { sealRawEvent, sealRawSettings, type Keyring } from '../../../kms/index.js';
+import type { ProcessorContext } from '../../../runtime/index.js';
+import type { GraphNotification, RawCalendarRecord } from '../../../schemas/index.js';
+import { secretContext, type GraphAccess, type GraphEvent } from '../access/index.js';
+import { clientStateHash, SUBSCRIPTIONS_VIEW } from '../webhook/index.js';
+import {
+  INITIAL_STATE,
+  SUBSCRIPTION_LIFETIME_MS,
+  renewAt,
+  retryDelayMs,
+  syncWindow,
+  utcDay,
+  type KnownEvent,
+  type MailboxState,
+} from './state.js';
+
+/** Resolves the Graph access (tenant credential or connected user) of a mailbox. */
+export interface GraphResolver {
+  graphFor(tenantId: string, mailboxId: string): Promise<GraphAccess>;
+}
+
+export interface MailboxActorOptions {
+  /** Public HTTPS URL of the webhook (change and lifecycle notifications). */
+  readonly notificationUrl: string;
+  readonly settingsPollMs: number;
+  /** Incremental delta round even without notifications (outages, lost notifications). */
+  readonly reconcileMs: number;
+  readonly deltaPageSize: number;
+}
+
+export interface MailboxActorDeps {
+  readonly graph: GraphResolver;
+  readonly keyring: Keyring;
+  readonly options: MailboxActorOptions;
+  readonly random?: () => number;
+}
+
+export const STATUS_VIEW = 'connector_mailboxes';
+const AUTH_CODES = new Set(['HC_ERR_GRAPH_REAUTH_REQUIRED', 'HC_ERR_GRAPH_CONSENT_MISSING', 'HC_ERR_GRAPH_CREDENTIALS_INVALID']);
+
+type Ctx = ProcessorContext<MailboxState>;
+
+/**
+ * What a mailbox actor does, one step at a time; every step reads and writes the key state through
+ * the context, talks to Graph only through the access module, and emits sealed raw records.
+ */
+export class MailboxWork {
+  readonly #d: MailboxActorDeps;
+  readonly #random: () => number;
+
+  constructor(deps: MailboxActorDeps) {
+    this.#d = deps;
+    this.#random = deps.random ?? Math.random;
+  }
+
+  #ids(ctx: Ctx): { tenantId: string; mailboxId: string } {
+    const slash = ctx.key.indexOf('/');
+    return { tenantId: ctx.key.slice(0, slash), mailboxId: ctx.key.slice(slash + 1) };
+  }
+
+  state(ctx: Ctx): MailboxState {
+    return ctx.state.get() ?? INITIAL_STATE;
+  }
+
+  /** Sets the state and mirrors the lifecycle into the status view (what the admin page shows). */
+  save(ctx: Ctx, next: MailboxState): void {
+    const s = { ...next, version: next.version + 1 };
+    ctx.state.set(s);
+    const { tenantId, mailboxId } = this.#ids(ctx);
+    ctx.views.upsert(STATUS_VIEW, ctx.key, s.version, {
+      tenantId, mailboxId, status: s.status, reason: s.reason ?? null, message: s.message ?? null,
+      nextRetryAt: s.nextRetryAt ?? null, subscriptionExpiresAt: s.subscription?.expiresAt ?? null,
+      lastSyncAt: s.lastSyncAt ?? null, events: s.known.length,
+    });
+  }
+
+  /** Activation (and every retry of it): subscription, full sync, settings, timers. */
+  async activate(ctx: Ctx): Promise<void> {
+    let s: MailboxState = { ...this.state(ctx), status: 'PENDING' };
+    this.save(ctx, s);
+    s = this.state(ctx);
+    const { tenantId, mailboxId } = this.#ids(ctx);
+    try {
+      const graph = await this.#d.graph.graphFor(tenantId, mailboxId);
+      s = await this.#ensureSubscription(ctx, graph, s, false);
+      s = await this.#deltaRound(ctx, graph, withoutDelta(s), 'DELTA');
+      s = await this.#pollSettings(ctx, graph, s, 'RECONCILE');
+      const { reason: _r, message: _m, nextRetryAt: _n, ...rest } = s;
+      this.save(ctx, { ...rest, status: 'ACTIVATED', attempts: 0 });
+      ctx.cancel('retry');
+      ctx.schedule(ctx.clock.now() + this.#d.options.settingsPollMs, { kind: 'settings' }, 'settings');
+      ctx.schedule(ctx.clock.now() + this.#d.options.reconcileMs, { kind: 'reconcile' }, 'reconcile');
+    } catch (error) {
+      this.fail(ctx, error);
+    }
+  }
+
+  /** Error (or needs re-authorisation) with the reason and the next retry, on a durable timer. */
+  fail(ctx: Ctx, error: unknown): void {
+    if (!(error instanceof HcError)) throw error;
+    const s = this.state(ctx);
+    const attempts = s.attempts + 1;
+    const auth = AUTH_CODES.has(error.code);
+    // A grant needs a person: retry slowly (the admin may have fixed it), never silently stop.
+    const delay = auth ? 60 * 60_000 : retryDelayMs(attempts, this.#random);
+    const nextRetryAt = ctx.clock.now() + delay;
+    this.save(ctx, { ...s, status: auth ? 'NEEDS_REAUTHORIZATION' : 'ERROR', reason: error.code, message: error.message, nextRetryAt, attempts });
+    ctx.schedule(nextRetryAt, { kind: 'retry' }, 'retry');
+    ctx.logger.warn({ mailbox: ctx.key, code: error.code, attempts, nextRetryAt }, 'mailbox: activation failed; retry scheduled');
+  }
+
+  async deactivate(ctx: Ctx): Promise<void> {
+    const s = this.state(ctx);
+    const { tenantId, mailboxId } = this.#ids(ctx);
+    for (const id of ['renew', 'settings', 'reconcile', 'retry']) ctx.cancel(id);
+    if (s.subscription !== undefined) {
+      ctx.views.remove(SUBSCRIPTIONS_VIEW, s.subscription.id, s.version + 1);
+      try {
+        await (await this.#d.graph.graphFor(tenantId, mailboxId)).deleteSubscription(mailboxId, s.subscription.id);
+      } catch (error) {
+        // An unreachable or already deleted subscription expires on its own within three days.
+        ctx.logger.info({ mailbox: ctx.key, code: (error as HcError).code }, 'mailbox: subscription delete failed; it will expire');
+      }
+    }
+    this.save(ctx, { ...INITIAL_STATE, version: s.version });
+  }
+
+  async onNotification(ctx: Ctx, n: GraphNotification): Promise<void> {
+    const s = this.state(ctx);
+    if (s.status !== 'ACTIVATED') return;
+    if (s.subscription !== undefined && n.subscriptionId !== null && n.subscriptionId !== s.subscription.id) return; // an old subscription's late delivery
+    const { tenantId, mailboxId } = this.#ids(ctx);
+    try {
+      const graph = await this.#d.graph.graphFor(tenantId, mailboxId);
+      if (n.kind === 'LIFECYCLE') {
+        if (n.lifecycleEvent === 'SUBSCRIPTION_REMOVED') {
+          const renewed = await this.#ensureSubscription(ctx, graph, s, true);
+          this.save(ctx, await this.#deltaRound(ctx, graph, renewed, 'RECONCILE'));
+        } else if (n.lifecycleEvent === 'REAUTHORIZATION_REQUIRED') {
+          this.save(ctx, await this.#renew(ctx, graph, s));
+        } else if (n.lifecycleEvent === 'MISSED') {
+          this.save(ctx, await this.#deltaRound(ctx, graph, s, 'RECONCILE'));
+        }
+        return;
+      }
+      if (n.eventId === null) return;
+      const known = s.known.find((e) => e.i === n.eventId);
+      if (n.changeType !== 'DELETED' && known !== undefined && n.changeKey !== null && known.k === n.changeKey) return; // duplicate
+      let event: GraphEvent | null;
+      try {
+        event = n.changeType === 'DELETED' ? null : await graph.getEvent(mailboxId, n.eventId);
+      } catch (error) {
+        if (error instanceof HcError && error.code === 'HC_ERR_GRAPH_ITEM_NOT_FOUND') event = null;
+        else throw error;
+      }
+      this.save(ctx, await this.#apply(ctx, s, [{ id: n.eventId, event }], 'NOTIFICATION'));
+    } catch (error) {
+      this.#transient(ctx, error);
+    }
+  }
+
+  /** A failure outside activation: auth failures change the lifecycle, others bring the reconciliation forward. */
+  #transient(ctx: Ctx, error: unknown): void {
+    if (error instanceof HcError && (AUTH_CODES.has(error.code) || ['HC_ERR_GRAPH_MAILBOX_NOT_FOUND', 'HC_ERR_GRAPH_NOT_EXCHANGE_ONLINE', 'HC_ERR_GRAPH_ACCESS_POLICY'].includes(error.code))) {
+      this.fail(ctx, error);
+      return;
+    }
+    if (!(error instanceof HcError)) throw error;
+    ctx.schedule(ctx.clock.now() + retryDelayMs(3, this.#random), { kind: 'reconcile' }, 'reconcile');
+    ctx.logger.info({ mailbox: ctx.key, code: error.code }, 'mailbox: Graph call failed; reconciliation brought forward');
+  }
+
+  async onTimer(ctx: Ctx, kind: string): Promise<void> {
+    const s = this.state(ctx);
+    if (kind === 'retry') {
+      if (s.status === 'ERROR' || s.status === 'NEEDS_REAUTHORIZATION') await this.activate(ctx);
+      return;
+    }
+    if (s.status !== 'ACTIVATED') return;
+    const { tenantId, mailboxId } = this.#ids(ctx);
+    try {
+      const graph = await this.#d.graph.graphFor(tenantId, mailboxId);
+      if (kind === 'renew') {
+        this.save(ctx, await this.#renew(ctx, graph, s));
+      } else if (kind === 'settings') {
+        ctx.schedule(ctx.clock.now() + this.#d.options.settingsPollMs, { kind: 'settings' }, 'settings');
+        this.save(ctx, await this.#pollSettings(ctx, graph, s, 'POLL'));
+      } else if (kind === 'reconcile') {
+        ctx.schedule(ctx.clock.now() + this.#d.options.reconcileMs, { kind: 'reconcile' }, 'reconcile');
+        this.save(ctx, await this.#deltaRound(ctx, graph, s, 'RECONCILE'));
+      }
+    } catch (error) {
+      this.#transient(ctx, error);
+    }
+  }
+
+  async resync(ctx: Ctx): Promise<void> {
+    const s = this.state(ctx);
+    if (s.status !== 'ACTIVATED') {
+      await this.activate(ctx);
+      return;
+    }
+    const { tenantId, mailboxId } = this.#ids(ctx);
+    try {
+      const graph = await this.#d.graph.graphFor(tenantId, mailboxId);
+      this.save(ctx, await this.#deltaRound(ctx, graph, withoutDelta(s), 'RECONCILE'));
+    } catch (error) {
+      this.#transient(ctx, error);
+    }
+  }
+
+  async #ensureSubscription(ctx: Ctx, graph: GraphAccess, s: MailboxState, recreate: boolean): Promise<MailboxState> {
+    if (s.subscription !== undefined && !recreate && s.subscription.expiresAt > ctx.clock.now() + 60 * 60_000) return s;
+    const { tenantId, mailboxId } = this.#ids(ctx);
+    if (s.subscription !== undefined) {
+      ctx.views.remove(SUBSCRIPTIONS_VIEW, s.subscription.id, s.version + 1);
+      await graph.deleteSubscription(mailboxId, s.subscription.id).catch(() => undefined);
+    }
+    const clientState = randomBytes(32).toString('base64url');
+    const created = await graph.createSubscription(mailboxId, {
+      notificationUrl: this.#d.options.notificationUrl, lifecycleNotificationUrl: this.#d.options.notificationUrl,
+      clientState, expirationDateTime: new Date(ctx.clock.now() + SUBSCRIPTION_LIFETIME_MS).toISOString(),
+    });
+    const sealed = await this.#d.keyring.seal(secretContext(tenantId, ctx.key, 'client-state'), Buffer.from(clientState, 'utf8'));
+    ctx.views.upsert(SUBSCRIPTIONS_VIEW, created.id, 1, { tenantId, mailboxId, clientStateHash: clientStateHash(clientState) });
+    const expiresAt = Date.parse(created.expirationDateTime);
+    ctx.schedule(renewAt(expiresAt, this.#random), { kind: 'renew' }, 'renew');
+    return { ...s, subscription: { id: created.id, expiresAt, clientStateSealed: sealed.toString('base64') } };
+  }
+
+  /** PATCH with a new expiry (also reauthorizes); a subscription Graph no longer knows is recreated. */
+  async #renew(ctx: Ctx, graph: GraphAccess, s: MailboxState): Promise<MailboxState> {
+    if (s.subscription === undefined) return this.#ensureSubscription(ctx, graph, s, true);
+    const { mailboxId } = this.#ids(ctx);
+    try {
+      const renewed = await graph.renewSubscription(mailboxId, s.subscription.id, new Date(ctx.clock.now() + SUBSCRIPTION_LIFETIME_MS).toISOString());
+      const expiresAt = Date.parse(renewed.expirationDateTime);
+      ctx.schedule(renewAt(expiresAt, this.#random), { kind: 'renew' }, 'renew');
+      return { ...s, subscription: { ...s.subscription, expiresAt } };
+    } catch (error) {
+      if (error instanceof HcError && error.code === 'HC_ERR_GRAPH_ITEM_NOT_FOUND') {
+        const recreated = await this.#ensureSubscription(ctx, graph, s, true);
+        return this.#deltaRound(ctx, graph, recreated, 'RECONCILE');
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * A delta round: incremental from the delta link, or fresh over the window (first time, a new
+   * day, a lost token → 410). A fresh round also finds deletions nobody notified: events known
+   * before but not returned are emitted as deleted.
+   */
+  async #deltaRound(ctx: Ctx, graph: GraphAccess, s: MailboxState, source: RawCalendarRecord['source']): Promise<MailboxState> {
+    const { mailboxId } = this.#ids(ctx);
+    const day = utcDay(ctx.clock.now());
+    let fresh = s.deltaLink === undefined || s.windowDay !== day;
+    for (let restart = 0; ; restart += 1) {
+      try {
+        const changes: { id: string; event: GraphEvent | null }[] = [];
+        let link = fresh ? undefined : s.deltaLink;
+        let deltaLink: string | undefined;
+        for (let page = 0; page < 10_000; page += 1) {
+          const result = await graph.deltaPage(mailboxId, link === undefined ? { window: syncWindow(day) } : { link }, this.#d.options.deltaPageSize);
+          for (const e of result.events) changes.push({ id: e.id, event: e });
+          for (const id of result.removedIds) changes.push({ id, event: null });
+          if (result.deltaLink !== undefined) {
+            deltaLink = result.deltaLink;
+            break;
+          }
+          if (result.nextLink === undefined) break;
+          link = result.nextLink;
+        }
+        if (fresh) {
+          const seen = new Set(changes.map((c) => c.id));
+          for (const k of s.known) if (!seen.has(k.i)) changes.push({ id: k.i, event: null });
+        }
+        const applied = await this.#apply(ctx, s, changes, source === 'DELTA' ? 'DELTA' : source);
+        return { ...applied, windowDay: day, lastSyncAt: ctx.clock.now(), ...(deltaLink === undefined ? {} : { deltaLink }) };
+      } catch (error) {
+        if (error instanceof HcError && error.code === 'HC_ERR_GRAPH_SYNC_RESET' && restart === 0) {
+          fresh = true;
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Emits sealed raw records for what changed (skipping versions already emitted) and updates the known set. */
+  async #apply(ctx: Ctx, s: MailboxState, changes: readonly { id: string; event: GraphEvent | null }[], source: RawCalendarRecord['source']): Promise<MailboxState> {
+    const { tenantId, mailboxId } = this.#ids(ctx);
+    const known = new Map(s.known.map((k) => [k.i, k.k]));
+    const now = ctx.clock.now();
+    for (const change of changes) {
+      const before = known.get(change.id);
+      if (change.event === null) {
+        if (before === undefined) continue;
+        known.delete(change.id);
+        ctx.emit('calendar.raw.v1', ctx.key, await sealRawEvent(this.#d.keyring, { tenantId, mailboxId, eventId: change.id, changeType: 'DELETED', source, fetchedAt: now, event: null }));
+        continue;
+      }
+      const changeKey = typeof change.event['changeKey'] === 'string' ? change.event['changeKey'] : '';
+      if (before !== undefined && before === changeKey && changeKey !== '') continue;
+      known.set(change.id, changeKey);
+      ctx.emit('calendar.raw.v1', ctx.key, await sealRawEvent(this.#d.keyring, {
+        tenantId, mailboxId, eventId: change.id, changeType: before === undefined ? 'CREATED' : 'UPDATED', source, fetchedAt: now, event: change.event,
+      }));
+    }
+    const list: KnownEvent[] = [...known].map(([i, k]) => ({ i, k }));
+    return { ...s, known: list };
+  }
+
+  /** Reads mailboxSettings and emits them sealed only when what we use changed. */
+  async #pollSettings(ctx: Ctx, graph: GraphAccess, s: MailboxState, source: 'POLL' | 'RECONCILE'): Promise<MailboxState> {
+    const { tenantId, mailboxId } = this.#ids(ctx);
+    const all = await graph.getMailboxSettings(mailboxId);
+    const settings = {
+      automaticRepliesSetting: all['automaticRepliesSetting'] ?? null, language: all['language'] ?? null,
+      timeZone: all['timeZone'] ?? null, workingHours: all['workingHours'] ?? null,
+    };
+    const hash = createHash('sha256').update(JSON.stringify(settings)).digest('base64');
+    if (hash === s.settingsHash) return s;
+    ctx.emit('mailbox.settings.raw.v1', ctx.key, await sealRawSettings(this.#d.keyring, { tenantId, mailboxId, source, fetchedAt: ctx.clock.now(), settings }));
+    return { ...s, settingsHash: hash };
+  }
+}
+
+function withoutDelta(s: MailboxState): MailboxState {
+  const { deltaLink: _dropped, ...rest } = s;
+  return rest;
+}

@@ -1,0 +1,1 @@
+export { simConnections, testKeyring } from '../../unit/connector/helpers.js';

@@ -1,0 +1,132 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock, systemClock } from '../../../common/clock.js';
+import { GraphConnections, MailboxGates, parseRetryAfter, type GraphAccess } from '../../../connectors/graph/access/index.js';
+import { graphAccessOptionsSchema } from '../../../connectors/graph/options.js';
+import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
+import { ALICE, APP, BOB, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
+
+describe('connector access – Retry-After and gates', () => {
+  it('access – honours Retry-After exactly, fractional seconds and HTTP dates included', () => {
+    expect(parseRetryAfter('2.128', 0)).toBe(2128);
+    expect(parseRetryAfter('10', 0)).toBe(10_000);
+    expect(parseRetryAfter('0.0005', 0)).toBe(1);
+    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:05 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(5000);
+    expect(parseRetryAfter('soon', 0)).toBeUndefined();
+    expect(parseRetryAfter(undefined, 0)).toBeUndefined();
+    fc.assert(fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 999 }), (s, ms) => {
+      const text = `${s}.${String(ms).padStart(3, '0')}`;
+      return parseRetryAfter(text, 0) === s * 1000 + ms;
+    }));
+  });
+
+  it('access – never lets more than four requests of one mailbox run at once', async () => {
+    const gates = new MailboxGates(4);
+    let active = 0;
+    let peak = 0;
+    await Promise.all(Array.from({ length: 40 }, async () => {
+      const release = await gates.acquire('app|m1');
+      active += 1;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 1));
+      active -= 1;
+      release();
+    }));
+    expect(peak).toBe(4);
+    expect(gates.size).toBe(0);
+  });
+});
+
+describe('connector access – against the simulator (msal-node + Graph client, configuration only)', () => {
+  let sim: GraphSimulator;
+  let clock: ManualClock;
+  let waits: number[];
+  let connections: GraphConnections;
+  let graph: GraphAccess;
+
+  beforeAll(async () => {
+    sim = await startSeeded();
+    clock = new ManualClock(Date.now());
+    waits = [];
+    connections = new GraphConnections({
+      options: graphAccessOptionsSchema.parse({
+        caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl,
+        knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata,
+      }),
+      clock,
+      sleep: async (ms) => {
+        waits.push(ms);
+        clock.advance(ms);
+        await new Promise((r) => setTimeout(r, Math.min(ms, 5)));
+      },
+      random: () => 0.5,
+    });
+    graph = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
+  });
+
+  afterAll(async () => {
+    connections.close();
+    await sim.close();
+  });
+
+  it('access – reads mailbox settings and domains with an app-only token', async () => {
+    const settings = await graph.getMailboxSettings(ALICE);
+    expect(settings['timeZone']).toBe('Pacific Standard Time');
+    const domains = await graph.listDomains();
+    expect(domains.map((d) => d.id).sort()).toEqual(['contoso.com', 'contoso.onmicrosoft.com']);
+  });
+
+  it('access – retries 5xx and waits exactly the fractional Retry-After Graph asked for', async () => {
+    waits.length = 0;
+    sim.admin.setFaults({ serverErrors: { count: 2, status: 503, retryAfterSeconds: 1.5 } });
+    const settings = await graph.getMailboxSettings(BOB);
+    expect(settings).toBeDefined();
+    expect(waits).toEqual([1500, 1500]);
+  });
+
+  it('access – a 429 storm on one mailbox: every request succeeds, never more than four in flight', async () => {
+    sim.admin.setThrottleLimits({ requestsPerWindow: 6, windowMs: 1_000, concurrent: 4 });
+    const storm = new GraphConnections({
+      options: graphAccessOptionsSchema.parse({ caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl, knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata, maxAttempts: 20 }),
+      clock: systemClock,
+    });
+    try {
+      sim.admin.clearCalls();
+      const g = storm.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
+      const results = await Promise.all(Array.from({ length: 24 }, () => g.getMailboxSettings(ALICE)));
+      expect(results).toHaveLength(24);
+      expect(storm.gates.peak).toBeLessThanOrEqual(4);
+      const throttled = sim.admin.calls({ pathIncludes: 'mailboxSettings' }).filter((c) => c.status === 429);
+      expect(throttled.length).toBeGreaterThan(0);
+    } finally {
+      sim.admin.setThrottleLimits({ requestsPerWindow: 10_000, windowMs: 600_000, concurrent: 4 });
+      storm.close();
+    }
+  });
+
+  it('access – maps an application access policy 403 and a non-Exchange mailbox to typed errors', async () => {
+    sim.admin.setAccessPolicy(TENANT, APP, [ALICE]);
+    await expect(graph.getMailboxSettings(BOB)).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_ACCESS_POLICY' });
+    sim.admin.setAccessPolicy(TENANT, APP, undefined);
+    await expect(graph.getMailboxSettings('0a0a0a0a-0000-4000-8000-000000000004')).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_NOT_EXCHANGE_ONLINE' });
+    await expect(graph.getMailboxSettings('nobody@contoso.com')).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_MAILBOX_NOT_FOUND' });
+  });
+
+  it('access – a revoked admin consent surfaces as consent missing, not as a generic failure', async () => {
+    const fresh = new GraphConnections({
+      options: graphAccessOptionsSchema.parse({ caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl, knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata }),
+      clock,
+    });
+    sim.admin.revokeConsent(TENANT, APP);
+    try {
+      const g = fresh.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
+      await expect(g.getMailboxSettings(ALICE)).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_CONSENT_MISSING' });
+      const wrong = fresh.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: 'wrong' } });
+      sim.admin.grantAdminConsent(TENANT, APP);
+      await expect(wrong.getMailboxSettings(ALICE)).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_CREDENTIALS_INVALID' });
+    } finally {
+      sim.admin.grantAdminConsent(TENANT, APP);
+      fresh.close();
+    }
+  });
+});

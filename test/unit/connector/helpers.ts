@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from 'mongodb';
+import { ManualClock, type Clock } from '../../../common/clock.js';
+import { GraphConnections, MongoTokenCacheStore, type Sleep } from '../../../connectors/graph/access/index.js';
+import { graphAccessOptionsSchema } from '../../../connectors/graph/options.js';
+import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../../../kms/index.js';
+import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
+
+/** A keyring over in-memory key stores (the tests check sealing, not key storage). */
+export function testKeyring(clock: Clock = new ManualClock()): Keyring {
+  const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
+  return new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: vault }, clock });
+}
+
+/** The connector's Graph access pointed at the simulator through explicit options only. */
+export function simConnections(sim: GraphSimulator, clock: Clock, extra: { db?: Db; keyring?: Keyring; sleep?: Sleep; maxWaitMs?: number } = {}): GraphConnections {
+  return new GraphConnections({
+    options: graphAccessOptionsSchema.parse({
+      caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl,
+      knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata,
+      ...(extra.maxWaitMs === undefined ? {} : { maxWaitMs: extra.maxWaitMs }),
+    }),
+    clock,
+    ...(extra.sleep === undefined ? {} : { sleep: extra.sleep }),
+    ...(extra.db !== undefined && extra.keyring !== undefined ? { tokenCache: new MongoTokenCacheStore(extra.db, extra.keyring, clock) } : {}),
+  });
+}

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { ManualClock } from '../../../common/clock.js';
+import { buildWebhookApp, clientStateHash, type NotificationSink, type SubscriptionRoute } from '../../../connectors/graph/webhook/index.js';
+import type { GraphNotification } from '../../../schemas/index.js';
+
+const SECRET_STATE = 'q3J9-random-client-state-value-0123456789abcdef';
+const ROUTES = new Map<string, SubscriptionRoute>([['sub-1', { tenantId: 't1', mailboxId: 'm1', clientStateHash: clientStateHash(SECRET_STATE) }]]);
+
+describe('connector webhook – validation, clientState, durable 202', () => {
+  const clock = new ManualClock(Date.UTC(2026, 11, 3, 12));
+  const sent: { key: string; value: GraphNotification }[] = [];
+  const rejected: Record<string, number> = {};
+  let failSink = false;
+  let release: (() => void) | undefined;
+  const sink: NotificationSink = {
+    async send(records) {
+      if (release !== undefined) await new Promise<void>((r) => { const prev = release!; release = () => { prev(); r(); }; });
+      if (failSink) throw new Error('broker down');
+      sent.push(...records);
+    },
+  };
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    app = buildWebhookApp({
+      options: { path: '/graph/notifications', bodyLimitBytes: 64 * 1024, maxRequestsPerSecond: 50, maxItemsPerRequest: 1000 },
+      lookup: { route: (id) => Promise.resolve(ROUTES.get(id)) },
+      sink, clock,
+      counters: { accepted: () => undefined, rejected: (reason, n) => { rejected[reason] = (rejected[reason] ?? 0) + n; } },
+    });
+    await app.ready();
+  });
+  afterAll(async () => app.close());
+
+  const change = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+    subscriptionId: 'sub-1', clientState: SECRET_STATE, changeType: 'updated', tenantId: 't1',
+    resource: 'Users/u/Events/AAMk1', resourceData: { '@odata.type': '#Microsoft.Graph.Event', '@odata.etag': 'W/"CK1"', id: 'AAMk1' }, ...over,
+  });
+
+  it('webhook – answers the validation handshake with the decoded token as text/plain', async () => {
+    const res = await app.inject({ method: 'POST', url: '/graph/notifications?validationToken=Validation%3A%20Testing%20client%20application%20reachability', headers: { 'content-type': 'text/plain; charset=utf-8' }, payload: '' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body).toBe('Validation: Testing client application reachability');
+  });
+
+  it('webhook – enqueues ids only (clientState dropped) keyed tenantId/mailboxId, and drops and counts clientState mismatches', async () => {
+    sent.length = 0;
+    const res = await app.inject({ method: 'POST', url: '/graph/notifications', payload: { value: [change(), change({ clientState: 'guess' }), change({ clientState: `${SECRET_STATE}x` }), change({ subscriptionId: 'sub-unknown' })] } });
+    expect(res.statusCode).toBe(202);
+    expect(sent).toEqual([{ key: 't1/m1', value: { tenantId: 't1', mailboxId: 'm1', kind: 'CHANGE', changeType: 'UPDATED', lifecycleEvent: 'NONE', command: 'NONE', subscriptionId: 'sub-1', eventId: 'AAMk1', changeKey: 'CK1', receivedAt: clock.now() } }]);
+    expect(JSON.stringify(sent)).not.toContain(SECRET_STATE);
+    expect(rejected['client-state']).toBe(2);
+    expect(rejected['unknown-subscription']).toBe(1);
+  });
+
+  it('webhook – maps lifecycle notifications (reauthorizationRequired, subscriptionRemoved, missed)', async () => {
+    sent.length = 0;
+    const lifecycle = (event: string) => ({ subscriptionId: 'sub-1', clientState: SECRET_STATE, lifecycleEvent: event, tenantId: 't1', subscriptionExpirationDateTime: '2026-12-05T00:00:00Z' });
+    const res = await app.inject({ method: 'POST', url: '/graph/notifications', payload: { value: [lifecycle('reauthorizationRequired'), lifecycle('subscriptionRemoved'), lifecycle('missed')] } });
+    expect(res.statusCode).toBe(202);
+    expect(sent.map((s) => [s.value.kind, s.value.lifecycleEvent])).toEqual([['LIFECYCLE', 'REAUTHORIZATION_REQUIRED'], ['LIFECYCLE', 'SUBSCRIPTION_REMOVED'], ['LIFECYCLE', 'MISSED']]);
+  });
+
+  it('webhook – answers 202 only after the write was acknowledged, and 503 when it failed', async () => {
+    sent.length = 0;
+    release = () => undefined;
+    let answered = false;
+    const pending = app.inject({ method: 'POST', url: '/graph/notifications', payload: { value: [change()] } }).then((r) => { answered = true; return r; });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(answered).toBe(false);
+    const go = release;
+    release = undefined;
+    go();
+    expect((await pending).statusCode).toBe(202);
+    expect(sent).toHaveLength(1);
+    failSink = true;
+    const failed = await app.inject({ method: 'POST', url: '/graph/notifications', payload: { value: [change()] } });
+    failSink = false;
+    expect(failed.statusCode).toBe(503);
+  });
+
+  it('webhook – bounds body size and request rate', async () => {
+    const big = await app.inject({ method: 'POST', url: '/graph/notifications', payload: { value: [change({ pad: 'x'.repeat(70 * 1024) })] } });
+    expect(big.statusCode).toBe(413);
+    clock.advance(10_000);
+    const codes: number[] = [];
+    for (let i = 0; i < 60; i += 1) codes.push((await app.inject({ method: 'POST', url: '/graph/notifications', payload: { value: [] } })).statusCode);
+    expect(codes.filter((c) => c === 202)).toHaveLength(50);
+    expect(codes.filter((c) => c === 429)).toHaveLength(10);
+  });
+});
