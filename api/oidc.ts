@@ -102,7 +102,10 @@ export class OidcClient {
     const { status, json } = await this.#getJson(`${base}/${encodeURIComponent(this.#options.tenant)}/v2.0/.well-known/openid-configuration`);
     const fields = ['authorization_endpoint', 'token_endpoint', 'jwks_uri', 'issuer'] as const;
     if (status !== 200 || fields.some((f) => typeof json[f] !== 'string')) throw new ServiceUnavailableError('The identity platform\'s OpenID metadata is unavailable; try again later.');
-    this.#metadata = json as unknown as Metadata;
+    // Multi-tenant metadata may carry a `{tenantid}` placeholder in its endpoints: use the configured segment there.
+    const segment = encodeURIComponent(this.#options.tenant);
+    const fill = (url: unknown) => String(url).replace('{tenantid}', segment);
+    this.#metadata = { authorization_endpoint: fill(json['authorization_endpoint']), token_endpoint: fill(json['token_endpoint']), jwks_uri: fill(json['jwks_uri']), issuer: String(json['issuer']) };
     return this.#metadata;
   }
 
