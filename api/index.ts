@@ -16,3 +16,5 @@ export type {
 } from './ports.js';
 export { MemoryStateStore, MemoryViews, MemoryProvisioning, MemoryConnections, MemorySettings, MemoryCalendarActions, DEFAULT_SETTINGS } from './memory.js';
 export type { MemoryOrg } from './memory.js';
+export { MongoViewsReader, MongoStateStore, DEFAULT_VIEW_NAMES } from './mongo.js';
+export type { MongoViewNames } from './mongo.js';

@@ -18,7 +18,7 @@ export interface MeetingViewEntry {
   readonly isPrivate: boolean;
   readonly showAs: ShowAs;
   readonly providerKind: ProviderKind;
-  readonly attendeeCount: number;
+  readonly attendeeCount: number | null;
   readonly version: number;
   readonly subject: Uint8Array | null;
   readonly location: Uint8Array | null;

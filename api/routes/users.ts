@@ -12,7 +12,7 @@ const MEETING = {
   properties: {
     id: { type: 'string' }, start: INSTANT, end: INSTANT, isAllDay: { type: 'boolean' }, isCancelled: { type: 'boolean' }, isPrivate: { type: 'boolean' },
     showAs: { type: 'string', enum: ['FREE', 'TENTATIVE', 'BUSY', 'OOF', 'WORKING_ELSEWHERE', 'UNKNOWN'] }, providerKind: PROVIDER,
-    attendeeCount: { type: 'integer' }, version: { type: 'integer' }, subject: NULLABLE_STRING, location: NULLABLE_STRING,
+    attendeeCount: { type: ['integer', 'null'] }, version: { type: 'integer' }, subject: NULLABLE_STRING, location: NULLABLE_STRING,
     organizer: { type: ['object', 'null'], required: ['name', 'address'], properties: { name: NULLABLE_STRING, address: { type: 'string' } } },
     join: JOIN,
   },
