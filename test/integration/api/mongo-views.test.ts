@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { MongoClient, type Db } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../common/clock.js';
+import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../../../kms/index.js';
+import {
+  MemoryCalendarActions, MemoryConnections, MemoryProvisioning, MemorySettings, MongoStateStore, MongoViewsReader, TokenService, buildApi,
+} from '../../../api/index.js';
+
+const TENANT = '44444444-4444-4444-8444-444444444444';
+const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+
+describe('api on MongoDB views (real FerretDB)', () => {
+  let client: MongoClient;
+  let db: Db;
+  beforeAll(async () => {
+    client = await MongoClient.connect(process.env['MONGODB_URI']!);
+    db = client.db(`hycal_api_${randomBytes(4).toString('hex')}`);
+  });
+  afterAll(async () => {
+    await db.dropDatabase();
+    await client.close();
+  });
+
+  it('mongo views – meeting lists (one _id read per day), device bookings and presence read in the pipeline\'s document shapes; tokens live hashed in api_state', async () => {
+    const clock = new ManualClock(T0);
+    const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
+    const keyring = new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: vault }, clock });
+    const enc = (mailboxId: string, meetingId: string, field: string, text: string) => keyring.encryptField({ tenantId: TENANT, recordKey: `${TENANT}/${mailboxId}`, entityId: meetingId, field }, Buffer.from(text));
+    const item = async (meetingId: string, start: number, end: number, subject: string) => ({
+      meetingId, seriesMasterId: null, v: 2, start, end, isAllDay: false, isPrivate: false, isOrganizer: true, responseStatus: 'ORGANIZER', showAs: 'BUSY', providerKind: 'WEBEX',
+      intent: null, keyRef: { keyId: 'dk-x', version: 1 }, subject: await enc('u1', meetingId, 'subject', subject), location: null, organizer: null, joinDetails: null,
+    });
+    const multiDay = await item('m2', T0 + 86_400_000 - 3_600_000, T0 + 86_400_000 + 3_600_000, 'Across midnight');
+    await db.collection('user_meetings').insertMany([
+      { _id: `${TENANT}/u1/2026-01-05` as never, tenantId: TENANT, mailboxId: 'u1', day: '2026-01-05', meetings: [await item('m1', T0, T0 + 1_800_000, 'Planning'), multiDay], v: 4 },
+      { _id: `${TENANT}/u1/2026-01-06` as never, tenantId: TENANT, mailboxId: 'u1', day: '2026-01-06', meetings: [multiDay], v: 4 },
+      { _id: `${TENANT}/u1/2026-01-07` as never, v: 5, deleted: true },
+    ]);
+    await db.collection('obtp_device_bookings').insertOne({ _id: 'dev-1' as never, tenantId: TENANT, mailboxId: 'room-1', deviceId: 'dev-1', mode: 'shared', v: 9, bookings: [
+      { bookingId: `${TENANT}/room-1/m9`, start: T0 + 3_600_000, end: T0 + 7_200_000, isPrivate: false, label: null, providerKind: 'WEBEX', keyRef: null, title: await enc('room-1', 'm9', 'subject', 'Board'), joinDetails: null, joinAt: T0 + 3_300_000, joinShown: false },
+    ] });
+    await db.collection('presence').insertOne({ _id: `${TENANT}/u1` as never, tenantId: TENANT, userId: 'u1', outOfOffice: true, since: T0, until: null, updatedAt: T0, v: 2 });
+
+    const state = new MongoStateStore(db);
+    const provisioning = new MemoryProvisioning({ orgs: [{ orgId: 'org', admins: [], homeTenantId: TENANT }], consent: { authorityUrl: 'https://login.example.test', clientId: 'c' } });
+    const app = await buildApi({ publicBaseUrl: 'http://127.0.0.1:1', cookieSecret: 'c'.repeat(40), oidc: { authorityUrl: 'https://login.example.test', clientId: 'c', clientSecret: 's' } },
+      { views: new MongoViewsReader(db), decryptor: keyring, provisioning, connections: new MemoryConnections(), settings: new MemorySettings(), actions: new MemoryCalendarActions(), state }, { clock });
+    const tokens = new TokenService(state, clock);
+    const user = (await tokens.issue({ orgId: 'org', kind: 'user', tenantId: TENANT, subject: 'u1', ttlMs: 86_400_000 })).token;
+    const device = (await tokens.issue({ orgId: 'org', kind: 'device', tenantId: TENANT, subject: 'dev-1', ttlMs: 86_400_000 })).token;
+    const range = 'from=2026-01-05T00:00:00Z&to=2026-01-08T00:00:00Z';
+    const meetings = await app.inject({ url: `/v1/tenants/${TENANT}/users/u1/meetings?${range}`, headers: { authorization: `Bearer ${user}` } });
+    expect(meetings.statusCode).toBe(200);
+    expect(meetings.json<{ meetings: { subject: string }[] }>().meetings.map((m) => m.subject)).toEqual(['Planning', 'Across midnight']);
+    const bookings = await app.inject({ url: `/v1/tenants/${TENANT}/devices/dev-1/bookings?${range}`, headers: { authorization: `Bearer ${device}` } });
+    expect(bookings.json()).toMatchObject({ version: 9, bookings: [{ id: `${TENANT}/room-1/m9`, title: 'Board', joinAt: new Date(T0 + 3_300_000).toISOString() }] });
+    const presence = await app.inject({ url: `/v1/tenants/${TENANT}/users/u1/presence`, headers: { authorization: `Bearer ${user}` } });
+    expect(presence.json()).toMatchObject({ outOfOffice: true, version: 2 });
+    const stored = JSON.stringify(await db.collection('api_state').find({}).toArray());
+    expect(stored).not.toContain(user.split('.')[1]);
+    await app.close();
+  });
+});
