@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ResourceChange } from '../model.js';
 import { endpointFor, enqueue, type Endpoint, type HubState, type Queued, type SubscriptionRecord, mailboxKey } from './hub-state.js';
 import { markMissed, sweep } from './lifecycle.js';
-import type { TlsVersion } from './validate.js';
+import { formatNotificationDateTime, type TlsVersion } from './validate.js';
 
 /** The delivery queue: changes become queued notifications, batched POSTs, retries with back-off, give-ups. */
 
@@ -44,7 +44,7 @@ export function changeItem(s: HubState, sub: SubscriptionRecord, change: Resourc
     // Opaque, unique per notification (a duplicate sent by the fault injector keeps it).
     id: Buffer.from(`n${s.seq + 1}`).toString('base64url'),
     subscriptionId: sub.id,
-    subscriptionExpirationDateTime: new Date(sub.expirationMs).toISOString(),
+    subscriptionExpirationDateTime: formatNotificationDateTime(sub.expirationMs),
     changeType: change.changeType,
     resource: path,
     resourceData: {

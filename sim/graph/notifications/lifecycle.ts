@@ -1,5 +1,6 @@
 import { endpointFor, enqueue, removeSubscription, type HubState, type SubscriptionRecord } from './hub-state.js';
 import type { LifecycleEvent } from './hub-types.js';
+import { formatNotificationDateTime } from './validate.js';
 
 /** Lifecycle notifications: reauthorizationRequired, subscriptionRemoved, missed, and the timers that raise them. */
 
@@ -41,7 +42,7 @@ export function queueLifecycle(s: HubState, sub: SubscriptionRecord, event: Life
   const ep = endpointFor(s, sub.lifecycleNotificationUrl, now);
   const item = {
     subscriptionId: sub.id,
-    subscriptionExpirationDateTime: new Date(sub.expirationMs).toISOString(),
+    subscriptionExpirationDateTime: formatNotificationDateTime(sub.expirationMs),
     tenantId: sub.tenantId,
     clientState: sub.clientState,
     lifecycleEvent: event,

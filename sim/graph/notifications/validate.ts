@@ -203,6 +203,14 @@ export function parseUpdateBody(body: unknown): UpdateRequest {
   return out;
 }
 
+/**
+ * The `subscriptionExpirationDateTime` of change and lifecycle notifications: 7 fraction digits
+ * and an explicit `+00:00` offset (the subscription resource itself writes `Z`).
+ */
+export function formatNotificationDateTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000+00:00');
+}
+
 /** Graph writes DateTimeOffset values of subscriptions with 7 fraction digits. */
 export function formatDateTimeOffset(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');

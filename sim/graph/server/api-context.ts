@@ -106,8 +106,38 @@ export function renderOptions(ctx: Ctx, unselectable?: ReadonlySet<string>): Ren
   return opts;
 }
 
+function pathSegments(ctx: Ctx): string[] {
+  return ctx.path.split('/').filter((seg) => seg !== '').map((seg) => {
+    try {
+      return decodeURIComponent(seg);
+    } catch {
+      return seg;
+    }
+  });
+}
+
+/**
+ * `@odata.context` of the request's user as Graph writes it: the key as the request sent it
+ * (`users('alice%40contoso.com')` for a UPN, `users('<guid>')` for an id), and the user's id for
+ * `/me`.
+ */
 export function userContext(ctx: Ctx, mbx: Mailbox): string {
+  const [first, key] = pathSegments(ctx);
+  if (first?.toLowerCase() === 'users' && key !== undefined) return `${ctx.base}/$metadata#users('${encodeURIComponent(key).replace(/'/g, "''")}')`;
   return `${ctx.base}/$metadata#users('${mbx.id}')`;
+}
+
+/**
+ * The user's context plus the calendar part of the path, as the request wrote it: `/calendar`,
+ * `/calendars('<id>')` or nothing (`/users/{id}/events` vs `/users/{id}/calendar/events`).
+ */
+export function calendarContext(ctx: Ctx, mbx: Mailbox): string {
+  const segs = pathSegments(ctx);
+  const rest = segs.slice(segs[0]?.toLowerCase() === 'me' ? 1 : 2);
+  const head = rest[0]?.toLowerCase();
+  if (head === 'calendar') return `${userContext(ctx, mbx)}/calendar`;
+  if (head === 'calendars' && rest[1] !== undefined) return `${userContext(ctx, mbx)}/calendars('${rest[1]}')`;
+  return userContext(ctx, mbx);
 }
 
 export function checkUnknownOptions(ctx: Ctx, allowed: readonly string[]): void {

@@ -2,7 +2,7 @@
 import { SimGraphError } from '../model.js';
 import { overlaps, renderEvent, type EventView, type Mailbox, type RenderOptions } from '../store/index.js';
 import {
-  CAL_READ, CV_UNSELECTABLE, badRequest, checkUnknownOptions, need, renderOptions, selectSuffix, userContext,
+  CAL_READ, CV_UNSELECTABLE, badRequest, checkUnknownOptions, need, renderOptions, selectSuffix, calendarContext,
   type ApiResponse, type Ctx, type GraphApiDeps,
 } from './api-context.js';
 import type { DeltaState, DeltaTokens } from './delta-token.js';
@@ -21,7 +21,7 @@ export function listEvents(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox): ApiResponse
   checkFilter(filter, views[0]);
   if (filter !== undefined) views = views.filter(filter);
   if (order !== undefined) views.sort(order);
-  return page(ctx, views, skip, top, `${userContext(ctx, mbx)}/calendar/events${selectSuffix(opts)}`, opts, ctx.query.get('$count') === 'true');
+  return page(ctx, views, skip, top, `${calendarContext(ctx, mbx)}/events${selectSuffix(opts)}`, opts, ctx.query.get('$count') === 'true');
 }
 
 export function page(ctx: Ctx, views: EventView[], skip: number, top: number, context: string, opts: RenderOptions, count = false): ApiResponse {
@@ -49,7 +49,7 @@ export function instances(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string): 
   if (filter !== undefined) views = views.filter(filter);
   const order = parseOrderBy(ctx.query.get('$orderby'));
   if (order !== undefined) views.sort(order);
-  return page(ctx, views, skip, top, `${userContext(ctx, mbx)}/events('${id}')/instances${selectSuffix(opts)}`, opts);
+  return page(ctx, views, skip, top, `${calendarContext(ctx, mbx)}/events('${id}')/instances${selectSuffix(opts)}`, opts);
 }
 
 export function calendarView(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox): ApiResponse {
@@ -65,7 +65,7 @@ export function calendarView(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox): ApiRespon
   if (filter !== undefined) views = views.filter(filter);
   const order = parseOrderBy(ctx.query.get('$orderby'));
   if (order !== undefined) views.sort(order);
-  return page(ctx, views, skip, top, `${userContext(ctx, mbx)}/calendar/calendarView${selectSuffix(opts)}`, opts, ctx.query.get('$count') === 'true');
+  return page(ctx, views, skip, top, `${calendarContext(ctx, mbx)}/calendarView${selectSuffix(opts)}`, opts, ctx.query.get('$count') === 'true');
 }
 
 export function delta(d: GraphApiDeps, tokens: DeltaTokens, ctx: Ctx, mbx: Mailbox): ApiResponse {

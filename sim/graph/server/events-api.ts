@@ -3,7 +3,7 @@ import { SimGraphError, type GraphEventInput } from '../model.js';
 import { toIanaZone } from '../time/index.js';
 import { parseEventInput, parseRespondInput, renderEvent, type Mailbox, type OccurrenceException, type RenderOptions } from '../store/index.js';
 import {
-  CAL_READ, CAL_WRITE, badRequest, checkUnknownOptions, header, need, readJson, renderOptions, selectSuffix, userContext,
+  CAL_READ, CAL_WRITE, badRequest, checkUnknownOptions, header, need, readJson, renderOptions, selectSuffix, calendarContext,
   type ApiResponse, type Ctx, type GraphApiDeps,
 } from './api-context.js';
 
@@ -12,7 +12,7 @@ export function getEvent(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string): A
   checkUnknownOptions(ctx, ['$select', '$expand']);
   const opts = renderOptions(ctx);
   const view = d.store.getView(mbx, id);
-  const body: Record<string, unknown> = { '@odata.context': `${userContext(ctx, mbx)}/events${selectSuffix(opts)}/$entity`, ...renderEvent(view, opts) };
+  const body: Record<string, unknown> = { '@odata.context': `${calendarContext(ctx, mbx)}/events${selectSuffix(opts)}/$entity`, ...renderEvent(view, opts) };
   if (opts.select === undefined) {
     body['calendar@odata.associationLink'] = `${ctx.base}/users('${mbx.id}')/calendars('AAMkAGI${mbx.index}')/$ref`;
     body['calendar@odata.navigationLink'] = `${ctx.base}/users('${mbx.id}')/calendars('AAMkAGI${mbx.index}')`;
@@ -29,7 +29,7 @@ export function createEvent(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox): ApiRespons
   const ev = d.store.insertEvent(mbx, input);
   const opts = requestZones(renderOptions(ctx), input);
   opts.select = undefined;
-  const body = { '@odata.context': `${userContext(ctx, mbx)}/events/$entity`, ...renderEvent(d.store.getView(mbx, ev.id), opts) };
+  const body = { '@odata.context': `${calendarContext(ctx, mbx)}/events/$entity`, ...renderEvent(d.store.getView(mbx, ev.id), opts) };
   return { status: 201, headers: { Location: `${ctx.base}/Users('${mbx.id}')/Events('${ev.id}')`, ETag: `W/"${ev.changeKey}"` }, body };
 }
 
@@ -39,7 +39,7 @@ export function patchEvent(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string):
   const view = d.store.patchEvent(mbx, id, input, { ifMatch: header(ctx.req, 'if-match') });
   const opts = requestZones(renderOptions(ctx), input);
   opts.select = undefined;
-  const body = { '@odata.context': `${userContext(ctx, mbx)}/events/$entity`, ...renderEvent(view, opts) };
+  const body = { '@odata.context': `${calendarContext(ctx, mbx)}/events/$entity`, ...renderEvent(view, opts) };
   return { status: 200, headers: { ETag: `W/"${view.event.changeKey}"` }, body };
 }
 

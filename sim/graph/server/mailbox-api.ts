@@ -66,7 +66,9 @@ export function getSchedule(d: GraphApiDeps, ctx: Ctx, _mbx: Mailbox): ApiRespon
 }
 
 export function mailboxSettings(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, sub: string[], method: string): ApiResponse {
-  const context = `${userContext(ctx, mbx)}/mailboxSettings`;
+  // Graph writes `Me/mailboxSettings` for /me and `users('<key>')/mailboxSettings` otherwise.
+  const viaMe = ctx.path.split('/').find((seg) => seg !== '')?.toLowerCase() === 'me';
+  const context = viaMe ? `${ctx.base}/$metadata#Me/mailboxSettings` : `${userContext(ctx, mbx)}/mailboxSettings`;
   const tenant = d.store.requireTenant(mbx.tenantId);
   const settings = () => {
     const s = d.store.mailboxSettings(mbx);

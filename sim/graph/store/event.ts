@@ -3,6 +3,8 @@ import type {
   Attendee, EmailAddress, GraphEventInput, GraphLocation, PatternedRecurrence, ResponseType, SingleValueExtendedProperty,
 } from '../model.js';
 
+import type { TeamsMeeting } from './teams.js';
+
 export const NO_TIME = '0001-01-01T00:00:00Z';
 
 /**
@@ -39,6 +41,8 @@ export class StoredEvent {
   showAs: NonNullable<GraphEventInput['showAs']> = 'busy';
   importance: NonNullable<GraphEventInput['importance']> = 'normal';
   isOnlineMeeting = false;
+  /** Teams meeting details (online meetings only), see teams.ts. */
+  teams: TeamsMeeting | undefined = undefined;
   onlineMeetingProvider: NonNullable<GraphEventInput['onlineMeetingProvider']> = 'unknown';
   isReminderOn = true;
   reminderMinutesBeforeStart = 15;

@@ -113,9 +113,14 @@ export function renderEvent(view: EventView, options: RenderOptions = {}): Recor
     recurrence: occurrence || view.type === 'exception' ? null : ev.recurrence,
     attendees: ev.attendees,
     organizer: ev.organizer ?? null,
-    onlineMeeting: ev.isOnlineMeeting
-      ? { joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${ev.iCalUId.slice(-24)}%40thread.v2/0`, conferenceId: null, tollNumber: null }
-      : null,
+    onlineMeeting: ev.teams !== undefined
+      ? {
+        joinUrl: ev.teams.joinUrl, conferenceId: ev.teams.conferenceId, tollNumber: ev.teams.tollNumber, tollFreeNumbers: [...ev.teams.tollFreeNumbers],
+        quickDial: ev.teams.tollNumber === null || ev.teams.conferenceId === null ? null : `${ev.teams.tollNumber},,${ev.teams.conferenceId}#`,
+      }
+      : ev.isOnlineMeeting
+        ? { joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${ev.iCalUId.slice(-24)}%40thread.v2/0`, conferenceId: null, tollNumber: null }
+        : null,
   });
   if (options.extendedPropertyIds !== undefined) {
     const props = (ev.extendedProperties ?? []).filter((p) => options.extendedPropertyIds?.has(p.id.toLowerCase()) === true);

@@ -13,6 +13,7 @@ import { intern, internKeyed, internObject } from './intern.js';
 import { Mailbox, patchSettings, settingsOf, type MailboxSettingsState, type TenantState } from './mailbox.js';
 import { cancelledIn, checkCrossing, cloneAsException, compiledOf, expand, expandOne, getView, instances, itemNotFound, masters } from './series.js';
 import { attendeeShowAs, normaliseTimeSlot } from './responses.js';
+import { attachTeamsMeeting } from './teams.js';
 import { graphDateTime } from './serialize.js';
 import type { MailboxSettingsPatch } from './validate.js';
 
@@ -196,6 +197,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       : storedOrganizer(input.organizer);
     if (!ev.isOrganizer) ev.response = 'notResponded';
     applyInput(ev, input, true);
+    this.#teams(mbx, ev);
     if (input.transactionId !== undefined) {
       for (const other of mbx.events.values()) {
         if (other.transactionId === input.transactionId) return other;
@@ -225,6 +227,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       } else ex = view.event;
       const { recurrence: _ignored, ...rest } = patch;
       applyInput(ex, rest, false);
+      this.#teams(mbx, ex);
       checkCrossing(master, ex);
       this.#log.touch(mbx, ex, now);
       master.seq = ex.seq;
@@ -234,6 +237,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     }
     const ev = view.event;
     applyInput(ev, patch, false);
+    this.#teams(mbx, ev);
     this.#log.touch(mbx, ev, now);
     if (options.notify !== false) this.#log.emit(mbx, 'updated', ev.id, now, ev.changeKey);
     if (options.propagate !== false && ev.isOrganizer) this.propagate(mbx, ev, 'update');
@@ -346,55 +350,38 @@ export class SimStore implements ScenarioSink, ActivityTarget {
 
   // ---- Series views and delta (series.ts, change-log.ts) ------------------------------------
 
-  seriesOf(master: StoredEvent): SeriesDefinition {
-    return seriesOf(master);
-  }
+  seriesOf(master: StoredEvent): SeriesDefinition { return seriesOf(master); }
 
   /** The master's compiled series (compiled when stored; rebuilt here only if a copy lost it). */
-  compiledOf(master: StoredEvent): CompiledSeries {
-    return compiledOf(master);
-  }
+  compiledOf(master: StoredEvent): CompiledSeries { return compiledOf(master); }
 
   /** Any item by id: single, master, exception, or a computed occurrence. */
-  getView(mbx: Mailbox, id: string): EventView {
-    return getView(mbx, id);
-  }
+  getView(mbx: Mailbox, id: string): EventView { return getView(mbx, id); }
 
   /** Singles and series masters (what GET .../events lists). */
-  masters(mbx: Mailbox): StoredEvent[] {
-    return masters(mbx);
-  }
+  masters(mbx: Mailbox): StoredEvent[] { return masters(mbx); }
 
   /** Expanded view of [startMs, endMs): singles, occurrences and exceptions, sorted by start. */
-  expand(mbx: Mailbox, startMs: number, endMs: number): EventView[] {
-    return expand(mbx, startMs, endMs);
-  }
+  expand(mbx: Mailbox, startMs: number, endMs: number): EventView[] { return expand(mbx, startMs, endMs); }
 
-  expandOne(ev: StoredEvent, startMs: number, endMs: number, out: EventView[]): void {
-    expandOne(ev, startMs, endMs, out);
-  }
+  expandOne(ev: StoredEvent, startMs: number, endMs: number, out: EventView[]): void { expandOne(ev, startMs, endMs, out); }
 
   /** Cancelled occurrences of a master in the window (their ids), for delta's @removed entries. */
-  cancelledIn(ev: StoredEvent, startMs: number, endMs: number): string[] {
-    return cancelledIn(ev, startMs, endMs);
-  }
+  cancelledIn(ev: StoredEvent, startMs: number, endMs: number): string[] { return cancelledIn(ev, startMs, endMs); }
 
-  instances(mbx: Mailbox, masterId: string, startMs: number, endMs: number): EventView[] {
-    return instances(mbx, masterId, startMs, endMs);
-  }
+  instances(mbx: Mailbox, masterId: string, startMs: number, endMs: number): EventView[] { return instances(mbx, masterId, startMs, endMs); }
 
   /** Events changed (or deleted) after `sinceSeq`, including tombstones. */
-  changedSince(mbx: Mailbox, sinceSeq: number): StoredEvent[] {
-    return changedSince(mbx, sinceSeq);
-  }
+  changedSince(mbx: Mailbox, sinceSeq: number): StoredEvent[] { return changedSince(mbx, sinceSeq); }
 
   // ---- Mailbox settings -----------------------------------------------------------------------
 
-  patchMailboxSettings(mbx: Mailbox, patch: MailboxSettingsPatch): void {
-    patchSettings(mbx, patch, this.#clock);
-  }
+  patchMailboxSettings(mbx: Mailbox, patch: MailboxSettingsPatch): void { patchSettings(mbx, patch, this.#clock); }
 
-  mailboxSettings(mbx: Mailbox): Required<MailboxSettingsState> & { userPurpose: string } {
-    return settingsOf(mbx, this.#clock);
+  mailboxSettings(mbx: Mailbox): Required<MailboxSettingsState> & { userPurpose: string } { return settingsOf(mbx, this.#clock); }
+
+  /** Teams details and body block for an online meeting, in the mailbox's language (teams.ts). */
+  #teams(mbx: Mailbox, ev: StoredEvent): void {
+    if (ev.isOnlineMeeting) attachTeamsMeeting(ev, mbx.tenantId, mbx.id, settingsOf(mbx, this.#clock).language.locale);
   }
 }

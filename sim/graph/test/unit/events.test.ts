@@ -29,7 +29,7 @@ describe('sim/graph events', () => {
     expect(res.status).toBe(201);
     expect(res.headers['preference-applied']).toBe('outlook.timezone="Pacific Standard Time"');
     const ev = res.body;
-    expect(ev['@odata.context']).toMatch(/\/v1\.0\/\$metadata#users\('.+'\)\/events\/\$entity$/);
+    expect(ev['@odata.context']).toBe(`${sim.graphBaseUrl}/v1.0/$metadata#users('alice%40contoso.com')/calendar/events/$entity`);
     expect(ev['@odata.etag']).toBe(`W/"${ev.changeKey}"`);
     expect(ev).toMatchObject({
       type: 'singleInstance', seriesMasterId: null, recurrence: null, onlineMeetingUrl: null, isOrganizer: true, showAs: 'busy',

@@ -62,7 +62,7 @@ describe('notifications – delivery', () => {
     expect(body.value).toHaveLength(1);
     expect(body.value[0]).toMatchObject({
       subscriptionId: id,
-      subscriptionExpirationDateTime: new Date(clock.now() + 4000 * MINUTE).toISOString(),
+      subscriptionExpirationDateTime: new Date(clock.now() + 4000 * MINUTE).toISOString().replace(/\.(\d{3})Z$/, '.$10000+00:00'),
       changeType: 'created',
       resource: `Users/${ALICE}/Events/AAMkEvent1=`,
       resourceData: {

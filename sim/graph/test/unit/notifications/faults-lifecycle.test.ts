@@ -58,7 +58,7 @@ describe('notifications – faults', () => {
     expect(receiver.items('/lifecycle')).toEqual([
       {
         subscriptionId: id,
-        subscriptionExpirationDateTime: new Date(clock.now() + 4000 * MINUTE).toISOString(),
+        subscriptionExpirationDateTime: new Date(clock.now() + 4000 * MINUTE).toISOString().replace(/\.(\d{3})Z$/, '.$10000+00:00'),
         tenantId: TENANT,
         clientState: 'secretClientValue',
         lifecycleEvent: 'missed',
