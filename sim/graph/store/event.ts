@@ -3,7 +3,6 @@ import type {
   Attendee, EmailAddress, GraphEventInput, GraphLocation, PatternedRecurrence, ResponseType, SingleValueExtendedProperty,
 } from '../model.js';
 
-import type { TeamsMeeting } from './teams.js';
 
 export const NO_TIME = '0001-01-01T00:00:00Z';
 
@@ -11,6 +10,14 @@ export const NO_TIME = '0001-01-01T00:00:00Z';
  * One stored event (single instance, series master or modified occurrence), kept compact: plain
  * fields, interned strings, no closures. Occurrences of a series are computed, never stored.
  */
+/** The Teams meeting of an online event (`onlineMeeting` and the body's Teams block). */
+export interface TeamsMeeting {
+  readonly joinUrl: string;
+  readonly conferenceId: string | null;
+  readonly tollNumber: string | null;
+  readonly tollFreeNumbers: readonly string[];
+}
+
 export class StoredEvent {
   id: string;
   changeKey = '';

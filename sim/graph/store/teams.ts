@@ -6,15 +6,11 @@
  * A body that already carries a Teams block (the scenario generator writes its own) is kept, and
  * `onlineMeeting` is read from it.
  */
-import type { StoredEvent } from './event.js';
+import type { StoredEvent, TeamsMeeting } from './event.js';
+
+export type { TeamsMeeting } from './event.js';
 import { fnv1a } from './mailbox.js';
 
-export interface TeamsMeeting {
-  readonly joinUrl: string;
-  readonly conferenceId: string | null;
-  readonly tollNumber: string | null;
-  readonly tollFreeNumbers: readonly string[];
-}
 
 interface TeamsStrings { title: string; join: string; click: string; meetingId: string; callIn: string; conferenceId: string; tollFree: string; learnMore: string; options: string }
 
