@@ -30,6 +30,8 @@ export interface TopologyTestDriverOptions {
   readonly logger?: Logger;
   readonly partitions?: number;
   readonly random?: () => number;
+  /** Called at each retry back-off (after the clock moved by `ms`): lets a test change the world between attempts. */
+  readonly onBackoff?: (ms: number) => Promise<void> | void;
   /** Refuses an effect write (returns the error the broker or store would raise), for failure tests. */
   readonly refuseWrite?: (item: FlushItem) => unknown;
 }
@@ -74,15 +76,14 @@ export class TopologyTestDriver {
     const runtimeOptions = compileRuntimeOptions({ ...(options.options ?? {}), ownership: { leases: false } });
     this.#codec = this.#makeCodec(options.codec);
     this.#world = new MemoryWorld((topic, bytes) => this.#readBack(topic, bytes, options.codec), options.refuseWrite);
-    let executor: KeyExecutor | undefined;
     this.#dispatcher = new Dispatcher<ActorMemory, RuntimeItem>({
       maxConcurrent: runtimeOptions.maxConcurrentKeys,
       maxActors: runtimeOptions.maxActors,
       passivationIdleMs: runtimeOptions.passivationIdleMs,
       now: () => this.clock.now(),
-      execute: (actor, item) => (executor as KeyExecutor).execute(actor, item),
+      execute: (actor, item) => executor.execute(actor, item),
     });
-    executor = new KeyExecutor({
+    const executor = new KeyExecutor({
       topology,
       options: runtimeOptions,
       store: this.#world,
@@ -95,9 +96,9 @@ export class TopologyTestDriver {
       metrics: this.metrics,
       prefix: '',
       ...(options.random === undefined ? {} : { random: options.random }),
-      sleep: (ms) => {
+      sleep: async (ms) => {
         this.clock.advance(ms);
-        return Promise.resolve();
+        await options.onBackoff?.(ms);
       },
     });
     this.#executor = executor;

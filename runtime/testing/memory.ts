@@ -51,7 +51,7 @@ export class MemoryWorld implements IndexReader, EffectWriter {
   submit(item: FlushItem): Promise<void> {
     if (item.fence !== undefined && !item.fence()) return Promise.reject(new WorkAbandonedError('The partition lease was lost.'));
     const refused = this.#refuse?.(item);
-    if (refused !== undefined) return Promise.reject(refused instanceof Error ? refused : new Error(String(refused)));
+    if (refused !== undefined) return Promise.reject(refused instanceof Error ? refused : new Error('refused'));
     for (const message of item.messages) {
       const key = message.key === null ? null : message.key.toString();
       this.outputs.push({ topic: message.topic, key, value: this.#decode(message.topic, message.value), bytes: message.value, headers: headerText(message.headers) });

@@ -19,7 +19,7 @@ const reminder: Processor<Reminder, { count: number }> = {
   },
 };
 
-const topology = defineTopology({ name: 'reminders', inputs: [{ topic: 'reminders.in' }], stages: [reminder as Processor<never, never>] });
+const topology = defineTopology({ name: 'reminders', inputs: [{ topic: 'reminders.in' }], stages: [reminder] });
 
 describe('runtime – topology test driver', () => {
   it('driver – runs a processor with a controllable clock: state, views, a replaced timer firing once', async () => {
