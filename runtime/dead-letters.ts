@@ -56,9 +56,10 @@ export class DeadLetterWriter {
     const copied = copiedHeaders(message.headers);
     let letter: OutboundMessage = { topic, key: message.key, value: message.value, headers: { ...copied.headers, ...errorHeaders, ...copied.note } };
     if (recordSize(letter) <= this.#maxRecordBytes) return letter;
-    letter = { topic, key: message.key, value: message.value, headers: { ...errorHeaders, 'hc-headers-dropped': String(Object.keys(copied.headers).length) } };
+    const dropped = { 'hc-headers-dropped': String(Object.keys(message.headers ?? {}).length) };
+    letter = { topic, key: message.key, value: message.value, headers: { ...errorHeaders, ...dropped } };
     if (recordSize(letter) <= this.#maxRecordBytes) return letter;
-    return { topic, key: message.key, value: null, headers: { ...errorHeaders, 'hc-headers-dropped': String(Object.keys(copied.headers).length), 'hc-value-dropped': String(message.value?.length ?? 0) } };
+    return { topic, key: message.key, value: null, headers: { ...errorHeaders, ...dropped, 'hc-value-dropped': String(message.value?.length ?? 0) } };
   }
 }
 
