@@ -158,8 +158,11 @@ export class Flusher {
     for (let attempt = 1; ; attempt += 1) {
       batch = this.#dropFenced(batch);
       try {
-        await this.#cycle(batch.map((p) => p.item), previous);
-        for (const p of batch) p.resolve();
+        const fenced = await this.#cycle(batch.map((p) => p.item), previous);
+        for (const p of batch) {
+          if (fenced.has(p.item)) p.reject(new WorkAbandonedError('The partition lease was lost during the write cycle; its state was not written.'));
+          else p.resolve();
+        }
         return;
       } catch (error) {
         if (this.#closed) {
@@ -218,12 +221,14 @@ export class Flusher {
     await Promise.all(sends);
   }
 
-  async #cycle(items: readonly FlushItem[], previous: Promise<void>): Promise<void> {
+  /**
+   * One write cycle; returns the items whose lease was lost while phase 1 ran: the fence is checked
+   * again before the state documents (which commit the cycle) are written, and theirs are not.
+   */
+  async #cycle(all: readonly FlushItem[], previous: Promise<void>): Promise<Set<FlushItem>> {
     const started = performance.now();
-    const messages = items.flatMap((item) => item.messages);
-    const views = items.flatMap((item) => item.views);
-    const states = items.flatMap((item) => (item.state === null ? [] : [item.state]));
-    const changes = items.flatMap((item) => item.timerIndex);
+    const messages = all.flatMap((item) => item.messages);
+    const views = all.flatMap((item) => item.views);
 
     const produce = this.#produce(messages);
     produce.catch(() => undefined);
@@ -233,9 +238,14 @@ export class Flusher {
       await this.#sink.updateBuckets(bucketUpdates(changes, 'lower'));
       return result;
     };
+    const changes = all.flatMap((item) => item.timerIndex);
     const [, viewResult] = await Promise.all([produce, mongo()]);
+    const fenced = new Set(all.filter((item) => item.fence !== undefined && !item.fence()));
+    const items = fenced.size === 0 ? all : all.filter((item) => !fenced.has(item));
+    const states = items.flatMap((item) => (item.state === null ? [] : [item.state]));
+    const exact = fenced.size === 0 ? changes : items.flatMap((item) => item.timerIndex);
     const stateResult = await this.#sink.upsertGuarded(states);
-    await this.#sink.updateBuckets(bucketUpdates(changes, 'exact'));
+    await this.#sink.updateBuckets(bucketUpdates(exact, 'exact'));
     this.#hooks.onCycle?.({
       items: items.length,
       messages: messages.length,
@@ -245,6 +255,7 @@ export class Flusher {
       staleViews: viewResult.stale,
       staleStates: stateResult.stale,
     });
+    return fenced;
   }
 }
 

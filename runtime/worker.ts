@@ -274,8 +274,11 @@ export class Runtime {
       this.#sessions.dropParked(session);
     }
     this.#dispatcher.dropQueued(() => true);
-    await Promise.race([this.#effects.close(), sleep(1_000)]);
-    await Promise.race([this.#sessions.releaseQuiet(), sleep(3_000)]);
+    // Leases are released only once the flusher finished: a cycle still writing belongs to this
+    // owner, and a new owner must not start before it landed. Otherwise they expire after leaseMs.
+    const flushed = await Promise.race([this.#effects.close().then(() => true), sleep(5_000).then(() => false)]);
+    if (flushed) await Promise.race([this.#sessions.releaseQuiet(), sleep(3_000)]);
+    else this.#logger.warn('effects were still being written at stop; partition leases are left to expire');
     this.#ownership.stop();
     await Promise.race([this.#producer?.disconnect(), sleep(2_000)]);
     for (const stage of this.#deps.topology.stages) {
