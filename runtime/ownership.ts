@@ -223,7 +223,8 @@ export class PartitionLeases implements PartitionOwnership {
     const claimMono = this.#mono.now();
     const claimed = epoch + 1;
     try {
-      await this.#bounded(this.#claims.insertOne({ _id: claimId(bucket, claimed), o: this.owner, x: claimAt + this.#leaseMs, r: false, at: claimAt }));
+      // Not bounded: an insert given up that lands later would leave this worker waiting for its own claim.
+      await this.#claims.insertOne({ _id: claimId(bucket, claimed), o: this.owner, x: claimAt + this.#leaseMs, r: false, at: claimAt });
     } catch (error) {
       if (isDuplicateKey(error)) return 'contended';
       throw error;
