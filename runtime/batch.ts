@@ -1,5 +1,5 @@
 import type { KafkaMessage } from 'kafkajs';
-import type { PartitionSession, RecordItem } from './executor.js';
+import type { PartitionSession, RecordItem } from './work.js';
 import type { PartitionProgress } from './progress.js';
 
 /**

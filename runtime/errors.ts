@@ -41,3 +41,17 @@ export class DeadLetterError extends HcError {
     super('HC_ERR_RUNTIME_DLQ', message, options);
   }
 }
+
+/** A record is larger than its topic accepts; the record that produced it is dead-lettered. */
+export class RecordTooLargeError extends HcError {
+  constructor(message: string) {
+    super('HC_ERR_RUNTIME_RECORD_TOO_LARGE', message);
+  }
+}
+
+/** The broker or MongoDB refused an effect for good (not retryable); only the item that carried it fails. */
+export class EffectRefusedError extends HcError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('HC_ERR_RUNTIME_EFFECT_REFUSED', message, options);
+  }
+}

@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/index.js';
-import { WorkAbandonedError } from './errors.js';
+import { EffectRefusedError, WorkAbandonedError } from './errors.js';
+import { recordSize } from './dead-letters.js';
 import type { BucketUpdate, GuardedUpsert, MongoSink } from './sink.js';
-import { backoffDelay, classifyFailure, errorMessage, type BackoffPolicy } from './supervision.js';
+import { backoffDelay, classifyFailure, errorCode, safeErrorText, type BackoffPolicy } from './supervision.js';
 
 /** A record to produce: bytes exactly as given (Avro already encoded, or a dead letter's original). */
 export interface OutboundMessage {
@@ -54,7 +56,6 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Group commit of effects. Items submitted while a cycle runs go into the next cycle; cycles run one
@@ -146,23 +147,40 @@ export class Flusher {
     if (this.#pending.length > 0 && !this.#closed) this.#running = this.#loop();
   }
 
-  /** Never rejects: retries until the cycle succeeds or the flusher closes. */
+  /**
+   * Never rejects: retries until the cycle succeeds or the flusher closes. A failure the broker or
+   * the store says is permanent (a record too large, a document refused) is not retried as a
+   * whole: the items are written one by one, and only the one that is refused on its own fails
+   * (EffectRefusedError: its record goes to its dead letter), so one bad write never holds the rest.
+   */
   async #runCycle(all: readonly Pending[], previous: Promise<void>): Promise<void> {
     let batch = all;
     for (let attempt = 1; ; attempt += 1) {
       batch = this.#dropFenced(batch);
       try {
-        await this.#cycle(batch.map((p) => p.item), previous);
-        for (const p of batch) p.resolve();
+        const fenced = await this.#cycle(batch.map((p) => p.item), previous);
+        for (const p of batch) {
+          if (fenced.has(p.item)) p.reject(new WorkAbandonedError('The partition lease was lost during the write cycle; its state was not written.'));
+          else p.resolve();
+        }
         return;
       } catch (error) {
-        this.#hooks.onRetry?.(error, attempt);
         if (this.#closed) {
-          for (const p of batch) p.reject(new WorkAbandonedError(`The runtime stopped while writing effects: ${errorMessage(error)}`));
+          for (const p of batch) p.reject(new WorkAbandonedError(`The runtime stopped while writing effects: ${safeErrorText(error)}`));
           return;
         }
+        if (classifyFailure(error) === 'permanent') {
+          if (batch.length === 1) {
+            this.#logger.error({ err: safeErrorText(error), code: errorCode(error) }, 'an effect was refused for good; only its item fails');
+            (batch[0] as Pending).reject(new EffectRefusedError(`The broker or the store refused an effect for good (${errorCode(error)}); the record goes to its dead letter.`, { cause: error }));
+            return;
+          }
+          for (const p of batch) await this.#runCycle([p], previous);
+          return;
+        }
+        this.#hooks.onRetry?.(error, attempt);
         const level = attempt === 1 || attempt % 20 === 0 ? 'warn' : 'debug';
-        this.#logger[level]({ err: errorMessage(error), kind: classifyFailure(error), attempt }, 'writing effects failed; retrying the cycle');
+        this.#logger[level]({ err: safeErrorText(error), kind: 'transient', attempt }, 'writing effects failed; retrying the cycle');
         await sleep(backoffDelay(this.#policy, attempt));
       }
     }
@@ -190,7 +208,7 @@ export class Flusher {
     let chunk: OutboundMessage[] = [];
     let bytes = 0;
     for (const message of messages) {
-      const size = messageSize(message);
+      const size = recordSize(message);
       if (chunk.length > 0 && bytes + size > this.#maxProduceBytes) {
         sends.push(this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }));
         chunk = [];
@@ -203,12 +221,14 @@ export class Flusher {
     await Promise.all(sends);
   }
 
-  async #cycle(items: readonly FlushItem[], previous: Promise<void>): Promise<void> {
+  /**
+   * One write cycle; returns the items whose lease was lost while phase 1 ran: the fence is checked
+   * again before the state documents (which commit the cycle) are written, and theirs are not.
+   */
+  async #cycle(all: readonly FlushItem[], previous: Promise<void>): Promise<Set<FlushItem>> {
     const started = performance.now();
-    const messages = items.flatMap((item) => item.messages);
-    const views = items.flatMap((item) => item.views);
-    const states = items.flatMap((item) => (item.state === null ? [] : [item.state]));
-    const changes = items.flatMap((item) => item.timerIndex);
+    const messages = all.flatMap((item) => item.messages);
+    const views = all.flatMap((item) => item.views);
 
     const produce = this.#produce(messages);
     produce.catch(() => undefined);
@@ -218,9 +238,14 @@ export class Flusher {
       await this.#sink.updateBuckets(bucketUpdates(changes, 'lower'));
       return result;
     };
+    const changes = all.flatMap((item) => item.timerIndex);
     const [, viewResult] = await Promise.all([produce, mongo()]);
+    const fenced = new Set(all.filter((item) => item.fence !== undefined && !item.fence()));
+    const items = fenced.size === 0 ? all : all.filter((item) => !fenced.has(item));
+    const states = items.flatMap((item) => (item.state === null ? [] : [item.state]));
+    const exact = fenced.size === 0 ? changes : items.flatMap((item) => item.timerIndex);
     const stateResult = await this.#sink.upsertGuarded(states);
-    await this.#sink.updateBuckets(bucketUpdates(changes, 'exact'));
+    await this.#sink.updateBuckets(bucketUpdates(exact, 'exact'));
     this.#hooks.onCycle?.({
       items: items.length,
       messages: messages.length,
@@ -230,13 +255,8 @@ export class Flusher {
       staleViews: viewResult.stale,
       staleStates: stateResult.stale,
     });
+    return fenced;
   }
-}
-
-function messageSize(message: OutboundMessage): number {
-  let size = 70 + (message.value?.length ?? 0) + (message.key === null ? 0 : Buffer.byteLength(message.key));
-  for (const [name, value] of Object.entries(message.headers ?? {})) size += name.length + Buffer.byteLength(value) + 8;
-  return size;
 }
 
 function groupByTopic(messages: readonly OutboundMessage[]): { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[] }[] {
@@ -275,4 +295,29 @@ export function bucketUpdates(changes: readonly TimerIndexChange[], phase: 'lowe
       unset: [...bucket.fields].filter(([, due]) => due === null).map(([field]) => `t.${field}`),
     }))
     .filter((update) => Object.keys(update.set).length > 0 || update.unset.length > 0);
+}
+
+/**
+ * The runtime's effect writer before and after it started: the flusher is attached at start (it
+ * needs the connected producer); before that, effects are refused as abandoned.
+ */
+export class FlusherSlot {
+  #flusher: Flusher | null = null;
+
+  attach(flusher: Flusher): void {
+    this.#flusher = flusher;
+  }
+
+  submit(item: FlushItem): Promise<void> {
+    if (this.#flusher === null) return Promise.reject(new WorkAbandonedError('The runtime is not started.'));
+    return this.#flusher.submit(item);
+  }
+
+  barrier(): Promise<void> {
+    return this.#flusher?.barrier() ?? Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.#flusher?.close();
+  }
 }

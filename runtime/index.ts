@@ -25,7 +25,9 @@ export type { PartitionOwnership, LeaseTiming, OwnershipHooks } from './ownershi
 export { classifyFailure, backoffDelay, waitsForRecovery } from './supervision.js';
 export type { FailureKind, BackoffPolicy } from './supervision.js';
 export { validateDocument, fieldName, fromFieldName } from './documents.js';
-export { shardOf } from './executor.js';
+export { shardOf } from './work.js';
+export { retryThenDeadLetter } from './failure-policy.js';
+export type { RecordFailurePolicy, FailureTracker, FailureContext, FailureDecision, RetryPolicyOptions } from './failure-policy.js';
 export {
   ProcessorFailedError,
   InvalidDocumentError,
@@ -33,10 +35,10 @@ export {
   WorkAbandonedError,
   TopologyInvalidError,
   DeadLetterError,
+  RecordTooLargeError,
+  EffectRefusedError,
 } from './errors.js';
 export { listDeadLetters, replayDeadLetters } from './dlq.js';
 export type { DeadLetter, DeadLetterSelection, ReplayOptions, ReplayProgress, ReplayResult } from './dlq.js';
 export { registerDlqCommands } from './cli.js';
 export type { DlqCommandDeps } from './cli.js';
-export { ProcessorTestDriver } from './testing.js';
-export type { RecordedEffects } from './testing.js';

@@ -42,6 +42,8 @@ export const runtimeOptionsSchema = z.object({
   maxBytesPerPartition: z.number().int().min(1_024).default(1_048_576).describe('Fetch size per partition, bytes'),
   maxProduceBytes: z.number().int().min(1_024).default(900_000)
     .describe('Largest produce request of one effects cycle, bytes (stay under the broker message.max.bytes)'),
+  maxRecordBytes: z.number().int().min(1_024).default(1_000_000)
+    .describe('Largest record (value, key and headers) a topic accepts: the broker\'s message.max.bytes (1 MiB by default) less a margin. A larger emit fails its record (dead letter) instead of a flush cycle, bytes'),
   producerMaxInFlight: z.number().int().min(1).max(5).default(1)
     .describe('Produce requests in flight per broker; 1 keeps every partition strictly ordered even across retries'),
   mongoWriteMode: z.enum(['sequential', 'bulk']).default('sequential')

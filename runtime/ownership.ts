@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Collection, Db } from 'mongodb';
-import type { Clock } from '../common/index.js';
+import { systemClock, type Clock } from '../common/index.js';
 import type { Logger } from '../common/index.js';
 import { abortableSleep, raceAbort, settlesWithin } from './abort.js';
-import { WorkAbandonedError } from './errors.js';
+import { RuntimeUnavailableError, WorkAbandonedError } from './errors.js';
 import { isDuplicateKey } from './sink.js';
 import { errorMessage } from './supervision.js';
 
@@ -58,7 +58,7 @@ interface ClaimDocument {
 interface Held {
   readonly bucket: string;
   readonly epoch: number;
-  /** The owner trusts the lease until then (its clock). */
+  /** The owner trusts the lease until then (its monotonic clock: a wall-clock jump changes nothing). */
   validUntil: number;
   /** Set while the partition is handed off (waiting for its running work). */
   handoff: Promise<void> | null;
@@ -93,6 +93,9 @@ export interface PartitionOwnership {
  */
 const GC_DEPTH = 16;
 
+/** Monotonic milliseconds (performance.now), for deadlines the wall clock must not move. */
+export const monotonicClock: Clock = Object.freeze({ now: () => performance.now() });
+
 export function workerInstanceId(): string {
   return `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 }
@@ -102,6 +105,10 @@ export class PartitionLeases implements PartitionOwnership {
   readonly owner: string;
   readonly #claims: Collection<ClaimDocument>;
   readonly #clock: Clock;
+  /** Monotonic time for the owner's trust deadline (never jumps with the wall clock). */
+  readonly #mono: Clock;
+  /** Every lease write is abandoned after this (below the margin): a stalled store cannot outlive the trust. */
+  readonly #writeTimeoutMs: number;
   readonly #leaseMs: number;
   readonly #renewMs: number;
   readonly #marginMs: number;
@@ -113,10 +120,13 @@ export class PartitionLeases implements PartitionOwnership {
   #timer: NodeJS.Timeout | null = null;
   #renewing = false;
 
-  constructor(deps: { db: Db; collection: string; clock: Clock; timing: LeaseTiming; logger: Logger; hooks?: OwnershipHooks; owner?: string }) {
+  constructor(deps: { db: Db; collection: string; clock: Clock; monotonic?: Clock; timing: LeaseTiming; logger: Logger; hooks?: OwnershipHooks; owner?: string }) {
     this.owner = deps.owner ?? workerInstanceId();
     this.#claims = deps.db.collection<ClaimDocument>(deps.collection);
     this.#clock = deps.clock;
+    // The system clock's owners use performance.now(); a test's injected clock drives both.
+    this.#mono = deps.monotonic ?? (deps.clock === systemClock ? monotonicClock : deps.clock);
+    this.#writeTimeoutMs = Math.max(5, Math.floor((deps.timing.leaseMs * 3) / 16));
     this.#leaseMs = deps.timing.leaseMs;
     this.#renewMs = Math.max(10, Math.floor(deps.timing.leaseMs / 4));
     this.#marginMs = Math.floor(deps.timing.leaseMs / 4);
@@ -144,7 +154,7 @@ export class PartitionLeases implements PartitionOwnership {
   holds(bucket: string): boolean {
     const held = this.#held.get(bucket);
     if (held === undefined) return false;
-    if (this.#clock.now() < held.validUntil) return true;
+    if (this.#mono.now() < held.validUntil) return true;
     // Trust ran out before a renewal noticed: the lease is lost now, not at the next renewal.
     queueMicrotask(() => {
       if (this.#held.get(bucket) === held) this.#lose(held, 'the lease ran out before it was renewed');
@@ -210,15 +220,17 @@ export class PartitionLeases implements PartitionOwnership {
     }
     if (current !== null && !current.r && current.x >= readAt) return { holder: current.o };
     const claimAt = this.#clock.now();
+    const claimMono = this.#mono.now();
     const claimed = epoch + 1;
     try {
+      // Not bounded: an insert given up that lands later would leave this worker waiting for its own claim.
       await this.#claims.insertOne({ _id: claimId(bucket, claimed), o: this.owner, x: claimAt + this.#leaseMs, r: false, at: claimAt });
     } catch (error) {
       if (isDuplicateKey(error)) return 'contended';
       throw error;
     }
-    const validUntil = claimAt + this.#leaseMs - this.#marginMs;
-    if (this.#clock.now() >= validUntil) {
+    const validUntil = claimMono + this.#leaseMs - this.#marginMs;
+    if (this.#mono.now() >= validUntil) {
       // The insert took longer than the lease can be trusted: let it expire and try again.
       this.#logger.warn({ bucket, epoch: claimed }, 'claiming a partition lease took too long; claiming again');
       return 'contended';
@@ -242,23 +254,38 @@ export class PartitionLeases implements PartitionOwnership {
       for (const held of [...this.#held.values()]) {
         if (this.#held.get(held.bucket) !== held) continue;
         const start = this.#clock.now();
-        if (start >= held.validUntil) {
+        const startMono = this.#mono.now();
+        if (startMono >= held.validUntil) {
           this.#lose(held, 'the lease expired before it could be renewed');
           continue;
         }
         try {
-          const result = await this.#claims.updateOne({ _id: claimId(held.bucket, held.epoch), o: this.owner }, { $set: { x: start + this.#leaseMs } });
+          const result = await this.#bounded(this.#claims.updateOne({ _id: claimId(held.bucket, held.epoch), o: this.owner }, { $set: { x: start + this.#leaseMs } }));
           if (this.#held.get(held.bucket) !== held) continue;
           if (result.matchedCount === 0) this.#lose(held, 'the claim is gone');
-          else if (this.#clock.now() >= held.validUntil) this.#lose(held, 'the renewal was acknowledged after the lease ran out');
-          else held.validUntil = start + this.#leaseMs - this.#marginMs;
+          else if (this.#mono.now() >= held.validUntil) this.#lose(held, 'the renewal was acknowledged after the lease ran out');
+          else held.validUntil = startMono + this.#leaseMs - this.#marginMs;
         } catch (error) {
           this.#logger.warn({ err: errorMessage(error), bucket: held.bucket }, 'could not renew a partition lease');
-          if (this.#held.get(held.bucket) === held && this.#clock.now() >= held.validUntil) this.#lose(held, 'the store was unavailable');
+          if (this.#held.get(held.bucket) === held && this.#mono.now() >= held.validUntil) this.#lose(held, 'the store was unavailable');
         }
       }
     } finally {
       this.#renewing = false;
+    }
+  }
+
+  /** A lease write under a timeout below the margin (a stalled write counts as a failed one). */
+  async #bounded<T>(write: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RuntimeUnavailableError(`A partition lease write took longer than ${this.#writeTimeoutMs} ms; it counts as failed.`)), this.#writeTimeoutMs);
+    });
+    write.catch(() => undefined);
+    try {
+      return await Promise.race([write, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

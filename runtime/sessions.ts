@@ -1,12 +1,15 @@
 import type { Logger } from '../common/index.js';
 import type { Dispatcher } from './actors.js';
 import { WorkAbandonedError } from './errors.js';
-import { whenQuiet, type ActorMemory, type KeyExecutor, type PartitionSession, type RuntimeItem } from './executor.js';
-import type { Flusher } from './flusher.js';
+import type { RecordCodec } from './codec.js';
+import type { KeyExecutor } from './executor.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { PartitionOwnership } from './ownership.js';
 import { errorMessage } from './supervision.js';
-import type { Topology, ValueDecoder } from './topology.js';
+import { DueTimers } from './timers.js';
+import type { Topology } from './topology.js';
+import { whenQuiet, type ActorMemory, type PartitionSession, type RuntimeItem } from './work.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface PartitionSessionsDeps {
   readonly topology: Topology;
@@ -14,13 +17,13 @@ export interface PartitionSessionsDeps {
   readonly ownership: PartitionOwnership;
   readonly dispatcher: Dispatcher<ActorMemory, RuntimeItem>;
   readonly executor: KeyExecutor;
-  readonly flusher: () => Flusher | null;
-  readonly decoderFor: (inputIndex: number) => ValueDecoder;
+  /** Where effects are written: a handoff waits until what was submitted before it is written. */
+  readonly effects: { barrier(): Promise<void> };
+  readonly codec: RecordCodec;
   readonly logger: Logger;
   readonly metrics: RuntimeMetrics;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The partitions this worker owns right now, one session each, and their lease lifecycle: a
@@ -68,11 +71,9 @@ export class PartitionSessions {
         logicalTopic,
         partition,
         inputIndex,
-        decode: this.#deps.decoderFor(inputIndex),
+        decode: this.#deps.codec.decoderFor(this.#deps.topology.inputs[inputIndex] ?? { topic: logicalTopic }),
         controller: new AbortController(),
-        index: new Map(),
-        indexLoaded: false,
-        timerPending: new Set(),
+        timers: new DueTimers(),
         bucket,
         owned: false,
         parked: [],
@@ -147,7 +148,7 @@ export class PartitionSessions {
       if (!(await acquired)) return;
       await this.#deps.ownership.handOff(session.bucket, (async () => {
         await whenQuiet(session);
-        await this.#deps.flusher()?.barrier();
+        await this.#deps.effects.barrier();
       })());
     })();
     this.#handoffs.set(session.tag, handoff);

@@ -60,6 +60,20 @@ export function errorCode(error: unknown): string {
   return typeof name === 'string' ? name : 'UNKNOWN';
 }
 
+/**
+ * What may be written about an error in a dead letter, a log line or CLI output: the project's own
+ * errors (HcError) say what to do without values; any other error (a library's, a processor's own
+ * Error) may embed the value it failed on, so only its name (and code, if it has one) is kept.
+ */
+export function safeErrorText(error: unknown): string {
+  if (isHcError(error)) return error.message.slice(0, 1_000);
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  const label = typeof name === 'string' && /^[A-Za-z0-9_$.-]{1,80}$/.test(name) ? name : typeof error;
+  const suffix = typeof code === 'string' && /^[A-Za-z0-9_.-]{1,80}$/.test(code) ? ` (${code})` : typeof code === 'number' ? ` (${code})` : '';
+  return `${label}${suffix}: message withheld (not a hybrid-calendar error; it may contain record values)`;
+}
+
+/** An error's message, for errors the runtime raised itself; use `safeErrorText` for anything else. */
 export function errorMessage(error: unknown): string {
   const message = (error as { message?: unknown } | null)?.message;
   return (typeof message === 'string' ? message : String(error)).slice(0, 1_000);

@@ -1,5 +1,6 @@
 import type { Processor } from './contract.js';
 import { TopologyInvalidError } from './errors.js';
+import type { RecordFailurePolicy } from './failure-policy.js';
 
 /** How an input topic's value bytes become the value the first stage sees. */
 export type ValueDecoder = (bytes: Buffer, topic: string) => unknown;
@@ -26,6 +27,11 @@ export interface Topology {
   readonly stages: readonly Processor<never, never>[];
   readonly outputs?: readonly string[];
   readonly maxConcurrentKeys?: number;
+  /**
+   * What happens to a record or timer whose processing (or decoding) failed: default
+   * `retryThenDeadLetter(runtime.retry)` (failure-policy.ts).
+   */
+  readonly failurePolicy?: RecordFailurePolicy;
 }
 
 export function defineTopology(topology: Topology): Topology {

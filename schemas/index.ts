@@ -10,7 +10,7 @@ export {
   SchemaRegistryError,
   SchemaIncompatibleError,
 } from './registry.js';
-export { TopicCodec, RecordDecodeError } from './codec.js';
+export { TopicCodec, RecordDecodeError, SchemaRegistryUnavailableError } from './codec.js';
 export { provisionTopics, TopicProvisionError } from './provision.js';
 export type { ProvisionOptions, ProvisionResult } from './provision.js';
 export { MEETING_ENCRYPTED_FIELDS } from './values.js';

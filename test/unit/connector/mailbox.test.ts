@@ -5,7 +5,7 @@ import type { GraphAccess, GraphConnections } from '../../../connectors/graph/ac
 import { createMailboxProcessor, STATUS_VIEW, type MailboxState } from '../../../connectors/graph/mailbox/index.js';
 import { buildWebhookApp, SUBSCRIPTIONS_VIEW, type SubscriptionRoute } from '../../../connectors/graph/webhook/index.js';
 import { unsealRawEvent, type Keyring } from '../../../kms/index.js';
-import { ProcessorTestDriver } from '../../../runtime/index.js';
+import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
 import type { GraphNotification, RawCalendarRecord, RawMailboxSettings } from '../../../schemas/index.js';
 import { loadOrCreateTls } from '../../../sim/graph/tls/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';

@@ -1,8 +1,8 @@
 import type { Logger } from '../../../common/logger.js';
 import { silentLogger } from '../../../common/logger.js';
-import { ManualClock } from '../../../common/clock.js';
-import { isHcError, isRetryable } from '../../../common/errors.js';
-import type { InputRecord, Processor, ProcessorContext, ProcessorMetrics } from '../../../runtime/contract.js';
+import { isRetryable } from '../../../common/errors.js';
+import { defineTopology, type FailureTracker, type InputRecord, type Processor } from '../../../runtime/index.js';
+import { TopologyTestDriver } from '../../../runtime/testing/index.js';
 import type { TopicValues } from '../../../schemas/index.js';
 
 export interface Emitted {
@@ -19,29 +19,18 @@ export interface DeadLetter {
 }
 
 /**
- * A minimal in-test driver of the processor contract (the runtime is built elsewhere): effects of
- * a record are kept only if `process` resolves (as the runtime makes them durable before the
- * commit); retryable failures are retried up to `maxAttempts` (with `beforeRetry` in between);
- * permanent failures and exhausted retries become dead letters carrying the original bytes.
+ * One record through one processor on the runtime's TopologyTestDriver (the real executor in
+ * memory), for the KMS integration tests: a failure policy of this test retries retryable
+ * failures up to `maxAttempts` (with `beforeRetry` in between) and dead-letters the rest.
  */
 export class MiniDriver {
-  readonly clock = new ManualClock();
   readonly emitted: Emitted[] = [];
-  readonly forwarded: unknown[] = [];
   readonly deadLetters: DeadLetter[] = [];
-  readonly counters = new Map<string, number>();
   readonly #logger: Logger;
 
   constructor(logger: Logger = silentLogger) {
     this.#logger = logger;
   }
-
-  #metrics: ProcessorMetrics = {
-    increment: (name, _labels, by = 1) => {
-      this.counters.set(name, (this.counters.get(name) ?? 0) + by);
-    },
-    observe: () => undefined,
-  };
 
   async deliver<V>(
     processor: Processor<V, never>,
@@ -49,49 +38,31 @@ export class MiniDriver {
     options: { maxAttempts?: number; beforeRetry?: (attempt: number, error: unknown) => Promise<void> | void } = {},
   ): Promise<{ attempts: number; error?: unknown }> {
     const maxAttempts = options.maxAttempts ?? 3;
-    for (let attempt = 1; ; attempt += 1) {
-      const emitted: Emitted[] = [];
-      const forwarded: unknown[] = [];
-      const ctx: ProcessorContext<never> = {
-        key: record.key,
-        clock: this.clock,
-        logger: this.#logger,
-        metrics: this.#metrics,
-        state: { get: () => undefined, set: () => undefined, delete: () => undefined },
-        views: { upsert: () => undefined, remove: () => undefined },
-        emit: (topic, key, value) => {
-          emitted.push({ topic, key, value });
-        },
-        forward: (value) => {
-          forwarded.push(value);
-        },
-        emitRaw: () => undefined,
-        schedule: (_at, _payload, id) => id ?? 'timer',
-        cancel: () => undefined,
-      };
-      try {
-        await processor.process(record, ctx);
-        this.emitted.push(...emitted);
-        this.forwarded.push(...forwarded);
-        return { attempts: attempt };
-      } catch (error) {
-        if (isRetryable(error) && attempt < maxAttempts) {
-          await options.beforeRetry?.(attempt, error);
-          continue;
-        }
-        this.deadLetters.push({
-          topic: `${record.topic}.dlq.v1`,
-          key: record.key,
-          raw: record.raw,
-          headers: {
-            'hc-error-code': isHcError(error) ? error.code : 'HC_ERR_UNKNOWN',
-            'hc-error-message': error instanceof Error ? error.message : 'unknown',
-            'hc-attempts': String(attempt),
-          },
-        });
-        return { attempts: attempt, error };
+    const failures: unknown[] = [];
+    let given: unknown;
+    const tracker: FailureTracker = {
+      decide: ({ error, attempt }) => {
+        failures.push(error);
+        if (isRetryable(error) && attempt < maxAttempts) return { action: 'retry', delayMs: 0, kind: 'transient', waiting: false };
+        given = error;
+        return { action: 'dead-letter', kind: isRetryable(error) ? 'transient' : 'permanent' };
+      },
+    };
+    const topology = defineTopology({ name: 'mini', inputs: [{ topic: record.topic }], stages: [processor], failurePolicy: { start: () => tracker } });
+    const driver = new TopologyTestDriver(topology, {
+      logger: this.#logger,
+      onBackoff: () => options.beforeRetry?.(failures.length, failures[failures.length - 1]),
+    });
+    await driver.pipeInput(record.topic, record.key, record.value, { ...(record.raw === null ? {} : { raw: record.raw }), timestamp: record.timestamp });
+    for (const output of driver.allOutputs) {
+      if (output.topic.endsWith('.dlq.v1')) {
+        this.deadLetters.push({ topic: output.topic, key: output.key ?? '', raw: output.bytes, headers: { ...output.headers } });
+      } else {
+        this.emitted.push({ topic: output.topic as keyof TopicValues, key: output.key ?? '', value: output.value });
       }
     }
+    const dead = given !== undefined;
+    return dead ? { attempts: failures.length, error: given } : { attempts: failures.length + 1 };
   }
 }
 

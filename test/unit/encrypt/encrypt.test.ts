@@ -17,7 +17,15 @@ import { createEncryptProcessor, decryptMeeting, encryptMeeting, EncryptInputErr
 import { MEETING_ENCRYPTED_FIELDS, readSchemaFile, type MeetingOccurrence } from '../../../schemas/index.js';
 import { Canaries, LogCapture, formatHits } from '../../support/canary.js';
 import { buildParsedMeeting } from '../../support/parsed-meetings.js';
-import { MiniDriver, inputRecord } from './driver.js';
+import { defineTopology } from '../../../runtime/index.js';
+import { TopologyTestDriver } from '../../../runtime/testing/index.js';
+import type { Logger } from '../../../common/logger.js';
+
+/** The encrypt processor alone in a topology on the real executor (in memory, manual clock). */
+function encryptDriver(ring: Keyring, logger?: Logger): TopologyTestDriver {
+  const topology = defineTopology({ name: 'encrypt-unit', inputs: [{ topic: 'calendar.raw.v1' }], stages: [createEncryptProcessor({ keyring: ring })] });
+  return new TopologyTestDriver(topology, logger === undefined ? {} : { logger });
+}
 
 function keyring(provider?: KmsProvider): { keyring: Keyring; vault: TenantKeyVault } {
   const clock = new ManualClock();
@@ -82,74 +90,76 @@ describe('encrypt', () => {
     const canaries = new Canaries();
     const capture = new LogCapture();
     const logger = createLogger({ name: 'test', level: 'trace', destination: capture });
-    const driver = new MiniDriver(logger);
     const { keyring: ring } = keyring();
-    const processor = createEncryptProcessor({ keyring: ring });
+    const driver = encryptDriver(ring, logger);
     const parsed = buildParsedMeeting(canaries);
-    const result = await driver.deliver(processor, inputRecord('calendar.raw.v1', 'tenant-a/mbx-1', parsed));
-    expect(result.error).toBeUndefined();
-    expect(driver.emitted).toHaveLength(1);
-    expect(driver.emitted[0]).toMatchObject({ topic: 'calendar.meetings.v1', key: 'tenant-a/mbx-1' });
-    expect(driver.counters.get('encrypt_meetings_total')).toBe(1);
+    await driver.pipeInput('calendar.raw.v1', 'tenant-a/mbx-1', parsed);
+    expect(driver.deadLetters('calendar.raw.v1')).toEqual([]);
+    const emitted = driver.outputs('calendar.meetings.v1');
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0]).toMatchObject({ topic: 'calendar.meetings.v1', key: 'tenant-a/mbx-1' });
+    expect(await driver.counter('encrypt_meetings_total')).toBe(1);
     expect(capture.lines.length).toBeGreaterThan(0);
-    const hits = [...canaries.scanLogs(capture), ...canaries.scan(meetingType.toBuffer(driver.emitted[0]!.value), 'emitted')];
+    const hits = [...canaries.scanLogs(capture), ...canaries.scan(meetingType.toBuffer(emitted[0]!.value), 'emitted')];
     expect(hits, formatHits(hits)).toEqual([]);
   });
 
   it('encrypt – an invalid input or one under another key is a permanent error (dead letter), and the error names no values', async () => {
     const canaries = new Canaries();
-    const driver = new MiniDriver();
-    const processor = createEncryptProcessor({ keyring: keyring().keyring });
+    const driver = encryptDriver(keyring().keyring);
     const bad = { ...buildParsedMeeting(canaries), start: canaries.make('subject') };
-    const r1 = await driver.deliver(processor, inputRecord('calendar.raw.v1', 'tenant-a/mbx-1', bad, Buffer.from('sealed-bytes')));
-    expect(r1.error).toBeInstanceOf(EncryptInputError);
-    expect(r1.attempts).toBe(1);
-    const r2 = await driver.deliver(processor, inputRecord('calendar.raw.v1', 'tenant-a/other', buildParsedMeeting(canaries)));
-    expect(r2.error).toBeInstanceOf(EncryptInputError);
-    expect(driver.emitted).toEqual([]);
-    expect(driver.deadLetters.map((d) => d.headers['hc-error-code'])).toEqual(['HC_ERR_ENCRYPT_INPUT', 'HC_ERR_ENCRYPT_INPUT']);
-    expect(driver.deadLetters[0]!.raw).toEqual(Buffer.from('sealed-bytes'));
-    const hits = canaries.scan(Buffer.from(JSON.stringify(driver.deadLetters)), 'dead letters');
+    await driver.pipeInput('calendar.raw.v1', 'tenant-a/mbx-1', bad, { raw: Buffer.from('sealed-bytes') });
+    await driver.pipeInput('calendar.raw.v1', 'tenant-a/other', buildParsedMeeting(canaries));
+    const dead = driver.deadLetters('calendar.raw.v1');
+    // EncryptInputError (HC_ERR_ENCRYPT_INPUT) is permanent: dead-lettered at the first attempt.
+    const code = new EncryptInputError('probe').code;
+    expect(dead.map((d) => [d.headers['hc-error-code'], d.headers['hc-attempts']])).toEqual([[code, '1'], [code, '1']]);
+    expect(code).toBe('HC_ERR_ENCRYPT_INPUT');
+    expect(driver.outputs('calendar.meetings.v1')).toEqual([]);
+    expect(dead[0]!.bytes).toEqual(Buffer.from('sealed-bytes'));
+    const hits = canaries.scan(Buffer.from(JSON.stringify(dead)), 'dead letters');
     expect(hits, formatHits(hits)).toEqual([]);
   });
 
   it('encrypt – when the KMS is down the work waits and retries, emits nothing meanwhile, and never plaintext', async () => {
     const clock = new ManualClock();
     const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
-    let up = false;
+    const seenErrors: unknown[] = [];
+    const emittedWhileDown: number[] = [];
+    const watched: { driver?: TopologyTestDriver } = {};
+    const down = (): never => {
+      const error = new KmsUnavailableError('down');
+      seenErrors.push(error);
+      emittedWhileDown.push(watched.driver?.outputs('calendar.meetings.v1').length ?? 0);
+      throw error;
+    };
+    const up = (): boolean => seenErrors.length >= 3;
     const flaky: KmsProvider = {
       kind: 'cloud',
-      ensureTenant: async (t) => { if (!up) throw new KmsUnavailableError('down'); return vault.ensureTenant(t); },
-      wrapDataKey: async (t, r, k) => { if (!up) throw new KmsUnavailableError('down'); return vault.wrapDataKey(t, r, k); },
-      unwrapDataKey: async (t, r, w) => { if (!up) throw new KmsUnavailableError('down'); return vault.unwrapDataKey(t, r, w); },
+      ensureTenant: async (t) => (up() ? vault.ensureTenant(t) : down()),
+      wrapDataKey: async (t, r, k) => (up() ? vault.wrapDataKey(t, r, k) : down()),
+      unwrapDataKey: async (t, r, w) => (up() ? vault.unwrapDataKey(t, r, w) : down()),
       destroyTenant: (t) => vault.destroyTenant(t),
     };
     const ring = new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: flaky }, clock });
-    const driver = new MiniDriver();
-    const seenErrors: unknown[] = [];
-    const result = await driver.deliver(createEncryptProcessor({ keyring: ring }), inputRecord('calendar.raw.v1', 'tenant-a/mbx-1', buildParsedMeeting(null)), {
-      maxAttempts: 5,
-      beforeRetry: (attempt, error) => {
-        seenErrors.push(error);
-        expect(driver.emitted).toEqual([]);
-        if (attempt === 3) up = true;
-      },
-    });
+    const driver = encryptDriver(ring);
+    watched.driver = driver;
+    await driver.pipeInput('calendar.raw.v1', 'tenant-a/mbx-1', buildParsedMeeting(null));
+    // Three failed attempts (KMS down, nothing emitted meanwhile), then the fourth succeeded.
     expect(seenErrors).toHaveLength(3);
     for (const error of seenErrors) expect(error).toBeInstanceOf(KmsUnavailableError);
-    expect(result).toEqual({ attempts: 4 });
-    expect(driver.emitted).toHaveLength(1);
-    expect(driver.deadLetters).toEqual([]);
+    expect(emittedWhileDown).toEqual([0, 0, 0]);
+    expect(driver.outputs('calendar.meetings.v1')).toHaveLength(1);
+    expect(driver.deadLetters('calendar.raw.v1')).toEqual([]);
   });
 
   it('encrypt – meetings of a shredded tenant are dead-lettered, not emitted', async () => {
     const { keyring: ring } = keyring();
     await ring.encryptField({ tenantId: 'tenant-a', recordKey: 'tenant-a/mbx-1', entityId: 'x', field: 'subject' }, Buffer.from('x'));
     await ring.shred('tenant-a');
-    const driver = new MiniDriver();
-    const result = await driver.deliver(createEncryptProcessor({ keyring: ring }), inputRecord('calendar.raw.v1', 'tenant-a/mbx-1', buildParsedMeeting(null)));
-    expect(result.error).toBeInstanceOf(KeyDestroyedError);
-    expect(driver.emitted).toEqual([]);
-    expect(driver.deadLetters[0]?.headers['hc-error-code']).toBe('HC_ERR_KMS_KEY_DESTROYED');
+    const driver = encryptDriver(ring);
+    await driver.pipeInput('calendar.raw.v1', 'tenant-a/mbx-1', buildParsedMeeting(null));
+    expect(driver.outputs('calendar.meetings.v1')).toEqual([]);
+    expect(driver.deadLetters('calendar.raw.v1').map((d) => d.headers['hc-error-code'])).toEqual([new KeyDestroyedError('probe').code]);
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { createMaterializeProcessor, USER_MEETINGS_VIEW, type ListState } from '../../../processors/materialize/index.js';
-import { ProcessorTestDriver } from '../../../runtime/testing.js';
+import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
 import type { MeetingOccurrence } from '../../../schemas/index.js';
 import { assertConverges, DAY, HOUR, occurrence, T0 } from '../model/fixtures.js';
 

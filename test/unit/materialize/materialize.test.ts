@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { createMaterializeProcessor, daysOf, userMeetingDayIds, USER_MEETINGS_VIEW, type ListState } from '../../../processors/materialize/index.js';
-import { ProcessorTestDriver } from '../../../runtime/testing.js';
+import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
 import type { MeetingOccurrence } from '../../../schemas/index.js';
 import { DAY, HOUR, occurrence, T0 } from '../model/fixtures.js';
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { createObtpProcessor, DEVICE_BOOKINGS_VIEW, type ObtpState } from '../../../processors/obtp/index.js';
-import { ProcessorTestDriver } from '../../../runtime/testing.js';
+import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
 import type { MeetingOccurrence } from '../../../schemas/index.js';
 import { assertConverges, HOUR, MIN, occurrence, T0 } from '../model/fixtures.js';
 

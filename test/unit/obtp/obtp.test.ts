@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { createObtpProcessor, DEVICE_BOOKINGS_VIEW, type Device, type DeviceRegistry, type ObtpState } from '../../../processors/obtp/index.js';
-import { ProcessorTestDriver } from '../../../runtime/testing.js';
+import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
 import type { DeviceBookingEvent, MeetingOccurrence } from '../../../schemas/index.js';
 import { DAY, HOUR, MIN, occurrence, T0 } from '../model/fixtures.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { createOooProcessor, PRESENCE_VIEW, readAutomaticReplies, type PresenceState } from '../../../processors/ooo/index.js';
 import type { Keyring } from '../../../kms/index.js';
-import { ProcessorTestDriver } from '../../../runtime/testing.js';
+import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
 import type { PresenceChange, RawMailboxSettings } from '../../../schemas/index.js';
 import { DAY, HOUR, T0 } from '../model/fixtures.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ProcessorTestDriver, type Processor } from '../../../runtime/index.js';
+import { defineTopology, type Processor } from '../../../runtime/index.js';
+import { TopologyTestDriver } from '../../../runtime/testing/index.js';
 
 interface Reminder {
   at: number;
@@ -18,18 +19,22 @@ const reminder: Processor<Reminder, { count: number }> = {
   },
 };
 
-describe('runtime – processor test driver', () => {
+const topology = defineTopology({ name: 'reminders', inputs: [{ topic: 'reminders.in' }], stages: [reminder] });
+
+describe('runtime – topology test driver', () => {
   it('driver – runs a processor with a controllable clock: state, views, a replaced timer firing once', async () => {
-    const driver = new ProcessorTestDriver(reminder, { key: 'tenant/mbx' });
+    const driver = new TopologyTestDriver(topology);
     const start = driver.clock.now();
-    await driver.process({ at: start + 60_000 });
-    await driver.process({ at: start + 120_000 });
-    expect(driver.state).toEqual({ count: 2 });
-    expect(driver.effects.views.get('reminders/tenant/mbx')).toEqual({ v: 2, doc: { due: start + 120_000 } });
-    await driver.advance(90_000);
-    expect(driver.effects.emittedRaw).toHaveLength(0);
-    await driver.advance(60_000);
-    expect(driver.effects.emittedRaw.map((m) => m.value?.toString())).toEqual(['2']);
+    await driver.pipeInput('reminders.in', 'tenant/mbx', { at: start + 60_000 });
+    await driver.pipeInput('reminders.in', 'tenant/mbx', { at: start + 120_000 });
+    expect(driver.state('tenant/mbx', 'reminder')).toEqual({ count: 2 });
+    expect(driver.view('reminders', 'tenant/mbx')).toEqual({ _id: 'tenant/mbx', v: 2, due: start + 120_000 });
+    expect(driver.timers('tenant/mbx').map((t) => t.due)).toEqual([start + 120_000]);
+    await driver.advanceTime(90_000);
+    expect(driver.outputs('reminders.out')).toHaveLength(0);
+    await driver.advanceTime(60_000);
+    expect(driver.outputs('reminders.out').map((m) => m.bytes?.toString())).toEqual(['2']);
+    expect(driver.timers('tenant/mbx')).toEqual([]);
     expect(driver.clock.now()).toBe(start + 150_000);
   });
 });

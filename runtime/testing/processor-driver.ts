@@ -1,13 +1,13 @@
-import { ManualClock, type Clock } from '../common/index.js';
-import { silentLogger, type Logger } from '../common/index.js';
-import type { TopicValues } from '../schemas/index.js';
-import type { InputRecord, Processor, ProcessorContext, ProcessorMetrics, TimerFired } from './contract.js';
-import { validateDocument } from './documents.js';
+import { ManualClock, type Clock } from '../../common/index.js';
+import { silentLogger, type Logger } from '../../common/index.js';
+import type { TopicValues } from '../../schemas/index.js';
+import type { InputRecord, Processor, ProcessorContext, ProcessorMetrics, TimerFired } from '../contract.js';
+import { validateDocument } from '../documents.js';
 
 /**
- * An in-memory driver for processor unit tests (no Kafka, no MongoDB): feeds records and timers to
- * one processor for one key with a controllable clock and records what it did. The real runtime is
- * what the integration tests use; this only makes processor logic quick to test.
+ * LEGACY, to be removed: the hand-made one-processor context that the obtp, ooo, materialize and
+ * connector mailbox unit tests were written against before TopologyTestDriver (driver.ts) existed.
+ * It does not run the real executor; new tests use TopologyTestDriver, and these move onto it.
  */
 export interface RecordedEffects {
   readonly emitted: { topic: string; key: string; value: unknown }[];

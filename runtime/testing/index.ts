@@ -1,0 +1,6 @@
+// Test-only entry point of the runtime: not exported from runtime/index.ts.
+export { TopologyTestDriver } from './driver.js';
+export type { TopologyTestDriverOptions, PipeOptions, TestCodec } from './driver.js';
+export type { TestOutput } from './memory.js';
+export { ProcessorTestDriver } from './processor-driver.js';
+export type { RecordedEffects } from './processor-driver.js';
