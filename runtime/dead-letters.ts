@@ -1,6 +1,8 @@
 import type { KafkaMessage } from 'kafkajs';
 import { deadLetterTopicOf } from '../schemas/index.js';
-import type { OutboundMessage } from './flusher.js';
+import { recordSize, type OutboundMessage } from './flusher.js';
+
+export { recordSize } from './flusher.js';
 import { errorCode, safeErrorText } from './supervision.js';
 import type { PartitionSession } from './work.js';
 
@@ -15,12 +17,6 @@ export interface DeadLetterCause {
 }
 
 /** Size of a record as the broker counts it (value, key, headers, and a record overhead). */
-export function recordSize(message: Pick<OutboundMessage, 'key' | 'value' | 'headers'>): number {
-  let size = 70 + (message.value?.length ?? 0) + (message.key === null ? 0 : Buffer.byteLength(message.key));
-  for (const [name, value] of Object.entries(message.headers ?? {})) size += Buffer.byteLength(name) + Buffer.byteLength(value) + 8;
-  return size;
-}
-
 function cap(text: string): string {
   return Buffer.byteLength(text) <= MAX_ERROR_HEADER_BYTES ? text : `${Buffer.from(text).subarray(0, MAX_ERROR_HEADER_BYTES - 3).toString('utf8').replace(/\uFFFD$/, '')}...`;
 }

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/index.js';
 import { EffectRefusedError, WorkAbandonedError } from './errors.js';
-import { recordSize } from './dead-letters.js';
 import type { BucketUpdate, GuardedUpsert, MongoSink } from './sink.js';
 import { backoffDelay, classifyFailure, errorCode, safeErrorText, type BackoffPolicy } from './supervision.js';
 
@@ -320,4 +319,11 @@ export class FlusherSlot {
   async close(): Promise<void> {
     await this.#flusher?.close();
   }
+}
+
+/** Bytes a message takes in a produce request (value, key, headers and the record overhead). */
+export function recordSize(message: Pick<OutboundMessage, 'key' | 'value' | 'headers'>): number {
+  let size = 70 + (message.value?.length ?? 0) + (message.key === null ? 0 : Buffer.byteLength(message.key));
+  for (const [name, value] of Object.entries(message.headers ?? {})) size += Buffer.byteLength(name) + Buffer.byteLength(value) + 8;
+  return size;
 }

@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { WorkItem } from './actors.js';
 import { ProcessorFailedError } from './errors.js';
-import type { DueTimers } from './timers.js';
+import type { DueTimers } from './due-timers.js';
 import type { ValueDecoder } from './topology.js';
 
 /** A timer as stored in its key's state document. */

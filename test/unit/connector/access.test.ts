@@ -78,10 +78,11 @@ describe('connector access – against the simulator (msal-node + Graph client, 
 
   it('access – retries 5xx and waits exactly the fractional Retry-After Graph asked for', async () => {
     waits.length = 0;
-    sim.admin.setFaults({ serverErrors: { count: 2, status: 503, retryAfterSeconds: 1.5 } });
+    sim.admin.setFaults({ retryAfter: 'fractional', serverErrors: { count: 2, status: 503, retryAfterSeconds: 1.5 } });
     const settings = await graph.getMailboxSettings(BOB);
     expect(settings).toBeDefined();
     expect(waits).toEqual([1500, 1500]);
+    sim.admin.setFaults({ retryAfter: 'integral' });
   });
 
   it('access – a 429 storm on one mailbox: every request succeeds, never more than four in flight', async () => {

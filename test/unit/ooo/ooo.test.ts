@@ -1,16 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { createOooProcessor, PRESENCE_VIEW, readAutomaticReplies, type PresenceState } from '../../../processors/ooo/index.js';
-import type { Keyring } from '../../../kms/index.js';
+import { randomBytes } from 'node:crypto';
+import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, sealRawSettings, TenantKeyVault } from '../../../kms/index.js';
 import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
 import type { PresenceChange, RawMailboxSettings } from '../../../schemas/index.js';
 import { DAY, HOUR, T0 } from '../model/fixtures.js';
 
-// The keyring's unseal is replaced by "the sealed bytes are the JSON" for unit tests.
-const keyring = { unseal: (_ctx: unknown, sealed: Uint8Array) => Promise.resolve(Buffer.from(sealed)) } as unknown as Keyring;
+// A real in-memory keyring: settings are sealed as the connector seals them (bound to source and fetch time).
+const keyClock = new ManualClock(T0);
+const keyring = new Keyring({
+  store: new MemoryDataKeyStore(),
+  providers: { cloud: new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock: keyClock }) },
+  clock: keyClock,
+  options: { reserveBlock: 1024 },
+});
 
-function settings(fetchedAt: number, replies: Record<string, unknown>, timeZone = 'UTC'): RawMailboxSettings {
-  return { tenantId: 'tenant-a', mailboxId: 'user-1', source: 'POLL', fetchedAt, sealed: Buffer.from(JSON.stringify({ timeZone, automaticRepliesSetting: replies })) };
+function settings(fetchedAt: number, replies: Record<string, unknown>, timeZone = 'UTC'): Promise<RawMailboxSettings> {
+  return sealRawSettings(keyring, { tenantId: 'tenant-a', mailboxId: 'user-1', source: 'POLL', fetchedAt, settings: { timeZone, automaticRepliesSetting: replies } });
 }
 const wall = (ms: number): string => new Date(ms).toISOString().replace('Z', '0000').slice(0, 27);
 
@@ -38,9 +45,9 @@ describe('ooo – out-of-office presence from automatic replies', () => {
 
   it('ooo – always-on replies switch presence on at once, disabling switches it off', async () => {
     const d = driver();
-    await d.process(settings(T0, { status: 'alwaysEnabled' }));
-    await d.process(settings(T0 + HOUR, { status: 'alwaysEnabled' }));
-    await d.process(settings(T0 + 2 * HOUR, { status: 'disabled' }));
+    await d.process(await settings(T0, { status: 'alwaysEnabled' }));
+    await d.process(await settings(T0 + HOUR, { status: 'alwaysEnabled' }));
+    await d.process(await settings(T0 + 2 * HOUR, { status: 'disabled' }));
     expect(changes(d)).toEqual([[true, T0, null], [false, null, null]]);
     expect(d.effects.views.get(`${PRESENCE_VIEW}/tenant-a/user-1`)).toMatchObject({ v: 2, doc: { outOfOffice: false } });
   });
@@ -49,7 +56,7 @@ describe('ooo – out-of-office presence from automatic replies', () => {
     const d = driver();
     const start = T0 + DAY;
     const end = T0 + 3 * DAY;
-    await d.process(settings(T0, { status: 'Scheduled', scheduledStartDateTime: { dateTime: wall(start), timeZone: 'UTC' }, scheduledEndDateTime: { dateTime: wall(end), timeZone: 'UTC' } }));
+    await d.process(await settings(T0, { status: 'Scheduled', scheduledStartDateTime: { dateTime: wall(start), timeZone: 'UTC' }, scheduledEndDateTime: { dateTime: wall(end), timeZone: 'UTC' } }));
     expect(changes(d)).toEqual([[false, null, null]]);
     await d.advance(DAY - 1);
     expect(changes(d)).toHaveLength(1);
@@ -64,21 +71,21 @@ describe('ooo – out-of-office presence from automatic replies', () => {
   it('ooo – editing the window moves its timer; cancelling it drops the timer', async () => {
     const d = driver();
     const replies = (s: number, e: number): Record<string, unknown> => ({ status: 'scheduled', scheduledStartDateTime: { dateTime: wall(s), timeZone: 'UTC' }, scheduledEndDateTime: { dateTime: wall(e), timeZone: 'UTC' } });
-    await d.process(settings(T0, replies(T0 + DAY, T0 + 2 * DAY)));
-    await d.process(settings(T0 + 1, replies(T0 + 2 * DAY, T0 + 3 * DAY)));
+    await d.process(await settings(T0, replies(T0 + DAY, T0 + 2 * DAY)));
+    await d.process(await settings(T0 + 1, replies(T0 + 2 * DAY, T0 + 3 * DAY)));
     await d.advance(DAY + HOUR);
     expect(changes(d)).toEqual([[false, null, null]]);
     await d.advance(DAY);
     expect(changes(d)[1]).toEqual([true, T0 + 2 * DAY, T0 + 3 * DAY]);
-    await d.process(settings(T0 + 2 * DAY + 2 * HOUR, { status: 'disabled' }));
+    await d.process(await settings(T0 + 2 * DAY + 2 * HOUR, { status: 'disabled' }));
     expect(changes(d)[2]).toEqual([false, null, null]);
     expect(d.effects.timers.size).toBe(0);
   });
 
   it('ooo – settings fetched earlier than the last applied ones are ignored', async () => {
     const d = driver();
-    await d.process(settings(T0 + HOUR, { status: 'alwaysEnabled' }));
-    await d.process(settings(T0, { status: 'disabled' }));
+    await d.process(await settings(T0 + HOUR, { status: 'alwaysEnabled' }));
+    await d.process(await settings(T0, { status: 'disabled' }));
     expect(changes(d)).toEqual([[true, T0 + HOUR, null]]);
   });
 });
