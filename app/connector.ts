@@ -31,11 +31,18 @@ import {
  */
 export interface RunningConnector {
   readonly webhookUrl: string | undefined;
-  readonly opsUrl: string;
+  /** Its own /metrics /healthz /readyz, or undefined when it reports through the process's (`shared`). */
+  readonly opsUrl: string | undefined;
   stop(): Promise<void>;
 }
 
-export async function startConnector(config: HycalConfig, input: ConnectorOptionsInput, logger: Logger): Promise<RunningConnector> {
+/** When the connector runs beside other roles (`hycal serve`): one metrics registry and one ops server. */
+export interface SharedOps {
+  readonly metrics: RuntimeMetrics;
+  readonly sources: HealthSource[];
+}
+
+export async function startConnector(config: HycalConfig, input: ConnectorOptionsInput, logger: Logger, shared?: SharedOps): Promise<RunningConnector> {
   const options: ConnectorOptions = connectorOptionsSchema.parse(input);
   const clock = systemClock;
   const prefix = config.stack.topicPrefix;
@@ -43,8 +50,8 @@ export async function startConnector(config: HycalConfig, input: ConnectorOption
   const db = mongo.db(config.stack.mongodbDatabase);
   const kafka = new Kafka({ clientId: 'hycal-connector', brokers: config.stack.kafkaBrokers.split(',').map((b) => b.trim()), logLevel: logLevel.NOTHING });
   const codec = await new TopicCodec(createSchemaRegistry(config.stack.schemaRegistryUrl), { prefix }).init();
-  const metrics = new RuntimeMetrics(new Registry());
-  const sources: HealthSource[] = [];
+  const metrics = shared?.metrics ?? new RuntimeMetrics(new Registry());
+  const sources: HealthSource[] = shared?.sources ?? [];
   const stops: (() => Promise<void>)[] = [];
   let producer: Producer | undefined;
   let webhookUrl: string | undefined;
@@ -113,7 +120,7 @@ export async function startConnector(config: HycalConfig, input: ConnectorOption
         await closeKeyring();
       });
     }
-    ops = await startOpsServer({ host: config.ops.host, port: config.ops.port, registry: metrics.registry, sources, logger });
+    if (shared === undefined) ops = await startOpsServer({ host: config.ops.host, port: config.ops.port, registry: metrics.registry, sources, logger });
   } catch (error) {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await mongo.close();
@@ -122,10 +129,10 @@ export async function startConnector(config: HycalConfig, input: ConnectorOption
   const opsServer = ops;
   return {
     webhookUrl,
-    opsUrl: opsServer.url,
+    opsUrl: opsServer?.url,
     async stop() {
       for (const stop of stops) await stop();
-      await opsServer.close();
+      await opsServer?.close();
       await mongo.close();
     },
   };

@@ -20,12 +20,14 @@ export interface AppContextOptions {
   readonly env?: Env;
   /** Values that win over the environment, by section (tests, embedding). */
   readonly overrides?: Record<string, unknown>;
+  /** The configuration file's sections (`hycal serve --config`); the environment wins over them. */
+  readonly file?: Record<string, unknown>;
   readonly clock?: Clock;
 }
 
 export function createAppContext(options: AppContextOptions = {}): AppContext {
   const env = options.env ?? process.env;
-  const config = loadConfig(env, options.overrides);
+  const config = loadConfig(env, options.overrides, options.file);
   return {
     config,
     env,

@@ -10,3 +10,6 @@ export { definePipelineTopologies } from './topologies-pipeline.js';
 export type { PipelineTopologiesInput } from './topologies-pipeline.js';
 export { startConnector, registerConnectorCommand, connectorOptionsFromEnv } from './connector.js';
 export type { RunningConnector } from './connector.js';
+export { startService, parseRoles, SERVE_ROLES, DEFAULT_SERVE_ROLES } from './serve.js';
+export type { ServeRole, RunningService } from './serve.js';
+export type { SharedOps } from './connector.js';

@@ -10,6 +10,7 @@ import { registerConfigCommands } from './config.js';
 import { registerDocsCommands } from './docs.js';
 import { registerParseCommand } from '../processors/parse/index.js';
 import { registerConnectorCommand } from '../app/index.js';
+import { registerServeCommand } from './serve.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerDocsCommands(program);
   registerParseCommand(program);
   registerConnectorCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

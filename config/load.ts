@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from '../common/index.js';
 import { ENVIRONMENT, environmentValue, variablesOf } from './environment.js';
@@ -29,11 +30,11 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
 
 /**
  * Validates configuration once: explicit overrides win over environment variables, which win over
- * defaults. A bad value fails at start with HC_ERR_CONFIG_INVALID naming the key (and its
+ * the configuration file (`hycal serve --config`), which wins over defaults. A bad value fails at start with HC_ERR_CONFIG_INVALID naming the key (and its
  * environment variable) and the reason. The result is deeply frozen.
  */
-export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): HycalConfig {
-  const input: Record<string, unknown> = {};
+export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}, file: Record<string, unknown> = {}): HycalConfig {
+  const input: Record<string, unknown> = structuredClone(file);
   for (const { variable, key, form } of ENVIRONMENT) {
     const value = env[variable];
     if (value !== undefined && value !== '') setPath(input, key.split('.'), environmentValue(form, value));
@@ -57,4 +58,25 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     });
   }
   return deepFreeze(parsed.data);
+}
+
+/**
+ * Reads a configuration file (JSON, the shape of the configuration schema: `{ "stack": { … } }`).
+ * A missing or unreadable file, or one that is not a JSON object, stops the start naming the file.
+ */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Configuration file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: error });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`Configuration file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`Configuration file ${path} must hold a JSON object of sections ({ "stack": { … }, "runtime": { … } }).`);
+  return value as Record<string, unknown>;
 }

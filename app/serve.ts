@@ -1,0 +1,123 @@
+import { Registry } from 'prom-client';
+import { ConfigError } from '../common/index.js';
+import type { ConnectorOptionsInput } from '../connectors/graph/index.js';
+import type { HealthSource, OpsServer } from '../ops/index.js';
+import { createParseProcessor } from '../processors/parse/index.js';
+import { RuntimeMetrics, type Runtime } from '../runtime/index.js';
+import { provisionTopics } from '../schemas/index.js';
+import { startConnector } from './connector.js';
+import type { AppContext } from './context.js';
+import { definePipelineTopologies } from './topologies-pipeline.js';
+import { defineMeetingsTopology } from './topologies.js';
+import { buildCodec, buildKafka, buildKeyring, buildRuntime, connectMongo, serviceDb, startOps } from './wiring.js';
+
+/**
+ * `hycal serve`: the service's roles in one process (a small organisation) or any of them alone
+ * (scale-out), wired from the one configuration:
+ * - `webhook`: the stateless Graph change-notification receiver (→ graph.notifications.v1);
+ * - `connector`: the mailbox actors (subscriptions, delta sync, settings polls → raw topics);
+ * - `processors`: parse → encrypt (→ calendar.meetings.v1), obtp, ooo and materialize.
+ * One /metrics /healthz /readyz for the process; `stop()` drains every role (webhook first, so no
+ * 202 is answered without Kafka behind it).
+ */
+export const SERVE_ROLES = ['webhook', 'connector', 'processors', 'api'] as const;
+export type ServeRole = (typeof SERVE_ROLES)[number];
+/** What `hycal serve` runs without `--role`: every role that is wired today. */
+export const DEFAULT_SERVE_ROLES: readonly ServeRole[] = ['webhook', 'connector', 'processors'];
+
+export interface RunningService {
+  readonly roles: readonly ServeRole[];
+  readonly opsUrl: string;
+  readonly webhookUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+export function parseRoles(values: readonly string[]): ServeRole[] {
+  const roles = new Set<ServeRole>();
+  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')) {
+    if (!(SERVE_ROLES as readonly string[]).includes(value)) throw new ConfigError(`--role ${value}: not a role; choose from ${SERVE_ROLES.join(', ')}.`);
+    roles.add(value as ServeRole);
+  }
+  if (roles.has('api')) {
+    throw new ConfigError('--role api: the API is not wired into `hycal serve` yet (it runs against in-memory provisioning in its tests); run webhook, connector and processors.');
+  }
+  return roles.size === 0 ? [...DEFAULT_SERVE_ROLES] : [...roles];
+}
+
+async function startProcessors(context: AppContext, metrics: RuntimeMetrics, sources: HealthSource[]): Promise<() => Promise<void>> {
+  const mongo = await connectMongo(context);
+  const db = serviceDb(context, mongo);
+  const kafka = buildKafka(context, 'hycal-processors');
+  const codec = await buildCodec(context);
+  const { keyring, close: closeKeyring } = buildKeyring(context, mongo);
+  const pipeline = definePipelineTopologies({ db, clock: context.clock, keyring });
+  const topologies = [defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }), pipeline.obtp, pipeline.ooo, pipeline.materialize];
+  const runtimes: Runtime[] = [];
+  try {
+    for (const topology of topologies) {
+      const runtime = buildRuntime(context, { topology, kafka, db, codec, metrics });
+      await runtime.start();
+      runtimes.push(runtime);
+      sources.push(runtime);
+    }
+  } catch (error) {
+    for (const runtime of runtimes.reverse()) await runtime.stop().catch(() => undefined);
+    await closeKeyring();
+    await mongo.close();
+    throw error;
+  }
+  return async () => {
+    await Promise.all(runtimes.map((runtime) => runtime.stop()));
+    await closeKeyring();
+    await mongo.close();
+  };
+}
+
+/** Creates the topics of the topic list that do not exist yet (an existing topic is left as it is). */
+async function ensureTopics(context: AppContext): Promise<void> {
+  const admin = buildKafka(context, 'hycal-serve-admin').admin();
+  await admin.connect();
+  try {
+    await provisionTopics(admin, { prefix: context.config.stack.topicPrefix });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function startService(context: AppContext, roles: readonly ServeRole[], connector: ConnectorOptionsInput): Promise<RunningService> {
+  const logger = context.logger('serve');
+  await ensureTopics(context);
+  const metrics = new RuntimeMetrics(new Registry());
+  const sources: HealthSource[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  let webhookUrl: string | undefined;
+  let ops: OpsServer | undefined;
+  try {
+    if (roles.includes('webhook') || roles.includes('connector')) {
+      const running = await startConnector(context.config, {
+        ...connector,
+        webhook: { ...connector.webhook, enabled: roles.includes('webhook') },
+        mailboxes: { ...connector.mailboxes, enabled: roles.includes('connector') },
+      }, context.logger('connector'), { metrics, sources });
+      webhookUrl = running.webhookUrl;
+      stops.push(() => running.stop());
+    }
+    if (roles.includes('processors')) stops.push(await startProcessors(context, metrics, sources));
+    ops = await startOps(context, { registry: metrics.registry, sources });
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+  logger.info({ roles, ops: ops.url, webhook: webhookUrl }, 'hybrid-calendar serving');
+  const opsServer = ops;
+  return {
+    roles,
+    opsUrl: opsServer.url,
+    webhookUrl,
+    async stop() {
+      logger.info({ roles }, 'hybrid-calendar stopping');
+      for (const stop of stops) await stop();
+      await opsServer.close();
+    },
+  };
+}
