@@ -6,7 +6,7 @@ import { Counter, Registry } from 'prom-client';
 import { ConfigError, createLogger, systemClock, type Logger } from '../common/index.js';
 import type { HycalConfig } from '../config/index.js';
 import { loadConfig } from '../config/index.js';
-import { createKeyring } from '../kms/index.js';
+import { createKeyring, type Keyring } from '../kms/index.js';
 import { startOpsServer, type HealthSource, type OpsServer } from '../ops/index.js';
 import { Runtime, RuntimeMetrics, defineTopology } from '../runtime/index.js';
 import { TopicCodec, createSchemaRegistry } from '../schemas/index.js';
@@ -40,6 +40,8 @@ export interface RunningConnector {
 export interface SharedOps {
   readonly metrics: RuntimeMetrics;
   readonly sources: HealthSource[];
+  /** The process's keyring (one per process: it leases key blocks and caches data keys). */
+  readonly keyring?: Keyring;
 }
 
 export async function startConnector(config: HycalConfig, input: ConnectorOptionsInput, logger: Logger, shared?: SharedOps): Promise<RunningConnector> {
@@ -90,7 +92,11 @@ export async function startConnector(config: HycalConfig, input: ConnectorOption
         : options.app.clientSecret !== undefined ? { kind: 'secret' as const, clientSecret: options.app.clientSecret } : undefined;
       if (credential === undefined) throw new ConfigError('connector.app needs a client secret (HYCAL_CONNECTOR_CLIENT_SECRET) or a certificate.');
       const registration: AppRegistration = { clientId, credential };
-      const { keyring, close: closeKeyring } = createKeyring({ db, options: config.kms, clock, logger });
+      const own = shared?.keyring === undefined ? createKeyring({ db, options: config.kms, clock, logger }) : undefined;
+      const keyring = shared?.keyring ?? own!.keyring;
+      const closeKeyring = async (): Promise<void> => {
+        await own?.close();
+      };
       const connections = new GraphConnections({ options: options.access, clock, tokenCache: new MongoTokenCacheStore(db, keyring, clock) });
       const store = new ProvisioningStore(db, keyring, clock);
       const runtime = new Runtime({

@@ -1,6 +1,8 @@
 import { Registry } from 'prom-client';
 import { ConfigError } from '../common/index.js';
 import type { ConnectorOptionsInput } from '../connectors/graph/index.js';
+import type { Db } from 'mongodb';
+import type { Keyring } from '../kms/index.js';
 import type { HealthSource, OpsServer } from '../ops/index.js';
 import { createParseProcessor } from '../processors/parse/index.js';
 import { RuntimeMetrics, type Runtime } from '../runtime/index.js';
@@ -44,12 +46,9 @@ export function parseRoles(values: readonly string[]): ServeRole[] {
   return roles.size === 0 ? [...DEFAULT_SERVE_ROLES] : [...roles];
 }
 
-async function startProcessors(context: AppContext, metrics: RuntimeMetrics, sources: HealthSource[]): Promise<() => Promise<void>> {
-  const mongo = await connectMongo(context);
-  const db = serviceDb(context, mongo);
+async function startProcessors(context: AppContext, db: Db, keyring: Keyring, metrics: RuntimeMetrics, sources: HealthSource[]): Promise<() => Promise<void>> {
   const kafka = buildKafka(context, 'hycal-processors');
   const codec = await buildCodec(context);
-  const { keyring, close: closeKeyring } = buildKeyring(context, mongo);
   const pipeline = definePipelineTopologies({ db, clock: context.clock, keyring });
   const topologies = [defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }), pipeline.obtp, pipeline.ooo, pipeline.materialize];
   const runtimes: Runtime[] = [];
@@ -62,14 +61,10 @@ async function startProcessors(context: AppContext, metrics: RuntimeMetrics, sou
     }
   } catch (error) {
     for (const runtime of runtimes.reverse()) await runtime.stop().catch(() => undefined);
-    await closeKeyring();
-    await mongo.close();
     throw error;
   }
   return async () => {
     await Promise.all(runtimes.map((runtime) => runtime.stop()));
-    await closeKeyring();
-    await mongo.close();
   };
 }
 
@@ -92,17 +87,24 @@ export async function startService(context: AppContext, roles: readonly ServeRol
   const stops: (() => Promise<void>)[] = [];
   let webhookUrl: string | undefined;
   let ops: OpsServer | undefined;
+  // One MongoDB client and one keyring for the process, closed last.
+  const mongo = await connectMongo(context);
+  const { keyring, close: closeKeyring } = buildKeyring(context, mongo);
+  stops.push(async () => {
+    await closeKeyring();
+    await mongo.close();
+  });
   try {
     if (roles.includes('webhook') || roles.includes('connector')) {
       const running = await startConnector(context.config, {
         ...connector,
         webhook: { ...connector.webhook, enabled: roles.includes('webhook') },
         mailboxes: { ...connector.mailboxes, enabled: roles.includes('connector') },
-      }, context.logger('connector'), { metrics, sources });
+      }, context.logger('connector'), { metrics, sources, keyring });
       webhookUrl = running.webhookUrl;
       stops.push(() => running.stop());
     }
-    if (roles.includes('processors')) stops.push(await startProcessors(context, metrics, sources));
+    if (roles.includes('processors')) stops.push(await startProcessors(context, serviceDb(context, mongo), keyring, metrics, sources));
     ops = await startOps(context, { registry: metrics.registry, sources });
   } catch (error) {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -116,7 +118,7 @@ export async function startService(context: AppContext, roles: readonly ServeRol
     webhookUrl,
     async stop() {
       logger.info({ roles }, 'hybrid-calendar stopping');
-      for (const stop of stops) await stop();
+      for (const stop of [...stops].reverse()) await stop();
       await opsServer.close();
     },
   };

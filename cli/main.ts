@@ -11,6 +11,7 @@ import { registerDocsCommands } from './docs.js';
 import { registerParseCommand } from '../processors/parse/index.js';
 import { registerConnectorCommand } from '../app/index.js';
 import { registerServeCommand } from './serve.js';
+import { registerDemoCommand } from './demo.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerParseCommand(program);
   registerConnectorCommand(program);
   registerServeCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

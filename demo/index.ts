@@ -3,3 +3,5 @@ export type { BoardSnapshot, BoardDevice, BoardMeeting } from './board.js';
 export { TopicTap, TAPPED_TOPICS } from './tap.js';
 export { startDashboard } from './dashboard.js';
 export type { DashboardOptions } from './dashboard.js';
+export { runDemo } from './run.js';
+export type { DemoOptions, RunningDemo } from './run.js';

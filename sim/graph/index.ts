@@ -20,3 +20,5 @@ export type { FaultSettings } from './faults/index.js';
 export type { AppRegistrationInput } from './identity/index.js';
 export type { ThrottleLimits, RetryAfterStyle } from './throttle/index.js';
 export { RETRY_AFTER_STYLES } from './throttle/index.js';
+export { loadOrCreateTls } from './tls/index.js';
+export type { SimTls } from './tls/index.js';

@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { loadOrCreateTls } from '@hybrid-calendar/sim-graph';
+import { startSimFromCli, type SimCliRun } from '@hybrid-calendar/sim-graph/cli';
+import { ActivityDriver } from '@hybrid-calendar/sim-graph/scenarios';
+import {
+  buildCodec, buildKafka, buildKeyring, connectMongo, createAppContext, serviceDb, startService, stackTargetOf, type AppContext, type RunningService,
+} from '../app/index.js';
+import { KafkaNotificationSink, MailboxCommands, ProvisioningStore } from '../connectors/graph/index.js';
+import { registerDevices } from '../processors/obtp/index.js';
+import { stackUp, checkoutRoot } from '../stack/index.js';
+import { DemoBoard } from './board.js';
+import { startDashboard } from './dashboard.js';
+import { TopicTap } from './tap.js';
+
+export interface DemoOptions {
+  readonly users: number;
+  readonly rooms: number;
+  readonly seed: number;
+  /** Calendar actions per second of the simulated organisation once the service runs. */
+  readonly activity: number;
+  readonly dashboardPort: number;
+  readonly say: (line: string) => void;
+}
+
+export interface RunningDemo {
+  readonly dashboardUrl: string;
+  stop(): Promise<void>;
+}
+
+const STEPS = 6;
+const DEMO_PREFIX = 'demo.';
+const DEMO_DATABASE = 'hycal_demo';
+
+/** The demo's master key, kept beside the stack's data so that a second run reads what the first wrote. */
+function demoMasterKey(root: string): string {
+  const dir = join(root, '.stack', 'demo');
+  const file = join(dir, 'master.key');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** Saves the simulated tenants as consented, and registers a workspace device per room and a personal one per third user. */
+async function seedOrganisation(context: AppContext, sim: SimCliRun): Promise<{ tenantId: string; mailboxes: string[] }[]> {
+  const mongo = await connectMongo(context);
+  try {
+    const db = serviceDb(context, mongo);
+    const { keyring, close } = buildKeyring(context, mongo);
+    try {
+      const store = new ProvisioningStore(db, keyring, context.clock);
+      const out: { tenantId: string; mailboxes: string[] }[] = [];
+      for (const tenant of sim.scenario.tenants) {
+        await store.saveTenant({ _id: tenant.id, orgId: 'demo', cloud: 'worldwide', status: 'authorised', clientId: sim.appId, domains: tenant.domains, consentedAt: context.clock.now() });
+        for (const room of tenant.rooms) await registerDevices(db, tenant.id, room, [{ deviceId: `room-${room.slice(0, 8)}`, mode: 'shared' }]);
+        for (const [index, user] of tenant.users.entries()) {
+          if (index % 3 === 0) await registerDevices(db, tenant.id, user, [{ deviceId: `desk-${user.slice(0, 8)}`, mode: 'personal' }]);
+        }
+        const licensed = new Set(tenant.unlicensed);
+        out.push({ tenantId: tenant.id, mailboxes: [...tenant.users.filter((u) => !licensed.has(u)), ...tenant.rooms] });
+      }
+      return out;
+    } finally {
+      await close();
+    }
+  } finally {
+    await mongo.close();
+  }
+}
+
+async function activate(context: AppContext, tenants: { tenantId: string; mailboxes: string[] }[]): Promise<number> {
+  const kafka = buildKafka(context, 'hycal-demo-commands');
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const codec = await buildCodec(context);
+    const commands = new MailboxCommands(new KafkaNotificationSink(producer, codec, `${context.config.stack.topicPrefix}graph.notifications.v1`), () => context.clock.now());
+    let n = 0;
+    for (const { tenantId, mailboxes } of tenants) {
+      for (const mailbox of mailboxes) {
+        await commands.send(tenantId, mailbox, 'ACTIVATE');
+        n += 1;
+      }
+    }
+    return n;
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * `hycal demo`: the real stack, the Graph simulator with a seeded organisation, the service
+ * (webhook, connector, processors) and a dashboard fed by the service's public topics; then
+ * simulated calendar activity. Everything a run creates lives under the `demo.` topic prefix and
+ * the `hycal_demo` database, so a second run reuses it.
+ */
+export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
+  const root = checkoutRoot();
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    options.say(`[1/${STEPS}] stack: Kafka, schema registry, MongoDB (started or reused)`);
+    const base = createAppContext();
+    const stack = await stackUp({ ...stackTargetOf(base, root) });
+    options.say(`[2/${STEPS}] Microsoft Graph simulator: ${options.users} users, ${options.rooms} rooms, seed ${options.seed}`);
+    const sim = await startSimFromCli({ users: options.users, rooms: options.rooms, seed: options.seed, meetings: 8, activity: 0 });
+    stops.push(() => sim.close());
+    const context = createAppContext({
+      env: { ...process.env, HYCAL_KMS_MASTER_KEY: demoMasterKey(root) },
+      overrides: {
+        stack: { kafkaBrokers: stack.connections.KAFKA_BROKERS, schemaRegistryUrl: stack.connections.SCHEMA_REGISTRY_URL, mongodbUri: stack.connections.MONGODB_URI, mongodbDatabase: DEMO_DATABASE, topicPrefix: DEMO_PREFIX },
+        ops: { host: '127.0.0.1', port: 0 },
+        logLevel: 'warn',
+        runtime: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 },
+      },
+    });
+    options.say(`[3/${STEPS}] organisation: tenant consent, devices for rooms and desks`);
+    const tenants = await seedOrganisation(context, sim);
+    options.say(`[4/${STEPS}] service: webhook, connector and processors (hycal serve)`);
+    const tls = await loadOrCreateTls();
+    const webhookPort = await freePort();
+    const service: RunningService = await startService(context, ['webhook', 'connector', 'processors'], {
+      webhook: { host: '127.0.0.1', port: webhookPort, tls: { keyPem: tls.keyPem, certPem: tls.certPem } },
+      mailboxes: { notificationUrl: `https://localhost:${webhookPort}/graph/notifications`, settingsPollMs: 30_000, reconcileMs: 300_000 },
+      app: { clientId: sim.appId, clientSecret: sim.clientSecret },
+      access: { caPem: sim.sim.caCertPem, graphBaseUrl: sim.sim.graphBaseUrl, authorityHost: sim.sim.authorityUrl, knownAuthorities: [sim.sim.knownAuthority], authorityMetadata: sim.sim.authorityMetadata },
+    });
+    stops.push(() => service.stop());
+    options.say(`[5/${STEPS}] dashboard`);
+    const board = new DemoBoard(context.clock);
+    const tap = new TopicTap({ kafka: buildKafka(context, 'hycal-demo-dashboard'), codec: await buildCodec(context), board, logger: context.logger('demo'), prefix: DEMO_PREFIX });
+    await tap.start();
+    stops.push(() => tap.stop());
+    const dashboard = await startDashboard({ board, port: options.dashboardPort });
+    stops.push(() => dashboard.app.close());
+    const activated = await activate(context, tenants);
+    options.say(`[6/${STEPS}] ${activated} mailboxes activated; calendar activity at ${options.activity}/s`);
+    if (options.activity > 0) {
+      const driver = new ActivityDriver({
+        target: sim.sim.store, tenants: sim.scenario.tenants, seed: options.seed, ratePerSecond: options.activity, clock: context.clock, anchorMs: context.clock.now(), roomCopies: false,
+      });
+      driver.start();
+      stops.push(() => driver.stop());
+    }
+    return { dashboardUrl: dashboard.url, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
