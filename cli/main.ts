@@ -12,6 +12,7 @@ import { registerParseCommand } from '../processors/parse/index.js';
 import { registerConnectorCommand } from '../app/index.js';
 import { registerServeCommand } from './serve.js';
 import { registerDemoCommand } from './demo.js';
+import { registerGatewayCommand } from './gateway.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerConnectorCommand(program);
   registerServeCommand(program);
   registerDemoCommand(program);
+  registerGatewayCommand(program);
   return program;
 }
 
