@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/index.js';
 import { WorkAbandonedError } from './errors.js';
 import type { BucketUpdate, GuardedUpsert, MongoSink } from './sink.js';
@@ -53,8 +54,6 @@ interface Pending {
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Group commit of effects. Items submitted while a cycle runs go into the next cycle; cycles run one

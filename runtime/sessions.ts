@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/index.js';
 import type { Dispatcher } from './actors.js';
 import { WorkAbandonedError } from './errors.js';
@@ -19,8 +20,6 @@ export interface PartitionSessionsDeps {
   readonly logger: Logger;
   readonly metrics: RuntimeMetrics;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The partitions this worker owns right now, one session each, and their lease lifecycle: a

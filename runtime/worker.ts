@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Db } from 'mongodb';
 import { systemClock, type Clock } from '../common/index.js';
@@ -58,8 +59,6 @@ interface Track {
   /** Paused: more than maxPendingPerPartition records unfinished. */
   paused: boolean;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The actor runtime of one topology on a kafkajs consumer group (DESIGN.md section 4).
