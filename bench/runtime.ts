@@ -6,6 +6,7 @@
 // Throughput: N records pre-produced, timed from the first to the last output record (group join
 // excluded). Latency: records produced at a steady rate while the pipeline runs; latency = output
 // record's timestamp − input record's timestamp (carried in a header).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
@@ -25,8 +26,6 @@ export interface RuntimeBenchOptions {
   /** The runtime's `producerMaxInFlight` (1 = strict order across retries, the default). */
   producerMaxInFlight?: number;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Pipeline {
   readonly name: string;

@@ -6,14 +6,13 @@
 // The runtime rows run with a population of keys whose timers are due far ahead (OBTP for meetings
 // weeks away), seeded into the store, once with the index spread over 64 documents per partition
 // (the default) and once in a single document per partition (the layout before).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { defineTopology, fieldName, Runtime, shardOf, type Processor } from '../runtime/index.js';
 import { createLogger } from '../common/index.js';
 import type { BenchOptions, BenchReport } from './report.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const PARTITIONS = 6;
 const STAGE = 'alarm';
 

@@ -1,5 +1,5 @@
 /**
- * Time comes from an injected clock (DESIGN.md section 7). Production code takes a `Clock`;
+ * Time comes from an injected clock. Production code takes a `Clock`;
  * tests pass a `ManualClock` and move time explicitly.
  */
 export interface Clock {

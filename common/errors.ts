@@ -1,7 +1,7 @@
 /**
  * Errors are classes with a stable `code` (`HC_ERR_*`), a message that says what to do, an
  * optional `cause`, and whether retrying can help (`retryable`). Whether a failure is transient
- * is part of the error, never a guess in a catch block (DESIGN.md section 7).
+ * is part of the error, never a guess in a catch block.
  *
  * Every code used in the sources must be documented in docs/errors.md and vice versa; a unit test
  * scans both.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Collection, Db } from 'mongodb';
-import { systemClock, type Clock } from '../common/index.js';
+import { linearBackoff, retry, systemClock, type Clock } from '../common/index.js';
 import type { Logger } from '../common/index.js';
 import { abortableSleep, raceAbort, settlesWithin } from './abort.js';
 import { RuntimeUnavailableError, WorkAbandonedError } from './errors.js';
@@ -307,15 +307,18 @@ export class PartitionLeases implements PartitionOwnership {
       }
       if (this.#held.get(bucket) !== held) return;
       this.#held.delete(bucket);
-      for (let attempt = 1; attempt <= 5; attempt += 1) {
-        try {
-          await this.#claims.updateOne({ _id: claimId(bucket, held.epoch), o: this.owner }, { $set: { r: true } });
-          this.#hooks.onReleased?.(bucket, held.epoch, this.#clock.now() - started);
-          return;
-        } catch (error) {
-          this.#logger.warn({ err: errorMessage(error), bucket, attempt }, 'could not release a partition lease; it expires after leaseMs');
-          await new Promise((resolve) => setTimeout(resolve, Math.min(this.#pollMs * attempt, 2_000)));
-        }
+      const warn = (error: unknown, attempt: number): void => {
+        this.#logger.warn({ err: errorMessage(error), bucket, attempt }, 'could not release a partition lease; it expires after leaseMs');
+      };
+      try {
+        await retry(() => this.#claims.updateOne({ _id: claimId(bucket, held.epoch), o: this.owner }, { $set: { r: true } }), {
+          attempts: 5,
+          delayMs: linearBackoff(this.#pollMs, 2_000),
+          onRetry: warn,
+        });
+        this.#hooks.onReleased?.(bucket, held.epoch, this.#clock.now() - started);
+      } catch (error) {
+        warn(error, 5);
       }
     })();
     return held.handoff;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/index.js';
 import type { Dispatcher } from './actors.js';
 import { WorkAbandonedError } from './errors.js';
@@ -9,7 +10,6 @@ import { errorMessage } from './supervision.js';
 import { DueTimers } from './timers.js';
 import type { Topology } from './topology.js';
 import { whenQuiet, type ActorMemory, type PartitionSession, type RuntimeItem } from './work.js';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface PartitionSessionsDeps {
   readonly topology: Topology;

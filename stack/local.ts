@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StackPortBusyError, StackStartError } from './errors.js';
@@ -26,8 +27,6 @@ import {
   type RunningProcess,
 } from './process.js';
 import type { Progress } from './progress.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface PartDriver {
   readonly name: PartName;

@@ -6,7 +6,7 @@ import type { MeetingSensitiveFields, ParsedMeeting, RawCalendarRecord } from '.
 
 /**
  * TEST STAND-IN for processors/parse, until the real parse processor lands. It fills the parse slot
- * of `defineMeetingsTopology` (processors/encrypt/topology.ts) so the encrypt stage can be proven
+ * of `defineMeetingsTopology` (app/topologies.ts) so the encrypt stage can be proven
  * on the real actor runtime. It is deliberately minimal and is NOT the parse processor:
  *
  * - unseals the Graph event of a `calendar.raw.v1` value in memory (`unsealRawEvent`);

@@ -29,6 +29,7 @@ import { Canaries, expectNoLeaks, LogCapture } from '../../support/canary.js';
 import { createStandInParseProcessor, STANDIN_PARSE_NAME, type StandInGraphEvent } from '../../support/parse-standin.js';
 import { readTopic, testKafka, testMongo, testStack, uniqueName, withAdmin } from '../../support/stack.js';
 import { waitFor } from '../runtime/helpers.js';
+import { linearBackoff, retry } from '../../../common/index.js';
 
 /**
  * Issue 5 point 5: processors/encrypt on the real actor runtime. calendar.raw.v1 (Graph events sealed
@@ -143,15 +144,7 @@ describe('encrypt – processors/encrypt on the actor runtime (real stack)', () 
   beforeAll(async () => {
     logger = createLogger({ name: 'encrypt-on-runtime', level: 'trace', destination: logs });
     kafka = testKafka();
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await withAdmin((admin) => provisionTopics(admin, { prefix, partitions: PARTITIONS }));
-        break;
-      } catch (error) {
-        if (attempt >= 5) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
-      }
-    }
+    await retry(() => withAdmin((admin) => provisionTopics(admin, { prefix, partitions: PARTITIONS })), { attempts: 5, delayMs: linearBackoff(1_000) });
     codec = await new TopicCodec(createSchemaRegistry(testStack().schemaRegistryUrl), { prefix }).init();
     producer = kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();

@@ -23,6 +23,7 @@ import { Canaries, expectNoLeaks, LogCapture } from '../../support/canary.js';
 import { createStandInParseProcessor } from '../../support/parse-standin.js';
 import { readTopic, testKafka, testMongo, testStack, uniqueName, withAdmin } from '../../support/stack.js';
 import { waitFor } from '../runtime/helpers.js';
+import { linearBackoff, retry } from '../../../common/index.js';
 
 /** A KMS provider that can be switched off: every call fails as `KmsUnavailableError` (retryable). */
 class SwitchableKms implements KmsProvider {
@@ -80,15 +81,7 @@ describe('encrypt – a KMS outage longer than the runtime retry budget', () => 
 
   beforeAll(async () => {
     logger = createLogger({ name: 'encrypt-kms-budget', level: 'trace', destination: logs });
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await withAdmin((admin) => provisionTopics(admin, { prefix, partitions: 2 }));
-        break;
-      } catch (error) {
-        if (attempt >= 5) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
-      }
-    }
+    await retry(() => withAdmin((admin) => provisionTopics(admin, { prefix, partitions: 2 })), { attempts: 5, delayMs: linearBackoff(1_000) });
     codec = await new TopicCodec(createSchemaRegistry(testStack().schemaRegistryUrl), { prefix }).init();
     mongo = await testMongo();
     db = mongo.db(dbName);

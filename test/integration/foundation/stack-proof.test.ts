@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompressionTypes, type Consumer, type Producer } from 'kafkajs';
 import type { Collection, Db, MongoClient } from 'mongodb';
@@ -18,7 +19,6 @@ interface PresenceView {
 
 const KEYS = 120;
 const VERSIONS_PER_KEY = 20;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The version-guarded upsert: a missing doc is inserted, an older one replaced, a newer one kept. */
 async function upsertIfNewer(collection: Collection<PresenceView>, view: PresenceView): Promise<'applied' | 'stale'> {

@@ -6,6 +6,7 @@ import { createKeyring, generateKeyText, kmsOptionsSchema, type KmsOptionsInput,
 import { createSchemaRegistry, provisionTopics, TopicCodec } from '../../../schemas/index.js';
 import { LogCapture } from '../../support/canary.js';
 import { readTopic, testKafka, testMongo, testStack, uniqueName, withAdmin, type ReadRecord } from '../../support/stack.js';
+import { linearBackoff, retry } from '../../../common/index.js';
 
 export type KafkaRecord = ReadRecord;
 
@@ -33,15 +34,7 @@ export async function openHarness(label: string): Promise<Harness> {
   const kafka = testKafka();
   // Provisioning is idempotent; creating topics while other tests do may briefly answer
   // UNKNOWN_TOPIC_OR_PARTITION while leaders are elected, so try again a few times.
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await withAdmin((admin) => provisionTopics(admin, { prefix, partitions: 1 }));
-      break;
-    } catch (error) {
-      if (attempt >= 5) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
-    }
-  }
+  await retry(() => withAdmin((admin) => provisionTopics(admin, { prefix, partitions: 1 })), { attempts: 5, delayMs: linearBackoff(1_000) });
   const codec = await new TopicCodec(createSchemaRegistry(testStack().schemaRegistryUrl), { prefix }).init();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { ManualClock } from '../../../common/clock.js';
-import { REDACTED_PATHS } from '../../../common/logger.js';
+import { createLogger } from '../../../common/index.js';
 import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../../../kms/index.js';
 import {
   MemoryCalendarActions, MemoryConnections, MemoryProvisioning, MemorySettings, MemoryStateStore, MemoryViews, TokenService, buildApi,
@@ -77,7 +76,7 @@ export async function makeFixture(extra: Partial<ApiOptionsInput> = {}, rebuild?
   const settings = new MemorySettings();
   const actions = new MemoryCalendarActions();
   const logs = new LogLines();
-  const logger = pino({ level: 'debug', redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' } }, logs.stream);
+  const logger = createLogger({ name: 'api-test', level: 'debug', destination: logs.stream });
   const app = await buildApi(baseOptions(extra), { views, decryptor: keyring, provisioning, connections, settings, actions, state }, { clock, logger });
   const tokens = new TokenService(state, clock);
   const enc = async (tenantId: string, mailboxId: string, meetingId: string, field: string, text: string | undefined) =>
