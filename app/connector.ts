@@ -3,13 +3,13 @@ import type { Command } from 'commander';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { Counter, Registry } from 'prom-client';
-import { ConfigError, createLogger, systemClock, type Logger } from '../common/index.js';
+import { ConfigError, systemClock, type Logger } from '../common/index.js';
 import type { HycalConfig } from '../config/index.js';
-import { loadConfig } from '../config/index.js';
 import { createKeyring, type Keyring } from '../kms/index.js';
 import { startOpsServer, type HealthSource, type OpsServer } from '../ops/index.js';
 import { Runtime, RuntimeMetrics, defineTopology } from '../runtime/index.js';
 import { TopicCodec, createSchemaRegistry } from '../schemas/index.js';
+import { createAppContext } from './context.js';
 import {
   buildWebhookApp,
   connectorOptionsSchema,
@@ -173,9 +173,10 @@ export function registerConnectorCommand(program: Command): void {
     .option('--mailboxes-only', 'run only the mailbox actors')
     .action(async (flags: { webhookOnly?: boolean; mailboxesOnly?: boolean }) => {
       if (flags.webhookOnly === true && flags.mailboxesOnly === true) throw new ConfigError('Choose at most one of --webhook-only and --mailboxes-only.');
-      const config = loadConfig();
-      const logger = createLogger({ name: 'connector', level: config.logLevel });
-      const input = connectorOptionsFromEnv(process.env);
+      const context = createAppContext();
+      const config = context.config;
+      const logger = context.logger('connector');
+      const input = connectorOptionsFromEnv(context.env);
       const running = await startConnector(config, {
         ...input,
         webhook: { ...input.webhook, enabled: flags.mailboxesOnly !== true },
