@@ -5,7 +5,7 @@
 // violating import to each rule and sees it fire.
 
 /** Folders that ship in the service (the simulator, benchmarks, tests and the CLI's demo do not). */
-const PRODUCTION = '^(api|app|common|config|connectors|gateway|kms|ops|processors|runtime|schemas|stack)/';
+const PRODUCTION = '^(api|app|common|config|connectors|gateway|graph|kms|ops|processors|runtime|schemas|stack)/';
 
 /** Areas made of one sub-folder per part, each part with its own face (processors/encrypt/index.ts). */
 const PER_PART = '(processors|connectors|sim)';
@@ -41,10 +41,17 @@ module.exports = {
       to: { path: '^processors/' },
     },
     {
+      name: 'graph-access-is-a-library',
+      severity: 'error',
+      comment: 'graph/ (Microsoft Graph access, shared by the connector, write-back and the API) knows none of its callers and reads no configuration.',
+      from: { path: '^graph/' },
+      to: { path: '^(api|app|cli|config|connectors|processors|gateway|demo)/' },
+    },
+    {
       name: 'libraries-not-configuration',
       severity: 'error',
       comment: 'runtime/, kms/ and stack/ take validated options; only the composition root (app/) reads configuration.',
-      from: { path: '^(runtime|kms|stack)/' },
+      from: { path: '^(runtime|kms|stack|graph)/' },
       to: { path: '^(config|app|cli)/' },
     },
     {
@@ -77,7 +84,8 @@ module.exports = {
       from: { path: '^([^/]+)/', pathNot: '^(test|bin|bench)/' },
       to: {
         path: '^[^/]+/',
-        pathNot: ['^$1/', '^test/', '^[^/]+/index\\.ts$', `^${PER_PART}/[^/]+/index\\.ts$`, `^([^/]+/|${PER_PART}/[^/]+/)cli\\.ts$`],
+        // The simulator is a package whose published entry points (package.json "exports") are its faces.
+        pathNot: ['^$1/', '^test/', '^[^/]+/index\\.ts$', `^${PER_PART}/[^/]+/index\\.ts$`, `^([^/]+/|${PER_PART}/[^/]+/)cli\\.ts$`, '^sim/graph/[^/]+/index\\.ts$'],
       },
     },
     {
@@ -93,13 +101,13 @@ module.exports = {
     {
       name: 'through-the-face',
       severity: 'error',
-      comment: 'Command registrations (cli.ts) are a face for the `hycal` command only.',
-      from: { path: '^([^/]+)/', pathNot: '^(test|cli)/' },
+      comment: 'Command registrations (cli.ts) are a face for the `hycal` command only (and the demo, which starts the simulator as `hycal sim` does).',
+      from: { path: '^([^/]+)/', pathNot: '^(test|cli|demo)/' },
       to: { path: `^([^/]+/|${PER_PART}/[^/]+/)cli\\.ts$`, pathNot: '^$1/' },
     },
   ],
   options: {
-    includeOnly: '^(api|app|bench|bin|cli|common|config|connectors|kms|ops|processors|runtime|schemas|sim|stack|test)/',
+    includeOnly: '^(api|app|bench|bin|cli|common|config|connectors|demo|gateway|graph|kms|ops|processors|runtime|schemas|sim|stack|test)/',
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

@@ -10,16 +10,14 @@ import { startOpsServer, type HealthSource, type OpsServer } from '../ops/index.
 import { Runtime, RuntimeMetrics, defineTopology } from '../runtime/index.js';
 import { TopicCodec, createSchemaRegistry } from '../schemas/index.js';
 import { createAppContext } from './context.js';
+import { GraphConnections, MongoTokenCacheStore, type AppRegistration } from '../graph/index.js';
 import {
   buildWebhookApp,
   connectorOptionsSchema,
   createMailboxProcessor,
-  GraphConnections,
   KafkaNotificationSink,
   MongoSubscriptionLookup,
-  MongoTokenCacheStore,
   ProvisioningStore,
-  type AppRegistration,
   type ConnectorOptions,
   type ConnectorOptionsInput,
 } from '../connectors/graph/index.js';

@@ -3,7 +3,7 @@ import { HcError } from '../../../common/index.js';
 import { sealRawEvent, sealRawSettings, type Keyring } from '../../../kms/index.js';
 import type { ProcessorContext } from '../../../runtime/index.js';
 import type { GraphNotification, RawCalendarRecord } from '../../../schemas/index.js';
-import { secretContext, type GraphAccess, type GraphEvent } from '../access/index.js';
+import { secretContext, type GraphAccess, type GraphEvent } from '../../../graph/index.js';
 import { clientStateHash, SUBSCRIPTIONS_VIEW } from '../webhook/index.js';
 import {
   INITIAL_STATE,

@@ -9,7 +9,7 @@ import {
   type DeploymentMode,
   type GraphAccess,
   type GraphConnections,
-} from '../access/index.js';
+} from '../../../graph/index.js';
 import { ConsentDeniedError, UnknownDomainError } from '../errors.js';
 import type { StateSigner } from './state.js';
 import type { ProvisioningStore, TenantDocument } from './store.js';

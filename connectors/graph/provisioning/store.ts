@@ -1,7 +1,7 @@
 import { Binary, type Collection, type Db } from 'mongodb';
 import type { Clock } from '../../../common/index.js';
-import type { AppCredential, CloudName } from '../access/index.js';
-import { secretContext, type Sealer } from '../access/index.js';
+import type { AppCredential, CloudName } from '../../../graph/index.js';
+import { secretContext, type Sealer } from '../../../graph/index.js';
 import { NotProvisionedError } from '../errors.js';
 
 /**

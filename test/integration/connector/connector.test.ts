@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../common/clock.js';
 import { createLogger } from '../../../common/logger.js';
 import { loadConfig } from '../../../config/index.js';
-import type { GraphAccess, GraphConnections } from '../../../connectors/graph/access/index.js';
+import type { GraphAccess, GraphConnections } from '../../../graph/index.js';
 import { ProvisioningStore } from '../../../connectors/graph/provisioning/index.js';
 import { KafkaNotificationSink, MailboxCommands } from '../../../connectors/graph/webhook/index.js';
 import { startConnector, type RunningConnector } from '../../../app/index.js';

@@ -2,7 +2,7 @@ import { request } from 'node:https';
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../common/clock.js';
-import { TOKEN_CACHE_COLLECTION, type GraphConnections } from '../../../connectors/graph/access/index.js';
+import { TOKEN_CACHE_COLLECTION, type GraphConnections } from '../../../graph/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
 import { testMongo, uniqueName } from '../../support/stack.js';
 import { ALICE, APP, REDIRECT, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../common/clock.js';
-import type { GraphConnections } from '../../../connectors/graph/access/index.js';
+import type { GraphConnections } from '../../../graph/index.js';
 import { Provisioning, ProvisioningStore, StateSigner, cloudFromOpenIdConfiguration } from '../../../connectors/graph/provisioning/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
 import { testMongo, uniqueName } from '../../support/stack.js';

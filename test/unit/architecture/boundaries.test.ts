@@ -28,9 +28,10 @@ const TREE: Record<string, readonly string[]> = {
   'kms/cli.ts': [],
   'stack/index.ts': ['../config/index.js'],
   'ops/index.ts': ['../sim/graph/index.js'],
-  'api/index.ts': [],
+  'api/index.ts': ['../graph/index.js'],
+  'graph/index.ts': ['../connectors/graph/index.js', '../common/index.js'],
   'connectors/graph/index.ts': ['../../processors/ooo/index.js'],
-  'processors/obtp/index.ts': ['../ooo/index.js', '../../connectors/graph/index.js', '../../api/index.js', '../../runtime/index.js'],
+  'processors/obtp/index.ts': ['../ooo/index.js', '../../connectors/graph/index.js', '../../api/index.js', '../../runtime/index.js', '../../graph/index.js'],
   'processors/ooo/index.ts': ['./state.js', '../../common/index.js'],
   'processors/ooo/state.ts': [],
   'app/index.ts': ['../runtime/worker.js', '../kms/cli.js', '../processors/ooo/index.js', '../config/index.js'],
@@ -96,6 +97,10 @@ describe('architecture – each import boundary fires on a violating import', ()
     expect(fired('connectors-not-processors')).toEqual(['connectors/graph/index.ts → processors/ooo/index.ts']);
   });
 
+  it('architecture – graph/ (the shared Graph access) knows none of its callers', () => {
+    expect(fired('graph-access-is-a-library')).toEqual(['graph/index.ts → connectors/graph/index.ts']);
+  });
+
   it('architecture – runtime/, kms/ and stack/ never import config/ or app/', () => {
     expect(fired('libraries-not-configuration')).toEqual([
       'kms/index.ts → app/index.ts',
@@ -125,7 +130,7 @@ describe('architecture – each import boundary fires on a violating import', ()
   });
 
   it('architecture – allowed imports raise nothing', () => {
-    const allowed = ['cli/main.ts', 'test/unit/x.test.ts', 'processors/ooo/index.ts', 'runtime/worker.ts'];
+    const allowed = ['cli/main.ts', 'test/unit/x.test.ts', 'processors/ooo/index.ts', 'runtime/worker.ts', 'api/index.ts'];
     expect(violations.filter((v) => allowed.includes(v.from))).toEqual([]);
   });
 });

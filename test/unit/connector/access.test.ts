@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../../../common/clock.js';
-import { GraphConnections, MailboxGates, parseRetryAfter, type GraphAccess } from '../../../connectors/graph/access/index.js';
-import { graphAccessOptionsSchema } from '../../../connectors/graph/options.js';
+import { GraphConnections, MailboxGates, parseRetryAfter, type GraphAccess } from '../../../graph/index.js';
+import { graphAccessOptionsSchema } from '../../../graph/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
 import { ALICE, APP, BOB, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { ManualClock, type Clock } from '../../../common/clock.js';
-import { GraphConnections, MongoTokenCacheStore, type Sleep } from '../../../connectors/graph/access/index.js';
-import { graphAccessOptionsSchema } from '../../../connectors/graph/options.js';
+import { GraphConnections, MongoTokenCacheStore, type Sleep } from '../../../graph/index.js';
+import { graphAccessOptionsSchema } from '../../../graph/index.js';
 import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../../../kms/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
 

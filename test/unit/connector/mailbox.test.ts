@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ManualClock, systemClock } from '../../../common/clock.js';
-import type { GraphAccess, GraphConnections } from '../../../connectors/graph/access/index.js';
+import type { GraphAccess, GraphConnections } from '../../../graph/index.js';
 import { createMailboxProcessor, STATUS_VIEW, type MailboxState } from '../../../connectors/graph/mailbox/index.js';
 import { buildWebhookApp, SUBSCRIPTIONS_VIEW, type SubscriptionRoute } from '../../../connectors/graph/webhook/index.js';
 import { unsealRawEvent, type Keyring } from '../../../kms/index.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../../common/index.js';
+import type { Clock } from '../common/index.js';
 import { AppTokenSource, DelegatedTokenSource, MsalNetwork, type AppRegistration, type AuthorityOverrides } from './auth.js';
 import { CLOUD_ENDPOINTS, type CloudName } from './clouds.js';
 import { MailboxGates } from './gate.js';
@@ -7,7 +7,7 @@ import { realSleep, type AccessObserver, type Sleep } from './governor.js';
 import { GraphAccess } from './graph.js';
 import type { MongoTokenCacheStore } from './token-cache.js';
 import { HttpsTransport } from './transport.js';
-import type { GraphAccessOptions } from '../options.js';
+import type { GraphAccessOptions } from './options.js';
 
 export interface GraphConnectionsDeps {
   readonly options: GraphAccessOptions;

@@ -1,6 +1,6 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { GraphUnavailableError } from '../errors.js';
+import { GraphUnavailableError } from './errors.js';
 
 /**
  * The one HTTPS client of the connector (Graph and the identity platform). Node's own TLS stack

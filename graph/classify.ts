@@ -1,4 +1,4 @@
-import type { HcError } from '../../../common/index.js';
+import type { HcError } from '../common/index.js';
 import {
   GraphAccessPolicyError,
   GraphConflictError,
@@ -13,7 +13,7 @@ import {
   GraphThrottledError,
   GraphTokenExpiredError,
   GraphUnavailableError,
-} from '../errors.js';
+} from './errors.js';
 
 /**
  * Maps Graph and identity-platform failures to typed errors, once. Inputs are status codes and the

@@ -1,5 +1,5 @@
 import { Binary, type Collection, type Db } from 'mongodb';
-import type { Clock } from '../../../common/index.js';
+import type { Clock } from '../common/index.js';
 import { secretContext, type Sealer } from './sealer.js';
 
 /**

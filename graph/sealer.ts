@@ -1,4 +1,4 @@
-import type { SealContext } from '../../../kms/index.js';
+import type { SealContext } from '../kms/index.js';
 
 /** What the connector needs of the keyring: seal and open small secrets with the tenant's key. */
 export interface Sealer {

@@ -1,3 +1,8 @@
+/**
+ * Access to Microsoft Graph and the identity platform, shared by every caller: the connector's read
+ * path, write-back and the API's calendar actions. Authentication (app and delegated), clouds,
+ * throttling (Retry-After, back-off, per-mailbox concurrency) and typed errors live here once.
+ */
 export { GraphConnections } from './connections.js';
 export type { GraphConnectionsDeps, TenantRef } from './connections.js';
 export { GraphAccess, EVENT_SELECT } from './graph.js';
@@ -14,3 +19,21 @@ export { realSleep } from './governor.js';
 export type { Sleep, AccessObserver } from './governor.js';
 export { secretContext } from './sealer.js';
 export type { Sealer } from './sealer.js';
+export { graphAccessOptionsSchema } from './options.js';
+export type { GraphAccessOptions, GraphAccessOptionsInput } from './options.js';
+export {
+  GraphConsentMissingError,
+  GraphAccessPolicyError,
+  GraphMailboxNotFoundError,
+  GraphNotExchangeOnlineError,
+  GraphThrottledError,
+  GraphTokenExpiredError,
+  GraphReauthorizationRequiredError,
+  GraphCredentialsInvalidError,
+  GraphUnavailableError,
+  GraphItemNotFoundError,
+  GraphSyncResetError,
+  GraphConflictError,
+  GraphRequestRejectedError,
+  GraphCloudRefusedError,
+} from './errors.js';

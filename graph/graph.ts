@@ -1,6 +1,6 @@
 import { Client, GraphError } from '@microsoft/microsoft-graph-client';
-import { HcError } from '../../../common/index.js';
-import { GraphSyncResetError, GraphUnavailableError } from '../errors.js';
+import { HcError } from '../common/index.js';
+import { GraphSyncResetError, GraphUnavailableError } from './errors.js';
 import type { TokenSource } from './auth.js';
 import { classifyGraphError } from './classify.js';
 import { GraphGovernor, RequestScope, type GovernorDeps } from './governor.js';

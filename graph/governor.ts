@@ -1,6 +1,6 @@
 import type { Context, Middleware, MiddlewareOptions } from '@microsoft/microsoft-graph-client';
-import type { Clock } from '../../../common/index.js';
-import { HcError } from '../../../common/index.js';
+import type { Clock } from '../common/index.js';
+import { HcError } from '../common/index.js';
 import type { TokenSource } from './auth.js';
 import type { MailboxGates } from './gate.js';
 import { backoffMs, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';

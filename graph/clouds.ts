@@ -1,4 +1,4 @@
-import { GraphCloudRefusedError } from '../errors.js';
+import { GraphCloudRefusedError } from './errors.js';
 
 /**
  * Microsoft 365 clouds and which of them this deployment serves. Worldwide (and GCC, which runs on
