@@ -6,10 +6,10 @@ import { CLOUD_HOSTS, CLOUD_NAMES } from './clouds.js';
 import { Faults } from './faults/index.js';
 import { IdentityPlatform } from './identity/index.js';
 import type { CloudName } from './model.js';
-import { NotificationHub, type NotificationTimingsInput } from './notifications/index.js';
+import { GRAPH_CHANGE_TRACKING_APP_ID, NotificationHub, type NotificationTimingsInput } from './notifications/index.js';
 import { buildCloudApp } from './server/app.js';
 import { GraphApi } from './server/graph-api.js';
-import { SimStore } from './store/index.js';
+import { SimStore, storeResourceRenderer } from './store/index.js';
 import { Throttle, OUTLOOK_LIMITS, RetryAfterFormat, type RetryAfterStyle, type ThrottleLimits } from './throttle/index.js';
 import { loadOrCreateTls } from './tls/index.js';
 
@@ -117,6 +117,10 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
     resolveMailbox: (tenantId, idOrUpn) => store.findMailbox(tenantId, idOrUpn)?.id,
     caCertPem: tls.caCertPem,
     retryAfter,
+    rich: {
+      render: storeResourceRenderer(store),
+      signValidationToken: (tenantId, appId) => identity.signValidationToken(tenantId, appId, GRAPH_CHANGE_TRACKING_APP_ID),
+    },
     ...(options.notifications === undefined ? {} : { timings: options.notifications }),
   });
   hubRef.current = hub;

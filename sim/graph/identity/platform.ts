@@ -365,6 +365,22 @@ export class IdentityPlatform {
       .setIssuedAt(now).setNotBefore(now).setExpirationTime(now + ACCESS_TOKEN_SECONDS).sign(this.#privateKey);
   }
 
+  /**
+   * A validation token of rich change notifications: a JWT signed with the platform's key (in
+   * `jwks()`), `aud` = the subscribing app, `iss` = the tenant's v1 issuer, `appid`/`azp` = the
+   * Graph change-tracking app, valid one hour.
+   */
+  async signValidationToken(tenantId: string, appId: string, changeTrackingAppId: string): Promise<string> {
+    const now = Math.floor(this.#clock.now() / 1000);
+    const claims = {
+      aud: appId, iss: `https://sts.windows.net/${tenantId}/`, appid: changeTrackingAppId, azp: changeTrackingAppId,
+      appidacr: '2', idp: `https://sts.windows.net/${tenantId}/`, tid: tenantId, ver: '1.0',
+      oid: b64(`sp|${tenantId}|${changeTrackingAppId}`).slice(0, 36), sub: b64(`sp|${tenantId}|${changeTrackingAppId}`).slice(0, 36),
+    };
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: this.#kid, typ: 'JWT' })
+      .setIssuedAt(now).setNotBefore(now).setExpirationTime(now + 3600).sign(this.#privateKey);
+  }
+
   // ---- Graph side -----------------------------------------------------------------------------
 
   /** Verifies a bearer token for a Graph call on a cloud's listener; 401 InvalidAuthenticationToken otherwise. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ResourceChange } from '../model.js';
 import { endpointFor, enqueue, type Endpoint, type HubState, type Queued, type SubscriptionRecord, mailboxKey } from './hub-state.js';
 import { markMissed, sweep } from './lifecycle.js';
+import { addResourceData, postBody } from './rich-delivery.js';
 import { formatNotificationDateTime, type TlsVersion } from './validate.js';
 
 /** The delivery queue: changes become queued notifications, batched POSTs, retries with back-off, give-ups. */
@@ -30,10 +31,11 @@ export function publish(s: HubState, change: ResourceChange): void {
       (endpoint.health.state === 'delayed' ? s.timings.flaggedDelayMs : 0);
     etag ??= etagOf(change);
     const item = changeItem(s, sub, change, etag);
-    enqueue(s, endpoint, { kind: 'change', subscriptionId: sub.id, tls: sub.tls, item }, now, now + delay);
+    const validationFor = addResourceData(s, sub, change, item);
+    enqueue(s, endpoint, { kind: 'change', subscriptionId: sub.id, tls: sub.tls, item, validationFor }, now, now + delay);
     if (s.faults.duplicateRate > 0 && s.random() < s.faults.duplicateRate) {
       s.stats.duplicated += 1;
-      enqueue(s, endpoint, { kind: 'change', subscriptionId: sub.id, tls: sub.tls, item: { ...item } }, now, now + delay);
+      enqueue(s, endpoint, { kind: 'change', subscriptionId: sub.id, tls: sub.tls, item: { ...item }, validationFor }, now, now + delay);
     }
   }
 }
@@ -148,7 +150,7 @@ export async function send(s: HubState, ep: Endpoint, batch: Queued[]): Promise<
   const first = batch[0] as Queued;
   const outcome = await s.transport.post({
     url: ep.url,
-    body: JSON.stringify({ value: batch.map((q) => q.item) }),
+    body: JSON.stringify(await postBody(s, batch)),
     contentType: 'application/json; charset=utf-8',
     timeoutMs: s.timings.deliveryTimeoutMs,
     tlsVersion: first.tls,

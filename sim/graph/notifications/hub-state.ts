@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { EndpointHealth } from './endpoint-health.js';
 import type { LifecycleEvent, NotificationFaults, NotificationHubStats } from './hub-types.js';
 import type { NotificationTimings } from './options.js';
+import type { RichNotificationSource, RichSubscription } from './rich.js';
 import type { SubscriptionApiThrottle } from './throttle.js';
 import type { WebhookTransport } from './transport.js';
 import type { ChangeType, TlsVersion } from './validate.js';
@@ -31,6 +32,8 @@ export interface SubscriptionRecord {
   nextReminderAt: number | null;
   /** A `missed` event is queued and not yet delivered. */
   missedQueued: boolean;
+  /** Rich notifications (includeResourceData): the selected properties and the subscriber's certificate. */
+  rich: RichSubscription | null;
 }
 
 export interface Queued {
@@ -40,6 +43,8 @@ export interface Queued {
   tls: TlsVersion;
   item: Record<string, unknown>;
   lifecycleEvent?: LifecycleEvent;
+  /** Rich notifications: the POST carries a validation token for this app in this tenant. */
+  validationFor?: { tenantId: string; appId: string } | undefined;
   enqueuedAt: number;
   dueAt: number;
   attempts: number;
@@ -72,6 +77,10 @@ export interface HubState {
   readonly random: () => number;
   seq: number;
   readonly stats: HubStats;
+  /** Renders resources and signs validation tokens for rich notifications (absent: they are refused). */
+  readonly rich: RichNotificationSource | undefined;
+  /** Validation tokens by tenant and app, reused until shortly before they expire. */
+  readonly validationTokens: Map<string, { token: string; until: number }>;
 }
 
 export function mailboxKey(tenantId: string, mailboxId: string): string {
@@ -87,10 +96,11 @@ export function endpointFor(s: HubState, url: string, now: number): Endpoint {
   return ep;
 }
 
-export function enqueue(s: HubState, ep: Endpoint, q: Pick<Queued, 'kind' | 'subscriptionId' | 'tls' | 'item' | 'lifecycleEvent'>, now: number, dueAt: number): void {
+export function enqueue(s: HubState, ep: Endpoint, q: Pick<Queued, 'kind' | 'subscriptionId' | 'tls' | 'item' | 'lifecycleEvent' | 'validationFor'>, now: number, dueAt: number): void {
   s.seq += 1;
   const entry: Queued = { seq: s.seq, kind: q.kind, subscriptionId: q.subscriptionId, tls: q.tls, item: q.item, enqueuedAt: now, dueAt, attempts: 0 };
   if (q.lifecycleEvent !== undefined) entry.lifecycleEvent = q.lifecycleEvent;
+  if (q.validationFor !== undefined) entry.validationFor = q.validationFor;
   ep.queue.push(entry);
 }
 

@@ -5,6 +5,7 @@ import type { NotificationTimingsInput } from './options.js';
 import type { SubscriptionApiLimits } from './throttle.js';
 import type { RetryAfterFormat } from '../throttle/retry-after.js';
 import type { WebhookTransport } from './transport.js';
+import type { RichNotificationSource } from './rich.js';
 
 /** The public option, fault and statistics types of the notification hub (re-exported by `hub.ts`). */
 
@@ -33,6 +34,8 @@ export interface NotificationHubOptions {
   /** How the subscription API writes Retry-After (shared with the simulator's fault switch). */
   retryAfter?: RetryAfterFormat;
   logger?: Logger;
+  /** Resource rendering and validation-token signing for rich notifications; without it, includeResourceData is refused. */
+  rich?: RichNotificationSource;
 }
 
 export interface NotificationFaults {

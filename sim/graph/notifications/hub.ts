@@ -51,6 +51,8 @@ export class NotificationHub {
         duplicated: 0, expiredSubscriptions: 0,
         lifecycle: { reauthorizationRequired: 0, subscriptionRemoved: 0, missed: 0 },
       },
+      rich: options.rich,
+      validationTokens: new Map(),
     };
   }
 

@@ -2,10 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { SimGraphError } from '../model.js';
 import { mailboxKey, removeSubscription, type HubState, type SubscriptionRecord } from './hub-state.js';
 import type { SubscriptionCaller } from './hub-types.js';
+import { RICH_MAX_LIFETIME_MS } from './rich.js';
 import {
   effectiveExpiration,
   formatDateTimeOffset,
   invalidRequest,
+  MAX_LIFETIME_MS,
   parseCreateBody,
   parseUpdateBody,
   type ParsedResource,
@@ -43,7 +45,10 @@ export async function createSubscription(s: HubState, caller: SubscriptionCaller
   requirePermission(caller);
   const mailboxId = resolveResource(s, caller, req.parsedResource);
   const now = s.clock.now();
-  const expirationMs = effectiveExpiration(req.requestedExpirationMs, now);
+  if (req.rich !== null && s.rich === undefined) {
+    throw new SimGraphError(400, 'NotSupported', 'This notification hub was started without a resource source; subscribe without includeResourceData.');
+  }
+  const expirationMs = effectiveExpiration(req.requestedExpirationMs, now, req.maxLifetimeMs);
   const key = mailboxKey(caller.tenantId, mailboxId);
   checkMailboxLimit(s, key, now);
   s.pendingCreates.set(key, (s.pendingCreates.get(key) ?? 0) + 1);
@@ -73,6 +78,7 @@ export async function createSubscription(s: HubState, caller: SubscriptionCaller
     reauthRequiredSince: null,
     nextReminderAt: null,
     missedQueued: false,
+    rich: req.rich,
   };
   s.subs.set(sub.id, sub);
   let set = s.byMailbox.get(key);
@@ -116,7 +122,7 @@ export function updateSubscription(s: HubState, caller: SubscriptionCaller, id: 
   }
   const now = s.clock.now();
   if (req.requestedExpirationMs !== undefined) {
-    sub.expirationMs = effectiveExpiration(req.requestedExpirationMs, now);
+    sub.expirationMs = effectiveExpiration(req.requestedExpirationMs, now, sub.rich === null ? MAX_LIFETIME_MS : RICH_MAX_LIFETIME_MS);
     sub.nextReminderAt = null;
   }
   if (req.notificationUrl !== undefined) sub.notificationUrl = req.notificationUrl;
@@ -254,10 +260,10 @@ export function renderSubscription(s: HubState, sub: SubscriptionRecord, withCon
     lifecycleNotificationUrl: sub.lifecycleNotificationUrl,
     expirationDateTime: formatDateTimeOffset(sub.expirationMs),
     creatorId: sub.creatorId,
-    includeResourceData: null,
+    includeResourceData: sub.rich === null ? null : true,
     latestSupportedTlsVersion: sub.tls,
-    encryptionCertificate: null,
-    encryptionCertificateId: null,
+    encryptionCertificate: sub.rich?.certificate ?? null,
+    encryptionCertificateId: sub.rich?.certificateId ?? null,
     notificationUrlAppId: null,
     notificationContentType: 'application/json',
   };

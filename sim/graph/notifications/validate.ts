@@ -1,4 +1,5 @@
 import { SimGraphError } from '../model.js';
+import { RICH_MAX_LIFETIME_MS, parseEncryption, parseRichSelect, splitResource, type RichSubscription } from './rich.js';
 
 /**
  * Checks of subscription request bodies, as Graph does them (graph.md section 4). Pure functions:
@@ -45,7 +46,7 @@ export function parseResource(resource: string): ParsedResource {
   }
   const path = resource.replace(/^\/+/, '');
   if (path.includes('?')) {
-    throw invalidRequest(`Resource '${resource}': query options need includeResourceData, which the simulator does not support.`);
+    throw invalidRequest(`Resource '${resource}': query options such as $select are only supported with includeResourceData.`);
   }
   if (SINGLE_EVENT.test(path)) {
     throw invalidRequest(`Resource '${resource}' is not supported for change notifications: subscribe to the events collection of a mailbox.`);
@@ -103,10 +104,10 @@ export function parseDateTimeOffset(value: unknown): number {
   return ms;
 }
 
-/** Applies the lifetime rules: raised to 45 minutes, rejected above 4,230. */
-export function effectiveExpiration(requestedMs: number, nowMs: number): number {
-  if (requestedMs - nowMs > MAX_LIFETIME_MS) {
-    throw new SimGraphError(400, 'ExtensionError', 'Subscription expiration can only be 4230 minutes in the future.');
+/** Applies the lifetime rules: raised to 45 minutes, rejected above 4,230 (1,440 with resource data). */
+export function effectiveExpiration(requestedMs: number, nowMs: number, maxMs: number = MAX_LIFETIME_MS): number {
+  if (requestedMs - nowMs > maxMs) {
+    throw new SimGraphError(400, 'ExtensionError', `Subscription expiration can only be ${maxMs / 60_000} minutes in the future.`);
   }
   return Math.max(requestedMs, nowMs + MIN_LIFETIME_MS);
 }
@@ -138,6 +139,10 @@ export interface CreateRequest {
   requestedExpirationMs: number;
   clientState: string | null;
   latestSupportedTlsVersion: TlsVersion;
+  /** Set for rich notifications (includeResourceData). */
+  rich: RichSubscription | null;
+  /** The longest lifetime this kind of subscription may have. */
+  maxLifetimeMs: number;
 }
 
 function asObject(body: unknown): Record<string, unknown> {
@@ -151,13 +156,18 @@ export function parseCreateBody(body: unknown): CreateRequest {
     if (READ_ONLY_KEYS.has(key)) throw invalidRequest(`Property '${key}' is read-only and cannot be set.`);
     if (!CREATE_KEYS.has(key)) throw invalidRequest(PAYLOAD_MESSAGE);
   }
+  if (o['includeResourceData'] !== undefined && o['includeResourceData'] !== null && typeof o['includeResourceData'] !== 'boolean') throw invalidRequest(PAYLOAD_MESSAGE);
+  if (typeof o['resource'] !== 'string' || o['resource'] === '') throw invalidRequest(PAYLOAD_MESSAGE);
+  let rich: RichSubscription | null = null;
+  let resource = o['resource'];
   if (o['includeResourceData'] === true) {
     if (o['encryptionCertificate'] === undefined || o['encryptionCertificateId'] === undefined) {
       throw invalidRequest('A subscription with includeResourceData requires encryptionCertificate and encryptionCertificateId.');
     }
-    throw new SimGraphError(400, 'NotSupported', 'Change notifications with resource data are not supported by the simulator; subscribe without includeResourceData.');
+    const split = splitResource(resource);
+    rich = { ...parseEncryption(o['encryptionCertificate'], o['encryptionCertificateId']), select: parseRichSelect(split.query) };
+    resource = split.path;
   }
-  if (typeof o['resource'] !== 'string' || o['resource'] === '') throw invalidRequest(PAYLOAD_MESSAGE);
   if (o['expirationDateTime'] === undefined || o['expirationDateTime'] === null) {
     throw invalidRequest('expirationDateTime is required: give the UTC time the subscription expires (at most 4230 minutes ahead).');
   }
@@ -171,10 +181,12 @@ export function parseCreateBody(body: unknown): CreateRequest {
         ? null
         : parseHttpsUrl('lifecycleNotificationUrl', o['lifecycleNotificationUrl']),
     resource: o['resource'],
-    parsedResource: parseResource(o['resource']),
+    parsedResource: parseResource(resource),
     requestedExpirationMs: parseDateTimeOffset(o['expirationDateTime']),
     clientState: parseClientState(o['clientState']),
     latestSupportedTlsVersion: parseTlsVersion(o['latestSupportedTlsVersion']),
+    rich,
+    maxLifetimeMs: rich === null ? MAX_LIFETIME_MS : RICH_MAX_LIFETIME_MS,
   };
 }
 

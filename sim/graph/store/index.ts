@@ -9,3 +9,4 @@ export { parseEventInput, parseMailboxSettingsPatch, parseRespondInput } from '.
 export type { MailboxSettingsPatch } from './validate.js';
 export { occurrenceId, parseOccurrenceId } from './ids.js';
 export { intern, internStats } from './intern.js';
+export { storeResourceRenderer } from './rich-source.js';
