@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SimGraphError } from '../model.js';
 
 /** What a $skiptoken / $deltatoken carries: the window, the sync point and the page position. */
@@ -20,7 +20,16 @@ export interface DeltaState {
 }
 
 export class DeltaTokens {
-  constructor(private readonly secret: Buffer) {}
+  #secret: Buffer;
+
+  constructor(secret: Buffer) {
+    this.#secret = secret;
+  }
+
+  /** Forgets every sync state: outstanding $skiptoken/$deltatoken links answer 410 syncStateNotFound. */
+  expireAll(): void {
+    this.#secret = randomBytes(32);
+  }
 
   encode(state: DeltaState): string {
     const body = Buffer.from(JSON.stringify(state)).toString('base64url');
@@ -41,6 +50,6 @@ export class DeltaTokens {
   }
 
   #mac(body: string): string {
-    return createHmac('sha256', this.secret).update(body).digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.#secret).update(body).digest('base64url').slice(0, 22);
   }
 }

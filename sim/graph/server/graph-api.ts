@@ -25,6 +25,14 @@ export class GraphApi {
     this.#d = deps;
   }
 
+  /**
+   * The service forgot every calendar sync state (Outlook keeps them in a bounded cache): the next
+   * request with an outstanding $skiptoken or $deltatoken answers 410 Gone, syncStateNotFound.
+   */
+  expireSyncStates(): void {
+    this.#tokens.expireAll();
+  }
+
   async dispatch(req: ApiRequest): Promise<ApiResponse> {
     const requestId = randomUUID();
     const clientRequestId = header(req, 'client-request-id') ?? requestId;
