@@ -204,6 +204,11 @@ export interface ScenarioSink {
     originalStartMs: number,
     change: { cancelled: true } | { cancelled: false; patch: GraphEventInput },
   ): void;
+  /**
+   * Links an attendee's copy (added with `addEvent`) to the organizer's event: same iCalUId, the
+   * response the same on both sides. Optional: sinks that keep no events ignore it.
+   */
+  linkCopy?(tenantId: string, organizer: { mailboxId: string; eventId: string }, copy: { mailboxId: string; eventId: string }): void;
 }
 
 /** What the activity driver does to a running simulator (implemented by the store; emits notifications). */

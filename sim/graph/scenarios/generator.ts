@@ -7,7 +7,11 @@
  * What lands where (the sink must not fan events out to attendees itself):
  * - each licensed user's calendar gets `meetingsPerMailbox` events: meetings they organise, and
  *   invitations (`invitationShare`) organised by a colleague or an external person, in which the
- *   user is an attendee (the organiser's own copy is not generated);
+ *   user is an attendee; when the organiser is a colleague, the organiser's own event also goes
+ *   into the organiser's calendar (with the same exceptions), so colleagues' calendars hold a few
+ *   more than `meetingsPerMailbox`;
+ * - copies are linked to the organiser's event through the sink's `linkCopy` when it has one
+ *   (same iCalUId, the response the same on both sides), as the store links its own invitations;
  * - a meeting that books a room also lands in the room mailbox's calendar (same times, organiser
  *   and attendees; empty body for rooms with DeleteComments, organiser's name as subject for
  *   AddOrganizerToSubject), with the same occurrence exceptions;
@@ -166,6 +170,15 @@ export function loadScenario(sink: ScenarioSink, options: ScenarioOptions): Scen
           }
           addExceptions(tenantId, user.person.id, id, exceptions);
         }
+        if (built.organizerMailboxId !== null) {
+          const organizerEventId = sink.addEvent(tenantId, built.organizerMailboxId, built.event);
+          counts.events += 1;
+          if (built.series !== null) {
+            counts.series += 1;
+            addExceptions(tenantId, built.organizerMailboxId, organizerEventId, exceptions);
+          }
+          sink.linkCopy?.(tenantId, { mailboxId: built.organizerMailboxId, eventId: organizerEventId }, { mailboxId: user.person.id, eventId: id });
+        }
         if (built.room !== null) {
           const roomId = sink.addEvent(tenantId, built.room.person.id, roomCopy(built, built.room, user.person.displayName));
           counts.events += 1;
@@ -176,6 +189,7 @@ export function loadScenario(sink: ScenarioSink, options: ScenarioOptions): Scen
             counts.series += 1;
             addExceptions(tenantId, built.room.person.id, roomId, exceptions);
           }
+          sink.linkCopy?.(tenantId, { mailboxId: user.person.id, eventId: id }, { mailboxId: built.room.person.id, eventId: roomId });
         }
       }
     }

@@ -88,6 +88,8 @@ export interface BuiltMeeting {
   series: SeriesPlan | null;
   /** True when the mailbox owner organised it (false: an invitation received). */
   organised: boolean;
+  /** An invitation from a colleague: the organiser's mailbox (their own event goes into their calendar). */
+  organizerMailboxId: string | null;
 }
 
 export interface BuildOptions {
@@ -281,7 +283,8 @@ export function buildMeeting(rng: Rng, ctx: TenantContext, mailbox: PersonContex
     event.isReminderOn = true;
     event.reminderMinutesBeforeStart = rng.pick([0, 5, 10, 15, 30]);
   }
-  return { event, room, series, organised };
+  const organizerMailboxId = !organised && organizer !== mailbox && ctx.enabledUsers.includes(organizer) ? organizer.person.id : null;
+  return { event, room, series, organised, organizerMailboxId };
 }
 
 /** The copy of an organised meeting that lands in the booked room's calendar. */

@@ -14,6 +14,7 @@ import { Mailbox, patchSettings, settingsOf, type MailboxSettingsState, type Ten
 import { cancelledIn, checkCrossing, cloneAsException, compiledOf, expand, expandOne, getView, instances, itemNotFound, masters } from './series.js';
 import { attendeeShowAs, normaliseTimeSlot } from './responses.js';
 import { attachTeamsMeeting } from './teams.js';
+import { linkCopy } from './links.js';
 import { graphDateTime } from './serialize.js';
 import type { MailboxSettingsPatch } from './validate.js';
 
@@ -112,6 +113,16 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     const id = occurrenceId(seriesMasterId, originalStartMs);
     if (change.cancelled) this.removeEvent(mbx, id, { notify: false, propagate: false });
     else this.patchEvent(mbx, id, change.patch, { notify: false, propagate: false });
+  }
+
+  /** Links an attendee's copy loaded on its own to the organizer's event (same iCalUId, responses on both sides). */
+  linkCopy(tenantId: string, organizer: { mailboxId: string; eventId: string }, copy: { mailboxId: string; eventId: string }): void {
+    const om = this.requireMailbox(tenantId, organizer.mailboxId);
+    const cm = this.requireMailbox(tenantId, copy.mailboxId);
+    const oe = om.events.get(organizer.eventId);
+    const ce = cm.events.get(copy.eventId);
+    if (oe === undefined || ce === undefined) throw itemNotFound();
+    linkCopy(oe, cm, ce, graphDateTime(this.#clock.now()));
   }
 
   // ---- ActivityTarget -------------------------------------------------------------------------
