@@ -207,4 +207,14 @@ describe('writeback – keyword meetings decorated through Graph (simulator)', (
     await pipe(r, meeting(id, { version: 2 }));
     expect(count((await readBack(r, id)).content, HTML_BEGIN)).toBe(1);
   });
+
+  it('writeback – an org without a meeting site gets a visible not-configured state and a dead letter, no PATCH', async () => {
+    const r = rig(sim, connections, orgSettings({ siteDomain: null }));
+    r.settings = { ...r.settings, siteDomain: null };
+    const id = create('@webex');
+    await pipe(r, meeting(id));
+    expect(r.graph.patches).toBe(0);
+    expect(r.driver.view(WRITEBACK_VIEW, `${TENANT}/${ALICE}/${id}`)).toMatchObject({ status: 'failed', reason: 'HC_ERR_WRITEBACK_NOT_CONFIGURED' });
+    expect(r.driver.deadLetters('calendar.meetings.v1')[0]?.headers?.['hc-processor']).toBe('writeback');
+  });
 });
