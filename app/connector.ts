@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import { Counter, Registry } from 'prom-client';
-import { ConfigError, systemClock, type Logger } from '../common/index.js';
+import { ConfigError, systemClock, type Clock, type Logger } from '../common/index.js';
 import type { HycalConfig } from '../config/index.js';
 import { createKeyring, type Keyring } from '../kms/index.js';
 import { startOpsServer, type HealthSource, type OpsServer } from '../ops/index.js';
 import { Runtime, RuntimeMetrics, defineTopology } from '../runtime/index.js';
 import { TopicCodec, createSchemaRegistry } from '../schemas/index.js';
 import { createAppContext } from './context.js';
-import { GraphConnections, MongoTokenCacheStore, type AppRegistration } from '../graph/index.js';
+import { GraphConnections, MongoTokenCacheStore, type AppRegistration, type GraphAccess } from '../graph/index.js';
 import {
   buildWebhookApp,
   connectorOptionsSchema,
@@ -85,18 +85,12 @@ export async function startConnector(config: HycalConfig, input: ConnectorOption
       if (notificationUrl === undefined || clientId === undefined) {
         throw new ConfigError('connector.mailboxes needs notificationUrl (HYCAL_CONNECTOR_NOTIFICATION_URL) and app.clientId (HYCAL_CONNECTOR_CLIENT_ID).');
       }
-      const credential = options.app.certificate !== undefined
-        ? { kind: 'certificate' as const, ...options.app.certificate }
-        : options.app.clientSecret !== undefined ? { kind: 'secret' as const, clientSecret: options.app.clientSecret } : undefined;
-      if (credential === undefined) throw new ConfigError('connector.app needs a client secret (HYCAL_CONNECTOR_CLIENT_SECRET) or a certificate.');
-      const registration: AppRegistration = { clientId, credential };
       const own = shared?.keyring === undefined ? createKeyring({ db, options: config.kms, clock, logger }) : undefined;
       const keyring = shared?.keyring ?? own!.keyring;
       const closeKeyring = async (): Promise<void> => {
         await own?.close();
       };
-      const connections = new GraphConnections({ options: options.access, clock, tokenCache: new MongoTokenCacheStore(db, keyring, clock) });
-      const store = new ProvisioningStore(db, keyring, clock);
+      const tenants = tenantGraphs(options, db, keyring, clock);
       const runtime = new Runtime({
         topology: defineTopology({
           name: 'connector-mailboxes',
@@ -104,13 +98,7 @@ export async function startConnector(config: HycalConfig, input: ConnectorOption
           stages: [createMailboxProcessor({
             keyring,
             options: { notificationUrl, settingsPollMs: options.mailboxes.settingsPollMs, reconcileMs: options.mailboxes.reconcileMs, deltaPageSize: options.mailboxes.deltaPageSize },
-            graph: {
-              async graphFor(tenantId) {
-                const tenant = await store.requireTenant(tenantId);
-                const own = await store.openCredential(tenant);
-                return connections.forTenant({ tenantId, cloud: tenant.cloud }, own === undefined ? registration : { clientId: tenant.clientId, credential: own });
-              },
-            },
+            graph: tenants,
           })],
           outputs: ['calendar.raw.v1', 'mailbox.settings.raw.v1'],
         }),
@@ -120,7 +108,7 @@ export async function startConnector(config: HycalConfig, input: ConnectorOption
       sources.push(runtime);
       stops.push(async () => {
         await runtime.stop();
-        connections.close();
+        tenants.close();
         await closeKeyring();
       });
     }
@@ -139,6 +127,30 @@ export async function startConnector(config: HycalConfig, input: ConnectorOption
       await opsServer?.close();
       await mongo.close();
     },
+  };
+}
+
+/**
+ * App-only Graph per tenant: the tenant's own credential from provisioning, else the deployment's
+ * app registration (`connector.app`). Shared by the connector's mailbox actors and write-back.
+ */
+export function tenantGraphs(options: ConnectorOptions, db: Db, keyring: Keyring, clock: Clock): { graphFor(tenantId: string): Promise<GraphAccess>; close(): void } {
+  const clientId = options.app.clientId;
+  const credential = options.app.certificate !== undefined
+    ? { kind: 'certificate' as const, ...options.app.certificate }
+    : options.app.clientSecret !== undefined ? { kind: 'secret' as const, clientSecret: options.app.clientSecret } : undefined;
+  if (clientId === undefined) throw new ConfigError('Graph access needs app.clientId (HYCAL_CONNECTOR_CLIENT_ID).');
+  if (credential === undefined) throw new ConfigError('connector.app needs a client secret (HYCAL_CONNECTOR_CLIENT_SECRET) or a certificate.');
+  const registration: AppRegistration = { clientId, credential };
+  const connections = new GraphConnections({ options: options.access, clock, tokenCache: new MongoTokenCacheStore(db, keyring, clock) });
+  const store = new ProvisioningStore(db, keyring, clock);
+  return {
+    async graphFor(tenantId) {
+      const tenant = await store.requireTenant(tenantId);
+      const own = await store.openCredential(tenant);
+      return connections.forTenant({ tenantId, cloud: tenant.cloud }, own === undefined ? registration : { clientId: tenant.clientId, credential: own });
+    },
+    close: () => connections.close(),
   };
 }
 

@@ -1,13 +1,13 @@
 import { Registry } from 'prom-client';
 import { ConfigError } from '../common/index.js';
-import type { ConnectorOptionsInput } from '../connectors/graph/index.js';
+import { connectorOptionsSchema, type ConnectorOptionsInput } from '../connectors/graph/index.js';
 import type { Db } from 'mongodb';
 import type { Keyring } from '../kms/index.js';
 import type { HealthSource, OpsServer } from '../ops/index.js';
 import { createParseProcessor } from '../processors/parse/index.js';
 import { RuntimeMetrics, type Runtime } from '../runtime/index.js';
 import { provisionTopics } from '../schemas/index.js';
-import { startConnector } from './connector.js';
+import { startConnector, tenantGraphs } from './connector.js';
 import type { AppContext } from './context.js';
 import { definePipelineTopologies } from './topologies-pipeline.js';
 import { defineMeetingsTopology } from './topologies.js';
@@ -18,7 +18,8 @@ import { buildCodec, buildKafka, buildKeyring, buildRuntime, connectMongo, servi
  * (scale-out), wired from the one configuration:
  * - `webhook`: the stateless Graph change-notification receiver (→ graph.notifications.v1);
  * - `connector`: the mailbox actors (subscriptions, delta sync, settings polls → raw topics);
- * - `processors`: parse → encrypt (→ calendar.meetings.v1), obtp, ooo and materialize.
+ * - `processors`: parse → encrypt (→ calendar.meetings.v1), obtp, ooo, materialize and writeback
+ *   (writeback needs the connector's app registration for Graph).
  * One /metrics /healthz /readyz for the process; `stop()` drains every role (webhook first, so no
  * 202 is answered without Kafka behind it).
  */
@@ -46,11 +47,15 @@ export function parseRoles(values: readonly string[]): ServeRole[] {
   return roles.size === 0 ? [...DEFAULT_SERVE_ROLES] : [...roles];
 }
 
-async function startProcessors(context: AppContext, db: Db, keyring: Keyring, metrics: RuntimeMetrics, sources: HealthSource[]): Promise<() => Promise<void>> {
+async function startProcessors(context: AppContext, db: Db, keyring: Keyring, metrics: RuntimeMetrics, sources: HealthSource[], connector: ConnectorOptionsInput): Promise<() => Promise<void>> {
   const kafka = buildKafka(context, 'hycal-processors');
   const codec = await buildCodec(context);
-  const pipeline = definePipelineTopologies({ db, clock: context.clock, keyring });
-  const topologies = [defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }), pipeline.obtp, pipeline.ooo, pipeline.materialize];
+  const wb = context.config.writeback;
+  const connectorOptions = connectorOptionsSchema.parse(connector);
+  const graphs = wb.enabled && connectorOptions.app.clientId !== undefined ? tenantGraphs(connectorOptions, db, keyring, context.clock) : undefined;
+  if (graphs === undefined) context.logger('serve').warn({ enabled: wb.enabled }, 'write-back is not running: it needs the connector app registration (HYCAL_CONNECTOR_CLIENT_ID and a secret or certificate)');
+  const pipeline = definePipelineTopologies({ db, clock: context.clock, keyring, ...(graphs === undefined ? {} : { writeback: { graph: graphs, options: wb } }) });
+  const topologies = [defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }), pipeline.obtp, pipeline.ooo, pipeline.materialize, ...(pipeline.writeback === undefined ? [] : [pipeline.writeback])];
   const runtimes: Runtime[] = [];
   try {
     for (const topology of topologies) {
@@ -61,10 +66,12 @@ async function startProcessors(context: AppContext, db: Db, keyring: Keyring, me
     }
   } catch (error) {
     for (const runtime of runtimes.reverse()) await runtime.stop().catch(() => undefined);
+    graphs?.close();
     throw error;
   }
   return async () => {
     await Promise.all(runtimes.map((runtime) => runtime.stop()));
+    graphs?.close();
   };
 }
 
@@ -104,7 +111,7 @@ export async function startService(context: AppContext, roles: readonly ServeRol
       webhookUrl = running.webhookUrl;
       stops.push(() => running.stop());
     }
-    if (roles.includes('processors')) stops.push(await startProcessors(context, serviceDb(context, mongo), keyring, metrics, sources));
+    if (roles.includes('processors')) stops.push(await startProcessors(context, serviceDb(context, mongo), keyring, metrics, sources, connector));
     ops = await startOps(context, { registry: metrics.registry, sources });
   } catch (error) {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

@@ -49,6 +49,8 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = Object.freeze([
   entry('HYCAL_KMS_REMOTE_KEY_FILE', 'kms.remote.keyFile'),
   entry('HYCAL_OPS_HOST', 'ops.host'),
   entry('HYCAL_OPS_PORT', 'ops.port'),
+  entry('HYCAL_WRITEBACK_DEFAULT_SITE_DOMAIN', 'writeback.defaultSiteDomain'),
+  entry('HYCAL_WRITEBACK_MAX_CONFLICT_RETRIES', 'writeback.maxConflictRetries'),
   entry('HYCAL_LOG_LEVEL', 'logLevel'),
 ]);
 

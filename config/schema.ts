@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { kmsOptionsSchema } from '../kms/index.js';
 import { opsOptionsSchema } from '../ops/index.js';
+import { writebackOptionsSchema } from '../processors/writeback/index.js';
 import { runtimeOptionsSchema } from '../runtime/index.js';
 import { localStackOptionsSchema } from '../stack/index.js';
 
@@ -44,6 +45,7 @@ export const configSchema = z.object({
   kms: kmsOptionsSchema.prefault({}),
   runtime: runtimeOptionsSchema.prefault({}),
   ops: opsOptionsSchema.prefault({}),
+  writeback: writebackOptionsSchema.prefault({}),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

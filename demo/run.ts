@@ -10,6 +10,7 @@ import {
 } from '../app/index.js';
 import { KafkaNotificationSink, MailboxCommands, ProvisioningStore } from '../connectors/graph/index.js';
 import { registerDevices } from '../processors/obtp/index.js';
+import { setWritebackSettings } from '../processors/writeback/index.js';
 import { stackUp, checkoutRoot } from '../stack/index.js';
 import { DemoBoard } from './board.js';
 import { startDashboard } from './dashboard.js';
@@ -56,7 +57,7 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Saves the simulated tenants as consented, and registers a workspace device per room and a personal one per third user. */
+/** Saves the simulated tenants as consented, their write-back settings, and registers a workspace device per room and a personal one per third user. */
 async function seedOrganisation(context: AppContext, sim: SimCliRun): Promise<{ tenantId: string; mailboxes: string[] }[]> {
   const mongo = await connectMongo(context);
   try {
@@ -67,6 +68,11 @@ async function seedOrganisation(context: AppContext, sim: SimCliRun): Promise<{ 
       const out: { tenantId: string; mailboxes: string[] }[] = [];
       for (const tenant of sim.scenario.tenants) {
         await store.saveTenant({ _id: tenant.id, orgId: 'demo', cloud: 'worldwide', status: 'authorised', clientId: sim.appId, domains: tenant.domains, consentedAt: context.clock.now() });
+        // Keyword meetings (@webex, @meet) get join details from the built-in provider on a demo site.
+        await setWritebackSettings(db, tenant.id, {
+          siteDomain: 'demo.webex.com', defaultLanguage: 'en-US', fallbackLanguage: 'en-US',
+          joinBlock: { en: { header: 'Join from a video device, the app or the browser.', footer: 'Hybrid Calendar demo' }, de: { header: 'Beitreten per Videosystem, App oder Browser.', footer: 'Hybrid Calendar Demo' } },
+        });
         for (const room of tenant.rooms) await registerDevices(db, tenant.id, room, [{ deviceId: `room-${room.slice(0, 8)}`, mode: 'shared' }]);
         for (const [index, user] of tenant.users.entries()) {
           if (index % 3 === 0) await registerDevices(db, tenant.id, user, [{ deviceId: `desk-${user.slice(0, 8)}`, mode: 'personal' }]);

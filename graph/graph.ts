@@ -170,6 +170,38 @@ export class GraphAccess {
     return out;
   }
 
+  /**
+   * An event with its change key, the given fields and one single-value extended property
+   * (`$expand=singleValueExtendedProperties($filter=id eq '...')`; the id in Graph's format, e.g.
+   * `String {guid} Name X`). The property's value is `null` when the event does not carry it.
+   */
+  async getEventWithProperty(mailboxId: string, eventId: string, select: readonly string[], propertyId: string): Promise<{ event: GraphEvent; etag: string; property: string | null }> {
+    return this.#call('event get', mailboxId, true, async (scope) => {
+      const event = await this.#client
+        .api(`${this.userPath(mailboxId)}/events/${encodeURIComponent(eventId)}`)
+        .header('Prefer', `${PREFER_IDS}, outlook.timezone="UTC"`)
+        .select([...new Set(['changeKey', ...select])])
+        .expand(`singleValueExtendedProperties($filter=id eq '${propertyId.replace(/'/g, "''")}')`)
+        .middlewareOptions([scope]).get() as GraphEvent;
+      const props = Array.isArray(event['singleValueExtendedProperties']) ? event['singleValueExtendedProperties'] as { id?: unknown; value?: unknown }[] : [];
+      const hit = props.find((p) => typeof p.id === 'string' && p.id.toLowerCase() === propertyId.toLowerCase());
+      const etag = typeof event['@odata.etag'] === 'string' ? event['@odata.etag'] : `W/"${typeof event['changeKey'] === 'string' ? event['changeKey'] : ''}"`;
+      return { event, etag, property: typeof hit?.value === 'string' ? hit.value : null };
+    });
+  }
+
+  /**
+   * PATCH of an event guarded by `If-Match` (the etag or change key read before): a concurrent
+   * change answers 412 → `GraphConflictError` (re-read and retry). Retried on 429/5xx like a read:
+   * the `If-Match` makes a repeat safe (one that was applied the first time answers 412).
+   */
+  async patchEventIfMatch(mailboxId: string, eventId: string, etag: string, patch: Record<string, unknown>): Promise<GraphEvent> {
+    return this.#call('event patch', mailboxId, true, async (scope) => this.#client
+      .api(`${this.userPath(mailboxId)}/events/${encodeURIComponent(eventId)}`)
+      .header('Prefer', PREFER_IDS).header('If-Match', etag)
+      .middlewareOptions([scope]).patch(patch) as Promise<GraphEvent>);
+  }
+
   async getMailboxSettings(mailboxId: string): Promise<Record<string, unknown>> {
     return this.#call('mailboxSettings', mailboxId, true, async (scope) => this.#client
       .api(`${this.userPath(mailboxId)}/mailboxSettings`).middlewareOptions([scope]).get() as Promise<Record<string, unknown>>);
