@@ -46,6 +46,8 @@ function writebackTopology(input: PipelineTopologiesInput, wb: NonNullable<Pipel
     settings: new MongoWritebackSettings({ db: input.db, clock: input.clock, cacheMs: o.settingsCacheMs, defaultSiteDomain: o.defaultSiteDomain }),
     provider: wb.provider ?? new BuiltinMeetingProvider(),
     maxConflictRetries: o.maxConflictRetries,
+    transientRetries: o.transientRetries,
+    transientRetryMs: o.transientRetryMs,
     profileCacheMs: o.profileCacheMs,
     ...bound,
   });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { HcError } from '../../common/index.js';
 import { GraphConflictError, GraphItemNotFoundError, type GraphEvent } from '../../graph/index.js';
-import { fieldName, type InputRecord, type Processor, type ProcessorContext } from '../../runtime/index.js';
+import { fieldName, type InputRecord, type Processor, type ProcessorContext, type TimerFired } from '../../runtime/index.js';
 import type { MeetingOccurrence } from '../../schemas/index.js';
 import { findBlocks, removeBlocks, renderBlock, upsertBlock, type BodyType } from './block.js';
 import { WritebackConflictError, WritebackInputError } from './errors.js';
@@ -15,7 +15,8 @@ const DLQ_TOPIC = 'calendar.meetings.v1.dlq.v1';
 const SELECT = ['body', 'type', 'seriesMasterId', 'start', 'end', 'isOrganizer'];
 const KEEP_AFTER_END_MS = 8 * 24 * 3_600_000;
 
-export type TargetStatus = 'decorated' | 'removed' | 'failed' | 'skipped';
+export type TargetStatus = 'decorated' | 'removed' | 'failed' | 'skipped' | 'retrying';
+const RETRY_MAX_MS = 30 * 60_000;
 
 /** What we did to one target event (the event itself, or the series master for a plain occurrence). */
 export interface TargetEntry {
@@ -25,6 +26,8 @@ export interface TargetEntry {
   /** Error code of a failure, or why it was skipped (`past`, `has-join-details`). */
   readonly reason: string | null;
   readonly end: number;
+  /** Transient failures in a row (only while `retrying`). */
+  readonly n?: number;
 }
 
 /** Per mailbox: each meeting's highest version seen and its target; each target's entry. No plaintext. */
@@ -38,7 +41,19 @@ export interface WritebackProcessorDeps {
   readonly settings: WritebackSettingsSource;
   readonly provider: MeetingProvider;
   readonly maxConflictRetries: number;
+  /** Timer-driven retries of a transient failure before the meeting is failed and dead-lettered (default 8). */
+  readonly transientRetries?: number;
+  /** First wait before such a retry, doubling up to 30 minutes (default 60 s). */
+  readonly transientRetryMs?: number;
   readonly profileCacheMs: number;
+}
+
+/** What a retry timer carries: the meeting without its encrypted fields (never needed: the body is re-read) and the raw record for a dead letter. */
+interface RetryPayload {
+  readonly meeting: Omit<MeetingOccurrence, 'subject' | 'body' | 'location' | 'organizer' | 'attendees' | 'joinDetails' | 'keyRef'> & { keyRef: unknown };
+  readonly raw: string | null;
+  readonly partition: number;
+  readonly offset: string;
 }
 
 interface Profile {
@@ -162,7 +177,7 @@ export function createWritebackProcessor(deps: WritebackProcessorDeps): Processo
     const targets = { ...state.t, [fieldName(out.target)]: out.entry };
     const meetings = { ...state.m, [fieldName(m.meetingId)]: { v: m.version, end: m.end, t: out.target } };
     ctx.state.set(prune({ m: meetings, t: targets }, now));
-    ctx.views.upsert(WRITEBACK_VIEW, `${m.tenantId}/${m.mailboxId}/${m.meetingId}`, m.version, {
+    ctx.views.upsert(WRITEBACK_VIEW, `${m.tenantId}/${m.mailboxId}/${m.meetingId}`, viewVersion(m.version), {
       tenantId: m.tenantId, mailboxId: m.mailboxId, meetingId: m.meetingId, targetId: out.target, status: out.entry.st, reason: out.entry.reason,
       kind: out.kind, language: out.language, provider: deps.provider.id, updatedAt: now,
     });
@@ -177,9 +192,36 @@ export function createWritebackProcessor(deps: WritebackProcessorDeps): Processo
     });
   }
 
-  return {
-    name: 'writeback',
-    async process(input: InputRecord<MeetingOccurrence>, ctx: ProcessorContext<WritebackState>): Promise<void> {
+  const transientRetries = deps.transientRetries ?? 8;
+  const transientRetryMs = deps.transientRetryMs ?? 60_000;
+
+  /**
+   * A write Graph cannot take for now (unavailable, throttled past its budget): the meeting shows
+   * `retrying` with the reason and the next attempt, and a durable timer retries it, so one tenant's
+   * outage never holds the partition. Past the budget it is `failed` and dead-lettered.
+   */
+  function retryLater(ctx: ProcessorContext<WritebackState>, state: WritebackState, input: InputRecord<MeetingOccurrence>, target: string, error: HcError, now: number): void {
+    const m = input.value;
+    const n = (state.t[fieldName(target)]?.st === 'retrying' ? state.t[fieldName(target)]?.n ?? 0 : 0) + 1;
+    if (n > transientRetries) {
+      ctx.logger.warn({ code: error.code, meetingId: m.meetingId, attempts: n }, 'write-back kept failing; the meeting is marked failed and its record dead-lettered');
+      ctx.cancel(`retry:${m.meetingId}`);
+      record(ctx, state, m, { target, entry: { st: 'failed', in: null, reason: error.code, end: m.end }, kind: null, language: null, patches: 0 }, now);
+      return deadLetter(ctx, input, error, now);
+    }
+    const at = now + Math.min(RETRY_MAX_MS, transientRetryMs * 2 ** (n - 1));
+    const { subject: _s, body: _b, location: _l, organizer: _o, attendees: _a, joinDetails: _j, ...meeting } = m;
+    const payload: RetryPayload = { meeting, raw: input.raw === null ? null : input.raw.toString('base64'), partition: input.partition, offset: input.offset };
+    ctx.schedule(at, payload as unknown as Record<string, unknown>, `retry:${m.meetingId}`);
+    ctx.state.set({ m: state.m, t: { ...state.t, [fieldName(target)]: { st: 'retrying', in: null, reason: error.code, end: m.end, n } } });
+    ctx.views.upsert(WRITEBACK_VIEW, `${m.tenantId}/${m.mailboxId}/${m.meetingId}`, viewVersion(m.version, n), {
+      tenantId: m.tenantId, mailboxId: m.mailboxId, meetingId: m.meetingId, targetId: target, status: 'retrying', reason: error.code,
+      attempts: n, nextRetryAt: at, kind: null, language: null, provider: deps.provider.id, updatedAt: now,
+    });
+    ctx.metrics.increment('writeback_outcomes_total', { status: 'retrying' });
+  }
+
+  async function handle(input: InputRecord<MeetingOccurrence>, ctx: ProcessorContext<WritebackState>, retry: boolean): Promise<void> {
       const m = input.value;
       if (input.key !== `${m.tenantId}/${m.mailboxId}`) throw new WritebackInputError('A meeting arrived under another record key than tenantId/mailboxId; dead-lettered.');
       const now = ctx.clock.now();
@@ -194,6 +236,7 @@ export function createWritebackProcessor(deps: WritebackProcessorDeps): Processo
       }
       const seen = state.m[id];
       if (seen !== undefined && m.version <= seen.v) return ctx.metrics.increment('writeback_duplicates_total');
+      if (!retry) ctx.cancel(`retry:${m.meetingId}`);
       const masterEntry = m.seriesMasterId === null ? undefined : state.t[fieldName(m.seriesMasterId)];
       const targetId = seen?.t ?? (masterEntry !== undefined ? m.seriesMasterId! : m.meetingId);
       const entry = state.t[fieldName(targetId)];
@@ -225,13 +268,32 @@ export function createWritebackProcessor(deps: WritebackProcessorDeps): Processo
         if (error instanceof GraphItemNotFoundError) {
           return record(ctx, state, m, { target: targetId, entry: { st: 'removed', in: null, reason: 'event-gone', end: m.end }, kind: null, language: null, patches: 0 }, now);
         }
-        if (!(error instanceof HcError) || error.retryable) throw error;
+        if (!(error instanceof HcError)) throw error;
+        if (error.retryable) return retryLater(ctx, state, input, targetId, error, now);
         ctx.logger.warn({ code: error.code, meetingId: m.meetingId }, 'write-back failed; the meeting is marked failed and its record dead-lettered');
         record(ctx, state, m, { target: targetId, entry: { st: 'failed', in: null, reason: error.code, end: m.end }, kind: null, language: null, patches: 0 }, now);
         deadLetter(ctx, input, error, now);
       }
+  }
+
+  return {
+    name: 'writeback',
+    process: (input, ctx) => handle(input, ctx, false),
+    async onTimer(timer: TimerFired, ctx: ProcessorContext<WritebackState>): Promise<void> {
+      const p = timer.payload as unknown as RetryPayload;
+      const meeting = { ...p.meeting, subject: null, body: null, location: null, organizer: null, attendees: null, joinDetails: null } as MeetingOccurrence;
+      const raw = p.raw === null ? null : Buffer.from(p.raw, 'base64');
+      await handle({ topic: 'calendar.meetings.v1', partition: p.partition, offset: p.offset, key: timer.key, value: meeting, raw, headers: {}, timestamp: timer.dueAt }, ctx, true);
     },
   };
+}
+
+/**
+ * The view's version: the meeting's version, then the step within it — retry n (1..30) before the
+ * final outcome (31) — so each retry and the outcome after them supersede what the view shows.
+ */
+function viewVersion(version: number, retry?: number): number {
+  return version * 32 + (retry ?? 31);
 }
 
 function prune(state: WritebackState, now: number): WritebackState {

@@ -59,7 +59,7 @@ export function orgSettings(doc: Record<string, unknown> = {}): WritebackOrgSett
   }, undefined);
 }
 
-export function rig(sim: GraphSimulator, connections: GraphConnections, settings = orgSettings()): Rig {
+export function rig(sim: GraphSimulator, connections: GraphConnections, settings = orgSettings(), retries: { transientRetries?: number; transientRetryMs?: number } = {}): Rig {
   const access = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
   const graph = new RecordingGraph(access);
   const holder: Rig = {
@@ -70,6 +70,7 @@ export function rig(sim: GraphSimulator, connections: GraphConnections, settings
       provider: new BuiltinMeetingProvider(),
       maxConflictRetries: 3,
       profileCacheMs: 0,
+      ...retries,
     }), { clock: new ManualClock(Date.now()) }),
   };
   void sim;

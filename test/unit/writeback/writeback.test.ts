@@ -1,6 +1,6 @@
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GraphConnections } from '../../../graph/index.js';
+import { GraphUnavailableError, type GraphConnections } from '../../../graph/index.js';
 import { HTML_BEGIN, WRITEBACK_VIEW } from '../../../processors/writeback/index.js';
 import { ALICE, BOB, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
 import { connect, count, HOUR, iso, meeting, orgSettings, pipe, readBack, rig, SITE } from './sim-fixture.js';
@@ -216,5 +216,44 @@ describe('writeback – keyword meetings decorated through Graph (simulator)', (
     expect(r.graph.patches).toBe(0);
     expect(r.driver.view(WRITEBACK_VIEW, `${TENANT}/${ALICE}/${id}`)).toMatchObject({ status: 'failed', reason: 'HC_ERR_WRITEBACK_NOT_CONFIGURED' });
     expect(r.driver.deadLetters('calendar.meetings.v1')[0]?.headers?.['hc-processor']).toBe('writeback');
+  });
+
+  it('writeback – Graph unavailable for now: the meeting shows retrying with the next attempt, a durable timer retries it and it is decorated once', async () => {
+    const r = rig(sim, connections, orgSettings(), { transientRetries: 5, transientRetryMs: 60_000 });
+    const id = create('@webex');
+    let outage = 2;
+    r.graph.beforePatch = () => {
+      if (outage > 0) {
+        outage -= 1;
+        throw new GraphUnavailableError('Graph answered 503 (test)');
+      }
+    };
+    await pipe(r, meeting(id));
+    expect(r.driver.view(WRITEBACK_VIEW, `${TENANT}/${ALICE}/${id}`)).toMatchObject({ status: 'retrying', reason: 'HC_ERR_GRAPH_UNAVAILABLE', attempts: 1 });
+    expect(r.driver.deadLetters('calendar.meetings.v1')).toEqual([]);
+    await r.driver.advanceTime(60_000);
+    expect(r.driver.view(WRITEBACK_VIEW, `${TENANT}/${ALICE}/${id}`)).toMatchObject({ status: 'retrying', attempts: 2 });
+    await r.driver.advanceTime(120_000);
+    expect(r.driver.view(WRITEBACK_VIEW, `${TENANT}/${ALICE}/${id}`)).toMatchObject({ status: 'decorated' });
+    expect(r.graph.patches).toBe(1);
+    expect(count((await readBack(r, id)).content, HTML_BEGIN)).toBe(1);
+    expect(r.driver.deadLetters('calendar.meetings.v1')).toEqual([]);
+  });
+
+  it('writeback – an outage that outlasts the retries becomes the meeting\'s failed state and one dead letter, never a silent drop', async () => {
+    const r = rig(sim, connections, orgSettings(), { transientRetries: 2, transientRetryMs: 60_000 });
+    const id = create('@webex');
+    r.graph.beforePatch = () => {
+      throw new GraphUnavailableError('Graph answered 503 (test)');
+    };
+    await pipe(r, meeting(id));
+    await r.driver.advanceTime(60_000);
+    await r.driver.advanceTime(120_000);
+    expect(r.driver.view(WRITEBACK_VIEW, `${TENANT}/${ALICE}/${id}`)).toMatchObject({ status: 'failed', reason: 'HC_ERR_GRAPH_UNAVAILABLE' });
+    const letters = r.driver.deadLetters('calendar.meetings.v1');
+    expect(letters.length).toBe(1);
+    expect(letters[0]!.headers?.['hc-error-code']).toBe('HC_ERR_GRAPH_UNAVAILABLE');
+    expect(r.driver.timers(`${TENANT}/${ALICE}`)).toEqual([]);
+    expect(r.graph.patches).toBe(0);
   });
 });
