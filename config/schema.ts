@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { apiServiceConfigSchema } from '../api/index.js';
 import { kmsOptionsSchema } from '../kms/index.js';
 import { opsOptionsSchema } from '../ops/index.js';
 import { runtimeOptionsSchema } from '../runtime/index.js';
@@ -44,6 +45,7 @@ export const configSchema = z.object({
   kms: kmsOptionsSchema.prefault({}),
   runtime: runtimeOptionsSchema.prefault({}),
   ops: opsOptionsSchema.prefault({}),
+  api: apiServiceConfigSchema.prefault({}),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
