@@ -1,7 +1,7 @@
 export { buildApi } from './app.js';
 export type { BuildApiExtras } from './app.js';
-export { apiOptionsSchema } from './options.js';
-export type { ApiOptions, ApiOptionsInput } from './options.js';
+export { apiOptionsSchema, apiServiceConfigSchema } from './options.js';
+export type { ApiOptions, ApiOptionsInput, ApiServiceConfig } from './options.js';
 export {
   ApiError, InvalidInputError, UnauthenticatedError, TokenExpiredError, ForbiddenError, NotFoundError, CsrfError, SignInError,
   RateLimitedError, BodyTooLargeError, GraphRefusedError, InternalError, ServiceUnavailableError,
@@ -16,5 +16,5 @@ export type {
 } from './ports.js';
 export { MemoryStateStore, MemoryViews, MemoryProvisioning, MemoryConnections, MemorySettings, MemoryCalendarActions, DEFAULT_SETTINGS } from './memory.js';
 export type { MemoryOrg } from './memory.js';
-export { MongoViewsReader, MongoStateStore, DEFAULT_VIEW_NAMES } from './mongo.js';
+export { MongoViewsReader, MongoStateStore, MongoSettingsStore, DEFAULT_VIEW_NAMES } from './mongo.js';
 export type { MongoViewNames } from './mongo.js';

@@ -1,6 +1,7 @@
 import { Binary, type Collection, type Db, type Document } from 'mongodb';
 import { ServiceUnavailableError } from './errors.js';
-import type { ApiStateStore, BookingViewEntry, DeviceBookingsView, MeetingViewEntry, PresenceView, ShowAs, ViewsReader } from './ports.js';
+import { DEFAULT_SETTINGS } from './memory.js';
+import type { ApiStateStore, BookingViewEntry, OrgSettings, SettingsStore, DeviceBookingsView, MeetingViewEntry, PresenceView, ShowAs, ViewsReader } from './ports.js';
 import type { ProviderKind } from '../schemas/index.js';
 
 const DAY_MS = 86_400_000;
@@ -125,5 +126,25 @@ export class MongoStateStore implements ApiStateStore {
 
   async delete(id: string): Promise<void> {
     await guarded('state', () => this.#collection.deleteOne({ _id: id as never }));
+  }
+}
+
+/** Org settings in MongoDB, one document per organisation (`_id` orgId); an organisation without one reads the defaults. */
+export class MongoSettingsStore implements SettingsStore {
+  readonly #collection: Collection<Document>;
+
+  constructor(db: Db, collection = 'api_org_settings') {
+    this.#collection = db.collection(collection);
+  }
+
+  async get(orgId: string): Promise<OrgSettings> {
+    const doc = await guarded('settings', () => this.#collection.findOne({ _id: orgId as never }));
+    if (doc === null) return DEFAULT_SETTINGS;
+    const { _id: _ignored, ...rest } = doc;
+    return { ...DEFAULT_SETTINGS, ...(rest as Partial<OrgSettings>) };
+  }
+
+  async put(orgId: string, settings: OrgSettings): Promise<void> {
+    await guarded('settings', () => this.#collection.replaceOne({ _id: orgId as never }, { ...settings }, { upsert: true }));
   }
 }

@@ -35,3 +35,29 @@ export const apiOptionsSchema = z.object({
 
 export type ApiOptionsInput = z.input<typeof apiOptionsSchema>;
 export type ApiOptions = z.output<typeof apiOptionsSchema>;
+
+/**
+ * The `api` section of the service configuration (`hycal serve --role api`): where it listens and
+ * what the composition root builds `ApiOptions` and the provisioning from. Secrets come from files
+ * or variables, never from the configuration file's defaults.
+ */
+export const apiServiceConfigSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1').describe('listen address of the API and pages'),
+  port: z.coerce.number().int().min(0).max(65_535).default(8_080).describe('listen port of the API and pages (0: any free port)'),
+  publicBaseUrl: z.url().optional().describe('public origin of the API, e.g. https://calendar.example.com (redirect URIs are built from it); default http://host:port'),
+  cookieSecret: z.string().min(32).optional().describe('secret (≥ 32 characters) signing session cookies and consent state; or cookieSecretFile'),
+  cookieSecretFile: z.string().optional().describe('file holding the cookie secret'),
+  orgId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('default').describe('the organisation this deployment serves (tokens and settings are scoped to it)'),
+  admins: z.array(z.string().min(3)).default([]).describe('sign-in names (UPN) of the administrators who may open the admin pages'),
+  cloud: z.enum(['worldwide', 'gcc', 'gccHigh', 'dod', 'china']).default('worldwide').describe('cloud of the tenants added by "Set up Microsoft 365"'),
+  oidcAuthorityUrl: z.url().optional().describe("identity platform host for administrator and user sign-in (no tenant); default the connector's authority host, else the cloud's login host"),
+  oidcTenant: z.string().min(1).default('organizations').describe('tenant segment of sign-in: organizations or a tenant id'),
+  oidcClientId: z.string().optional().describe("app (client) id for sign-in; default the connector's (HYCAL_CONNECTOR_CLIENT_ID)"),
+  oidcClientSecret: z.string().optional().describe("client secret for sign-in; default the connector's (HYCAL_CONNECTOR_CLIENT_SECRET)"),
+  oidcCaFile: z.string().optional().describe('PEM file of extra CAs trusted for the identity platform'),
+  rateLimitMax: z.coerce.number().int().positive().default(600).describe('requests per client address per rate-limit window'),
+  rateLimitWindowMs: z.coerce.number().int().positive().default(60_000).describe('rate-limit window, ms'),
+  bodyLimitBytes: z.coerce.number().int().positive().max(1_048_576).default(65_536).describe('largest accepted request body, bytes'),
+});
+
+export type ApiServiceConfig = z.output<typeof apiServiceConfigSchema>;

@@ -7,6 +7,7 @@ import type { HealthSource, OpsServer } from '../ops/index.js';
 import { createParseProcessor } from '../processors/parse/index.js';
 import { RuntimeMetrics, type Runtime } from '../runtime/index.js';
 import { provisionTopics } from '../schemas/index.js';
+import { startApiRole } from './api.js';
 import { startConnector, tenantGraphs } from './connector.js';
 import type { AppContext } from './context.js';
 import { definePipelineTopologies } from './topologies-pipeline.js';
@@ -19,19 +20,21 @@ import { buildCodec, buildKafka, buildKeyring, buildRuntime, connectMongo, servi
  * - `webhook`: the stateless Graph change-notification receiver (→ graph.notifications.v1);
  * - `connector`: the mailbox actors (subscriptions, delta sync, settings polls → raw topics);
  * - `processors`: parse → encrypt (→ calendar.meetings.v1), obtp, ooo, materialize and writeback
- *   (writeback needs the connector's app registration for Graph).
+ *   (writeback needs the connector's app registration for Graph);
+ * - `api`: the HTTP API and pages (app/api.ts).
  * One /metrics /healthz /readyz for the process; `stop()` drains every role (webhook first, so no
  * 202 is answered without Kafka behind it).
  */
 export const SERVE_ROLES = ['webhook', 'connector', 'processors', 'api'] as const;
 export type ServeRole = (typeof SERVE_ROLES)[number];
-/** What `hycal serve` runs without `--role`: every role that is wired today. */
-export const DEFAULT_SERVE_ROLES: readonly ServeRole[] = ['webhook', 'connector', 'processors'];
+/** What `hycal serve` runs without `--role`: every role. */
+export const DEFAULT_SERVE_ROLES: readonly ServeRole[] = ['webhook', 'connector', 'processors', 'api'];
 
 export interface RunningService {
   readonly roles: readonly ServeRole[];
   readonly opsUrl: string;
   readonly webhookUrl: string | undefined;
+  readonly apiUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -40,9 +43,6 @@ export function parseRoles(values: readonly string[]): ServeRole[] {
   for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '')) {
     if (!(SERVE_ROLES as readonly string[]).includes(value)) throw new ConfigError(`--role ${value}: not a role; choose from ${SERVE_ROLES.join(', ')}.`);
     roles.add(value as ServeRole);
-  }
-  if (roles.has('api')) {
-    throw new ConfigError('--role api: the API is not wired into `hycal serve` yet (it runs against in-memory provisioning in its tests); run webhook, connector and processors.');
   }
   return roles.size === 0 ? [...DEFAULT_SERVE_ROLES] : [...roles];
 }
@@ -93,6 +93,7 @@ export async function startService(context: AppContext, roles: readonly ServeRol
   const sources: HealthSource[] = [];
   const stops: (() => Promise<void>)[] = [];
   let webhookUrl: string | undefined;
+  let apiUrl: string | undefined;
   let ops: OpsServer | undefined;
   // One MongoDB client and one keyring for the process, closed last.
   const mongo = await connectMongo(context);
@@ -112,17 +113,23 @@ export async function startService(context: AppContext, roles: readonly ServeRol
       stops.push(() => running.stop());
     }
     if (roles.includes('processors')) stops.push(await startProcessors(context, serviceDb(context, mongo), keyring, metrics, sources, connector));
+    if (roles.includes('api')) {
+      const api = await startApiRole(context, { db: serviceDb(context, mongo), keyring, connector, sources });
+      apiUrl = api.url;
+      stops.push(() => api.stop());
+    }
     ops = await startOps(context, { registry: metrics.registry, sources });
   } catch (error) {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     throw error;
   }
-  logger.info({ roles, ops: ops.url, webhook: webhookUrl }, 'hybrid-calendar serving');
+  logger.info({ roles, ops: ops.url, webhook: webhookUrl, api: apiUrl }, 'hybrid-calendar serving');
   const opsServer = ops;
   return {
     roles,
     opsUrl: opsServer.url,
     webhookUrl,
+    apiUrl,
     async stop() {
       logger.info({ roles }, 'hybrid-calendar stopping');
       for (const stop of [...stops].reverse()) await stop();

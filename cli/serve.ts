@@ -28,7 +28,7 @@ export function registerServeCommand(program: Command): void {
       const roles = parseRoles(opts.role);
       const context = createAppContext(opts.config === undefined ? {} : { file: readConfigFile(opts.config) });
       const running = await startService(context, roles, connectorOptionsFromEnv(context.env));
-      console.log(`hycal serve: ${roles.join(', ')} running; metrics and health on ${running.opsUrl}${running.webhookUrl === undefined ? '' : `; webhook ${running.webhookUrl}`}`);
+      console.log(`hycal serve: ${roles.join(', ')} running; metrics and health on ${running.opsUrl}${running.webhookUrl === undefined ? '' : `; webhook ${running.webhookUrl}`}${running.apiUrl === undefined ? '' : `; API and pages ${running.apiUrl}`}`);
       const signal = await stopSignal();
       console.log(`hycal serve: ${signal}, draining…`);
       await running.stop();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { apiServiceConfigSchema } from '../api/index.js';
 import { kmsOptionsSchema } from '../kms/index.js';
 import { opsOptionsSchema } from '../ops/index.js';
 import { writebackOptionsSchema } from '../processors/writeback/index.js';
@@ -46,6 +47,7 @@ export const configSchema = z.object({
   runtime: runtimeOptionsSchema.prefault({}),
   ops: opsOptionsSchema.prefault({}),
   writeback: writebackOptionsSchema.prefault({}),
+  api: apiServiceConfigSchema.prefault({}),
   logLevel: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')

@@ -135,20 +135,22 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         ops: { host: '127.0.0.1', port: 0 },
         logLevel: 'warn',
         runtime: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 },
+        api: { host: '127.0.0.1', port: 0, orgId: 'demo', cookieSecret: randomBytes(32).toString('base64url') },
       },
     });
     options.say(`[3/${STEPS}] organisation: tenant consent, devices for rooms and desks`);
     const tenants = await seedOrganisation(context, sim);
-    options.say(`[4/${STEPS}] service: webhook, connector and processors (hycal serve)`);
+    options.say(`[4/${STEPS}] service: webhook, connector, processors and API (hycal serve)`);
     const tls = await loadOrCreateTls();
     const webhookPort = await freePort();
-    const service: RunningService = await startService(context, ['webhook', 'connector', 'processors'], {
+    const service: RunningService = await startService(context, ['webhook', 'connector', 'processors', 'api'], {
       webhook: { host: '127.0.0.1', port: webhookPort, tls: { keyPem: tls.keyPem, certPem: tls.certPem } },
       mailboxes: { notificationUrl: `https://localhost:${webhookPort}/graph/notifications`, settingsPollMs: 30_000, reconcileMs: 300_000 },
       app: { clientId: sim.appId, clientSecret: sim.clientSecret },
       access: { caPem: sim.sim.caCertPem, graphBaseUrl: sim.sim.graphBaseUrl, authorityHost: sim.sim.authorityUrl, knownAuthorities: [sim.sim.knownAuthority], authorityMetadata: sim.sim.authorityMetadata },
     });
     stops.push(() => service.stop());
+    options.say(`API and pages: ${service.apiUrl ?? ''} (OpenAPI at /openapi.json)`);
     options.say(`[5/${STEPS}] dashboard`);
     const board = new DemoBoard(context.clock);
     const tap = new TopicTap({ kafka: buildKafka(context, 'hycal-demo-dashboard'), codec: await buildCodec(context), board, logger: context.logger('demo'), prefix: DEMO_PREFIX });

@@ -175,6 +175,21 @@ export class DelegatedTokenSource implements TokenSource {
     }
   }
 
+  /**
+   * Takes over a refresh token redeemed elsewhere (the API's own "connect your calendar" sign-in):
+   * msal redeems it once and keeps the rotated one in the sealed cache. Returns the user's object id.
+   */
+  async importRefreshToken(refreshToken: string): Promise<{ userObjectId: string }> {
+    try {
+      const result = await this.#app.acquireTokenByRefreshToken({ refreshToken, scopes: this.#scopes });
+      const account = result?.account ?? null;
+      if (account === null) throw Object.assign(new Error('no account'), { errorCode: 'no_account_found' });
+      return { userObjectId: account.localAccountId };
+    } catch (error) {
+      throw classifyAuthError(error, 'delegated');
+    }
+  }
+
   async getToken(forceRefresh: boolean): Promise<AccessToken> {
     try {
       const accounts = await this.#app.getTokenCache().getAllAccounts();

@@ -36,6 +36,47 @@ export interface DomainInfo {
   readonly supportedServices: readonly string[];
 }
 
+
+export type EventResponse = 'accept' | 'tentativelyAccept' | 'decline';
+
+/** Graph's dateTimeTimeZone. */
+export interface DateTimeTimeZone {
+  readonly dateTime: string;
+  readonly timeZone: string;
+}
+
+export interface RespondOptions {
+  readonly sendResponse: boolean;
+  readonly comment?: string;
+  readonly proposedNewTime?: { readonly start: DateTimeTimeZone; readonly end: DateTimeTimeZone };
+}
+
+export interface ScheduleRequest {
+  readonly schedules: readonly string[];
+  readonly startTime: DateTimeTimeZone;
+  readonly endTime: DateTimeTimeZone;
+  readonly availabilityViewInterval: number;
+}
+
+export interface ScheduleInfo {
+  readonly scheduleId: string;
+  readonly availabilityView: string;
+  readonly scheduleItems: readonly { readonly status: string; readonly start: DateTimeTimeZone; readonly end: DateTimeTimeZone }[];
+  readonly error: { readonly message: string; readonly responseCode: string } | null;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function text(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
+}
+
+function dateTimeTz(value: unknown): DateTimeTimeZone {
+  return isRecord(value) ? { dateTime: text(value['dateTime'], ''), timeZone: text(value['timeZone'], 'UTC') } : { dateTime: '', timeZone: 'UTC' };
+}
+
 const PREFER_IDS = 'IdType="ImmutableId"';
 
 /**
@@ -223,6 +264,46 @@ export class GraphAccess {
   async deleteEvent(mailboxId: string, eventId: string): Promise<void> {
     await this.#call('event delete', mailboxId, true, async (scope) => this.#client
       .api(`${this.userPath(mailboxId)}/events/${encodeURIComponent(eventId)}`).middlewareOptions([scope]).delete() as Promise<unknown>);
+  }
+
+  /**
+   * An attendee's answer to an invitation (`accept`, `tentativelyAccept`, `decline`), with an optional
+   * comment, whether the organizer is told (`sendResponse`) and, for the last two, a proposed new time.
+   * Not retried after a sent request (Graph would send the answer twice).
+   */
+  async respondToEvent(mailboxId: string, eventId: string, response: EventResponse, input: RespondOptions): Promise<void> {
+    await this.#call(`event ${response}`, mailboxId, false, async (scope) => this.#client
+      .api(`${this.userPath(mailboxId)}/events/${encodeURIComponent(eventId)}/${response}`).middlewareOptions([scope])
+      .post({
+        sendResponse: input.sendResponse,
+        ...(input.comment === undefined ? {} : { comment: input.comment }),
+        ...(input.proposedNewTime === undefined ? {} : { proposedNewTime: input.proposedNewTime }),
+      }) as Promise<unknown>);
+  }
+
+  /** The organizer cancels a meeting (attendees get the cancellation with the comment). */
+  async cancelEvent(mailboxId: string, eventId: string, comment?: string): Promise<void> {
+    await this.#call('event cancel', mailboxId, false, async (scope) => this.#client
+      .api(`${this.userPath(mailboxId)}/events/${encodeURIComponent(eventId)}/cancel`).middlewareOptions([scope])
+      .post(comment === undefined ? {} : { comment }) as Promise<unknown>);
+  }
+
+  /** Free/busy of people and rooms (`calendar/getSchedule`), times in UTC. */
+  async getSchedule(mailboxId: string, input: ScheduleRequest): Promise<ScheduleInfo[]> {
+    return this.#call('getSchedule', mailboxId, true, async (scope) => {
+      const page = await this.#client.api(`${this.userPath(mailboxId)}/calendar/getSchedule`).header('Prefer', 'outlook.timezone="UTC"').middlewareOptions([scope])
+        .post({ schedules: input.schedules, startTime: input.startTime, endTime: input.endTime, availabilityViewInterval: input.availabilityViewInterval }) as { value?: Record<string, unknown>[] };
+      return (page.value ?? []).map((s) => ({
+        scheduleId: text(s['scheduleId'], ''),
+        availabilityView: typeof s['availabilityView'] === 'string' ? s['availabilityView'] : '',
+        scheduleItems: (Array.isArray(s['scheduleItems']) ? (s['scheduleItems'] as Record<string, unknown>[]) : []).map((item) => ({
+          // Graph writes the status in either casing (`busy`, `Busy`).
+          status: text(item['status'], 'unknown').toLowerCase(),
+          start: dateTimeTz(item['start']), end: dateTimeTz(item['end']),
+        })),
+        error: isRecord(s['error']) ? { message: text(s['error']['message'], ''), responseCode: text(s['error']['responseCode'], '') } : null,
+      }));
+    });
   }
 
   async createSubscription(mailboxId: string, input: { notificationUrl: string; lifecycleNotificationUrl: string; clientState: string; expirationDateTime: string }): Promise<SubscriptionInfo> {

@@ -12,9 +12,10 @@ describe('hycal serve', () => {
     expect(parseRoles(['webhook,connector', 'webhook'])).toEqual(['webhook', 'connector']);
   });
 
-  it('serve – an unknown role, and the API role that is not wired yet, fail at start naming the role', () => {
+  it('serve – an unknown role fails at start naming the role; the API is a role like the others and part of the default', () => {
     expect(() => parseRoles(['procesors'])).toThrow(/--role procesors: not a role/);
-    expect(() => parseRoles(['api'])).toThrow(/--role api/);
+    expect(parseRoles(['api'])).toEqual(['api']);
+    expect(DEFAULT_SERVE_ROLES).toContain('api');
   });
 
   it('serve – the configuration file sets keys, the environment wins over it, and a bad value names its key', () => {

@@ -1,7 +1,7 @@
-/** Event CRUD routes: GET / POST / PATCH / DELETE of one event, and accept / decline / tentativelyAccept. */
+/** Event CRUD routes: GET / POST / PATCH / DELETE of one event, accept / decline / tentativelyAccept, and cancel. */
 import { SimGraphError, type GraphEventInput } from '../model.js';
 import { toIanaZone } from '../time/index.js';
-import { parseEventInput, parseRespondInput, renderEvent, type Mailbox, type OccurrenceException, type RenderOptions } from '../store/index.js';
+import { parseCancelInput, parseEventInput, parseRespondInput, renderEvent, type Mailbox, type OccurrenceException, type RenderOptions } from '../store/index.js';
 import {
   CAL_READ, CAL_WRITE, badRequest, checkUnknownOptions, header, need, readJson, renderOptions, selectSuffix, calendarContext,
   type ApiResponse, type Ctx, type GraphApiDeps,
@@ -67,6 +67,14 @@ export function respond(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string, act
   if (input.proposedNewTime !== undefined && action === 'accept') throw badRequest("The property 'proposedNewTime' does not exist on type 'accept'.");
   if (input.proposedNewTime !== undefined && input.sendResponse === false) throw new SimGraphError(400, 'ErrorInvalidRequest', 'A proposed new time requires sendResponse to be true.');
   const response = action === 'accept' ? 'accepted' : action === 'decline' ? 'declined' : 'tentativelyAccepted';
-  d.store.respond(mbx, id, response, input.proposedNewTime);
+  d.store.respond(mbx, id, response, input.proposedNewTime, input.sendResponse ?? true);
+  return { status: 202, headers: {} };
+}
+
+/** `POST .../events/{id}/cancel` `{ comment? }`: organizer only; 202 without a body. */
+export function cancel(d: GraphApiDeps, ctx: Ctx, mbx: Mailbox, id: string): ApiResponse {
+  need(ctx, CAL_WRITE);
+  parseCancelInput(readJson(ctx));
+  d.store.cancelByOrganizer(mbx, id);
   return { status: 202, headers: {} };
 }

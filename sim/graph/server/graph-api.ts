@@ -9,7 +9,7 @@ import {
 import { batch } from './batch.js';
 import { calendarView, delta, instances, listEvents } from './collections-api.js';
 import { DeltaTokens } from './delta-token.js';
-import { createEvent, deleteEvent, getEvent, patchEvent, respond } from './events-api.js';
+import { cancel, createEvent, deleteEvent, getEvent, patchEvent, respond } from './events-api.js';
 import { domains, getSchedule, listUsers, mailboxSettings, user } from './mailbox-api.js';
 import { parsePrefer, parseQuery } from './odata.js';
 import { subscriptions } from './subscriptions-api.js';
@@ -200,6 +200,10 @@ export class GraphApi {
       if (d === undefined && ['accept', 'decline', 'tentativelyaccept'].includes(action)) {
         if (method !== 'POST') throw methodNotAllowed();
         return respond(this.#d, ctx, mbx, b, action);
+      }
+      if (d === undefined && action === 'cancel') {
+        if (method !== 'POST') throw methodNotAllowed();
+        return cancel(this.#d, ctx, mbx, b);
       }
     }
     throw badRequest(`Resource not found for the segment '${a ?? ''}'.`);

@@ -5,7 +5,7 @@ export { StoredEvent, viewOf } from './event.js';
 export type { EventView, OccurrenceException } from './event.js';
 export { renderEvent, graphDateTime, htmlToText, EVENT_PROPERTIES } from './serialize.js';
 export type { RenderOptions } from './serialize.js';
-export { parseEventInput, parseMailboxSettingsPatch, parseRespondInput } from './validate.js';
+export { parseCancelInput, parseEventInput, parseMailboxSettingsPatch, parseRespondInput } from './validate.js';
 export type { MailboxSettingsPatch } from './validate.js';
 export { occurrenceId, parseOccurrenceId } from './ids.js';
 export { intern, internStats } from './intern.js';

@@ -284,8 +284,11 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     if (options.propagate !== false && ev.isOrganizer) this.propagate(mbx, ev, 'cancel');
   }
 
-  /** Attendee's response (accept / decline / tentativelyAccept) on their copy; the organizer's copy records it. */
-  respond(mbx: Mailbox, id: string, response: Extract<ResponseType, 'accepted' | 'declined' | 'tentativelyAccepted'>, proposedNewTime?: TimeSlot): void {
+  /**
+   * Attendee's response (accept / decline / tentativelyAccept) on their copy; the organizer's copy
+   * records it only when a response is sent (`sendResponse`, default true).
+   */
+  respond(mbx: Mailbox, id: string, response: Extract<ResponseType, 'accepted' | 'declined' | 'tentativelyAccepted'>, proposedNewTime?: TimeSlot, sendResponse = true): void {
     const view = this.getView(mbx, id);
     const ev = view.event;
     if (ev.isOrganizer) throw new SimGraphError(400, 'ErrorInvalidRequest', "Your request can't be completed. You can't respond to a meeting you organized.");
@@ -306,6 +309,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       if (master !== undefined) master.seq = ev.seq;
     }
     this.#log.emit(mbx, 'updated', view.id, now, ev.changeKey);
+    if (!sendResponse) return;
     const tenant = this.tenants.get(mbx.tenantId);
     const organizer = tenant?.byAddress.get(ev.organizer?.emailAddress.address.toLowerCase() ?? '');
     if (organizer === undefined) return;
@@ -319,6 +323,17 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       this.#log.touch(organizer, other, now);
       this.#log.emit(organizer, 'updated', other.id, now, other.changeKey);
     }
+  }
+
+  /**
+   * The organizer cancels a meeting (`POST .../events/{id}/cancel`): attendees' copies are cancelled
+   * and the organizer's copy goes away. An attendee calling it is refused as Graph refuses it.
+   */
+  cancelByOrganizer(mbx: Mailbox, id: string): void {
+    if (!this.getView(mbx, id).event.isOrganizer) {
+      throw new SimGraphError(400, 'ErrorAccessDenied', "Your request can't be completed. You need to be an organizer to cancel a meeting.");
+    }
+    this.removeEvent(mbx, id, { propagate: true });
   }
 
   /** Invitations, updates and cancellations to attendee mailboxes in the same tenant. */

@@ -168,3 +168,11 @@ export function parseRespondInput(body: unknown): z.infer<typeof respondInput> {
   if (!parsed.success) throw bodyReadError('microsoft.graph.event', parsed.error);
   return parsed.data;
 }
+
+const cancelInput = z.strictObject({ comment: z.string().optional() });
+
+export function parseCancelInput(body: unknown): z.infer<typeof cancelInput> {
+  const parsed = cancelInput.safeParse(body ?? {});
+  if (!parsed.success) throw bodyReadError('microsoft.graph.event', parsed.error);
+  return parsed.data;
+}

@@ -1,4 +1,3 @@
-import { request } from 'node:https';
 import type { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../common/clock.js';
@@ -7,18 +6,7 @@ import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
 import { testMongo, uniqueName } from '../../support/stack.js';
 import { ALICE, APP, REDIRECT, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
 import { simConnections, testKeyring } from './harness.js';
-
-/** The browser's part of the sign-in: follows the authorize URL to the redirect and returns its query. */
-function authorize(url: string, ca: string): Promise<URLSearchParams> {
-  return new Promise((resolve, reject) => {
-    request(url, { method: 'GET', ca }, (res) => {
-      res.resume();
-      const location = res.headers.location;
-      if (location === undefined) reject(new Error(`no redirect (${res.statusCode})`));
-      else resolve(new URL(location).searchParams);
-    }).on('error', reject).end();
-  });
-}
+import { authorize } from '../../support/sign-in.js';
 
 describe('connector delegated access – connect your calendar (auth code + PKCE, sealed msal cache)', () => {
   let sim: GraphSimulator;

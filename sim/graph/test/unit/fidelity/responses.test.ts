@@ -81,4 +81,27 @@ describe('fidelity – meeting responses', () => {
       for (const key of Object.keys(item)) expect(['isPrivate', 'status', 'subject', 'location', 'start', 'end']).toContain(key);
     }
   });
+
+  it('responses – sendResponse false changes only the attendee copy; the organizer copy still shows no response', async () => {
+    const { organizerId, copyId } = await invite('Silent', 17);
+    expect((await call(sim, 'POST', `/v1.0/users/${BOB}/events/${copyId}/decline`, { token, body: { comment: 'no', sendResponse: false } })).status).toBe(202);
+    const copy = await call(sim, 'GET', `/v1.0/users/${BOB}/events/${copyId}`, { token });
+    expect(copy.body.responseStatus.response).toBe('declined');
+    const organizer = await call(sim, 'GET', `/v1.0/users/${ALICE}/events/${organizerId}`, { token });
+    expect(organizer.body.attendees.find((a: any) => a.emailAddress.address === 'bob@contoso.com').status.response).toBe('none');
+    const proposal = { start: { dateTime: '2026-02-18T09:00:00', timeZone: 'UTC' }, end: { dateTime: '2026-02-18T10:00:00', timeZone: 'UTC' } };
+    expect((await call(sim, 'POST', `/v1.0/users/${BOB}/events/${copyId}/tentativelyAccept`, { token, body: { sendResponse: false, proposedNewTime: proposal } })).status).toBe(400);
+  });
+
+  it('cancel – the organizer cancels with a comment: 202, the attendee copy is cancelled and the organizer copy is gone; an attendee may not cancel', async () => {
+    const { organizerId, copyId } = await invite('Called off', 19);
+    const refused = await call(sim, 'POST', `/v1.0/users/${BOB}/events/${copyId}/cancel`, { token, body: { comment: 'not mine' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe('ErrorAccessDenied');
+    expect((await call(sim, 'POST', `/v1.0/users/${ALICE}/events/${organizerId}/cancel`, { token, body: { comment: 'Sorry' } })).status).toBe(202);
+    expect((await call(sim, 'GET', `/v1.0/users/${ALICE}/events/${organizerId}`, { token })).status).toBe(404);
+    const copy = await call(sim, 'GET', `/v1.0/users/${BOB}/events/${copyId}`, { token });
+    expect(copy.body.isCancelled).toBe(true);
+    expect((await call(sim, 'POST', `/v1.0/users/${ALICE}/events/${organizerId}/cancel`, { token, body: { unknown: 1 } })).status).toBe(400);
+  });
 });
