@@ -4,12 +4,13 @@ import { createServer } from 'node:net';
 import type { Db } from 'mongodb';
 import type { Producer } from 'kafkajs';
 import { ConfigError } from '../common/index.js';
-import { MongoSettingsStore, MongoStateStore, MongoViewsReader, buildApi, type ApiDeps, type ApiOptionsInput } from '../api/index.js';
+import { MongoSettingsStore, MongoStateStore, MongoViewsReader, buildApi, type ApiDeps, type ApiOptionsInput, type OrgSettings, type SettingsStore } from '../api/index.js';
 import {
   KafkaNotificationSink, MailboxCommands, Provisioning, ProvisioningStore, StateSigner, connectorOptionsSchema, type ConnectorOptions, type ConnectorOptionsInput,
 } from '../connectors/graph/index.js';
 import { CLOUD_ENDPOINTS, GraphConnections, MongoTokenCacheStore, type AppRegistration } from '../graph/index.js';
 import type { Keyring } from '../kms/index.js';
+import { setWritebackSettings } from '../processors/writeback/index.js';
 import type { HealthSource } from '../ops/index.js';
 import { ConnectorGraphResolver, GraphCalendarActions } from './api-actions.js';
 import { ConnectorProvisioningService, ConnectorUserConnections } from './api-provisioning.js';
@@ -94,7 +95,7 @@ export async function startApiRole(context: AppContext, parts: ApiRoleParts): Pr
       decryptor: keyring,
       provisioning: new ConnectorProvisioningService({ provisioning, store, signer, db, admins: config.admins, orgId: config.orgId, cloud: config.cloud, commands }),
       connections: new ConnectorUserConnections({ store, connections, registration, tokenCache, db, commands }),
-      settings: new MongoSettingsStore(db),
+      settings: new WritebackSettingsBridge(new MongoSettingsStore(db), db, (orgId) => store.orgTenants(orgId)),
       actions: new GraphCalendarActions(new ConnectorGraphResolver({ store, connections, registration, tokenCache })),
       state: new MongoStateStore(db),
     };
@@ -130,5 +131,31 @@ export async function startApiRole(context: AppContext, parts: ApiRoleParts): Pr
     await producer?.disconnect().catch(() => undefined);
     connections.close();
     throw error;
+  }
+}
+
+/**
+ * The org settings page is also write-back's configuration: saving the org's keyword actions,
+ * default language and join-block header/footer writes them to every tenant of the org in
+ * `writeback_org_settings` (write-back reads it per tenant and never imports api/). Fields the
+ * page does not own (meeting site, dial-in, fallback language) are left as they are.
+ */
+export class WritebackSettingsBridge implements SettingsStore {
+  constructor(
+    private readonly inner: SettingsStore,
+    private readonly db: Db,
+    private readonly tenantsOf: (orgId: string) => Promise<readonly string[]>,
+  ) {}
+
+  get(orgId: string): Promise<OrgSettings> {
+    return this.inner.get(orgId);
+  }
+
+  async put(orgId: string, settings: OrgSettings): Promise<void> {
+    await this.inner.put(orgId, settings);
+    const { webexKeywordAction, meetKeywordAction, defaultLanguage, joinBlock } = settings;
+    for (const tenantId of await this.tenantsOf(orgId)) {
+      await setWritebackSettings(this.db, tenantId, { webexKeywordAction, meetKeywordAction, defaultLanguage, joinBlock });
+    }
   }
 }
