@@ -50,7 +50,7 @@ async function startProcessors(context: AppContext, db: Db, keyring: Keyring, me
   const kafka = buildKafka(context, 'hycal-processors');
   const codec = await buildCodec(context);
   const pipeline = definePipelineTopologies({ db, clock: context.clock, keyring });
-  const topologies = [defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }), pipeline.obtp, pipeline.ooo, pipeline.materialize];
+  const topologies = [defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }), ...pipeline.all];
   const runtimes: Runtime[] = [];
   try {
     for (const topology of topologies) {

@@ -285,9 +285,7 @@ describe('pipeline – raw records to views and device streams on the real stack
   it('pipeline – a seeded tenant, its edits, cancellations, declines, out-of-office changes, time passing and replays end in views and device streams equal to the model; no canary anywhere', async () => {
     const pipeline = definePipelineTopologies({ db, clock, keyring, obtp: { registryCacheMs: 0 } });
     start(defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }));
-    start(pipeline.obtp);
-    start(pipeline.materialize);
-    start(pipeline.ooo);
+    for (const topology of pipeline.all) start(topology);
     await Promise.all(runtimes.map((r) => r.start()));
     const gateway = await collectDeviceEvents();
     closers.unshift(() => gateway.disconnect());
