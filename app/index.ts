@@ -6,8 +6,8 @@ export { defineMeetingsTopology, MEETINGS_TOPOLOGY_NAME } from './topologies.js'
 export type { MeetingsTopologyOptions } from './topologies.js';
 export { stackTarget, stackTargetOf } from './stack.js';
 export { meetingDocumentLayout } from './layouts.js';
-export { definePipelineTopologies } from './topologies-pipeline.js';
-export type { PipelineTopologiesInput } from './topologies-pipeline.js';
+export { definePipelineTopologies, MEETING_VIEWS_TOPOLOGY_NAME } from './topologies-pipeline.js';
+export type { PipelineTopologiesInput, PipelineTopologies } from './topologies-pipeline.js';
 export { startConnector, registerConnectorCommand, connectorOptionsFromEnv } from './connector.js';
 export type { RunningConnector } from './connector.js';
 export { startService, parseRoles, SERVE_ROLES, DEFAULT_SERVE_ROLES } from './serve.js';

@@ -55,7 +55,7 @@ async function startProcessors(context: AppContext, db: Db, keyring: Keyring, me
   const graphs = wb.enabled && connectorOptions.app.clientId !== undefined ? tenantGraphs(connectorOptions, db, keyring, context.clock) : undefined;
   if (graphs === undefined) context.logger('serve').warn({ enabled: wb.enabled }, 'write-back is not running: it needs the connector app registration (HYCAL_CONNECTOR_CLIENT_ID and a secret or certificate)');
   const pipeline = definePipelineTopologies({ db, clock: context.clock, keyring, ...(graphs === undefined ? {} : { writeback: { graph: graphs, options: wb } }) });
-  const topologies = [defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }), pipeline.obtp, pipeline.ooo, pipeline.materialize, ...(pipeline.writeback === undefined ? [] : [pipeline.writeback])];
+  const topologies = [defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }), ...pipeline.all];
   const runtimes: Runtime[] = [];
   try {
     for (const topology of topologies) {

@@ -1,15 +1,16 @@
 // Benchmark: the meetings pipeline on the real stack (`npm run bench -- pipeline`): sealed raw
-// calendar records → parse stand-in + encrypt → calendar.meetings.v1 → obtp (device events, device
-// view) and materialize (user meeting days), against the runtime's no-op passthrough of the same
+// calendar records → parse + encrypt → calendar.meetings.v1 → meeting-views (obtp: device events;
+// materialize: user meeting days) → obtp-device-view (device bookings), against the runtime's no-op passthrough of the same
 // raw records in the same run.
 //
 // Throughput: N raw records (one meeting each, starting within the Join lead time on a room with a
 // shared device) pre-produced; timed from the runtimes' start until every record's Join button is on
-// obtp.devices.v1 and materialize has committed all of calendar.meetings.v1. Latency: new meetings at
+// obtp.devices.v1, meeting-views has committed all of calendar.meetings.v1 and the device view all
+// of obtp.devices.v1. MongoDB round trips are counted per meeting over that phase (by command and
+// collection). Latency: new meetings at
 // a steady rate (default 1,000/s) into the warm pipeline; latency = the JOIN_SHOW record's broker
 // timestamp − the raw record's produce time.
 //
-// The parse slot is filled by the test stand-in until processors/parse lands.
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { MongoClient, type Db } from 'mongodb';
@@ -83,8 +84,40 @@ async function rawMeetings(ctx: Ctx, from: number, count: number, keys: number, 
   return out;
 }
 
+/**
+ * Bulk writes of at most 20 ops: measured on the stack's FerretDB (guarded replaceOne of ~1 kB
+ * documents, load average 12): sequential 6–7 ms per op; bulkWrite 10 ops 32 ms, 20 ops 45 ms,
+ * 40 ops 116 ms, 60 ops 202 ms, 100 ops did not finish in 2 minutes (super-linear). The no-op
+ * passthrough writes nothing to MongoDB, so the setting only matters to the pipeline.
+ */
+const WRITES = { mongoWriteMode: 'bulk', bulkMaxOps: 20 } as const;
+
 function newRuntime(ctx: Ctx, topology: Topology): Runtime {
-  return new Runtime({ topology, kafka: ctx.kafka, db: ctx.db, codec: ctx.codec, prefix: ctx.prefix, logger: silentLogger, clock: systemClock, options: { maxWaitTimeMs: 100, commitIntervalMs: 200, timerPollMs: 100 } });
+  return new Runtime({ topology, kafka: ctx.kafka, db: ctx.db, codec: ctx.codec, prefix: ctx.prefix, logger: silentLogger, clock: systemClock, options: { maxWaitTimeMs: 100, commitIntervalMs: 200, timerPollMs: 100, ...WRITES } });
+}
+
+/** MongoDB round trips by command and collection (the driver's command monitoring). */
+class RoundTrips {
+  readonly counts = new Map<string, number>();
+  on = false;
+
+  watch(mongo: MongoClient): void {
+    mongo.on('commandStarted', (event) => {
+      if (!this.on) return;
+      const target = (event.command as Record<string, unknown>)[event.commandName];
+      const collection = typeof target === 'string' ? target.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_') : '';
+      const kind = `${event.commandName} ${collection}`.trim();
+      this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+    });
+  }
+
+  total(): number {
+    return [...this.counts.values()].reduce((a, b) => a + b, 0);
+  }
+
+  summary(per: number): string {
+    return [...this.counts].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([kind, n]) => `${kind} ${(n / per).toFixed(2)}`).join(', ');
+  }
 }
 
 async function passthrough(ctx: Ctx, records: number, progress: BenchOptions['progress']): Promise<number> {
@@ -117,7 +150,9 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const rate = 1_000;
   const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
   const kafka = new Kafka({ clientId: 'bench-pipeline', brokers, logLevel: logLevel.NOTHING });
-  const mongo = new MongoClient(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27018/');
+  const mongo = new MongoClient(process.env['MONGODB_URI'] ?? 'mongodb://127.0.0.1:27018/', { monitorCommands: true });
+  const trips = new RoundTrips();
+  trips.watch(mongo);
   await mongo.connect();
   const tag = randomBytes(4).toString('hex');
   const prefix = `bench-pipe-${tag}.`;
@@ -153,15 +188,20 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const pipeline = definePipelineTopologies({ db, clock: systemClock, keyring: made.keyring });
     const meetings = defineMeetingsTopology({ parse: createParseProcessor({ keyring: made.keyring }), keyring: made.keyring, name: `bench-meetings-${tag}` });
     const started = Date.now();
-    for (const topology of [meetings, pipeline.obtp, pipeline.materialize]) runtimes.push(newRuntime(ctx, topology));
+    trips.on = true;
+    for (const topology of [meetings, ...pipeline.all]) runtimes.push(newRuntime(ctx, topology));
     await Promise.all(runtimes.map((r) => r.start()));
     for (;;) {
       const shown = await topicCount(kafka, `${prefix}obtp.devices.v1`);
       options.progress(Math.min(shown / 2, records), records, 'pipeline');
-      if (shown >= 2 * records && (await committedAll(kafka, runtimes[2]!.groupId, `${prefix}calendar.meetings.v1`))) break;
+      if (shown >= 2 * records
+        && (await committedAll(kafka, runtimes[1]!.groupId, `${prefix}calendar.meetings.v1`))
+        && (await committedAll(kafka, runtimes[2]!.groupId, `${prefix}obtp.devices.v1`))) break;
       await sleep(200);
     }
     const throughput = (records / (Date.now() - started)) * 1_000;
+    trips.on = false;
+    const tripsNote = `MongoDB round trips per meeting ${(trips.total() / records).toFixed(2)} (${trips.summary(records)})`;
 
     // Latency at a steady rate into the warm pipeline.
     const sentAt = new Map<string, number>();
@@ -199,12 +239,12 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       rows: [
         { case: 'runtime no-op passthrough of calendar.raw.v1', opsPerSec: Math.round(baseline), note },
         {
-          case: 'raw → parse stand-in + encrypt → obtp + materialize (views, device events)',
+          case: 'raw → parse + encrypt → meeting-views (obtp + materialize) → device view (views, device events)',
           opsPerSec: Math.round(throughput),
           baseline: 'runtime no-op passthrough of calendar.raw.v1',
           p50Ms: percentile(latencies, 50),
           p99Ms: percentile(latencies, 99),
-          note,
+          note: `${note}; ${tripsNote}; runtime writes ${WRITES.mongoWriteMode} (≤ ${WRITES.bulkMaxOps} ops)`,
         },
       ],
     };

@@ -234,17 +234,18 @@ export class Flusher {
     const mongo = async (): Promise<{ stale: number }> => {
       await previous;
       const result = await this.#sink.upsertGuarded(views);
-      await this.#sink.updateBuckets(bucketUpdates(changes, 'lower'));
+      await this.#sink.updateBuckets(lowered);
       return result;
     };
     const changes = all.flatMap((item) => item.timerIndex);
+    const lowered = bucketUpdates(changes, 'lower');
     const [, viewResult] = await Promise.all([produce, mongo()]);
     const fenced = new Set(all.filter((item) => item.fence !== undefined && !item.fence()));
     const items = fenced.size === 0 ? all : all.filter((item) => !fenced.has(item));
     const states = items.flatMap((item) => (item.state === null ? [] : [item.state]));
     const exact = fenced.size === 0 ? changes : items.flatMap((item) => item.timerIndex);
     const stateResult = await this.#sink.upsertGuarded(states);
-    await this.#sink.updateBuckets(bucketUpdates(exact, 'exact'));
+    await this.#sink.updateBuckets(exceptWritten(bucketUpdates(exact, 'exact'), lowered));
     this.#hooks.onCycle?.({
       items: items.length,
       messages: messages.length,
@@ -294,6 +295,20 @@ export function bucketUpdates(changes: readonly TimerIndexChange[], phase: 'lowe
       unset: [...bucket.fields].filter(([, due]) => due === null).map(([field]) => `t.${field}`),
     }))
     .filter((update) => Object.keys(update.set).length > 0 || update.unset.length > 0);
+}
+
+/**
+ * Phase 3 without what phase 1 of the same cycle already wrote: an entry lowered to exactly its
+ * final value (a key's first timer, a timer moved earlier) is not written twice.
+ */
+export function exceptWritten(exact: readonly BucketUpdate[], lowered: readonly BucketUpdate[]): BucketUpdate[] {
+  const written = new Map(lowered.map((u) => [`${u.collection}\u0000${u.id}`, u.set]));
+  return exact
+    .map((u) => {
+      const done = written.get(`${u.collection}\u0000${u.id}`);
+      return done === undefined ? u : { ...u, set: Object.fromEntries(Object.entries(u.set).filter(([field, due]) => done[field] !== due)) };
+    })
+    .filter((u) => Object.keys(u.set).length > 0 || u.unset.length > 0);
 }
 
 /**

@@ -157,28 +157,3 @@ export function nextChange(b: Booking, t: Timing): number | null {
   const at = Math.min(...candidates);
   return Number.isFinite(at) ? at : null;
 }
-
-/** The device-bookings view document of one device (listed bookings, redacted for shared devices). */
-export function deviceDocument(state: ObtpState, device: Device, tenantId: string, mailboxId: string, t: Timing): Record<string, unknown> {
-  const bookings = state.entries
-    .filter((b) => b.listed)
-    .sort((x, y) => x.start - y.start || (x.id < y.id ? -1 : 1))
-    .map((b) => {
-      const e = bookingEvent(b, device, 'BOOKING_UPSERT', tenantId, mailboxId, 0, t);
-      const redacted = device.mode === 'shared' && b.priv;
-      return {
-        bookingId: e.bookingId,
-        start: e.start,
-        end: e.end,
-        isPrivate: e.isPrivate,
-        label: redacted ? 'Private meeting' : null,
-        providerKind: e.providerKind,
-        keyRef: e.keyRef,
-        title: e.title,
-        joinDetails: e.joinDetails,
-        joinAt: e.joinAt,
-        joinShown: b.shown && !redacted,
-      };
-    });
-  return { tenantId, mailboxId, deviceId: device.deviceId, mode: device.mode, bookings };
-}

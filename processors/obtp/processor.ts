@@ -1,17 +1,16 @@
 import type { InputRecord, Processor, ProcessorContext, TimerFired } from '../../runtime/index.js';
 import type { MeetingOccurrence } from '../../schemas/index.js';
-import { applyMeeting, deviceDocument, EMPTY_OBTP_STATE, nextChange, reconcile, type ObtpState, type Timing } from './bookings.js';
+import { applyMeeting, EMPTY_OBTP_STATE, nextChange, reconcile, type ObtpState, type Timing } from './bookings.js';
 import { ObtpInputError } from './errors.js';
 import type { DeviceRegistry } from './registry.js';
 
-export const DEVICE_BOOKINGS_VIEW = 'obtp_device_bookings';
 const TIMER_ID = 'obtp-next';
 
 /**
  * processors/obtp, keyed tenantId/mailboxId: a mailbox's meetings → its devices' bookings for the
  * next horizon, Join button show/expire by one durable timer per mailbox (the next change), events
- * on obtp.devices.v1 keyed by device, and one `obtp_device_bookings/{_id: deviceId}` document per
- * device. Mailboxes without devices cost nothing (no state). Ciphertexts are passed through as
+ * on obtp.devices.v1 keyed by device (the device stage, device-view.ts, folds them into the
+ * device-bookings view). Mailboxes without devices cost nothing (no state). Ciphertexts are passed through as
  * they are: obtp never decrypts.
  */
 export function createObtpProcessor(options: { registry: DeviceRegistry; horizonMs: number }): Processor<MeetingOccurrence, ObtpState> {
@@ -27,7 +26,6 @@ export function createObtpProcessor(options: { registry: DeviceRegistry; horizon
     }
     const out = reconcile(state, devices, tenantId, mailboxId, t, meeting?.meetingId ?? null);
     for (const event of out.events) ctx.emit('obtp.devices.v1', event.key, event.value);
-    if (out.changed) for (const device of devices) ctx.views.upsert(DEVICE_BOOKINGS_VIEW, device.deviceId, out.state.seq, deviceDocument(out.state, device, tenantId, mailboxId, t));
     const next = Math.min(...out.state.entries.map((b) => nextChange(b, t) ?? Number.POSITIVE_INFINITY));
     if (Number.isFinite(next)) ctx.schedule(next, { tenantId, mailboxId }, TIMER_ID);
     else ctx.cancel(TIMER_ID);

@@ -1,10 +1,8 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { ManualClock } from '../../../common/clock.js';
-import { createMaterializeProcessor, USER_MEETINGS_VIEW, type ListState } from '../../../processors/materialize/index.js';
-import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
 import type { MeetingOccurrence } from '../../../schemas/index.js';
 import { assertConverges, DAY, HOUR, occurrence, T0 } from '../model/fixtures.js';
+import { MaterializeHarness } from './harness.js';
 
 /** A meeting's history: versions 1..n, each an upsert at some time or a cancellation; maybe removed at the end. */
 const history = fc.record({
@@ -25,10 +23,10 @@ function records(histories: { id: string; steps: { day: number; cancelled: boole
 }
 
 async function finalView(input: readonly MeetingOccurrence[]): Promise<Record<string, unknown>> {
-  const d = new ProcessorTestDriver<MeetingOccurrence, ListState>(createMaterializeProcessor(), { key: 'tenant-a/user-1', clock: new ManualClock(T0) });
+  const d = new MaterializeHarness();
   for (const m of input) await d.process(m);
   const view: Record<string, unknown> = {};
-  for (const [id, { doc }] of d.effects.views) if (doc !== null) view[id.slice(USER_MEETINGS_VIEW.length + 1)] = (doc['meetings'] as { meetingId: string; v: number; start: number }[]).map((m) => [m.meetingId, m.v, m.start]);
+  for (const [day, doc] of d.days()) view[`tenant-a/user-1/${day}`] = (doc['meetings'] as { meetingId: string; v: number; start: number }[]).map((m) => [m.meetingId, m.v, m.start]);
   return view;
 }
 

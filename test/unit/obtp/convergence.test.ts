@@ -1,10 +1,8 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
-import { ManualClock } from '../../../common/clock.js';
-import { createObtpProcessor, DEVICE_BOOKINGS_VIEW, type ObtpState } from '../../../processors/obtp/index.js';
-import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
 import type { MeetingOccurrence } from '../../../schemas/index.js';
 import { assertConverges, HOUR, MIN, occurrence, T0 } from '../model/fixtures.js';
+import { ObtpHarness } from './harness.js';
 
 const step = fc.record({ at: fc.integer({ min: -3 * 60, max: 80 * 60 }), cancelled: fc.boolean(), declined: fc.boolean(), priv: fc.boolean() });
 const history = fc.record({ id: fc.constantFrom('a', 'b', 'occ-1', 'occ-2'), steps: fc.array(step, { minLength: 1, maxLength: 4 }), removed: fc.boolean() });
@@ -21,11 +19,10 @@ function records(histories: { id: string; steps: { at: number; cancelled: boolea
 }
 
 async function deviceView(input: readonly MeetingOccurrence[]): Promise<unknown> {
-  const registry = { devicesOf: () => Promise.resolve([{ deviceId: 'dev', mode: 'shared' as const }]), leadMsOf: () => Promise.resolve(5 * MIN) };
-  const d = new ProcessorTestDriver<MeetingOccurrence, ObtpState>(createObtpProcessor({ registry, horizonMs: 72 * HOUR }), { key: 'tenant-a/room-1', clock: new ManualClock(T0) });
+  const d = ObtpHarness.of('room-1', [{ deviceId: 'dev', mode: 'shared' }]);
   for (const m of input) await d.process(m);
   await d.advance(2 * HOUR);
-  const doc = d.effects.views.get(`${DEVICE_BOOKINGS_VIEW}/dev`)?.doc as { bookings: { bookingId: string; start: number; joinShown: boolean; label: unknown }[] } | undefined;
+  const doc = d.doc('dev') as { bookings: { bookingId: string; start: number; joinShown: boolean; label: unknown }[] } | undefined;
   return (doc?.bookings ?? []).map((b) => [b.bookingId, b.start, b.joinShown, b.label]);
 }
 

@@ -1,29 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../common/clock.js';
-import { createObtpProcessor, DEVICE_BOOKINGS_VIEW, type Device, type DeviceRegistry, type ObtpState } from '../../../processors/obtp/index.js';
-import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
-import type { DeviceBookingEvent, MeetingOccurrence } from '../../../schemas/index.js';
+import type { Device } from '../../../processors/obtp/index.js';
+import type { DeviceBookingEvent } from '../../../schemas/index.js';
 import { DAY, HOUR, MIN, occurrence, T0 } from '../model/fixtures.js';
+import { ObtpHarness, registry } from './harness.js';
 
-const ROOM_DEVICES: Device[] = [{ deviceId: 'dev-room', mode: 'shared' }];
 const USER_DEVICES: Device[] = [{ deviceId: 'dev-desk', mode: 'personal' }];
 
-function registry(devices: Record<string, Device[]>, leadMinutes: Record<string, number> = {}): DeviceRegistry {
-  return {
-    devicesOf: (tenantId, mailboxId) => Promise.resolve(devices[`${tenantId}/${mailboxId}`] ?? []),
-    leadMsOf: (tenantId) => Promise.resolve((leadMinutes[tenantId] ?? 5) * MIN),
-  };
-}
-
-function driver(mailboxId = 'room-1', devices: Device[] = ROOM_DEVICES, lead?: Record<string, number>): ProcessorTestDriver<MeetingOccurrence, ObtpState> {
-  return new ProcessorTestDriver(createObtpProcessor({ registry: registry({ [`tenant-a/${mailboxId}`]: devices }, lead), horizonMs: 72 * HOUR }), {
-    key: `tenant-a/${mailboxId}`,
-    clock: new ManualClock(T0),
-  });
-}
-
-const events = (d: ProcessorTestDriver<MeetingOccurrence, ObtpState>): DeviceBookingEvent[] => d.effects.emitted.map((e) => e.value as DeviceBookingEvent);
-const actions = (d: ProcessorTestDriver<MeetingOccurrence, ObtpState>): string[] => events(d).map((e) => `${e.action}@${Math.round((e.emittedAt - T0) / MIN)}`);
+const driver = (...args: Parameters<typeof ObtpHarness.of>): ObtpHarness => ObtpHarness.of(...args);
+const events = (d: ObtpHarness): DeviceBookingEvent[] => d.events;
+const actions = (d: ObtpHarness): string[] => events(d).map((e) => `${e.action}@${Math.round((e.emittedAt - T0) / MIN)}`);
 
 describe('obtp – device bookings and the Join button', () => {
   it('obtp – books the meeting on the room device and shows the Join button 5 minutes before start until the end', async () => {
@@ -31,17 +16,17 @@ describe('obtp – device bookings and the Join button', () => {
     await d.process(occurrence({ start: T0 + HOUR }));
     expect(actions(d)).toEqual(['BOOKING_UPSERT@0']);
     await d.advance(56 * 60_000);
-    expect(d.effects.views.get(`${DEVICE_BOOKINGS_VIEW}/dev-room`)!.doc!['bookings']).toMatchObject([{ joinShown: true, joinAt: T0 + 55 * 60_000 }]);
+    expect(d.doc('dev-room')!['bookings']).toMatchObject([{ joinShown: true, joinAt: T0 + 55 * 60_000 }]);
     await d.advance(2 * HOUR - 56 * 60_000);
     expect(actions(d)).toEqual(['BOOKING_UPSERT@0', 'JOIN_SHOW@55', 'JOIN_EXPIRE@90', 'BOOKING_REMOVE@90']);
-    expect(d.effects.emitted.every((e) => e.key === 'dev-room' && e.topic === 'obtp.devices.v1')).toBe(true);
+    expect(d.emitted.every((e) => e.key === 'dev-room' && e.topic === 'obtp.devices.v1')).toBe(true);
     const versions = events(d).map((e) => e.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
-    expect(d.effects.views.get(`${DEVICE_BOOKINGS_VIEW}/dev-room`)!.doc!['bookings']).toEqual([]);
+    expect(d.doc('dev-room')!['bookings']).toEqual([]);
   });
 
   it('obtp – uses the org\'s own lead time', async () => {
-    const d = driver('room-1', ROOM_DEVICES, { 'tenant-a': 10 });
+    const d = driver('room-1', undefined, { 'tenant-a': 10 });
     await d.process(occurrence({ start: T0 + HOUR }));
     await d.advance(HOUR);
     expect(actions(d)).toContain('JOIN_SHOW@50');
@@ -50,7 +35,7 @@ describe('obtp – device bookings and the Join button', () => {
   it('obtp – books only the next 72 hours and admits a meeting when it slides into them', async () => {
     const d = driver();
     await d.process(occurrence({ start: T0 + 4 * DAY }));
-    expect(d.effects.emitted).toEqual([]);
+    expect(d.emitted).toEqual([]);
     await d.advance(DAY + HOUR);
     expect(actions(d)).toEqual([`BOOKING_UPSERT@${24 * 60}`]);
   });
@@ -73,14 +58,14 @@ describe('obtp – device bookings and the Join button', () => {
     await d.process(occurrence({ meetingId: 'b', start: T0 + 3 * MIN, version: 2, responseStatus: 'DECLINED' }));
     expect(events(d).slice(4).map((e) => `${e.action}:${e.bookingId.split('/')[2]}`)).toEqual(['JOIN_EXPIRE:a', 'BOOKING_REMOVE:a', 'JOIN_EXPIRE:b', 'BOOKING_REMOVE:b']);
     await d.advance(2 * HOUR);
-    expect(d.effects.emitted).toHaveLength(8);
+    expect(d.emitted).toHaveLength(8);
   });
 
   it('obtp – a private meeting is "Private meeting" on a shared device: no title, join details or button', async () => {
     const d = driver();
     await d.process(occurrence({ start: T0 + 2 * MIN, isPrivate: true }));
     expect(events(d).map((e) => [e.action, e.title, e.joinDetails, e.keyRef, e.joinAt])).toEqual([['BOOKING_UPSERT', null, null, null, null]]);
-    const doc = d.effects.views.get(`${DEVICE_BOOKINGS_VIEW}/dev-room`)!.doc as { bookings: Record<string, unknown>[] };
+    const doc = d.doc('dev-room') as unknown as { bookings: Record<string, unknown>[] };
     expect(doc.bookings[0]).toMatchObject({ label: 'Private meeting', title: null, joinDetails: null, joinShown: false });
     expect(JSON.stringify(doc)).not.toContain('subject-ct');
   });
@@ -106,7 +91,7 @@ describe('obtp – device bookings and the Join button', () => {
     await d.process(occurrence({ meetingId: 'occ-1', seriesMasterId: 'm', start: T0 + HOUR, version: 10 }));
     expect(events(d).map((e) => `${e.action}:${e.bookingId.split('/')[2]}`)).toEqual(['BOOKING_UPSERT:occ-1', 'BOOKING_UPSERT:occ-2', 'BOOKING_REMOVE:occ-1', 'BOOKING_REMOVE:occ-2']);
     await d.advance(3 * HOUR);
-    expect(d.effects.emitted).toHaveLength(4);
+    expect(d.emitted).toHaveLength(4);
   });
 
   it('obtp – a meeting moved into the past leaves the device, and an older version replayed later does not bring it back', async () => {
@@ -120,7 +105,43 @@ describe('obtp – device bookings and the Join button', () => {
   it('obtp – a mailbox without devices keeps no state and emits nothing', async () => {
     const d = driver('user-9', []);
     await d.process(occurrence({ mailboxId: 'user-9' }));
-    expect(d.state).toBeUndefined();
-    expect(d.effects.emitted).toEqual([]);
+    expect(d.state('tenant-a/user-9')).toBeUndefined();
+    expect(d.emitted).toEqual([]);
+  });
+
+  it('obtp – a device fed by two mailboxes lists the bookings of both, and its view version only grows (SSE resume)', async () => {
+    // The same device under a room (shared) and a user (personal): the room's sequence runs far ahead.
+    const d = new ObtpHarness(registry({ 'tenant-a/room-1': [{ deviceId: 'dev-x', mode: 'shared' }], 'tenant-a/user-1': [{ deviceId: 'dev-x', mode: 'personal' }] }));
+    const versions: number[] = [];
+    const seen = async (step: Promise<void>): Promise<void> => {
+      await step;
+      versions.push(Number(d.doc('dev-x')?.['v'] ?? 0));
+    };
+    for (let n = 1; n <= 4; n += 1) await seen(d.process(occurrence({ meetingId: `r${n}`, start: T0 + n * MIN, version: 1 })));
+    await seen(d.process(occurrence({ mailboxId: 'user-1', meetingId: 'u1', start: T0 + 2 * HOUR, version: 1 })));
+    await seen(d.process(occurrence({ meetingId: 'r1', start: T0 + MIN, version: 2, isCancelled: true })));
+    await seen(d.process(occurrence({ mailboxId: 'user-1', meetingId: 'u1', start: T0 + 3 * HOUR, version: 2 })));
+    await seen(d.advance(3 * HOUR));
+    // Per mailbox the event sequences differ (room ahead of user); the device's view version does not go back.
+    const seqs = (mailboxId: string): number[] => d.events.filter((e) => e.mailboxId === mailboxId).map((e) => e.version);
+    expect(Math.max(...seqs('room-1'))).toBeGreaterThan(Math.min(...seqs('user-1')));
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+    // Both mailboxes' bookings on the one device, each with its own mailbox.
+    const doc = d.doc('dev-x') as unknown as { mailboxIds: string[] };
+    expect(doc.mailboxIds).toEqual(['room-1', 'user-1']);
+  });
+
+  it('obtp – the device view lists both mailboxes\' current bookings at once', async () => {
+    const d = new ObtpHarness(registry({ 'tenant-a/room-1': [{ deviceId: 'dev-x', mode: 'shared' }], 'tenant-a/user-1': [{ deviceId: 'dev-x', mode: 'personal' }] }));
+    await d.process(occurrence({ meetingId: 'r1', start: T0 + HOUR }));
+    await d.process(occurrence({ meetingId: 'r2', start: T0 + 2 * HOUR }));
+    await d.process(occurrence({ mailboxId: 'user-1', meetingId: 'u1', start: T0 + 90 * MIN }));
+    const bookings = (): string[] => (d.doc('dev-x')!['bookings'] as { bookingId: string; mailboxId: string }[]).map((b) => `${b.mailboxId}:${b.bookingId}`);
+    expect(bookings()).toEqual(['room-1:tenant-a/room-1/r1', 'user-1:tenant-a/user-1/u1', 'room-1:tenant-a/room-1/r2']);
+    // Replaying the device events (at-least-once delivery) changes nothing, not even the version.
+    const before = d.doc('dev-x');
+    for (const e of d.events) await d.devices.pipeInput('obtp.devices.v1', e.deviceId, e);
+    expect(d.doc('dev-x')).toEqual(before);
   });
 });

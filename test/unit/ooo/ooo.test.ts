@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
-import { createOooProcessor, PRESENCE_VIEW, readAutomaticReplies, type PresenceState } from '../../../processors/ooo/index.js';
+import { defineOooTopology, PRESENCE_VIEW, readAutomaticReplies } from '../../../processors/ooo/index.js';
 import { randomBytes } from 'node:crypto';
 import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, sealRawSettings, TenantKeyVault } from '../../../kms/index.js';
-import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
+import { TopologyTestDriver } from '../../../runtime/testing/index.js';
 import type { PresenceChange, RawMailboxSettings } from '../../../schemas/index.js';
 import { DAY, HOUR, T0 } from '../model/fixtures.js';
 
@@ -21,11 +21,25 @@ function settings(fetchedAt: number, replies: Record<string, unknown>, timeZone 
 }
 const wall = (ms: number): string => new Date(ms).toISOString().replace('Z', '0000').slice(0, 27);
 
-function driver(): ProcessorTestDriver<RawMailboxSettings, PresenceState> {
-  return new ProcessorTestDriver(createOooProcessor({ keyring }), { key: 'tenant-a/user-1', clock: new ManualClock(T0) });
+/** The ooo topology on the real executor (TopologyTestDriver, manual clock), for user-1 of tenant-a. */
+class Driver {
+  readonly driver = new TopologyTestDriver(defineOooTopology({ keyring }), { clock: new ManualClock(T0) });
+
+  async process(raw: RawMailboxSettings): Promise<void> {
+    await this.driver.pipeInput('mailbox.settings.raw.v1', `${raw.tenantId}/${raw.mailboxId}`, raw);
+  }
+
+  async advance(ms: number): Promise<void> {
+    await this.driver.advanceTime(ms);
+  }
+
+  get emitted(): { value: PresenceChange }[] {
+    return this.driver.outputs('presence.v1').map((o) => ({ value: o.value as PresenceChange }));
+  }
 }
-const changes = (d: ProcessorTestDriver<RawMailboxSettings, PresenceState>): [boolean, number | null, number | null][] =>
-  d.effects.emitted.map((e) => e.value as PresenceChange).map((p) => [p.outOfOffice, p.since, p.until]);
+
+const driver = (): Driver => new Driver();
+const changes = (d: Driver): [boolean, number | null, number | null][] => d.emitted.map((e) => e.value).map((p) => [p.outOfOffice, p.since, p.until]);
 
 describe('ooo – out-of-office presence from automatic replies', () => {
   it('ooo – accepts any casing of the status (Scheduled, AlwaysEnabled, disabled)', () => {
@@ -49,7 +63,7 @@ describe('ooo – out-of-office presence from automatic replies', () => {
     await d.process(await settings(T0 + HOUR, { status: 'alwaysEnabled' }));
     await d.process(await settings(T0 + 2 * HOUR, { status: 'disabled' }));
     expect(changes(d)).toEqual([[true, T0, null], [false, null, null]]);
-    expect(d.effects.views.get(`${PRESENCE_VIEW}/tenant-a/user-1`)).toMatchObject({ v: 2, doc: { outOfOffice: false } });
+    expect(d.driver.view(PRESENCE_VIEW, 'tenant-a/user-1')).toMatchObject({ v: 2, outOfOffice: false });
   });
 
   it('ooo – a scheduled window switches on exactly at its start and off exactly at its end', async () => {
@@ -62,10 +76,10 @@ describe('ooo – out-of-office presence from automatic replies', () => {
     expect(changes(d)).toHaveLength(1);
     await d.advance(1);
     expect(changes(d)[1]).toEqual([true, start, end]);
-    expect((d.effects.emitted[1]!.value as PresenceChange).updatedAt).toBe(start);
+    expect((d.emitted[1]!.value).updatedAt).toBe(start);
     await d.advance(2 * DAY);
     expect(changes(d)[2]).toEqual([false, null, null]);
-    expect((d.effects.emitted[2]!.value as PresenceChange).updatedAt).toBe(end);
+    expect((d.emitted[2]!.value).updatedAt).toBe(end);
   });
 
   it('ooo – editing the window moves its timer; cancelling it drops the timer', async () => {
@@ -79,7 +93,7 @@ describe('ooo – out-of-office presence from automatic replies', () => {
     expect(changes(d)[1]).toEqual([true, T0 + 2 * DAY, T0 + 3 * DAY]);
     await d.process(await settings(T0 + 2 * DAY + 2 * HOUR, { status: 'disabled' }));
     expect(changes(d)[2]).toEqual([false, null, null]);
-    expect(d.effects.timers.size).toBe(0);
+    expect(d.driver.timers('tenant-a/user-1')).toHaveLength(0);
   });
 
   it('ooo – settings fetched earlier than the last applied ones are ignored', async () => {

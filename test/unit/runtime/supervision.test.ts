@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HcError } from '../../../common/errors.js';
 import { backoffDelay, classifyFailure, waitsForRecovery, compileRuntimeOptions, defineTopology, validateDocument, fieldName, fromFieldName, collapseUpserts } from '../../../runtime/index.js';
-import { bucketUpdates } from '../../../runtime/flusher.js';
+import { bucketUpdates, exceptWritten } from '../../../runtime/flusher.js';
 
 describe('runtime – supervision, documents and options', () => {
   it('supervision – retryable errors, network, server selection and kafkajs retriable errors are transient; the rest permanent', () => {
@@ -72,6 +72,10 @@ describe('runtime – supervision, documents and options', () => {
     ];
     expect(bucketUpdates(changes, 'lower')).toEqual([{ collection: 't', id: 'b0', set: { 't.k1': 20 }, unset: [] }]);
     expect(bucketUpdates(changes, 'exact')).toEqual([{ collection: 't', id: 'b0', set: { 't.k1': 20, 't.k2': 40 }, unset: ['t.k3'] }]);
+    // Phase 3 skips what phase 1 of the cycle already wrote with its final value.
+    expect(exceptWritten(bucketUpdates(changes, 'exact'), bucketUpdates(changes, 'lower'))).toEqual([{ collection: 't', id: 'b0', set: { 't.k2': 40 }, unset: ['t.k3'] }]);
+    const first = [{ collection: 't', bucket: 'b1', field: 'k9', before: null, after: 70 }];
+    expect(exceptWritten(bucketUpdates(first, 'exact'), bucketUpdates(first, 'lower'))).toEqual([]);
   });
 
   it('options – defaults apply and a bad value fails naming the key', () => {

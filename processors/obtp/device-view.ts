@@ -1,0 +1,87 @@
+import type { InputRecord, Processor, ProcessorContext } from '../../runtime/index.js';
+import { asBytes, type DeviceBookingEvent, type KeyRef, type ProviderKind } from '../../schemas/index.js';
+import { ObtpInputError } from './errors.js';
+
+export const DEVICE_BOOKINGS_VIEW = 'obtp_device_bookings';
+
+/**
+ * The device-bookings view, keyed by device (obtp.devices.v1 → `obtp_device_bookings/{_id: deviceId}`).
+ *
+ * One writer per device: the device's events, from every mailbox that feeds it (a room's workspace
+ * device and a user's personal device may both list the same device), fold into one booking list.
+ * The document's version `v` is the device's own counter, +1 per change, so it only grows for a
+ * device whatever mailbox a change came from: the API's SSE stream uses it as its event id
+ * (Last-Event-ID). Each mailbox's events carry that mailbox's monotonic sequence; an event at or
+ * below the last one applied from its mailbox is a replay and is skipped.
+ */
+export interface DeviceBooking {
+  readonly bookingId: string;
+  readonly mailboxId: string | null;
+  readonly start: number;
+  readonly end: number;
+  readonly isPrivate: boolean;
+  readonly label: string | null;
+  readonly providerKind: ProviderKind;
+  readonly keyRef: KeyRef | null;
+  readonly title: Buffer | null;
+  readonly joinDetails: Buffer | null;
+  readonly joinAt: number | null;
+  readonly joinShown: boolean;
+}
+
+export interface DeviceViewState {
+  /** The view version: +1 per change of the device's bookings. */
+  readonly v: number;
+  readonly tenantId: string;
+  /** Last sequence applied per source mailbox (`tenantId/mailboxId`). */
+  readonly seen: Readonly<Record<string, number>>;
+  readonly bookings: readonly DeviceBooking[];
+}
+
+/** The state after one device event; null if it is a replay (nothing changes). */
+export function applyDeviceEvent(state: DeviceViewState | undefined, e: DeviceBookingEvent): DeviceViewState | null {
+  const source = `${e.tenantId}/${e.mailboxId ?? ''}`;
+  if (state !== undefined && e.version <= (state.seen[source] ?? -1)) return null;
+  const known = state?.bookings.find((b) => b.bookingId === e.bookingId);
+  const others = (state?.bookings ?? []).filter((b) => b.bookingId !== e.bookingId);
+  let bookings: DeviceBooking[] = others;
+  if (e.action === 'BOOKING_UPSERT') {
+    // On a shared device a private meeting comes without title, join details and key: "Private meeting".
+    const redacted = e.isPrivate && e.keyRef === null && e.title === null;
+    bookings = [...others, {
+      bookingId: e.bookingId, mailboxId: e.mailboxId, start: e.start, end: e.end, isPrivate: e.isPrivate, label: redacted ? 'Private meeting' : null,
+      providerKind: e.providerKind, keyRef: e.keyRef === null ? null : { keyId: e.keyRef.keyId, version: e.keyRef.version },
+      title: asBytes(e.title), joinDetails: asBytes(e.joinDetails), joinAt: e.joinAt, joinShown: known?.joinShown ?? false,
+    }];
+  } else if ((e.action === 'JOIN_SHOW' || e.action === 'JOIN_EXPIRE') && known !== undefined) {
+    bookings = [...others, { ...known, joinShown: e.action === 'JOIN_SHOW' }];
+  } else if (e.action !== 'BOOKING_REMOVE') {
+    bookings = state === undefined ? [] : [...state.bookings];
+  }
+  bookings.sort((x, y) => x.start - y.start || (x.bookingId < y.bookingId ? -1 : 1));
+  return { v: (state?.v ?? 0) + 1, tenantId: e.tenantId, seen: { ...state?.seen, [source]: e.version }, bookings };
+}
+
+/** The view document of a device (bookings sorted by start). */
+export function deviceViewDocument(deviceId: string, state: DeviceViewState): Record<string, unknown> {
+  const mailboxIds = Object.keys(state.seen).map((s) => s.slice(state.tenantId.length + 1)).sort();
+  return { tenantId: state.tenantId, deviceId, mailboxId: mailboxIds[0] ?? null, mailboxIds, bookings: state.bookings };
+}
+
+/** processors/obtp's device stage, keyed by device: obtp.devices.v1 → the device-bookings view. */
+export function createDeviceViewProcessor(): Processor<DeviceBookingEvent, DeviceViewState> {
+  return {
+    name: 'obtp-device-view',
+    process(record: InputRecord<DeviceBookingEvent>, ctx: ProcessorContext<DeviceViewState>): void {
+      const e = record.value;
+      if (record.key !== e.deviceId) throw new ObtpInputError('A device event arrived under another record key than its deviceId; dead-lettered.');
+      const next = applyDeviceEvent(ctx.state.get(), e);
+      if (next === null) return ctx.metrics.increment('obtp_device_view_stale_total');
+      const changed = JSON.stringify(next.bookings) !== JSON.stringify(ctx.state.get()?.bookings);
+      // An unchanged list keeps its version (no view write, no SSE event); the sequence still moves.
+      const state = changed ? next : { ...next, v: next.v - 1 };
+      if (changed) ctx.views.upsert(DEVICE_BOOKINGS_VIEW, e.deviceId, state.v, deviceViewDocument(e.deviceId, state));
+      ctx.state.set(state);
+    },
+  };
+}
