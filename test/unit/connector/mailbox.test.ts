@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ManualClock, systemClock } from '../../../common/clock.js';
 import type { GraphAccess, GraphConnections } from '../../../graph/index.js';
-import { createMailboxProcessor, STATUS_VIEW, type MailboxState } from '../../../connectors/graph/mailbox/index.js';
+import { createMailboxProcessor, STATUS_VIEW, type MailboxActorDeps, type MailboxState } from '../../../connectors/graph/mailbox/index.js';
 import { buildWebhookApp, SUBSCRIPTIONS_VIEW, type SubscriptionRoute } from '../../../connectors/graph/webhook/index.js';
 import { unsealRawEvent, type Keyring } from '../../../kms/index.js';
-import { ProcessorTestDriver } from '../../../runtime/testing/index.js';
+import { defineTopology } from '../../../runtime/index.js';
+import { TopologyTestDriver } from '../../../runtime/testing/index.js';
 import type { GraphNotification, RawCalendarRecord, RawMailboxSettings } from '../../../schemas/index.js';
 import { loadOrCreateTls } from '../../../sim/graph/tls/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
@@ -14,6 +15,37 @@ import { simConnections, testKeyring } from './helpers.js';
 
 const KEY = `${TENANT}/${ALICE}`;
 const MINUTE = 60_000;
+const INPUT = 'graph.notifications.v1';
+
+/** The mailbox actor alone in a topology on the runtime's real executor (in memory, manual clock). */
+function mailboxDriver(deps: MailboxActorDeps, clock: ManualClock): TopologyTestDriver {
+  const topology = defineTopology({ name: 'connector-mailboxes-unit', inputs: [{ topic: INPUT }], stages: [createMailboxProcessor(deps)], outputs: ['calendar.raw.v1', 'mailbox.settings.raw.v1'] });
+  return new TopologyTestDriver(topology, { clock });
+}
+
+/** Reads a driver the way the tests ask: the actor's state, raw records, settings records and views. */
+class MailboxProbe {
+  constructor(readonly driver: TopologyTestDriver, readonly key: string) {}
+  get state(): MailboxState | undefined {
+    return this.driver.state<MailboxState>(this.key, 'graph-mailbox');
+  }
+  raw(): RawCalendarRecord[] {
+    return this.driver.outputs('calendar.raw.v1').filter((o) => o.key === this.key).map((o) => o.value as RawCalendarRecord);
+  }
+  settings(): RawMailboxSettings[] {
+    return this.driver.outputs('mailbox.settings.raw.v1').filter((o) => o.key === this.key).map((o) => o.value as RawMailboxSettings);
+  }
+  /** A view document without the runtime's `_id`/`v`, or null when removed (or never written). */
+  view(collection: string, id: string): Record<string, unknown> | null {
+    const doc = this.driver.view(collection, id);
+    if (doc === undefined || doc['deleted'] === true) return null;
+    const { _id: _i, v: _v, ...rest } = doc;
+    return rest;
+  }
+  process(n: GraphNotification): Promise<void> {
+    return this.driver.pipeInput(INPUT, this.key, n);
+  }
+}
 
 function command(c: GraphNotification['command']): GraphNotification {
   return { tenantId: TENANT, mailboxId: ALICE, kind: 'COMMAND', changeType: 'NONE', lifecycleEvent: 'NONE', command: c, subscriptionId: null, eventId: null, changeKey: null, receivedAt: 0 };
@@ -25,7 +57,7 @@ describe('connector mailbox actor – against the simulator', () => {
   let graph: GraphAccess;
   let keyring: Keyring;
   let webhook: FastifyInstance;
-  let driver: ProcessorTestDriver<GraphNotification, MailboxState>;
+  let driver: MailboxProbe;
   const inbox: GraphNotification[] = [];
 
   beforeAll(async () => {
@@ -35,7 +67,7 @@ describe('connector mailbox actor – against the simulator', () => {
     keyring = testKeyring(systemClock);
     const tls = await loadOrCreateTls();
     const routes = (id: string): SubscriptionRoute | undefined => {
-      return (driver.effects.views.get(`${SUBSCRIPTIONS_VIEW}/${id}`)?.doc ?? undefined) as SubscriptionRoute | undefined;
+      return (driver.view(SUBSCRIPTIONS_VIEW, id) ?? undefined) as SubscriptionRoute | undefined;
     };
     webhook = buildWebhookApp({
       options: { path: '/hook', bodyLimitBytes: 1 << 20, maxRequestsPerSecond: 1000, maxItemsPerRequest: 1000 },
@@ -45,11 +77,11 @@ describe('connector mailbox actor – against the simulator', () => {
     });
     await webhook.listen({ host: '127.0.0.1', port: 0 });
     const port = (webhook.server.address() as { port: number }).port;
-    driver = new ProcessorTestDriver(createMailboxProcessor({
+    driver = new MailboxProbe(mailboxDriver({
       graph: { graphFor: () => Promise.resolve(graph) }, keyring,
       options: { notificationUrl: `https://localhost:${port}/hook`, settingsPollMs: 5 * MINUTE, reconcileMs: 30 * MINUTE, deltaPageSize: 10 },
       random: () => 0.5,
-    }), { key: KEY, clock: new ManualClock(Date.now()) });
+    }, new ManualClock(Date.now())), KEY);
   });
 
   afterAll(async () => {
@@ -58,7 +90,7 @@ describe('connector mailbox actor – against the simulator', () => {
     await sim.close();
   });
 
-  const raw = (): RawCalendarRecord[] => driver.effects.emitted.filter((e) => e.topic === 'calendar.raw.v1').map((e) => e.value as RawCalendarRecord);
+  const raw = (): RawCalendarRecord[] => driver.raw();
   async function waitForInbox(n: number): Promise<void> {
     for (let i = 0; i < 200 && inbox.length < n; i += 1) await new Promise((r) => setTimeout(r, 25));
   }
@@ -77,14 +109,14 @@ describe('connector mailbox actor – against the simulator', () => {
     expect(raw().every((r) => r.changeType === 'CREATED' && r.source === 'DELTA' && Buffer.isBuffer(r.sealed))).toBe(true);
     const opened = await unsealRawEvent<{ subject: string }>(keyring, raw()[0]!);
     expect(opened?.subject).toMatch(/^Planning/);
-    expect(JSON.stringify(driver.effects.emitted)).not.toContain('Planning');
-    const settings = driver.effects.emitted.filter((e) => e.topic === 'mailbox.settings.raw.v1').map((e) => e.value as RawMailboxSettings);
+    expect(JSON.stringify(driver.driver.allOutputs)).not.toContain('Planning');
+    const settings = driver.settings();
     expect(settings).toHaveLength(1);
     const sub = driver.state?.subscription;
     expect(sub?.id).toBeDefined();
-    expect(driver.effects.views.get(`${SUBSCRIPTIONS_VIEW}/${sub!.id}`)?.doc).toMatchObject({ tenantId: TENANT, mailboxId: ALICE });
+    expect(driver.view(SUBSCRIPTIONS_VIEW, sub!.id)).toMatchObject({ tenantId: TENANT, mailboxId: ALICE });
     expect(JSON.stringify(driver.state)).not.toMatch(/clientState"/);
-    expect(driver.effects.views.get(`${STATUS_VIEW}/${KEY}`)?.doc).toMatchObject({ status: 'ACTIVATED' });
+    expect(driver.view(STATUS_VIEW, KEY)).toMatchObject({ status: 'ACTIVATED' });
   });
 
   it('mailbox – a notification fetches the event once; duplicated and reordered notifications emit nothing more', async () => {
@@ -105,7 +137,7 @@ describe('connector mailbox actor – against the simulator', () => {
     const lifecycle = (event: GraphNotification['lifecycleEvent'], subscriptionId: string): GraphNotification => ({
       tenantId: TENANT, mailboxId: ALICE, kind: 'LIFECYCLE', changeType: 'NONE', lifecycleEvent: event, command: 'NONE', subscriptionId, eventId: null, changeKey: null, receivedAt: 0,
     });
-    await driver.advance(60_000);
+    await driver.driver.advanceTime(60_000);
     await driver.process(lifecycle('REAUTHORIZATION_REQUIRED', first.id));
     expect(driver.state!.subscription!.id).toBe(first.id);
     expect(driver.state!.subscription!.expiresAt).toBeGreaterThan(first.expiresAt);
@@ -114,8 +146,8 @@ describe('connector mailbox actor – against the simulator', () => {
     const second = driver.state!.subscription!;
     expect(second.id).not.toBe(first.id);
     expect(second.clientStateSealed).not.toBe(first.clientStateSealed);
-    expect(driver.effects.views.get(`${SUBSCRIPTIONS_VIEW}/${first.id}`)?.doc).toBeNull();
-    expect(driver.effects.views.get(`${SUBSCRIPTIONS_VIEW}/${second.id}`)?.doc).toMatchObject({ tenantId: TENANT, mailboxId: ALICE });
+    expect(driver.view(SUBSCRIPTIONS_VIEW, first.id)).toBeNull();
+    expect(driver.view(SUBSCRIPTIONS_VIEW, second.id)).toMatchObject({ tenantId: TENANT, mailboxId: ALICE });
     await driver.process(lifecycle('MISSED', second.id));
     expect(raw().length).toBe(before); // nothing changed, so the resyncs emit nothing new
     expect(driver.state?.status).toBe('ACTIVATED');
@@ -126,16 +158,16 @@ describe('connector mailbox actor – against the simulator', () => {
     await graph.deleteEvent(ALICE, victim);
     inbox.length = 0; // the notifications are lost
     const before = raw().length;
-    await driver.advance(30 * MINUTE + 1);
+    await driver.driver.advanceTime(30 * MINUTE + 1);
     const after = raw().slice(before);
     expect(after.filter((r) => r.changeType === 'DELETED').map((r) => r.eventId)).toEqual([victim]);
     expect(driver.state?.known.some((k) => k.i === victim)).toBe(false);
   });
 
   it('mailbox – settings polled every 5 minutes are emitted only when they changed', async () => {
-    const count = (): number => driver.effects.emitted.filter((e) => e.topic === 'mailbox.settings.raw.v1').length;
+    const count = (): number => driver.settings().length;
     const before = count();
-    await driver.advance(5 * MINUTE + 1);
+    await driver.driver.advanceTime(5 * MINUTE + 1);
     expect(count()).toBe(before);
   });
 
@@ -144,12 +176,12 @@ describe('connector mailbox actor – against the simulator', () => {
     await driver.process(command('RESYNC'));
     const s = driver.state!;
     expect(s).toMatchObject({ status: 'ERROR', reason: 'HC_ERR_GRAPH_ACCESS_POLICY', attempts: 1 });
-    expect(s.nextRetryAt! - driver.clock.now()).toBeGreaterThanOrEqual(1_000);
-    expect(driver.effects.views.get(`${STATUS_VIEW}/${KEY}`)?.doc).toMatchObject({ status: 'ERROR', reason: 'HC_ERR_GRAPH_ACCESS_POLICY', nextRetryAt: s.nextRetryAt });
-    await driver.advance(s.nextRetryAt! - driver.clock.now() + 1);
+    expect(s.nextRetryAt! - driver.driver.clock.now()).toBeGreaterThanOrEqual(1_000);
+    expect(driver.view(STATUS_VIEW, KEY)).toMatchObject({ status: 'ERROR', reason: 'HC_ERR_GRAPH_ACCESS_POLICY', nextRetryAt: s.nextRetryAt });
+    await driver.driver.advanceTime(s.nextRetryAt! - driver.driver.clock.now() + 1);
     expect(driver.state).toMatchObject({ status: 'ERROR', attempts: 2 });
     sim.admin.setAccessPolicy(TENANT, APP, undefined);
-    await driver.advance(driver.state!.nextRetryAt! - driver.clock.now() + 1);
+    await driver.driver.advanceTime(driver.state!.nextRetryAt! - driver.driver.clock.now() + 1);
     expect(driver.state).toMatchObject({ status: 'ACTIVATED', attempts: 0 });
   });
 
@@ -157,7 +189,7 @@ describe('connector mailbox actor – against the simulator', () => {
     const sub = driver.state!.subscription!.id;
     await driver.process(command('DEACTIVATE'));
     expect(driver.state).toMatchObject({ status: 'NOT_ACTIVATED', known: [] });
-    expect(driver.effects.views.get(`${SUBSCRIPTIONS_VIEW}/${sub}`)?.doc).toBeNull();
+    expect(driver.view(SUBSCRIPTIONS_VIEW, sub)).toBeNull();
     expect(sim.admin.notificationStats()).toBeDefined();
   });
 });
