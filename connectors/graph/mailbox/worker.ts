@@ -321,11 +321,22 @@ export class MailboxWork {
       automaticRepliesSetting: all['automaticRepliesSetting'] ?? null, language: all['language'] ?? null,
       timeZone: all['timeZone'] ?? null, workingHours: all['workingHours'] ?? null,
     };
-    const hash = createHash('sha256').update(JSON.stringify(settings)).digest('base64');
+    const hash = createHash('sha256').update(JSON.stringify({ ...settings, automaticRepliesSetting: meaningfulReplies(settings.automaticRepliesSetting) })).digest('base64');
     if (hash === s.settingsHash) return s;
     ctx.emit('mailbox.settings.raw.v1', ctx.key, await sealRawSettings(this.#d.keyring, { tenantId, mailboxId, source, fetchedAt: ctx.clock.now(), settings }));
     return { ...s, settingsHash: hash };
   }
+}
+
+/**
+ * What of automatic replies counts as a change: with status `disabled`, Exchange still answers a
+ * scheduled window that floats with the clock (a mailbox that never set one) — not a change.
+ */
+function meaningfulReplies(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value ?? null;
+  const replies = value as Record<string, unknown>;
+  if (String(replies['status']).toLowerCase() !== 'disabled') return replies;
+  return { status: 'disabled' };
 }
 
 function withoutDelta(s: MailboxState): MailboxState {

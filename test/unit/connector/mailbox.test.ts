@@ -4,13 +4,14 @@ import { ManualClock, systemClock } from '../../../common/clock.js';
 import type { GraphAccess, GraphConnections } from '../../../graph/index.js';
 import { createMailboxProcessor, STATUS_VIEW, type MailboxActorDeps, type MailboxState } from '../../../connectors/graph/mailbox/index.js';
 import { buildWebhookApp, SUBSCRIPTIONS_VIEW, type SubscriptionRoute } from '../../../connectors/graph/webhook/index.js';
-import { unsealRawEvent, type Keyring } from '../../../kms/index.js';
+import { unsealRawEvent, unsealRawSettings, type Keyring } from '../../../kms/index.js';
 import { defineTopology } from '../../../runtime/index.js';
 import { TopologyTestDriver } from '../../../runtime/testing/index.js';
 import type { GraphNotification, RawCalendarRecord, RawMailboxSettings } from '../../../schemas/index.js';
 import { loadOrCreateTls } from '../../../sim/graph/tls/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
 import { ALICE, APP, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
+import { SUBSCRIPTION_LIFETIME_MS, renewAt } from '../../../connectors/graph/mailbox/index.js';
 import { simConnections, testKeyring } from './helpers.js';
 
 const KEY = `${TENANT}/${ALICE}`;
@@ -191,5 +192,132 @@ describe('connector mailbox actor – against the simulator', () => {
     expect(driver.state).toMatchObject({ status: 'NOT_ACTIVATED', known: [] });
     expect(driver.view(SUBSCRIPTIONS_VIEW, sub)).toBeNull();
     expect(sim.admin.notificationStats()).toBeDefined();
+  });
+});
+
+/** A webhook that answers Graph's validation handshake and drops every notification (the timer tests need none). */
+async function startHookStub(): Promise<{ url: string; close: () => Promise<void> }> {
+  const tls = await loadOrCreateTls();
+  const app = buildWebhookApp({
+    options: { path: '/hook', bodyLimitBytes: 1 << 20, maxRequestsPerSecond: 1000, maxItemsPerRequest: 1000 },
+    lookup: { route: () => Promise.resolve(undefined) },
+    sink: { send: () => Promise.resolve() },
+    clock: systemClock, https: { key: tls.keyPem, cert: tls.certPem },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { url: `https://localhost:${(app.server.address() as { port: number }).port}/hook`, close: () => app.close() };
+}
+
+describe('connector mailbox actor – durable timers on a manual clock shared with the simulator', () => {
+  const HOUR = 3_600_000;
+  // 20:00 UTC: the day changes four hours in.
+  const clock = new ManualClock(Date.UTC(2026, 11, 3, 20, 0, 0));
+  let sim: GraphSimulator;
+  let connections: GraphConnections;
+  let graph: GraphAccess;
+  let keyring: Keyring;
+  let hook: { url: string; close: () => Promise<void> };
+  let probe: MailboxProbe;
+  const t0 = clock.now();
+  let oldId = '';
+  let laterId = '';
+
+  function at(ms: number, subject: string): Record<string, unknown> {
+    return { subject, start: { dateTime: new Date(ms).toISOString().slice(0, 19), timeZone: 'UTC' }, end: { dateTime: new Date(ms + HOUR).toISOString().slice(0, 19), timeZone: 'UTC' } };
+  }
+
+  beforeAll(async () => {
+    sim = await startSeeded({ clock });
+    connections = simConnections(sim, clock);
+    graph = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
+    keyring = testKeyring(clock);
+    hook = await startHookStub();
+    probe = new MailboxProbe(mailboxDriver({
+      graph: { graphFor: () => Promise.resolve(graph) }, keyring,
+      options: { notificationUrl: hook.url, settingsPollMs: HOUR, reconcileMs: 2 * HOUR, deltaPageSize: 50 },
+      random: () => 0.5,
+    }, clock), KEY);
+  });
+
+  afterAll(async () => {
+    await hook.close();
+    connections.close();
+    await sim.close();
+  });
+
+  it('timers – activation arms the renewal, settings and reconciliation timers', async () => {
+    await graph.createEvent(ALICE, at(t0 + 3 * HOUR, 'Tonight'), 'tx-tonight');
+    // Inside today's window [day − 7 d, day + 32 d); falls out when the window slides two days.
+    oldId = (await graph.createEvent(ALICE, at(Date.UTC(2026, 10, 26, 21), 'Old'), 'tx-old')).id;
+    // Beyond the window until it slides to Dec 5 (end Jan 6).
+    laterId = (await graph.createEvent(ALICE, at(Date.UTC(2027, 0, 5, 12), 'Later'), 'tx-later')).id;
+    await probe.process(command('ACTIVATE'));
+    expect(probe.state).toMatchObject({ status: 'ACTIVATED', windowDay: Date.UTC(2026, 11, 3) });
+    expect(probe.state!.known).toHaveLength(2);
+    const timers = Object.fromEntries(probe.driver.timers(KEY).map((t) => [t.id, t.due]));
+    const expiresAt = probe.state!.subscription!.expiresAt;
+    expect(expiresAt).toBe(t0 + SUBSCRIPTION_LIFETIME_MS);
+    expect(timers).toEqual({ renew: renewAt(expiresAt, () => 0.5), settings: t0 + HOUR, reconcile: t0 + 2 * HOUR });
+    expect(probe.settings()).toHaveLength(1);
+  });
+
+  it('timers – a mailboxSettings change (automatic replies, then language and time zone) is emitted once, and nothing while unchanged', async () => {
+    await probe.driver.advanceTime(HOUR); // one poll, nothing changed
+    expect(probe.settings()).toHaveLength(1);
+    sim.store.setAutomaticReplies(TENANT, ALICE, { status: 'alwaysEnabled', externalAudience: 'all', internalReplyMessage: 'Away until Monday' });
+    await probe.driver.advanceTime(HOUR);
+    expect(probe.settings()).toHaveLength(2);
+    const opened = await unsealRawSettings<{ automaticRepliesSetting: { status: string } | null; timeZone: string | null }>(keyring, probe.settings()[1]!);
+    expect(opened.automaticRepliesSetting?.status).toMatch(/^alwaysEnabled$/i); // tenants differ in enum casing
+    expect(probe.settings()[1]).toMatchObject({ tenantId: TENANT, mailboxId: ALICE, source: 'POLL' });
+    expect(JSON.stringify(probe.driver.allOutputs)).not.toContain('Away until Monday');
+    await probe.driver.advanceTime(2 * HOUR); // two more polls, unchanged
+    expect(probe.settings()).toHaveLength(2);
+    sim.store.patchMailboxSettings(sim.store.requireMailbox(TENANT, ALICE), { language: { locale: 'de-DE', displayName: 'German (Germany)' }, timeZone: 'W. Europe Standard Time' });
+    await probe.driver.advanceTime(HOUR);
+    expect(probe.settings()).toHaveLength(3);
+    const third = await unsealRawSettings<{ language: { locale: string }; timeZone: string }>(keyring, probe.settings()[2]!);
+    expect(third).toMatchObject({ language: { locale: 'de-DE' }, timeZone: 'W. Europe Standard Time' });
+  });
+
+  it('timers – a lost delta token (410 syncStateNotFound) starts a fresh round that emits only what changed', async () => {
+    const before = probe.raw().length;
+    const link = probe.state!.deltaLink;
+    const fresh = await graph.createEvent(ALICE, at(clock.now() + 5 * HOUR, 'After the reset'), 'tx-reset');
+    sim.admin.setFaults({ expireSyncState: true });
+    sim.admin.clearCalls();
+    await probe.driver.advanceTime(2 * HOUR); // the next reconciliation
+    const deltaCalls = sim.admin.calls({ pathIncludes: 'calendarView/delta' });
+    expect(deltaCalls.some((c) => c.status === 410)).toBe(true);
+    const added = probe.raw().slice(before);
+    expect(added.map((r) => [r.eventId, r.changeType, r.source])).toEqual([[fresh.id, 'CREATED', 'RECONCILE']]);
+    expect(probe.state!.deltaLink).toBeDefined();
+    expect(probe.state!.deltaLink).not.toBe(link);
+    expect(probe.state!.status).toBe('ACTIVATED');
+  });
+
+  it('timers – the window slides on a new day (what left it is retracted), and the renewal timer renews the subscription before it lapses', async () => {
+    const first = probe.state!.subscription!;
+    sim.admin.clearCalls();
+    const before = probe.raw().length;
+    // To Dec 5 16:00: the window moves to Dec 5 (start Nov 28), and the renewal (≈ 40 h after activation) fires.
+    await probe.driver.advanceTime(t0 + 44 * HOUR - clock.now());
+    expect(probe.state!.windowDay).toBe(Date.UTC(2026, 11, 5));
+    const windows = sim.admin.calls({ pathIncludes: 'calendarView/delta' }).map((c) => new URL(c.url, 'https://x').searchParams.get('startDateTime')).filter((v) => v !== null);
+    expect(windows).toContain(new Date(Date.UTC(2026, 10, 28)).toISOString());
+    // The event of Nov 26 left the window on Dec 4 (start Nov 27); the one of Jan 5 entered it on Dec 5.
+    expect(probe.raw().filter((r) => r.eventId === oldId).map((r) => [r.changeType, r.source])).toEqual([['CREATED', 'DELTA'], ['DELETED', 'RECONCILE']]);
+    expect(probe.raw().slice(before).filter((r) => r.eventId === laterId).map((r) => [r.changeType, r.source])).toEqual([['CREATED', 'RECONCILE']]);
+    expect(probe.state!.known.map((k) => k.i)).toContain(laterId);
+    expect(probe.state!.known.map((k) => k.i)).not.toContain(oldId);
+    // Renewed in place: same subscription, later expiry, exactly one PATCH, the next renewal armed.
+    const renewed = probe.state!.subscription!;
+    expect(renewed.id).toBe(first.id);
+    expect(renewed.expiresAt).toBeGreaterThan(first.expiresAt);
+    expect(sim.admin.calls({ pathIncludes: `/subscriptions/${first.id}` }).filter((c) => c.method === 'PATCH' && c.status === 200)).toHaveLength(1);
+    const renewTimer = probe.driver.timers(KEY).find((t) => t.id === 'renew');
+    expect(renewTimer?.due).toBe(renewAt(renewed.expiresAt, () => 0.5));
+    expect(renewTimer!.due).toBeGreaterThan(clock.now());
+    expect(probe.state!.status).toBe('ACTIVATED');
   });
 });
