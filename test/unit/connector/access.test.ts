@@ -1,10 +1,12 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../../../common/clock.js';
 import { GraphConnections, MailboxGates, parseRetryAfter, type GraphAccess } from '../../../graph/index.js';
 import { graphAccessOptionsSchema } from '../../../graph/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
-import { ALICE, APP, BOB, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
+import { ALICE, APP, BOB, REDIRECT, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
+import { loadOrCreateTls } from '../../../sim/graph/tls/index.js';
 
 describe('connector access – Retry-After and gates', () => {
   it('access – honours Retry-After exactly, fractional seconds and HTTP dates included', () => {
@@ -128,6 +130,83 @@ describe('connector access – against the simulator (msal-node + Graph client, 
     } finally {
       sim.admin.grantAdminConsent(TENANT, APP);
       fresh.close();
+    }
+  });
+});
+
+describe('connector access – certificate credential and the 401 refresh, on a manual clock shared with the simulator', () => {
+  const HOUR = 3_600_000;
+  const clock = new ManualClock(Date.now());
+  let sim: GraphSimulator;
+  let connections: GraphConnections;
+  let refreshes = 0;
+  let certificate: { kind: 'certificate'; privateKeyPem: string; thumbprintSha256: string };
+
+  beforeAll(async () => {
+    sim = await startSeeded({ clock });
+    // The app's credential is a certificate (any RSA key pair with its X.509 certificate will do).
+    const tls = await loadOrCreateTls();
+    sim.admin.registerApp({
+      appId: APP, displayName: 'Hybrid Calendar', homeTenantId: TENANT, certificates: [tls.certPem], redirectUris: [REDIRECT],
+      applicationPermissions: ['Calendars.ReadWrite', 'MailboxSettings.ReadWrite', 'User.Read.All', 'Domain.Read.All'],
+    });
+    sim.admin.grantAdminConsent(TENANT, APP);
+    certificate = { kind: 'certificate', privateKeyPem: tls.keyPem, thumbprintSha256: createHash('sha256').update(new X509Certificate(tls.certPem).raw).digest('hex') };
+    connections = new GraphConnections({
+      options: graphAccessOptionsSchema.parse({ caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl, knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata }),
+      clock,
+      observer: { tokenRefreshed: () => { refreshes += 1; } },
+    });
+  });
+
+  afterAll(async () => {
+    connections.close();
+    await sim.close();
+  });
+
+  const tokenCalls = (): number => sim.admin.calls({ pathIncludes: '/oauth2/v2.0/token' }).length;
+  const settingsCalls = (): number[] => sim.admin.calls({ pathIncludes: 'mailboxSettings' }).map((c) => c.status);
+
+  it('certificate – client credentials with a client assertion signed by the private key, named by its SHA-256 thumbprint (x5t#S256)', async () => {
+    sim.admin.clearCalls();
+    const graph = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: certificate });
+    await expect(graph.getMailboxSettings(ALICE)).resolves.toMatchObject({ timeZone: 'Pacific Standard Time' });
+    expect(sim.admin.lastAssertionThumbprint()).toBe('x5t#S256');
+    expect(tokenCalls()).toBe(1);
+    // The secret is no longer registered, and a certificate the app does not know is refused, typed.
+    const bySecret = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
+    await expect(bySecret.getMailboxSettings(ALICE)).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_CREDENTIALS_INVALID' });
+    const other = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { ...certificate, thumbprintSha256: 'ab'.repeat(32) } });
+    await expect(other.getMailboxSettings(ALICE)).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_CREDENTIALS_INVALID' });
+  });
+
+  it('certificate – a token Graph refuses once (expired by its clock) is refreshed once and the request retried', async () => {
+    const graph = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: certificate });
+    await graph.getMailboxSettings(ALICE); // a token in msal's cache
+    clock.advance(2 * HOUR); // past the token's lifetime for Graph; msal (real clock) still serves it
+    sim.admin.clearCalls();
+    refreshes = 0;
+    await expect(graph.getMailboxSettings(ALICE)).resolves.toMatchObject({ timeZone: 'Pacific Standard Time' });
+    expect(settingsCalls()).toEqual([401, 200]);
+    expect(tokenCalls()).toBe(1);
+    expect(refreshes).toBe(1);
+    // The fresh token is reused: no further token request.
+    await graph.getMailboxSettings(ALICE);
+    expect(tokenCalls()).toBe(1);
+  });
+
+  it('certificate – a token refused again after the refresh fails typed after exactly one refresh (no loop)', async () => {
+    const graph = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: certificate });
+    sim.admin.setFaults({ expiredTokens: true });
+    sim.admin.clearCalls();
+    refreshes = 0;
+    try {
+      await expect(graph.getMailboxSettings(ALICE)).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_TOKEN_EXPIRED' });
+      expect(settingsCalls()).toEqual([401, 401]);
+      expect(refreshes).toBe(1);
+      expect(tokenCalls()).toBe(1);
+    } finally {
+      sim.admin.setFaults({ expiredTokens: false });
     }
   });
 });
