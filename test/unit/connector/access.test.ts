@@ -22,6 +22,29 @@ describe('connector access – Retry-After and gates', () => {
     }));
   });
 
+  it('access – after a 429 a mailbox runs one request at a time, retries first, and regains its concurrency one success at a time', async () => {
+    const gates = new MailboxGates(4);
+    const order: string[] = [];
+    const held = [await gates.acquire('k'), await gates.acquire('k'), await gates.acquire('k'), await gates.acquire('k')];
+    gates.throttled('k');
+    expect(gates.limitOf('k')).toBe(1);
+    const first = gates.acquire('k').then((release) => { order.push('first'); return release; });
+    const retry = gates.acquire('k', true).then((release) => { order.push('retry'); return release; });
+    for (const release of held) release();
+    const r1 = await retry;
+    expect(order).toEqual(['retry']); // single-flight: the queued first attempt still waits
+    gates.succeeded('k');
+    expect(gates.limitOf('k')).toBe(2);
+    const r2 = await first;
+    expect(order).toEqual(['retry', 'first']);
+    gates.succeeded('k');
+    gates.succeeded('k');
+    expect(gates.limitOf('k')).toBe(4);
+    r1();
+    r2();
+    expect(gates.size).toBe(0);
+  });
+
   it('access – never lets more than four requests of one mailbox run at once', async () => {
     const gates = new MailboxGates(4);
     let active = 0;
@@ -87,25 +110,37 @@ describe('connector access – against the simulator (msal-node + Graph client, 
     sim.admin.setFaults({ retryAfter: 'integral' });
   });
 
-  it('access – a 429 storm on one mailbox: every request succeeds, never more than four in flight', async () => {
-    sim.admin.setThrottleLimits({ requestsPerWindow: 6, windowMs: 1_000, concurrent: 4 });
-    const storm = new GraphConnections({
-      options: graphAccessOptionsSchema.parse({ caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl, knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata, maxAttempts: 20 }),
-      clock: systemClock,
+  // Fractional values are exact: a wait ends when the oldest bucket of Outlook's sliding window frees,
+  // not the whole window, and Graph counts rejected requests too. Before the gates went single-flight
+  // after a 429 (with retries first in line), the four in-flight requests and those queued at the gate
+  // all retried together at that instant, refilled the window with rejections, and blew a 20-attempt budget.
+  for (const style of ['integral', 'fractional', 'mixed'] as const) {
+    it(`access – a 429 storm on one mailbox (${style} Retry-After): every request succeeds within the default attempt budget, never more than four in flight`, async () => {
+      sim.admin.setFaults({ retryAfter: style });
+      sim.admin.setThrottleLimits({ requestsPerWindow: 6, windowMs: 1_000, concurrent: 4 });
+      const storm = new GraphConnections({
+        options: graphAccessOptionsSchema.parse({ caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl, knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata }),
+        clock: systemClock,
+      });
+      try {
+        sim.admin.clearCalls();
+        const g = storm.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
+        const results = await Promise.all(Array.from({ length: 24 }, () => g.getMailboxSettings(ALICE)));
+        expect(results).toHaveLength(24);
+        expect(storm.gates.peak).toBeLessThanOrEqual(4);
+        const calls = sim.admin.calls({ pathIncludes: 'mailboxSettings' });
+        const throttled = calls.filter((c) => c.status === 429);
+        expect(throttled.length).toBeGreaterThan(0);
+        // Rejections stay proportional to the work (not a herd per Retry-After): at most two per request.
+        expect(throttled.length).toBeLessThanOrEqual(2 * 24);
+        expect(storm.gates.limitOf(`${APP}|${ALICE}`)).toBe(4); // concurrency recovered
+      } finally {
+        sim.admin.setFaults({ retryAfter: 'integral' });
+        sim.admin.setThrottleLimits({ requestsPerWindow: 10_000, windowMs: 600_000, concurrent: 4 });
+        storm.close();
+      }
     });
-    try {
-      sim.admin.clearCalls();
-      const g = storm.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
-      const results = await Promise.all(Array.from({ length: 24 }, () => g.getMailboxSettings(ALICE)));
-      expect(results).toHaveLength(24);
-      expect(storm.gates.peak).toBeLessThanOrEqual(4);
-      const throttled = sim.admin.calls({ pathIncludes: 'mailboxSettings' }).filter((c) => c.status === 429);
-      expect(throttled.length).toBeGreaterThan(0);
-    } finally {
-      sim.admin.setThrottleLimits({ requestsPerWindow: 10_000, windowMs: 600_000, concurrent: 4 });
-      storm.close();
-    }
-  });
+  }
 
   it('access – maps an application access policy 403 and a non-Exchange mailbox to typed errors', async () => {
     sim.admin.setAccessPolicy(TENANT, APP, [ALICE]);
