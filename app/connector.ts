@@ -122,7 +122,7 @@ export async function startConnector(context: AppContext, input: ConnectorOption
           inputs: [{ topic: 'graph.notifications.v1' }],
           stages: [createMailboxProcessor({
             keyring,
-            options: { notificationUrl, settingsPollMs: options.mailboxes.settingsPollMs, reconcileMs: options.mailboxes.reconcileMs, deltaPageSize: options.mailboxes.deltaPageSize },
+            options: { notificationUrl, settingsPollMs: options.mailboxes.settingsPollMs, reconcileMs: options.mailboxes.reconcileMs, deltaPageSize: options.mailboxes.deltaPageSize, fetchBatchMs: options.mailboxes.fetchBatchMs },
             graph: resolver,
           })],
           outputs: ['calendar.raw.v1', 'mailbox.settings.raw.v1'],
@@ -165,7 +165,7 @@ export function connectorOptionsFromEnv(env: Readonly<Record<string, string | un
   const pick = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     webhook: pick({ port: num(env['HYCAL_CONNECTOR_WEBHOOK_PORT']), host: env['HYCAL_CONNECTOR_WEBHOOK_HOST'], ...(tlsKey !== undefined && tlsCert !== undefined ? { tls: { keyPem: tlsKey, certPem: tlsCert } } : {}) }),
-    mailboxes: pick({ notificationUrl: env['HYCAL_CONNECTOR_NOTIFICATION_URL'], settingsPollMs: num(env['HYCAL_CONNECTOR_SETTINGS_POLL_MS']), reconcileMs: num(env['HYCAL_CONNECTOR_RECONCILE_MS']) }),
+    mailboxes: pick({ notificationUrl: env['HYCAL_CONNECTOR_NOTIFICATION_URL'], settingsPollMs: num(env['HYCAL_CONNECTOR_SETTINGS_POLL_MS']), reconcileMs: num(env['HYCAL_CONNECTOR_RECONCILE_MS']), fetchBatchMs: num(env['HYCAL_CONNECTOR_FETCH_BATCH_MS']) }),
     ...(env['HYCAL_CONNECTOR_MODE'] === undefined ? {} : { deploymentMode: env['HYCAL_CONNECTOR_MODE'] as 'commercial' | 'government' }),
     app: pick({
       clientId: env['HYCAL_CONNECTOR_CLIENT_ID'], clientSecret: env['HYCAL_CONNECTOR_CLIENT_SECRET'],

@@ -23,6 +23,16 @@ export interface DeltaPage {
   readonly deltaLink?: string;
 }
 
+/** What one `$batch` pass over several events found (see `GraphAccess.fetchEventsOnce`). */
+export interface EventsBatchResult {
+  readonly found: ReadonlyMap<string, GraphEvent>;
+  /** 404: gone since the notification. */
+  readonly missing: readonly string[];
+  /** Answered 429/5xx inside the batch (or not answered): retry after `retryAfterMs`. */
+  readonly throttled: readonly string[];
+  readonly retryAfterMs?: number;
+}
+
 export interface SubscriptionInfo {
   readonly id: string;
   readonly expirationDateTime: string;
@@ -168,6 +178,60 @@ export class GraphAccess {
     }
     for (const id of pending) out.set(id, classifyGraphError(429, { code: 'TooManyRequests', message: '' }, 'event get (batch)'));
     return out;
+  }
+
+  /**
+   * One pass over several events of a mailbox: `$batch` requests of up to 20 (a single id is a plain
+   * GET). Nothing waits here: items a batch answered 429/5xx come back in `throttled` with the
+   * longest `Retry-After` among them (exact, ms), so the caller retries them on its own (durable)
+   * timer; 404s come back in `missing` (deleted since the notification).
+   */
+  async fetchEventsOnce(mailboxId: string, eventIds: readonly string[], select: readonly string[] = EVENT_SELECT): Promise<EventsBatchResult> {
+    const found = new Map<string, GraphEvent>();
+    const missing: string[] = [];
+    const throttled: string[] = [];
+    let retryAfterMs: number | undefined;
+    const unique = [...new Set(eventIds)];
+    for (let i = 0; i < unique.length; i += 20) {
+      const chunk = unique.slice(i, i + 20);
+      if (chunk.length === 1) {
+        try {
+          found.set(chunk[0]!, await this.getEvent(mailboxId, chunk[0]!, select));
+        } catch (error) {
+          if (error instanceof HcError && error.code === 'HC_ERR_GRAPH_ITEM_NOT_FOUND') missing.push(chunk[0]!);
+          else throw error;
+        }
+        continue;
+      }
+      const requests = chunk.map((id, n) => ({
+        id: String(n), method: 'GET',
+        url: `${this.userPath(mailboxId)}/events/${encodeURIComponent(id)}?$select=${select.join(',')}`,
+        headers: { Prefer: `${PREFER_IDS}, outlook.timezone="UTC"` },
+      }));
+      const answer = await this.#call('event batch', mailboxId, true, async (scope) => this.#client
+        .api('/$batch').middlewareOptions([scope]).post({ requests }) as Promise<{ responses?: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[] }>);
+      const answered = new Set<string>();
+      for (const response of answer.responses ?? []) {
+        const id = chunk[Number(response.id)];
+        if (id === undefined) continue;
+        answered.add(id);
+        if (response.status >= 200 && response.status < 300) {
+          found.set(id, response.body as GraphEvent);
+        } else if (response.status === 404) {
+          missing.push(id);
+        } else if (response.status === 429 || response.status >= 500) {
+          throttled.push(id);
+          const headerName = Object.keys(response.headers ?? {}).find((h) => h.toLowerCase() === 'retry-after');
+          const wait = parseRetryAfter(headerName === undefined ? undefined : response.headers?.[headerName], 0);
+          if (wait !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, wait);
+        } else {
+          const e = (response.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+          throw classifyGraphError(response.status, { code: e?.code ?? '', message: e?.message ?? '' }, 'event get (batch)');
+        }
+      }
+      for (const id of chunk) if (!answered.has(id)) throttled.push(id);
+    }
+    return { found, missing, throttled, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   }
 
   async getMailboxSettings(mailboxId: string): Promise<Record<string, unknown>> {

@@ -6,7 +6,7 @@
 export { GraphConnections } from './connections.js';
 export type { GraphConnectionsDeps, TenantRef } from './connections.js';
 export { GraphAccess, EVENT_SELECT } from './graph.js';
-export type { GraphEvent, DeltaPage, SubscriptionInfo, DomainInfo } from './graph.js';
+export type { GraphEvent, DeltaPage, SubscriptionInfo, DomainInfo, EventsBatchResult } from './graph.js';
 export { AppTokenSource, DelegatedTokenSource, DELEGATED_SCOPES } from './auth.js';
 export type { AppCredential, AppRegistration, AuthorityOverrides, AccessToken, TokenSource, PendingSignIn } from './auth.js';
 export { CLOUD_NAMES, CLOUD_ENDPOINTS, acceptedClouds, assertCloudAccepted, defaultScope } from './clouds.js';

@@ -234,7 +234,7 @@ describe('connector mailbox actor – durable timers on a manual clock shared wi
     hook = await startHookStub();
     probe = new MailboxProbe(mailboxDriver({
       graph: { graphFor: () => Promise.resolve(graph) }, keyring,
-      options: { notificationUrl: hook.url, settingsPollMs: HOUR, reconcileMs: 2 * HOUR, deltaPageSize: 50 },
+      options: { notificationUrl: hook.url, settingsPollMs: HOUR, reconcileMs: 2 * HOUR, deltaPageSize: 50, fetchBatchMs: 1_000 },
       random: () => 0.5,
     }, clock), KEY);
   });
@@ -319,5 +319,42 @@ describe('connector mailbox actor – durable timers on a manual clock shared wi
     expect(renewTimer?.due).toBe(renewAt(renewed.expiresAt, () => 0.5));
     expect(renewTimer!.due).toBeGreaterThan(clock.now());
     expect(probe.state!.status).toBe('ACTIVATED');
+  });
+
+  it('batch – 25 notified changes are re-read by $batch (20 a request); items throttled inside a batch are retried at their Retry-After, each emitted once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i += 1) ids.push((await graph.createEvent(ALICE, at(clock.now() + (i + 3) * HOUR, `Batch ${i}`), `tx-batch-${i}`)).id);
+    const change = (eventId: string): GraphNotification => ({
+      tenantId: TENANT, mailboxId: ALICE, kind: 'CHANGE', changeType: 'CREATED', lifecycleEvent: 'NONE', command: 'NONE', subscriptionId: null, eventId, changeKey: null, receivedAt: clock.now(),
+    });
+    const before = probe.raw().length;
+    for (const id of [...ids, ...ids.slice(0, 5)]) await probe.process(change(id));
+    expect(probe.state!.pending).toHaveLength(25); // duplicates collapsed, nothing fetched yet
+    expect(probe.raw()).toHaveLength(before);
+    sim.admin.clearCalls();
+    sim.admin.setThrottleLimits({ requestsPerWindow: 12, windowMs: 60_000, concurrent: 4 });
+    try {
+      await probe.driver.advanceTime(1_000);
+      const first = probe.raw().slice(before);
+      expect(first).toHaveLength(12);
+      expect(probe.state!.pending).toHaveLength(13);
+      const retry = probe.driver.timers(KEY).find((t) => t.id === 'fetch');
+      expect(retry!.due - clock.now()).toBeGreaterThan(0);
+      expect(retry!.due - clock.now()).toBeLessThanOrEqual(60_000);
+      await probe.driver.advanceTime(5 * 60_000);
+    } finally {
+      sim.admin.setThrottleLimits({ requestsPerWindow: 10_000, windowMs: 600_000, concurrent: 4 });
+    }
+    const added = probe.raw().slice(before);
+    expect(added.map((r) => r.eventId).sort()).toEqual([...ids].sort());
+    expect(added.every((r) => r.changeType === 'CREATED' && r.source === 'NOTIFICATION')).toBe(true);
+    expect(probe.state!.pending).toEqual([]);
+    const batches = sim.admin.calls({ pathIncludes: '$batch' });
+    expect(batches.length).toBeGreaterThanOrEqual(3); // 20 + 5, then the throttled ones again
+    const reads = sim.admin.calls({ pathIncludes: '/events/' }).filter((c) => c.method === 'GET');
+    // Every read went inside a batch, but a lone leftover (one id: a plain GET costs the same).
+    expect(reads.filter((c) => c.batchRequestId === undefined).length).toBeLessThanOrEqual(1);
+    expect(reads.filter((c) => c.batchRequestId !== undefined).length).toBeGreaterThanOrEqual(25);
+    expect(reads.filter((c) => c.status === 429).length).toBeGreaterThan(0);
   });
 });
