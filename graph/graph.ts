@@ -48,6 +48,14 @@ export interface DomainInfo {
 
 const PREFER_IDS = 'IdType="ImmutableId"';
 
+interface BatchResponse { id: string; status: number; headers?: Record<string, string>; body?: unknown }
+
+/** A batch item's exact `Retry-After` (ms), if it gave one. */
+function retryAfterOf(response: BatchResponse): number | undefined {
+  const name = Object.keys(response.headers ?? {}).find((h) => h.toLowerCase() === 'retry-after');
+  return parseRetryAfter(name === undefined ? undefined : response.headers?.[name], 0);
+}
+
 /**
  * Graph for one tenant through one token source (app-only or one connected user), over the
  * official Graph client whose middleware chain is the connector's governor. Every Graph failure
@@ -151,22 +159,12 @@ export class GraphAccess {
           }
           continue;
         }
-        const requests = chunk.map((id, n) => ({
-          id: String(n), method: 'GET',
-          url: `${this.userPath(mailboxId)}/events/${encodeURIComponent(id)}?$select=${select.join(',')}`,
-          headers: { Prefer: `${PREFER_IDS}, outlook.timezone="UTC"` },
-        }));
-        const answer = await this.#call('event batch', mailboxId, true, async (scope) => this.#client
-          .api('/$batch').middlewareOptions([scope]).post({ requests }) as Promise<{ responses?: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[] }>);
-        for (const response of answer.responses ?? []) {
-          const id = chunk[Number(response.id)];
-          if (id === undefined) continue;
+        for (const { id, response } of await this.#batchRead(mailboxId, chunk, select)) {
           if (response.status >= 200 && response.status < 300) {
             out.set(id, response.body as GraphEvent);
           } else if (response.status === 429 || response.status >= 500) {
             retry.push(id);
-            const headerName = Object.keys(response.headers ?? {}).find((h) => h.toLowerCase() === 'retry-after');
-            waitMs = Math.max(waitMs, parseRetryAfter(headerName === undefined ? undefined : response.headers?.[headerName], 0) ?? 1000 * 2 ** round);
+            waitMs = Math.max(waitMs, retryAfterOf(response) ?? 1000 * 2 ** round);
           } else {
             const e = (response.body as { error?: { code?: string; message?: string } } | undefined)?.error;
             out.set(id, classifyGraphError(response.status, { code: e?.code ?? '', message: e?.message ?? '' }, 'event get (batch)'));
@@ -203,17 +201,8 @@ export class GraphAccess {
         }
         continue;
       }
-      const requests = chunk.map((id, n) => ({
-        id: String(n), method: 'GET',
-        url: `${this.userPath(mailboxId)}/events/${encodeURIComponent(id)}?$select=${select.join(',')}`,
-        headers: { Prefer: `${PREFER_IDS}, outlook.timezone="UTC"` },
-      }));
-      const answer = await this.#call('event batch', mailboxId, true, async (scope) => this.#client
-        .api('/$batch').middlewareOptions([scope]).post({ requests }) as Promise<{ responses?: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[] }>);
       const answered = new Set<string>();
-      for (const response of answer.responses ?? []) {
-        const id = chunk[Number(response.id)];
-        if (id === undefined) continue;
+      for (const { id, response } of await this.#batchRead(mailboxId, chunk, select)) {
         answered.add(id);
         if (response.status >= 200 && response.status < 300) {
           found.set(id, response.body as GraphEvent);
@@ -221,8 +210,7 @@ export class GraphAccess {
           missing.push(id);
         } else if (response.status === 429 || response.status >= 500) {
           throttled.push(id);
-          const headerName = Object.keys(response.headers ?? {}).find((h) => h.toLowerCase() === 'retry-after');
-          const wait = parseRetryAfter(headerName === undefined ? undefined : response.headers?.[headerName], 0);
+          const wait = retryAfterOf(response);
           if (wait !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, wait);
         } else {
           const e = (response.body as { error?: { code?: string; message?: string } } | undefined)?.error;
@@ -232,6 +220,21 @@ export class GraphAccess {
       for (const id of chunk) if (!answered.has(id)) throttled.push(id);
     }
     return { found, missing, throttled, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  }
+
+  /** One JSON `$batch` request reading up to 20 events; the answers by event id. */
+  async #batchRead(mailboxId: string, chunk: readonly string[], select: readonly string[]): Promise<{ id: string; response: BatchResponse }[]> {
+    const requests = chunk.map((id, n) => ({
+      id: String(n), method: 'GET',
+      url: `${this.userPath(mailboxId)}/events/${encodeURIComponent(id)}?$select=${select.join(',')}`,
+      headers: { Prefer: `${PREFER_IDS}, outlook.timezone="UTC"` },
+    }));
+    const answer = await this.#call('event batch', mailboxId, true, async (scope) => this.#client
+      .api('/$batch').middlewareOptions([scope]).post({ requests }) as Promise<{ responses?: BatchResponse[] }>);
+    return (answer.responses ?? []).flatMap((response) => {
+      const id = chunk[Number(response.id)];
+      return id === undefined ? [] : [{ id, response }];
+    });
   }
 
   async getMailboxSettings(mailboxId: string): Promise<Record<string, unknown>> {
