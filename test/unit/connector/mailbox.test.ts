@@ -12,7 +12,7 @@ import { loadOrCreateTls } from '../../../sim/graph/tls/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
 import { ALICE, APP, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
 import { SUBSCRIPTION_LIFETIME_MS, renewAt } from '../../../connectors/graph/mailbox/index.js';
-import { simConnections, testKeyring } from './helpers.js';
+import { simConnections, startHookStub, testKeyring } from './helpers.js';
 
 const KEY = `${TENANT}/${ALICE}`;
 const MINUTE = 60_000;
@@ -194,19 +194,6 @@ describe('connector mailbox actor – against the simulator', () => {
     expect(sim.admin.notificationStats()).toBeDefined();
   });
 });
-
-/** A webhook that answers Graph's validation handshake and drops every notification (the timer tests need none). */
-async function startHookStub(): Promise<{ url: string; close: () => Promise<void> }> {
-  const tls = await loadOrCreateTls();
-  const app = buildWebhookApp({
-    options: { path: '/hook', bodyLimitBytes: 1 << 20, maxRequestsPerSecond: 1000, maxItemsPerRequest: 1000 },
-    lookup: { route: () => Promise.resolve(undefined) },
-    sink: { send: () => Promise.resolve() },
-    clock: systemClock, https: { key: tls.keyPem, cert: tls.certPem },
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return { url: `https://localhost:${(app.server.address() as { port: number }).port}/hook`, close: () => app.close() };
-}
 
 describe('connector mailbox actor – durable timers on a manual clock shared with the simulator', () => {
   const HOUR = 3_600_000;
