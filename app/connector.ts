@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { MongoClient, type Db } from 'mongodb';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Db, MongoClient } from 'mongodb';
 import { Counter, Registry } from 'prom-client';
-import { ConfigError, systemClock, type Clock, type Logger } from '../common/index.js';
-import type { HycalConfig } from '../config/index.js';
-import { createKeyring, type Keyring } from '../kms/index.js';
-import { startOpsServer, type HealthSource, type OpsServer } from '../ops/index.js';
-import { Runtime, RuntimeMetrics, defineTopology } from '../runtime/index.js';
-import { TopicCodec, createSchemaRegistry } from '../schemas/index.js';
-import { createAppContext } from './context.js';
+import { ConfigError, type Clock } from '../common/index.js';
+import type { Keyring } from '../kms/index.js';
+import type { HealthSource, OpsServer } from '../ops/index.js';
+import { RuntimeMetrics, defineTopology } from '../runtime/index.js';
+import type { TopicCodec } from '../schemas/index.js';
+import { createAppContext, type AppContext } from './context.js';
+import { buildCodec, buildKafka, buildKeyring, buildRuntime, connectMongo, serviceDb, startOps } from './wiring.js';
 import { GraphConnections, MongoTokenCacheStore, type AppRegistration, type GraphAccess } from '../graph/index.js';
 import {
   buildWebhookApp,
@@ -17,15 +17,18 @@ import {
   createMailboxProcessor,
   KafkaNotificationSink,
   MongoSubscriptionLookup,
+  ProvisionedGraphResolver,
   ProvisioningStore,
   type ConnectorOptions,
   type ConnectorOptionsInput,
 } from '../connectors/graph/index.js';
 
 /**
- * The connector process, wired in one place (a composition root the `app/` area can take over):
- * the webhook receiver and/or the mailbox actors on the runtime, /metrics /healthz /readyz, and a
- * graceful stop (webhook closed first so no 202 is answered without Kafka, then the runtime drains).
+ * The connector process, wired in one place: the webhook receiver and/or the mailbox actors on the
+ * runtime, /metrics /healthz /readyz, and a graceful stop (webhook closed first so no 202 is
+ * answered without Kafka, then the runtime drains). Clients come from the composition root's
+ * builders (app/wiring.ts); whatever the caller hands over (`hycal serve`: one MongoDB client,
+ * Kafka client, codec and keyring per process) is used as is and left open on stop.
  */
 export interface RunningConnector {
   readonly webhookUrl: string | undefined;
@@ -34,32 +37,55 @@ export interface RunningConnector {
   stop(): Promise<void>;
 }
 
-/** When the connector runs beside other roles (`hycal serve`): one metrics registry and one ops server. */
+/** What a process already holds and shares with the connector; every part optional. */
 export interface SharedOps {
-  readonly metrics: RuntimeMetrics;
-  readonly sources: HealthSource[];
+  /** One registry and one ops server for the process (then the connector starts no ops server). */
+  readonly metrics?: RuntimeMetrics;
+  readonly sources?: HealthSource[];
   /** The process's keyring (one per process: it leases key blocks and caches data keys). */
   readonly keyring?: Keyring;
+  /** The process's MongoDB client (the service database is `stack.mongodbDatabase`). */
+  readonly mongo?: MongoClient;
+  readonly kafka?: Kafka;
+  readonly codec?: TopicCodec;
 }
 
-export async function startConnector(config: HycalConfig, input: ConnectorOptionsInput, logger: Logger, shared?: SharedOps): Promise<RunningConnector> {
+function appRegistration(options: ConnectorOptions): AppRegistration {
+  const clientId = options.app.clientId;
+  if (clientId === undefined) throw new ConfigError('connector.mailboxes needs app.clientId (HYCAL_CONNECTOR_CLIENT_ID).');
+  const credential = options.app.certificate !== undefined
+    ? { kind: 'certificate' as const, ...options.app.certificate }
+    : options.app.clientSecret !== undefined ? { kind: 'secret' as const, clientSecret: options.app.clientSecret } : undefined;
+  if (credential === undefined) throw new ConfigError('connector.app needs a client secret (HYCAL_CONNECTOR_CLIENT_SECRET) or a certificate (HYCAL_CONNECTOR_CERTIFICATE_KEY_FILE and HYCAL_CONNECTOR_CERTIFICATE_THUMBPRINT).');
+  return { clientId, credential };
+}
+
+export async function startConnector(context: AppContext, input: ConnectorOptionsInput, shared: SharedOps = {}): Promise<RunningConnector> {
   const options: ConnectorOptions = connectorOptionsSchema.parse(input);
-  const clock = systemClock;
-  const prefix = config.stack.topicPrefix;
-  const mongo = await MongoClient.connect(config.stack.mongodbUri);
-  const db = mongo.db(config.stack.mongodbDatabase);
-  const kafka = new Kafka({ clientId: 'hycal-connector', brokers: config.stack.kafkaBrokers.split(',').map((b) => b.trim()), logLevel: logLevel.NOTHING });
-  const codec = await new TopicCodec(createSchemaRegistry(config.stack.schemaRegistryUrl), { prefix }).init();
-  const metrics = shared?.metrics ?? new RuntimeMetrics(new Registry());
-  const sources: HealthSource[] = shared?.sources ?? [];
+  const { clock } = context;
+  const logger = context.logger('connector');
+  const prefix = context.config.stack.topicPrefix;
   const stops: (() => Promise<void>)[] = [];
-  let producer: Producer | undefined;
+  let closeWebhook: (() => Promise<void>) | undefined;
   let webhookUrl: string | undefined;
   let ops: OpsServer | undefined;
   try {
+    // Clients the caller did not hand over are built here and closed on stop (last).
+    let mongo = shared.mongo;
+    if (mongo === undefined) {
+      const own = await connectMongo(context);
+      mongo = own;
+      stops.push(() => own.close());
+    }
+    const db = serviceDb(context, mongo);
+    const kafka = shared.kafka ?? buildKafka(context, 'hycal-connector');
+    const codec = shared.codec ?? await buildCodec(context);
+    const metrics = shared.metrics ?? new RuntimeMetrics(new Registry());
+    const sources: HealthSource[] = shared.sources ?? [];
     if (options.webhook.enabled) {
-      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
       await producer.connect();
+      stops.push(() => producer.disconnect());
       const rejected = new Counter({ name: 'hycal_connector_webhook_rejected_total', help: 'Notifications dropped by the webhook, by reason', labelNames: ['reason'], registers: [metrics.registry] });
       const accepted = new Counter({ name: 'hycal_connector_webhook_accepted_total', help: 'Notifications written to graph.notifications.v1', registers: [metrics.registry] });
       const app = buildWebhookApp({
@@ -72,76 +98,68 @@ export async function startConnector(config: HycalConfig, input: ConnectorOption
       webhookUrl = await app.listen({ host: options.webhook.host, port: options.webhook.port });
       let open = true;
       sources.push({ health: () => ({ name: 'webhook', live: true, ready: open }) });
-      const p = producer;
-      stops.push(async () => {
+      closeWebhook = async () => {
         open = false;
         await app.close();
-        await p.disconnect();
-      });
+      };
     }
     if (options.mailboxes.enabled) {
       const notificationUrl = options.mailboxes.notificationUrl;
-      const clientId = options.app.clientId;
-      if (notificationUrl === undefined || clientId === undefined) {
-        throw new ConfigError('connector.mailboxes needs notificationUrl (HYCAL_CONNECTOR_NOTIFICATION_URL) and app.clientId (HYCAL_CONNECTOR_CLIENT_ID).');
+      if (notificationUrl === undefined) throw new ConfigError('connector.mailboxes needs notificationUrl (HYCAL_CONNECTOR_NOTIFICATION_URL).');
+      const registration = appRegistration(options);
+      let keyring = shared.keyring;
+      if (keyring === undefined) {
+        const own = buildKeyring(context, mongo);
+        keyring = own.keyring;
+        stops.push(own.close);
       }
-      const own = shared?.keyring === undefined ? createKeyring({ db, options: config.kms, clock, logger }) : undefined;
-      const keyring = shared?.keyring ?? own!.keyring;
-      const closeKeyring = async (): Promise<void> => {
-        await own?.close();
-      };
-      const tenants = tenantGraphs(options, db, keyring, clock);
-      const runtime = new Runtime({
+      const connections = new GraphConnections({ options: options.access, clock, tokenCache: new MongoTokenCacheStore(db, keyring, clock) });
+      stops.push(() => Promise.resolve(connections.close()));
+      const resolver = new ProvisionedGraphResolver({ store: new ProvisioningStore(db, keyring, clock), connections, registration });
+      const runtime = buildRuntime(context, {
         topology: defineTopology({
           name: 'connector-mailboxes',
           inputs: [{ topic: 'graph.notifications.v1' }],
           stages: [createMailboxProcessor({
             keyring,
-            options: { notificationUrl, settingsPollMs: options.mailboxes.settingsPollMs, reconcileMs: options.mailboxes.reconcileMs, deltaPageSize: options.mailboxes.deltaPageSize },
-            graph: tenants,
+            options: { notificationUrl, settingsPollMs: options.mailboxes.settingsPollMs, reconcileMs: options.mailboxes.reconcileMs, deltaPageSize: options.mailboxes.deltaPageSize, fetchBatchMs: options.mailboxes.fetchBatchMs },
+            graph: resolver,
           })],
           outputs: ['calendar.raw.v1', 'mailbox.settings.raw.v1'],
         }),
-        kafka, db, codec, prefix, clock, logger, metrics, options: config.runtime,
+        kafka, db, codec, metrics,
       });
       await runtime.start();
       sources.push(runtime);
-      stops.push(async () => {
-        await runtime.stop();
-        tenants.close();
-        await closeKeyring();
-      });
+      stops.push(() => runtime.stop());
     }
-    if (shared === undefined) ops = await startOpsServer({ host: config.ops.host, port: config.ops.port, registry: metrics.registry, sources, logger });
+    if (shared.metrics === undefined) ops = await startOps(context, { registry: metrics.registry, sources });
   } catch (error) {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    await mongo.close();
+    await closeWebhook?.().catch(() => undefined);
+    for (const stop of [...stops].reverse()) await stop().catch(() => undefined);
     throw error;
   }
   const opsServer = ops;
+  const webhookStop = closeWebhook;
   return {
     webhookUrl,
     opsUrl: opsServer?.url,
     async stop() {
-      for (const stop of stops) await stop();
+      // Webhook first (no 202 without Kafka), then the runtime drains, then what this call built.
+      await webhookStop?.();
+      for (const stop of [...stops].reverse()) await stop();
       await opsServer?.close();
-      await mongo.close();
     },
   };
 }
 
 /**
- * App-only Graph per tenant: the tenant's own credential from provisioning, else the deployment's
- * app registration (`connector.app`). Shared by the connector's mailbox actors and write-back.
+ * App-only Graph per tenant, for write-back (which edits the organizer's event with the tenant's
+ * application grant): the tenant's own credential from provisioning, else the deployment's app
+ * registration (`connector.app`).
  */
 export function tenantGraphs(options: ConnectorOptions, db: Db, keyring: Keyring, clock: Clock): { graphFor(tenantId: string): Promise<GraphAccess>; close(): void } {
-  const clientId = options.app.clientId;
-  const credential = options.app.certificate !== undefined
-    ? { kind: 'certificate' as const, ...options.app.certificate }
-    : options.app.clientSecret !== undefined ? { kind: 'secret' as const, clientSecret: options.app.clientSecret } : undefined;
-  if (clientId === undefined) throw new ConfigError('Graph access needs app.clientId (HYCAL_CONNECTOR_CLIENT_ID).');
-  if (credential === undefined) throw new ConfigError('connector.app needs a client secret (HYCAL_CONNECTOR_CLIENT_SECRET) or a certificate.');
-  const registration: AppRegistration = { clientId, credential };
+  const registration = appRegistration(options);
   const connections = new GraphConnections({ options: options.access, clock, tokenCache: new MongoTokenCacheStore(db, keyring, clock) });
   const store = new ProvisioningStore(db, keyring, clock);
   return {
@@ -161,12 +179,17 @@ export function connectorOptionsFromEnv(env: Readonly<Record<string, string | un
   const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
   const tlsKey = file(env['HYCAL_CONNECTOR_WEBHOOK_TLS_KEY_FILE']);
   const tlsCert = file(env['HYCAL_CONNECTOR_WEBHOOK_TLS_CERT_FILE']);
+  // Certificate credential: the PEM private key and the certificate's SHA-256 thumbprint (hex).
+  const certificateKey = file(env['HYCAL_CONNECTOR_CERTIFICATE_KEY_FILE']);
   const pick = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     webhook: pick({ port: num(env['HYCAL_CONNECTOR_WEBHOOK_PORT']), host: env['HYCAL_CONNECTOR_WEBHOOK_HOST'], ...(tlsKey !== undefined && tlsCert !== undefined ? { tls: { keyPem: tlsKey, certPem: tlsCert } } : {}) }),
-    mailboxes: pick({ notificationUrl: env['HYCAL_CONNECTOR_NOTIFICATION_URL'], settingsPollMs: num(env['HYCAL_CONNECTOR_SETTINGS_POLL_MS']), reconcileMs: num(env['HYCAL_CONNECTOR_RECONCILE_MS']) }),
+    mailboxes: pick({ notificationUrl: env['HYCAL_CONNECTOR_NOTIFICATION_URL'], settingsPollMs: num(env['HYCAL_CONNECTOR_SETTINGS_POLL_MS']), reconcileMs: num(env['HYCAL_CONNECTOR_RECONCILE_MS']), fetchBatchMs: num(env['HYCAL_CONNECTOR_FETCH_BATCH_MS']) }),
     ...(env['HYCAL_CONNECTOR_MODE'] === undefined ? {} : { deploymentMode: env['HYCAL_CONNECTOR_MODE'] as 'commercial' | 'government' }),
-    app: pick({ clientId: env['HYCAL_CONNECTOR_CLIENT_ID'], clientSecret: env['HYCAL_CONNECTOR_CLIENT_SECRET'] }),
+    app: pick({
+      clientId: env['HYCAL_CONNECTOR_CLIENT_ID'], clientSecret: env['HYCAL_CONNECTOR_CLIENT_SECRET'],
+      ...(certificateKey === undefined ? {} : { certificate: { privateKeyPem: certificateKey, thumbprintSha256: env['HYCAL_CONNECTOR_CERTIFICATE_THUMBPRINT'] ?? '' } }),
+    }),
     access: pick({
       caPem: file(env['HYCAL_CONNECTOR_CA_FILE']), graphBaseUrl: env['HYCAL_CONNECTOR_GRAPH_BASE_URL'], authorityHost: env['HYCAL_CONNECTOR_AUTHORITY_HOST'],
       knownAuthorities: list(env['HYCAL_CONNECTOR_KNOWN_AUTHORITIES']), authorityMetadata: env['HYCAL_CONNECTOR_AUTHORITY_METADATA'],
@@ -184,14 +207,13 @@ export function registerConnectorCommand(program: Command): void {
     .action(async (flags: { webhookOnly?: boolean; mailboxesOnly?: boolean }) => {
       if (flags.webhookOnly === true && flags.mailboxesOnly === true) throw new ConfigError('Choose at most one of --webhook-only and --mailboxes-only.');
       const context = createAppContext();
-      const config = context.config;
       const logger = context.logger('connector');
       const input = connectorOptionsFromEnv(context.env);
-      const running = await startConnector(config, {
+      const running = await startConnector(context, {
         ...input,
         webhook: { ...input.webhook, enabled: flags.mailboxesOnly !== true },
         mailboxes: { ...input.mailboxes, enabled: flags.webhookOnly !== true },
-      }, logger);
+      });
       logger.info({ webhook: running.webhookUrl, ops: running.opsUrl }, 'connector started');
       await new Promise<void>((resolve) => {
         const stop = (): void => {

@@ -1,12 +1,13 @@
 import { Registry } from 'prom-client';
 import { ConfigError } from '../common/index.js';
 import { connectorOptionsSchema, type ConnectorOptionsInput } from '../connectors/graph/index.js';
+import type { Kafka } from 'kafkajs';
 import type { Db } from 'mongodb';
 import type { Keyring } from '../kms/index.js';
 import type { HealthSource, OpsServer } from '../ops/index.js';
 import { createParseProcessor } from '../processors/parse/index.js';
 import { RuntimeMetrics, type Runtime } from '../runtime/index.js';
-import { provisionTopics } from '../schemas/index.js';
+import { provisionTopics, type TopicCodec } from '../schemas/index.js';
 import { startApiRole } from './api.js';
 import { startConnector, tenantGraphs } from './connector.js';
 import type { AppContext } from './context.js';
@@ -47,9 +48,8 @@ export function parseRoles(values: readonly string[]): ServeRole[] {
   return roles.size === 0 ? [...DEFAULT_SERVE_ROLES] : [...roles];
 }
 
-async function startProcessors(context: AppContext, db: Db, keyring: Keyring, metrics: RuntimeMetrics, sources: HealthSource[], connector: ConnectorOptionsInput): Promise<() => Promise<void>> {
-  const kafka = buildKafka(context, 'hycal-processors');
-  const codec = await buildCodec(context);
+async function startProcessors(context: AppContext, parts: { db: Db; keyring: Keyring; kafka: Kafka; codec: TopicCodec; metrics: RuntimeMetrics; sources: HealthSource[]; connector: ConnectorOptionsInput }): Promise<() => Promise<void>> {
+  const { db, keyring, kafka, codec, metrics, sources, connector } = parts;
   const wb = context.config.writeback;
   const connectorOptions = connectorOptionsSchema.parse(connector);
   const graphs = wb.enabled && connectorOptions.app.clientId !== undefined ? tenantGraphs(connectorOptions, db, keyring, context.clock) : undefined;
@@ -95,24 +95,26 @@ export async function startService(context: AppContext, roles: readonly ServeRol
   let webhookUrl: string | undefined;
   let apiUrl: string | undefined;
   let ops: OpsServer | undefined;
-  // One MongoDB client and one keyring for the process, closed last.
+  // One MongoDB client, Kafka client, codec and keyring for the process (every role shares them), closed last.
   const mongo = await connectMongo(context);
+  const kafka = buildKafka(context, 'hycal-serve');
   const { keyring, close: closeKeyring } = buildKeyring(context, mongo);
   stops.push(async () => {
     await closeKeyring();
     await mongo.close();
   });
   try {
+    const codec = await buildCodec(context);
     if (roles.includes('webhook') || roles.includes('connector')) {
-      const running = await startConnector(context.config, {
+      const running = await startConnector(context, {
         ...connector,
         webhook: { ...connector.webhook, enabled: roles.includes('webhook') },
         mailboxes: { ...connector.mailboxes, enabled: roles.includes('connector') },
-      }, context.logger('connector'), { metrics, sources, keyring });
+      }, { metrics, sources, keyring, mongo, kafka, codec });
       webhookUrl = running.webhookUrl;
       stops.push(() => running.stop());
     }
-    if (roles.includes('processors')) stops.push(await startProcessors(context, serviceDb(context, mongo), keyring, metrics, sources, connector));
+    if (roles.includes('processors')) stops.push(await startProcessors(context, { db: serviceDb(context, mongo), keyring, kafka, codec, metrics, sources, connector }));
     if (roles.includes('api')) {
       const api = await startApiRole(context, { db: serviceDb(context, mongo), keyring, connector, sources });
       apiUrl = api.url;

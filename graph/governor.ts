@@ -82,10 +82,7 @@ export class GraphGovernor implements Middleware {
     for (let attempt = 1; ; attempt += 1) {
       if (scope !== undefined) scope.attempts = attempt;
       let res: TransportResponse;
-      for (let paused = this.#d.gates.pausedFor(key, this.#d.clock.now()); paused > 0; paused = this.#d.gates.pausedFor(key, this.#d.clock.now())) {
-        await this.#d.sleep(paused);
-      }
-      const release = await this.#d.gates.acquire(key);
+      const release = await this.#admit(key, attempt > 1);
       try {
         const token = await this.#d.tokens.getToken(forceRefresh);
         res = await this.#d.transport.send({ method, url, headers: { ...headers, authorization: `Bearer ${token.token}` }, ...(body === undefined ? {} : { body }) });
@@ -105,6 +102,8 @@ export class GraphGovernor implements Middleware {
       }
       release();
       this.#d.observer?.request?.(res.status, method);
+      if (res.status === 429) this.#d.gates.throttled(key);
+      else if (res.status < 400) this.#d.gates.succeeded(key);
       if (res.status === 401 && !refreshed) {
         refreshed = true;
         forceRefresh = true;
@@ -127,6 +126,21 @@ export class GraphGovernor implements Middleware {
       }
       context.response = toResponse(res);
       return;
+    }
+  }
+
+  /**
+   * A slot of the mailbox's gate, outside any pause: the pause is checked again once the slot is
+   * held, since a 429 may have arrived while this request queued at the gate.
+   */
+  async #admit(key: string, retry: boolean): Promise<() => void> {
+    for (;;) {
+      for (let paused = this.#d.gates.pausedFor(key, this.#d.clock.now()); paused > 0; paused = this.#d.gates.pausedFor(key, this.#d.clock.now())) {
+        await this.#d.sleep(paused);
+      }
+      const release = await this.#d.gates.acquire(key, retry);
+      if (this.#d.gates.pausedFor(key, this.#d.clock.now()) === 0) return release;
+      release();
     }
   }
 }

@@ -23,6 +23,16 @@ export interface DeltaPage {
   readonly deltaLink?: string;
 }
 
+/** What one `$batch` pass over several events found (see `GraphAccess.fetchEventsOnce`). */
+export interface EventsBatchResult {
+  readonly found: ReadonlyMap<string, GraphEvent>;
+  /** 404: gone since the notification. */
+  readonly missing: readonly string[];
+  /** Answered 429/5xx inside the batch (or not answered): retry after `retryAfterMs`. */
+  readonly throttled: readonly string[];
+  readonly retryAfterMs?: number;
+}
+
 export interface SubscriptionInfo {
   readonly id: string;
   readonly expirationDateTime: string;
@@ -78,6 +88,14 @@ function dateTimeTz(value: unknown): DateTimeTimeZone {
 }
 
 const PREFER_IDS = 'IdType="ImmutableId"';
+
+interface BatchResponse { id: string; status: number; headers?: Record<string, string>; body?: unknown }
+
+/** A batch item's exact `Retry-After` (ms), if it gave one. */
+function retryAfterOf(response: BatchResponse): number | undefined {
+  const name = Object.keys(response.headers ?? {}).find((h) => h.toLowerCase() === 'retry-after');
+  return parseRetryAfter(name === undefined ? undefined : response.headers?.[name], 0);
+}
 
 /**
  * Graph for one tenant through one token source (app-only or one connected user), over the
@@ -161,57 +179,6 @@ export class GraphAccess {
   }
 
   /**
-   * Several events of one mailbox in `$batch` requests of up to 20 (one HTTP request instead of
-   * 20). Steps that came back 429/5xx are retried after the longest `Retry-After` among them.
-   * Returns per id the event or the typed failure (404 → `GraphItemNotFoundError`).
-   */
-  async getEvents(mailboxId: string, eventIds: readonly string[], select: readonly string[] = EVENT_SELECT, sleep?: (ms: number) => Promise<void>): Promise<Map<string, GraphEvent | HcError>> {
-    const out = new Map<string, GraphEvent | HcError>();
-    let pending = [...new Set(eventIds)];
-    for (let round = 0; pending.length > 0 && round < 5; round += 1) {
-      const retry: string[] = [];
-      let waitMs = 0;
-      for (let i = 0; i < pending.length; i += 20) {
-        const chunk = pending.slice(i, i + 20);
-        if (chunk.length === 1) {
-          try {
-            out.set(chunk[0]!, await this.getEvent(mailboxId, chunk[0]!, select));
-          } catch (error) {
-            if (!(error instanceof HcError)) throw error;
-            out.set(chunk[0]!, error);
-          }
-          continue;
-        }
-        const requests = chunk.map((id, n) => ({
-          id: String(n), method: 'GET',
-          url: `${this.userPath(mailboxId)}/events/${encodeURIComponent(id)}?$select=${select.join(',')}`,
-          headers: { Prefer: `${PREFER_IDS}, outlook.timezone="UTC"` },
-        }));
-        const answer = await this.#call('event batch', mailboxId, true, async (scope) => this.#client
-          .api('/$batch').middlewareOptions([scope]).post({ requests }) as Promise<{ responses?: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[] }>);
-        for (const response of answer.responses ?? []) {
-          const id = chunk[Number(response.id)];
-          if (id === undefined) continue;
-          if (response.status >= 200 && response.status < 300) {
-            out.set(id, response.body as GraphEvent);
-          } else if (response.status === 429 || response.status >= 500) {
-            retry.push(id);
-            const headerName = Object.keys(response.headers ?? {}).find((h) => h.toLowerCase() === 'retry-after');
-            waitMs = Math.max(waitMs, parseRetryAfter(headerName === undefined ? undefined : response.headers?.[headerName], 0) ?? 1000 * 2 ** round);
-          } else {
-            const e = (response.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-            out.set(id, classifyGraphError(response.status, { code: e?.code ?? '', message: e?.message ?? '' }, 'event get (batch)'));
-          }
-        }
-      }
-      pending = retry;
-      if (pending.length > 0 && sleep !== undefined) await sleep(waitMs);
-    }
-    for (const id of pending) out.set(id, classifyGraphError(429, { code: 'TooManyRequests', message: '' }, 'event get (batch)'));
-    return out;
-  }
-
-  /**
    * An event with its change key, the given fields and one single-value extended property
    * (`$expand=singleValueExtendedProperties($filter=id eq '...')`; the id in Graph's format, e.g.
    * `String {guid} Name X`). The property's value is `null` when the event does not carry it.
@@ -241,6 +208,65 @@ export class GraphAccess {
       .api(`${this.userPath(mailboxId)}/events/${encodeURIComponent(eventId)}`)
       .header('Prefer', PREFER_IDS).header('If-Match', etag)
       .middlewareOptions([scope]).patch(patch) as Promise<GraphEvent>);
+  }
+
+  /**
+   * One pass over several events of a mailbox: `$batch` requests of up to 20 (a single id is a plain
+   * GET). Nothing waits here: items a batch answered 429/5xx come back in `throttled` with the
+   * longest `Retry-After` among them (exact, ms), so the caller retries them on its own (durable)
+   * timer; 404s come back in `missing` (deleted since the notification).
+   */
+  async fetchEventsOnce(mailboxId: string, eventIds: readonly string[], select: readonly string[] = EVENT_SELECT): Promise<EventsBatchResult> {
+    const found = new Map<string, GraphEvent>();
+    const missing: string[] = [];
+    const throttled: string[] = [];
+    let retryAfterMs: number | undefined;
+    const unique = [...new Set(eventIds)];
+    for (let i = 0; i < unique.length; i += 20) {
+      const chunk = unique.slice(i, i + 20);
+      if (chunk.length === 1) {
+        try {
+          found.set(chunk[0]!, await this.getEvent(mailboxId, chunk[0]!, select));
+        } catch (error) {
+          if (error instanceof HcError && error.code === 'HC_ERR_GRAPH_ITEM_NOT_FOUND') missing.push(chunk[0]!);
+          else throw error;
+        }
+        continue;
+      }
+      const answered = new Set<string>();
+      for (const { id, response } of await this.#batchRead(mailboxId, chunk, select)) {
+        answered.add(id);
+        if (response.status >= 200 && response.status < 300) {
+          found.set(id, response.body as GraphEvent);
+        } else if (response.status === 404) {
+          missing.push(id);
+        } else if (response.status === 429 || response.status >= 500) {
+          throttled.push(id);
+          const wait = retryAfterOf(response);
+          if (wait !== undefined) retryAfterMs = Math.max(retryAfterMs ?? 0, wait);
+        } else {
+          const e = (response.body as { error?: { code?: string; message?: string } } | undefined)?.error;
+          throw classifyGraphError(response.status, { code: e?.code ?? '', message: e?.message ?? '' }, 'event get (batch)');
+        }
+      }
+      for (const id of chunk) if (!answered.has(id)) throttled.push(id);
+    }
+    return { found, missing, throttled, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+  }
+
+  /** One JSON `$batch` request reading up to 20 events; the answers by event id. */
+  async #batchRead(mailboxId: string, chunk: readonly string[], select: readonly string[]): Promise<{ id: string; response: BatchResponse }[]> {
+    const requests = chunk.map((id, n) => ({
+      id: String(n), method: 'GET',
+      url: `${this.userPath(mailboxId)}/events/${encodeURIComponent(id)}?$select=${select.join(',')}`,
+      headers: { Prefer: `${PREFER_IDS}, outlook.timezone="UTC"` },
+    }));
+    const answer = await this.#call('event batch', mailboxId, true, async (scope) => this.#client
+      .api('/$batch').middlewareOptions([scope]).post({ requests }) as Promise<{ responses?: BatchResponse[] }>);
+    return (answer.responses ?? []).flatMap((response) => {
+      const id = chunk[Number(response.id)];
+      return id === undefined ? [] : [{ id, response }];
+    });
   }
 
   async getMailboxSettings(mailboxId: string): Promise<Record<string, unknown>> {

@@ -6,7 +6,7 @@
 export { GraphConnections } from './connections.js';
 export type { GraphConnectionsDeps, TenantRef } from './connections.js';
 export { GraphAccess, EVENT_SELECT } from './graph.js';
-export type { GraphEvent, DeltaPage, SubscriptionInfo, DomainInfo, EventResponse, DateTimeTimeZone, RespondOptions, ScheduleRequest, ScheduleInfo } from './graph.js';
+export type { GraphEvent, DeltaPage, SubscriptionInfo, DomainInfo, EventResponse, DateTimeTimeZone, RespondOptions, ScheduleRequest, ScheduleInfo, EventsBatchResult } from './graph.js';
 export { AppTokenSource, DelegatedTokenSource, DELEGATED_SCOPES } from './auth.js';
 export type { AppCredential, AppRegistration, AuthorityOverrides, AccessToken, TokenSource, PendingSignIn } from './auth.js';
 export { CLOUD_NAMES, CLOUD_ENDPOINTS, acceptedClouds, assertCloudAccepted, defaultScope } from './clouds.js';

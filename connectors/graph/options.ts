@@ -20,6 +20,8 @@ export const connectorOptionsSchema = z.object({
     settingsPollMs: z.number().int().min(10_000).default(300_000),
     reconcileMs: z.number().int().min(60_000).default(1_800_000),
     deltaPageSize: z.number().int().min(10).max(1_000).default(200),
+    /** Notified changes of a mailbox gather this long and are re-read together ($batch); 0: one GET each at once. */
+    fetchBatchMs: z.number().int().min(0).max(60_000).default(1_000),
   }).strict().prefault({}),
   deploymentMode: z.enum(['commercial', 'government']).default('commercial'),
   app: z.object({

@@ -25,6 +25,8 @@ export interface MailboxState {
   readonly windowDay?: number;
   readonly known: readonly KnownEvent[];
   readonly settingsHash?: string;
+  /** Event ids notified as created/updated and not fetched yet (re-read together by `$batch`). */
+  readonly pending?: readonly string[];
   readonly lastSyncAt?: number;
   /** Version of the status view document (monotonic). */
   readonly version: number;

@@ -28,7 +28,15 @@ export interface MailboxActorOptions {
   /** Incremental delta round even without notifications (outages, lost notifications). */
   readonly reconcileMs: number;
   readonly deltaPageSize: number;
+  /**
+   * How long notified changes gather before they are re-read together (`$batch`, 20 events per
+   * request); 0 fetches each at once with its own GET.
+   */
+  readonly fetchBatchMs?: number;
 }
+
+/** Beyond this many unfetched changes, the next delta round reads them instead. */
+const MAX_PENDING = 1_000;
 
 export interface MailboxActorDeps {
   readonly graph: GraphResolver;
@@ -114,7 +122,7 @@ export class MailboxWork {
   async deactivate(ctx: Ctx): Promise<void> {
     const s = this.state(ctx);
     const { tenantId, mailboxId } = this.#ids(ctx);
-    for (const id of ['renew', 'settings', 'reconcile', 'retry']) ctx.cancel(id);
+    for (const id of ['renew', 'settings', 'reconcile', 'retry', 'fetch']) ctx.cancel(id);
     if (s.subscription !== undefined) {
       ctx.views.remove(SUBSCRIPTIONS_VIEW, s.subscription.id, s.version + 1);
       try {
@@ -148,6 +156,22 @@ export class MailboxWork {
       if (n.eventId === null) return;
       const known = s.known.find((e) => e.i === n.eventId);
       if (n.changeType !== 'DELETED' && known !== undefined && n.changeKey !== null && known.k === n.changeKey) return; // duplicate
+      const batchMs = this.#d.options.fetchBatchMs ?? 0;
+      const pending = s.pending ?? [];
+      if (n.changeType === 'DELETED' && pending.includes(n.eventId)) {
+        this.save(ctx, await this.#apply(ctx, { ...s, pending: pending.filter((id) => id !== n.eventId) }, [{ id: n.eventId, event: null }], 'NOTIFICATION'));
+        return;
+      }
+      if (n.changeType !== 'DELETED' && batchMs > 0) {
+        if (pending.includes(n.eventId)) return; // already to be read
+        if (pending.length >= MAX_PENDING) {
+          ctx.schedule(ctx.clock.now() + batchMs, { kind: 'reconcile' }, 'reconcile');
+          return;
+        }
+        this.save(ctx, { ...s, pending: [...pending, n.eventId] });
+        if (pending.length === 0) ctx.schedule(ctx.clock.now() + batchMs, { kind: 'fetch' }, 'fetch');
+        return;
+      }
       let event: GraphEvent | null;
       try {
         event = n.changeType === 'DELETED' ? null : await graph.getEvent(mailboxId, n.eventId);
@@ -187,12 +211,37 @@ export class MailboxWork {
       } else if (kind === 'settings') {
         ctx.schedule(ctx.clock.now() + this.#d.options.settingsPollMs, { kind: 'settings' }, 'settings');
         this.save(ctx, await this.#pollSettings(ctx, graph, s, 'POLL'));
+      } else if (kind === 'fetch') {
+        await this.#fetchPending(ctx, graph, s);
       } else if (kind === 'reconcile') {
         ctx.schedule(ctx.clock.now() + this.#d.options.reconcileMs, { kind: 'reconcile' }, 'reconcile');
         this.save(ctx, await this.#deltaRound(ctx, graph, s, 'RECONCILE'));
       }
     } catch (error) {
+      if (kind === 'fetch' && error instanceof HcError) ctx.schedule(ctx.clock.now() + retryDelayMs(3, this.#random), { kind: 'fetch' }, 'fetch');
       this.#transient(ctx, error);
+    }
+  }
+
+  /**
+   * Re-reads the notified changes together (`$batch`, up to 20 per request). Items Graph throttled
+   * inside a batch stay pending and are retried by a durable timer at their exact `Retry-After`.
+   */
+  async #fetchPending(ctx: Ctx, graph: GraphAccess, s: MailboxState): Promise<void> {
+    const pending = s.pending ?? [];
+    if (pending.length === 0) return;
+    const { mailboxId } = this.#ids(ctx);
+    const result = await graph.fetchEventsOnce(mailboxId, pending);
+    const changes = [
+      ...pending.filter((id) => result.found.has(id)).map((id) => ({ id, event: result.found.get(id)! })),
+      ...result.missing.map((id) => ({ id, event: null })),
+    ];
+    const next = await this.#apply(ctx, s, changes, 'NOTIFICATION');
+    this.save(ctx, { ...next, pending: [...result.throttled] });
+    if (result.throttled.length > 0) {
+      const wait = result.retryAfterMs ?? retryDelayMs(1, this.#random);
+      ctx.schedule(ctx.clock.now() + wait, { kind: 'fetch' }, 'fetch');
+      ctx.logger.info({ mailbox: ctx.key, throttled: result.throttled.length, waitMs: wait }, 'mailbox: batch items throttled; retry at Retry-After');
     }
   }
 
@@ -278,7 +327,8 @@ export class MailboxWork {
           for (const k of s.known) if (!seen.has(k.i)) changes.push({ id: k.i, event: null });
         }
         const applied = await this.#apply(ctx, s, changes, source === 'DELTA' ? 'DELTA' : source);
-        return { ...applied, windowDay: day, lastSyncAt: ctx.clock.now(), ...(deltaLink === undefined ? {} : { deltaLink }) };
+        // A completed round read every change up to now, the notified ones included.
+        return { ...applied, pending: [], windowDay: day, lastSyncAt: ctx.clock.now(), ...(deltaLink === undefined ? {} : { deltaLink }) };
       } catch (error) {
         if (error instanceof HcError && error.code === 'HC_ERR_GRAPH_SYNC_RESET' && restart === 0) {
           fresh = true;
@@ -321,11 +371,22 @@ export class MailboxWork {
       automaticRepliesSetting: all['automaticRepliesSetting'] ?? null, language: all['language'] ?? null,
       timeZone: all['timeZone'] ?? null, workingHours: all['workingHours'] ?? null,
     };
-    const hash = createHash('sha256').update(JSON.stringify(settings)).digest('base64');
+    const hash = createHash('sha256').update(JSON.stringify({ ...settings, automaticRepliesSetting: meaningfulReplies(settings.automaticRepliesSetting) })).digest('base64');
     if (hash === s.settingsHash) return s;
     ctx.emit('mailbox.settings.raw.v1', ctx.key, await sealRawSettings(this.#d.keyring, { tenantId, mailboxId, source, fetchedAt: ctx.clock.now(), settings }));
     return { ...s, settingsHash: hash };
   }
+}
+
+/**
+ * What of automatic replies counts as a change: with status `disabled`, Exchange still answers a
+ * scheduled window that floats with the clock (a mailbox that never set one) — not a change.
+ */
+function meaningfulReplies(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value ?? null;
+  const replies = value as Record<string, unknown>;
+  if (String(replies['status']).toLowerCase() !== 'disabled') return replies;
+  return { status: 'disabled' };
 }
 
 function withoutDelta(s: MailboxState): MailboxState {

@@ -38,8 +38,26 @@ export interface DomainDocument {
   orgId: string;
 }
 
+/**
+ * A mailbox whose user connected their own calendar ("connect your calendar": delegated, the msal
+ * cache sealed under `partition`), `_id` tenantId/mailboxId. Tenants with admin consent need none.
+ */
+export interface ConnectionDocument {
+  _id: string;
+  tenantId: string;
+  mailboxId: string;
+  cloud: CloudName;
+  /** Partition of the user's sealed msal token cache. */
+  partition: string;
+  /** The app registration the user signed in to. */
+  clientId: string;
+  connectedAt: number;
+  updatedAt: number;
+}
+
 export class ProvisioningStore {
   readonly #tenants: Collection<TenantDocument>;
+  readonly #connections: Collection<ConnectionDocument>;
   readonly #orgs: Collection<OrgDocument>;
   readonly #domains: Collection<DomainDocument>;
   readonly #sealer: Sealer;
@@ -49,6 +67,7 @@ export class ProvisioningStore {
     this.#tenants = db.collection<TenantDocument>('connector_tenants');
     this.#orgs = db.collection<OrgDocument>('connector_orgs');
     this.#domains = db.collection<DomainDocument>('connector_domains');
+    this.#connections = db.collection<ConnectionDocument>('connector_connections');
     this.#sealer = sealer;
     this.#clock = clock;
   }
@@ -106,5 +125,23 @@ export class ProvisioningStore {
 
   async domainRoute(domain: string): Promise<DomainDocument | undefined> {
     return (await this.#domains.findOne({ _id: domain.toLowerCase() })) ?? undefined;
+  }
+
+  /** Records a user's "connect your calendar" (after a successful sign-in). */
+  async saveConnection(doc: Omit<ConnectionDocument, '_id' | 'updatedAt'>): Promise<ConnectionDocument> {
+    const _id = `${doc.tenantId}/${doc.mailboxId}`;
+    const full: ConnectionDocument = { _id, ...doc, updatedAt: this.#clock.now() };
+    const { _id: _ignored, ...rest } = full;
+    await this.#connections.replaceOne({ _id }, rest, { upsert: true });
+    return full;
+  }
+
+  async connection(tenantId: string, mailboxId: string): Promise<ConnectionDocument | undefined> {
+    return (await this.#connections.findOne({ _id: `${tenantId}/${mailboxId}` })) ?? undefined;
+  }
+
+  /** The user disconnected (or the mailbox was deprovisioned). */
+  async removeConnection(tenantId: string, mailboxId: string): Promise<void> {
+    await this.#connections.deleteOne({ _id: `${tenantId}/${mailboxId}` });
   }
 }

@@ -39,6 +39,11 @@ export class SimAdmin {
   }
 
   /** Revokes every grant of the app in the tenant; tokens stop working and subscriptions learn of it. */
+  /** Which thumbprint header (`x5t#S256` or `x5t`) the last certificate client assertion used. */
+  lastAssertionThumbprint(): 'x5t#S256' | 'x5t' | undefined {
+    return this.identity.lastAssertionThumbprint;
+  }
+
   revokeConsent(tenantId: string, appId: string): void {
     this.identity.directory.revokeConsent(tenantId, appId);
     this.hub.current?.onTokenRevoked(tenantId, appId);

@@ -21,6 +21,11 @@ export interface FaultSettings {
   notifications?: NotificationFaults;
   /** How every Retry-After (429 and 5xx) is written: `integral` (default), `fractional` (`2.128`) or `mixed`. */
   retryAfter?: RetryAfterStyle;
+  /**
+   * Loses the server-side sync state of every delta round so far (as Exchange does when a token
+   * ages out or the mailbox moves): each next/delta link issued before answers 410 syncStateNotFound.
+   */
+  expireSyncState?: boolean;
 }
 
 const MESSAGES: Record<number, [string, string]> = {
@@ -36,6 +41,8 @@ export class Faults {
   #retryAfter: number | undefined;
   latencyMs = 0;
   expiredTokens = false;
+  /** Generation of delta sync state; links of an older generation are gone (410). */
+  syncEpoch = 0;
   /** Shared with the throttles, so one switch changes every Retry-After. */
   readonly retryAfter: RetryAfterFormat;
 
@@ -55,6 +62,7 @@ export class Faults {
     }
     if (settings.latencyMs !== undefined) this.latencyMs = settings.latencyMs;
     if (settings.expiredTokens !== undefined) this.expiredTokens = settings.expiredTokens;
+    if (settings.expireSyncState === true) this.syncEpoch += 1;
   }
 
   clear(): void {

@@ -86,6 +86,8 @@ export class IdentityPlatform {
   readonly #kid: string;
   /** Fault: every access token is reported expired. */
   expiredTokens = false;
+  /** Which thumbprint header the last client assertion named its certificate by (fidelity checks). */
+  lastAssertionThumbprint: 'x5t#S256' | 'x5t' | undefined;
 
   private constructor(store: SimStore, clock: Clock, directory: Directory, keys: { privateKey: CryptoKey; publicKey: CryptoKey; jwk: JWK; kid: string }) {
     this.#store = store;
@@ -260,8 +262,11 @@ export class IdentityPlatform {
       } catch {
         this.#fail(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.');
       }
-      const thumb = (header['x5t#S256'] as string | undefined) ?? header.x5t;
-      const cert = app.certificates.find((c) => c.sha256 === thumb || c.sha1 === thumb);
+      // x5t#S256 names the certificate by its SHA-256 thumbprint, x5t by its SHA-1 one; each matches only its own kind.
+      const sha256 = header['x5t#S256'] as string | undefined;
+      const thumb = sha256 ?? header.x5t;
+      const cert = app.certificates.find((c) => (sha256 !== undefined ? c.sha256 === sha256 : c.sha1 === thumb));
+      this.lastAssertionThumbprint = sha256 !== undefined ? 'x5t#S256' : 'x5t';
       if (cert === undefined) this.#fail(401, 'invalid_client', 700027, `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${thumb ?? ''}']`);
       const alg = header.alg === 'PS256' ? 'PS256' : 'RS256';
       try {

@@ -86,10 +86,13 @@ export function delta(d: GraphApiDeps, tokens: DeltaTokens, ctx: Ctx, mbx: Mailb
       if (error instanceof SimGraphError) throw error;
       throw new SimGraphError(410, 'syncStateNotFound', 'The sync state is not found or has expired. Please restart the sync.', { Location: `${deltaUrl}?$deltatoken=` });
     }
+    if ((decoded.g ?? 0) !== d.faults.syncEpoch) {
+      throw new SimGraphError(410, 'syncStateNotFound', 'The sync state is not found or has expired. Please restart the sync.', { Location: `${deltaUrl}?$deltatoken=` });
+    }
     state = deltaToken !== undefined ? { ...decoded, f: decoded.t, t: mbx.seq, k: '', i: 0 } : decoded;
   } else {
     const { start, end } = windowBounds(ctx);
-    state = { m: mbx.id, s: start, e: end, f: 0, t: mbx.seq, k: '', i: 0, p: 10 };
+    state = { m: mbx.id, s: start, e: end, f: 0, t: mbx.seq, k: '', i: 0, p: 10, ...(d.faults.syncEpoch === 0 ? {} : { g: d.faults.syncEpoch }) };
   }
   if (Number.isInteger(maxPage) && maxPage > 0) {
     state.p = Math.min(maxPage, 1000);

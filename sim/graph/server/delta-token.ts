@@ -17,6 +17,8 @@ export interface DeltaState {
   i: number;
   /** Page size (odata.maxpagesize of the first request). */
   p: number;
+  /** Sync-state generation (see Faults.syncEpoch); absent in links of generation 0. */
+  g?: number;
 }
 
 export class DeltaTokens {

@@ -1,14 +1,13 @@
 import { createServer } from 'node:net';
 import type { Kafka } from 'kafkajs';
-import type { MongoClient } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../common/clock.js';
 import { createLogger } from '../../../common/logger.js';
-import { loadConfig } from '../../../config/index.js';
 import type { GraphAccess, GraphConnections } from '../../../graph/index.js';
 import { ProvisioningStore } from '../../../connectors/graph/provisioning/index.js';
 import { KafkaNotificationSink, MailboxCommands } from '../../../connectors/graph/webhook/index.js';
-import { startConnector, type RunningConnector } from '../../../app/index.js';
+import { createAppContext, startConnector, type RunningConnector } from '../../../app/index.js';
 import { generateKeyText } from '../../../kms/index.js';
 import { TopicCodec, createSchemaRegistry, provisionTopics } from '../../../schemas/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
@@ -35,6 +34,9 @@ describe('connector – webhook and mailbox actors on the real stack against the
   const database = uniqueName('conn-db').replace(/\./g, '_');
   let sim: GraphSimulator;
   let mongo: MongoClient;
+  /** The process's one MongoDB client, handed to the connector (as `hycal serve` does); commands seen on it. */
+  let shared: MongoClient;
+  const sharedCommands: string[] = [];
   let kafka: Kafka;
   let connections: GraphConnections;
   let graph: GraphAccess;
@@ -66,20 +68,27 @@ describe('connector – webhook and mailbox actors on the real stack against the
     await new ProvisioningStore(mongo.db(database), testKeyring(systemClock), systemClock).saveTenant({
       _id: TENANT, orgId: 'org-1', cloud: 'worldwide', status: 'authorised', clientId: APP, domains: ['contoso.com'], consentedAt: Date.now(),
     });
-    process.env['HYCAL_KMS_MASTER_KEY'] = generateKeyText();
     const stack = testStack();
-    const config = loadConfig({}, {
-      stack: { kafkaBrokers: [stack.kafkaBrokers].flat().join(','), schemaRegistryUrl: stack.schemaRegistryUrl, mongodbUri: stack.mongodbUri, mongodbDatabase: database, topicPrefix: prefix },
-      ops: { host: '127.0.0.1', port: 0 },
+    const context = createAppContext({
+      env: { HYCAL_KMS_MASTER_KEY: generateKeyText() },
+      overrides: {
+        stack: { kafkaBrokers: [stack.kafkaBrokers].flat().join(','), schemaRegistryUrl: stack.schemaRegistryUrl, mongodbUri: stack.mongodbUri, mongodbDatabase: database, topicPrefix: prefix },
+        ops: { host: '127.0.0.1', port: 0 },
+        kms: { database },
+      },
     });
+    const testLogger = createLogger({ name: 'connector-test', level: 'debug', destination: logs });
+    shared = new MongoClient(stack.mongodbUri, { monitorCommands: true });
+    shared.on('commandStarted', (event) => sharedCommands.push(`${event.databaseName}.${event.commandName}`));
+    await shared.connect();
     const tls = await loadOrCreateTls();
     const port = await freePort();
-    connector = await startConnector(config, {
+    connector = await startConnector({ ...context, logger: (name) => testLogger.child({ name }) }, {
       webhook: { host: '127.0.0.1', port, tls: { keyPem: tls.keyPem, certPem: tls.certPem } },
       mailboxes: { notificationUrl: `https://localhost:${port}/graph/notifications`, settingsPollMs: 10_000, reconcileMs: 60_000 },
       app: { clientId: APP, clientSecret: SECRET },
       access: { caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl, knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata },
-    }, createLogger({ name: 'connector-test', level: 'debug', destination: logs }));
+    }, { mongo: shared });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const codec = await new TopicCodec(createSchemaRegistry(stack.schemaRegistryUrl), { prefix }).init();
@@ -89,6 +98,7 @@ describe('connector – webhook and mailbox actors on the real stack against the
 
   afterAll(async () => {
     await connector?.stop();
+    await shared?.close();
     await stopCommands?.();
     connections?.close();
     await mongo?.close();
@@ -132,9 +142,22 @@ describe('connector – webhook and mailbox actors on the real stack against the
     expect(metrics).toContain('hycal_connector_webhook_accepted_total');
   });
 
+  it('connector – works through the MongoDB client it was handed (no second connection) and leaves it open on stop', async () => {
+    // Actor state, timers, the status view and the keyring's keys all went through the shared client.
+    expect(sharedCommands.some((c) => c.startsWith(`${database}.`))).toBe(true);
+    expect(await mongo.db(database).collection('connector_mailboxes').countDocuments({})).toBe(2);
+    expect(sharedCommands.filter((c) => c.startsWith(`${database}.`) && /update|insert|find/.test(c)).length).toBeGreaterThan(0);
+  });
+
   it('connector – no plaintext subject, body or location in any topic, collection or log line (canary scan)', async () => {
     const scanned = await expectNoLeaks(canaries, { kafka, topicPrefix: prefix, mongo, databases: [database], logs });
     expect(scanned.records).toBeGreaterThan(19);
     expect(scanned.documents).toBeGreaterThan(0);
+  });
+
+  it('connector – stopping it leaves the handed-over MongoDB client open for the rest of the process', async () => {
+    await connector.stop();
+    connector = undefined as unknown as RunningConnector;
+    await expect(shared.db(database).collection('connector_mailboxes').countDocuments({})).resolves.toBe(2);
   });
 });

@@ -1,1 +1,1 @@
-export { simConnections, testKeyring } from '../../unit/connector/helpers.js';
+export { simConnections, startHookStub, testKeyring } from '../../unit/connector/helpers.js';

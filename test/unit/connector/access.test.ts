@@ -1,10 +1,12 @@
+import { createHash, X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../../../common/clock.js';
 import { GraphConnections, MailboxGates, parseRetryAfter, type GraphAccess } from '../../../graph/index.js';
 import { graphAccessOptionsSchema } from '../../../graph/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
-import { ALICE, APP, BOB, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
+import { ALICE, APP, BOB, REDIRECT, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
+import { loadOrCreateTls } from '../../../sim/graph/tls/index.js';
 
 describe('connector access – Retry-After and gates', () => {
   it('access – honours Retry-After exactly, fractional seconds and HTTP dates included', () => {
@@ -18,6 +20,29 @@ describe('connector access – Retry-After and gates', () => {
       const text = `${s}.${String(ms).padStart(3, '0')}`;
       return parseRetryAfter(text, 0) === s * 1000 + ms;
     }));
+  });
+
+  it('access – after a 429 a mailbox runs one request at a time, retries first, and regains its concurrency one success at a time', async () => {
+    const gates = new MailboxGates(4);
+    const order: string[] = [];
+    const held = [await gates.acquire('k'), await gates.acquire('k'), await gates.acquire('k'), await gates.acquire('k')];
+    gates.throttled('k');
+    expect(gates.limitOf('k')).toBe(1);
+    const first = gates.acquire('k').then((release) => { order.push('first'); return release; });
+    const retry = gates.acquire('k', true).then((release) => { order.push('retry'); return release; });
+    for (const release of held) release();
+    const r1 = await retry;
+    expect(order).toEqual(['retry']); // single-flight: the queued first attempt still waits
+    gates.succeeded('k');
+    expect(gates.limitOf('k')).toBe(2);
+    const r2 = await first;
+    expect(order).toEqual(['retry', 'first']);
+    gates.succeeded('k');
+    gates.succeeded('k');
+    expect(gates.limitOf('k')).toBe(4);
+    r1();
+    r2();
+    expect(gates.size).toBe(0);
   });
 
   it('access – never lets more than four requests of one mailbox run at once', async () => {
@@ -85,25 +110,40 @@ describe('connector access – against the simulator (msal-node + Graph client, 
     sim.admin.setFaults({ retryAfter: 'integral' });
   });
 
-  it('access – a 429 storm on one mailbox: every request succeeds, never more than four in flight', async () => {
-    sim.admin.setThrottleLimits({ requestsPerWindow: 6, windowMs: 1_000, concurrent: 4 });
-    const storm = new GraphConnections({
-      options: graphAccessOptionsSchema.parse({ caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl, knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata, maxAttempts: 20 }),
-      clock: systemClock,
+  // Fractional values are exact: a wait ends when the oldest bucket of Outlook's sliding window frees,
+  // not the whole window, and Graph counts rejected requests too. Before the gates went single-flight
+  // after a 429 (with retries first in line), the four in-flight requests and those queued at the gate
+  // all retried together at that instant, refilled the window with rejections, and blew a 20-attempt budget.
+  for (const style of ['integral', 'fractional', 'mixed'] as const) {
+    it(`access – a 429 storm on one mailbox (${style} Retry-After): every request succeeds within the default attempt budget, never more than four in flight`, async () => {
+      sim.admin.setFaults({ retryAfter: style });
+      sim.admin.setThrottleLimits({ requestsPerWindow: 6, windowMs: 1_000, concurrent: 4 });
+      const storm = new GraphConnections({
+        options: graphAccessOptionsSchema.parse({ caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl, knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata }),
+        clock: systemClock,
+      });
+      try {
+        sim.admin.clearCalls();
+        const g = storm.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
+        const results = await Promise.all(Array.from({ length: 24 }, () => g.getMailboxSettings(ALICE)));
+        expect(results).toHaveLength(24);
+        expect(storm.gates.peak).toBeLessThanOrEqual(4);
+        const calls = sim.admin.calls({ pathIncludes: 'mailboxSettings' });
+        const throttled = calls.filter((c) => c.status === 429);
+        expect(throttled.length).toBeGreaterThan(0);
+        // Rejections stay proportional to the work (not a herd per Retry-After): at most two per request.
+        expect(throttled.length).toBeLessThanOrEqual(2 * 24);
+        // Once Graph stops throttling, each success gives back one slot, up to four.
+        sim.admin.setThrottleLimits({ requestsPerWindow: 10_000, windowMs: 600_000, concurrent: 4 });
+        for (let i = 0; i < 3; i += 1) await g.getMailboxSettings(ALICE);
+        expect(storm.gates.limitOf(`${APP}|${ALICE}`)).toBe(4);
+      } finally {
+        sim.admin.setFaults({ retryAfter: 'integral' });
+        sim.admin.setThrottleLimits({ requestsPerWindow: 10_000, windowMs: 600_000, concurrent: 4 });
+        storm.close();
+      }
     });
-    try {
-      sim.admin.clearCalls();
-      const g = storm.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
-      const results = await Promise.all(Array.from({ length: 24 }, () => g.getMailboxSettings(ALICE)));
-      expect(results).toHaveLength(24);
-      expect(storm.gates.peak).toBeLessThanOrEqual(4);
-      const throttled = sim.admin.calls({ pathIncludes: 'mailboxSettings' }).filter((c) => c.status === 429);
-      expect(throttled.length).toBeGreaterThan(0);
-    } finally {
-      sim.admin.setThrottleLimits({ requestsPerWindow: 10_000, windowMs: 600_000, concurrent: 4 });
-      storm.close();
-    }
-  });
+  }
 
   it('access – maps an application access policy 403 and a non-Exchange mailbox to typed errors', async () => {
     sim.admin.setAccessPolicy(TENANT, APP, [ALICE]);
@@ -128,6 +168,83 @@ describe('connector access – against the simulator (msal-node + Graph client, 
     } finally {
       sim.admin.grantAdminConsent(TENANT, APP);
       fresh.close();
+    }
+  });
+});
+
+describe('connector access – certificate credential and the 401 refresh, on a manual clock shared with the simulator', () => {
+  const HOUR = 3_600_000;
+  const clock = new ManualClock(Date.now());
+  let sim: GraphSimulator;
+  let connections: GraphConnections;
+  let refreshes = 0;
+  let certificate: { kind: 'certificate'; privateKeyPem: string; thumbprintSha256: string };
+
+  beforeAll(async () => {
+    sim = await startSeeded({ clock });
+    // The app's credential is a certificate (any RSA key pair with its X.509 certificate will do).
+    const tls = await loadOrCreateTls();
+    sim.admin.registerApp({
+      appId: APP, displayName: 'Hybrid Calendar', homeTenantId: TENANT, certificates: [tls.certPem], redirectUris: [REDIRECT],
+      applicationPermissions: ['Calendars.ReadWrite', 'MailboxSettings.ReadWrite', 'User.Read.All', 'Domain.Read.All'],
+    });
+    sim.admin.grantAdminConsent(TENANT, APP);
+    certificate = { kind: 'certificate', privateKeyPem: tls.keyPem, thumbprintSha256: createHash('sha256').update(new X509Certificate(tls.certPem).raw).digest('hex') };
+    connections = new GraphConnections({
+      options: graphAccessOptionsSchema.parse({ caPem: sim.caCertPem, graphBaseUrl: sim.graphBaseUrl, authorityHost: sim.authorityUrl, knownAuthorities: [sim.knownAuthority], authorityMetadata: sim.authorityMetadata }),
+      clock,
+      observer: { tokenRefreshed: () => { refreshes += 1; } },
+    });
+  });
+
+  afterAll(async () => {
+    connections.close();
+    await sim.close();
+  });
+
+  const tokenCalls = (): number => sim.admin.calls({ pathIncludes: '/oauth2/v2.0/token' }).length;
+  const settingsCalls = (): number[] => sim.admin.calls({ pathIncludes: 'mailboxSettings' }).map((c) => c.status);
+
+  it('certificate – client credentials with a client assertion signed by the private key, named by its SHA-256 thumbprint (x5t#S256)', async () => {
+    sim.admin.clearCalls();
+    const graph = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: certificate });
+    await expect(graph.getMailboxSettings(ALICE)).resolves.toMatchObject({ timeZone: 'Pacific Standard Time' });
+    expect(sim.admin.lastAssertionThumbprint()).toBe('x5t#S256');
+    expect(tokenCalls()).toBe(1);
+    // The secret is no longer registered, and a certificate the app does not know is refused, typed.
+    const bySecret = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { kind: 'secret', clientSecret: SECRET } });
+    await expect(bySecret.getMailboxSettings(ALICE)).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_CREDENTIALS_INVALID' });
+    const other = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: { ...certificate, thumbprintSha256: 'ab'.repeat(32) } });
+    await expect(other.getMailboxSettings(ALICE)).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_CREDENTIALS_INVALID' });
+  });
+
+  it('certificate – a token Graph refuses once (expired by its clock) is refreshed once and the request retried', async () => {
+    const graph = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: certificate });
+    await graph.getMailboxSettings(ALICE); // a token in msal's cache
+    clock.advance(2 * HOUR); // past the token's lifetime for Graph; msal (real clock) still serves it
+    sim.admin.clearCalls();
+    refreshes = 0;
+    await expect(graph.getMailboxSettings(ALICE)).resolves.toMatchObject({ timeZone: 'Pacific Standard Time' });
+    expect(settingsCalls()).toEqual([401, 200]);
+    expect(tokenCalls()).toBe(1);
+    expect(refreshes).toBe(1);
+    // The fresh token is reused: no further token request.
+    await graph.getMailboxSettings(ALICE);
+    expect(tokenCalls()).toBe(1);
+  });
+
+  it('certificate – a token refused again after the refresh fails typed after exactly one refresh (no loop)', async () => {
+    const graph = connections.forTenant({ tenantId: TENANT, cloud: 'worldwide' }, { clientId: APP, credential: certificate });
+    sim.admin.setFaults({ expiredTokens: true });
+    sim.admin.clearCalls();
+    refreshes = 0;
+    try {
+      await expect(graph.getMailboxSettings(ALICE)).rejects.toMatchObject({ code: 'HC_ERR_GRAPH_TOKEN_EXPIRED' });
+      expect(settingsCalls()).toEqual([401, 401]);
+      expect(refreshes).toBe(1);
+      expect(tokenCalls()).toBe(1);
+    } finally {
+      sim.admin.setFaults({ expiredTokens: false });
     }
   });
 });

@@ -5,6 +5,9 @@ import { GraphConnections, MongoTokenCacheStore, type Sleep } from '../../../gra
 import { graphAccessOptionsSchema } from '../../../graph/index.js';
 import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../../../kms/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
+import { systemClock } from '../../../common/clock.js';
+import { buildWebhookApp } from '../../../connectors/graph/webhook/index.js';
+import { loadOrCreateTls } from '../../../sim/graph/tls/index.js';
 
 /** A keyring over in-memory key stores (the tests check sealing, not key storage). */
 export function testKeyring(clock: Clock = new ManualClock()): Keyring {
@@ -25,3 +28,17 @@ export function simConnections(sim: GraphSimulator, clock: Clock, extra: { db?: 
     ...(extra.db !== undefined && extra.keyring !== undefined ? { tokenCache: new MongoTokenCacheStore(extra.db, extra.keyring, clock) } : {}),
   });
 }
+
+/** A webhook that answers Graph's validation handshake and drops every notification (the timer tests need none). */
+export async function startHookStub(): Promise<{ url: string; close: () => Promise<void> }> {
+  const tls = await loadOrCreateTls();
+  const app = buildWebhookApp({
+    options: { path: '/hook', bodyLimitBytes: 1 << 20, maxRequestsPerSecond: 1000, maxItemsPerRequest: 1000 },
+    lookup: { route: () => Promise.resolve(undefined) },
+    sink: { send: () => Promise.resolve() },
+    clock: systemClock, https: { key: tls.keyPem, cert: tls.certPem },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { url: `https://localhost:${(app.server.address() as { port: number }).port}/hook`, close: () => app.close() };
+}
+
