@@ -218,7 +218,7 @@ export class KeyExecutor {
       // The broker or the store refused the record's effects for good: only this record fails.
       if (error instanceof EffectRefusedError) this.#deadLetter(actor, item, error, 1, 'flush');
       else item.abandon();
-    });
+    });    item.processed?.();
   }
 
   async #runTimers(actor: Actor_, item: TimerItem): Promise<void> {
@@ -377,5 +377,6 @@ export class KeyExecutor {
         item.abandon();
       }
     });
+    item.processed?.();
   }
 }
