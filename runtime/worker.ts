@@ -9,6 +9,7 @@ import { Dispatcher } from './actors.js';
 import { splitTag } from './batch.js';
 import { BatchHandler } from './batch-handler.js';
 import { avroRecordCodec } from './codec.js';
+import { ClockSkewMonitor, helloServerTime, type ServerTime } from './clock-skew.js';
 import { ProcessorFailedError, TopologyInvalidError } from './errors.js';
 import { KeyExecutor } from './executor.js';
 import { retryThenDeadLetter } from './failure-policy.js';
@@ -37,6 +38,8 @@ export interface RuntimeDeps {
   readonly clock?: Clock;
   /** Clock of partition leases (default the system clock: leases are infrastructure time, not domain time). */
   readonly leaseClock?: Clock;
+  /** MongoDB's wall time, for the clock skew check of partition leases (default `hello`'s localTime). */
+  readonly serverTime?: ServerTime;
   /** Worker instance id in partition leases (default host/pid/random). */
   readonly instanceId?: string;
   readonly logger?: Logger;
@@ -83,6 +86,7 @@ export class Runtime {
   #lastPassivation = 0;
   #assignment: Record<string, number[]> = {};
   readonly #ownership: PartitionOwnership;
+  readonly #skew: ClockSkewMonitor | null;
 
   constructor(deps: RuntimeDeps) {
     this.#deps = deps;
@@ -121,12 +125,17 @@ export class Runtime {
     });
     this.#executor = executor;
     const ownership = this.options.ownership;
+    const leaseMs = ownership.leaseMs ?? this.options.sessionTimeoutMs;
+    this.#skew = ownership.leases
+      ? new ClockSkewMonitor({ serverTime: deps.serverTime ?? helloServerTime(deps.db), clock: deps.leaseClock ?? systemClock, maxSkewMs: ownership.maxClockSkewMs ?? Math.max(1, Math.floor(leaseMs / 8)) })
+      : null;
     this.#ownership = ownership.leases
       ? new PartitionLeases({
         db: deps.db,
         collection: `rt_${topology}_leases`,
         clock: deps.leaseClock ?? systemClock,
-        timing: { leaseMs: ownership.leaseMs ?? this.options.sessionTimeoutMs, pollMs: ownership.pollMs, handoffWarnMs: ownership.handoffWarnMs },
+        ...(this.#skew === null ? {} : { skew: this.#skew }),
+        timing: { leaseMs, pollMs: ownership.pollMs, handoffWarnMs: ownership.handoffWarnMs },
         logger: this.#logger,
         ...(deps.instanceId === undefined ? {} : { owner: deps.instanceId }),
         hooks: {
@@ -147,7 +156,7 @@ export class Runtime {
       logger: this.#logger,
       metrics: this.metrics,
     });
-    this.#batches = new BatchHandler({ topologyName: topology, options: this.options, sessions: this.#sessions, dispatcher: this.#dispatcher, logger: this.#logger, metrics: this.metrics });
+    this.#batches = new BatchHandler({ topologyName: topology, options: this.options, sessions: this.#sessions, dispatcher: this.#dispatcher, effects: this.#effects, logger: this.#logger, metrics: this.metrics });
   }
 
   /** This worker's id in partition leases. */
@@ -302,6 +311,10 @@ export class Runtime {
     if (this.#phase !== 'running') return { name, live: true, ready: false, reason: this.#phase };
     if (!this.#joined) return { name, live: true, ready: false, reason: 'joining the consumer group' };
     if (this.#rebalancing) return { name, live: true, ready: false, reason: 'rebalancing' };
+    if (this.#skew?.exceeded === true) {
+      const offset = Math.round(this.#skew.last?.offsetMs ?? 0);
+      return { name, live: true, ready: false, reason: `this host's clock is ${Math.abs(offset)} ms ${offset > 0 ? 'behind' : 'ahead of'} MongoDB's, beyond the ${this.#skew.maxSkewMs} ms bound: partition leases are given up until it is synchronised` };
+    }
     return { name, live: true, ready: true };
   }
 
@@ -360,5 +373,7 @@ export class Runtime {
     this.metrics.inflightActors.set({ topology }, this.#dispatcher.running);
     this.metrics.actorsInMemory.set({ topology }, this.#dispatcher.size);
     this.metrics.leasesHeld.set({ topology }, this.#ownership.held.length);
+    const skew = this.#skew?.last;
+    if (skew != null) this.metrics.clockSkewSeconds.set({ topology }, skew.offsetMs / 1_000);
   }
 }
