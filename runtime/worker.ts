@@ -9,6 +9,7 @@ import { Dispatcher } from './actors.js';
 import { splitTag } from './batch.js';
 import { BatchHandler } from './batch-handler.js';
 import { avroRecordCodec } from './codec.js';
+import { RecordLimits, readTopicLimits } from './record-limits.js';
 import { ClockSkewMonitor, helloServerTime, type ServerTime } from './clock-skew.js';
 import { ProcessorFailedError, TopologyInvalidError } from './errors.js';
 import { KeyExecutor } from './executor.js';
@@ -87,6 +88,7 @@ export class Runtime {
   #assignment: Record<string, number[]> = {};
   readonly #ownership: PartitionOwnership;
   readonly #skew: ClockSkewMonitor | null;
+  readonly #limits: RecordLimits;
 
   constructor(deps: RuntimeDeps) {
     this.#deps = deps;
@@ -110,7 +112,9 @@ export class Runtime {
       onPassivate: (count) => this.metrics.passivated.inc({ topology }, count),
     });
     const codec = avroRecordCodec(deps.codec);
+    this.#limits = new RecordLimits(this.options.maxRecordBytes);
     const executor = new KeyExecutor({
+      recordLimits: this.#limits,
       topology: deps.topology,
       options: this.options,
       store: this.#sink,
@@ -195,6 +199,7 @@ export class Runtime {
       retry: this.options.retry,
       logger: this.#logger,
       maxProduceBytes: this.options.maxProduceBytes,
+      recordLimit: (topic) => this.#limits.limitFor(topic),
       hooks: {
         onCycle: (stats) => {
           this.metrics.flushSeconds.observe({ topology: topologyName }, stats.ms / 1_000);
@@ -261,6 +266,10 @@ export class Runtime {
       if (missing.length > 0) {
         throw new TopologyInvalidError(`Topology ${this.#deps.topology.name} needs topics that do not exist: ${missing.join(', ')}. Create them (hycal stack, provisionTopics) before starting.`);
       }
+      // Records written to them are checked against each one's own max.message.bytes.
+      const written = [...this.#deps.topology.inputs.map((input) => deadLetterTopicOf(input.topic)), ...(this.#deps.topology.outputs ?? [])].map((topic) => `${this.#prefix}${topic}`);
+      for (const [topic, bytes] of await readTopicLimits(admin, written)) this.#limits.setTopicLimit(topic, bytes);
+      if (Object.keys(this.#limits.lowered).length > 0) this.#logger.info({ limits: this.#limits.lowered }, 'record size limits lowered to topics\' max.message.bytes');
     } finally {
       await admin.disconnect();
     }
