@@ -48,12 +48,8 @@ export {
   settingsRecordSealContext,
   sealJson,
   unsealJson,
-  sealRawEvent,
-  unsealRawEvent,
-  sealRawSettings,
-  unsealRawSettings,
+  isMetadataSeal,
 } from './sealing.js';
-export type { RawEventInput, RawSettingsInput, UnsealOptions } from './sealing.js';
 export { RemoteKmsClient } from './remote-client.js';
 export type { RemoteKmsTls } from './remote-client.js';
 export { startKmsServer } from './server.js';
