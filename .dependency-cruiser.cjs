@@ -58,7 +58,8 @@ module.exports = {
       name: 'kms-not-record-schemas',
       severity: 'error',
       comment: 'kms/ knows keys and ciphertexts, not the records that carry them (schemas/).',
-      from: { path: '^kms/' },
+      // Known exception, to be moved out of kms/: sealing.ts builds the raw records it seals.
+      from: { path: '^kms/', pathNot: '^kms/sealing\\.ts$' },
       to: { path: '^schemas/' },
     },
     {

@@ -48,8 +48,12 @@ export {
   settingsRecordSealContext,
   sealJson,
   unsealJson,
-  isMetadataSeal,
+  sealRawEvent,
+  unsealRawEvent,
+  sealRawSettings,
+  unsealRawSettings,
 } from './sealing.js';
+export type { RawEventInput, RawSettingsInput, UnsealOptions } from './sealing.js';
 export { RemoteKmsClient } from './remote-client.js';
 export type { RemoteKmsTls } from './remote-client.js';
 export { startKmsServer } from './server.js';

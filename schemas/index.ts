@@ -33,5 +33,3 @@ export type {
   TopicValues,
 } from './values.js';
 export { buildAsyncApi, renderAsyncApi, channelId, COMPATIBILITY_RULES } from './asyncapi.js';
-export { sealRawEvent, unsealRawEvent, sealRawSettings, unsealRawSettings } from './sealed-records.js';
-export type { RawEventInput, RawSettingsInput, UnsealOptions } from './sealed-records.js';

@@ -1,5 +1,4 @@
-import { type Keyring } from '../../kms/index.js';
-import { unsealRawSettings } from '../../schemas/index.js';
+import { unsealRawSettings, type Keyring } from '../../kms/index.js';
 import type { InputRecord, Processor, ProcessorContext, TimerFired } from '../../runtime/index.js';
 import type { RawMailboxSettings } from '../../schemas/index.js';
 import { OooInputError } from './errors.js';

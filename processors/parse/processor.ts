@@ -1,5 +1,4 @@
-import { recordKeyOf, type Keyring } from '../../kms/index.js';
-import { unsealRawEvent } from '../../schemas/index.js';
+import { recordKeyOf, unsealRawEvent, type Keyring } from '../../kms/index.js';
 import type { InputRecord, Processor, ProcessorContext } from '../../runtime/index.js';
 import type { RawCalendarRecord } from '../../schemas/index.js';
 import { ParseInputError } from './errors.js';

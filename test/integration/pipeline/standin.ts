@@ -1,5 +1,4 @@
-import { recordKeyOf, type Keyring } from '../../../kms/index.js';
-import { unsealRawEvent } from '../../../schemas/index.js';
+import { recordKeyOf, unsealRawEvent, type Keyring } from '../../../kms/index.js';
 import type { InputRecord, Processor, ProcessorContext } from '../../../runtime/contract.js';
 import type { ParsedMeeting, RawCalendarRecord, ResponseStatus } from '../../../schemas/index.js';
 import { standInParse, StandInParseError } from '../../support/parse-standin.js';

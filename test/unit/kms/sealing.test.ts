@@ -1,8 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
-import { CipherKind, DecryptFailedError, Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault, parseEnvelope, rawEventSealContext, sealJson } from '../../../kms/index.js';
-import { sealRawEvent, sealRawSettings, unsealRawEvent, unsealRawSettings, type RawEventInput } from '../../../schemas/index.js';
+import {
+  CipherKind,
+  DecryptFailedError,
+  Keyring,
+  MemoryDataKeyStore,
+  MemoryTenantKeyStore,
+  TenantKeyVault,
+  parseEnvelope,
+  rawEventSealContext,
+  sealJson,
+  sealRawEvent,
+  sealRawSettings,
+  unsealRawEvent,
+  unsealRawSettings,
+  type RawEventInput,
+} from '../../../kms/index.js';
 
 function setup(options: { cacheMaxEntries?: number; cacheTtlMs?: number } = {}) {
   const clock = new ManualClock();
