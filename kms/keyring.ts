@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../common/index.js';
 import type { Logger } from '../common/index.js';
-import { silentLogger } from '../common/index.js';
+import { retry, silentLogger } from '../common/index.js';
 import { KeyCache } from './cache.js';
 import type { DataKeyRecord, DataKeyStore, KeychainRecord } from './data-key-store.js';
 import { KeyDestroyedError, KeyNotFoundError, KmsInputError, KmsUnavailableError } from './errors.js';
@@ -238,20 +238,25 @@ export class Keyring {
     return key;
   }
 
+  /**
+   * Finds (or makes) a data key version with `uses` encryptions left to reserve. Another server
+   * may rotate or drain the same chain meanwhile: each such step is one attempt (at most 16, no
+   * wait between them: the chain read again is the progress).
+   */
   async #refill(tenantId: string, uses: number): Promise<ActiveKey> {
     const maxAge = this.#options.dataKeyMaxAgeMs;
     let chain = await this.#loadChain(tenantId, true);
-    for (let attempt = 0; attempt < 16; attempt += 1) {
+    const attempt = async (): Promise<ActiveKey> => {
       const version = chain.current;
       if (version === 0) {
         chain = await this.#rotateFrom(chain, 0);
-        continue;
+        throw new ChainMoved();
       }
       const record = await this.#store.getKey(chain.keyId, version);
       if (record === null) {
         // A rotation was interrupted between storing the chain and the key: finish it.
         await this.#createVersion(chain, version);
-        continue;
+        throw new ChainMoved();
       }
       const tooOld = this.#clock.now() - record.createdAt >= maxAge;
       let reserved = 0;
@@ -274,8 +279,14 @@ export class Keyring {
       }
       this.#logger.info({ tenantId, keyId: chain.keyId, keyVersion: version, reason: tooOld ? 'age' : 'uses' }, 'kms: rotating data key');
       chain = await this.#rotateFrom(chain, version);
+      throw new ChainMoved();
+    };
+    try {
+      return await retry(attempt, { attempts: 16, delayMs: () => 0, retryIf: (error) => error instanceof ChainMoved });
+    } catch (error) {
+      if (!(error instanceof ChainMoved)) throw error;
+      throw new KmsUnavailableError(`Could not reserve a data key for tenant ${tenantId} (rotation contention); retried.`);
     }
-    throw new KmsUnavailableError(`Could not reserve a data key for tenant ${tenantId} (rotation contention); retried.`);
   }
 
   /** Reserves `uses` encryptions under the tenant's current data key (creating keys on first use). */
@@ -428,3 +439,6 @@ function makeLease(tenantId: string, ref: KeyRef, key: Buffer, uses: number): En
     },
   };
 }
+
+/** A refill attempt moved the key chain on (rotated, or finished a rotation): the next attempt reads it again. */
+class ChainMoved extends Error {}

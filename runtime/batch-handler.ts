@@ -32,15 +32,21 @@ export interface BatchHandlerDeps {
   readonly options: RuntimeOptions;
   readonly sessions: PartitionSessions;
   readonly dispatcher: Dispatcher<ActorMemory, RuntimeItem>;
+  /** The effect writer: `barrier()` resolves once everything submitted before the call is written. */
+  readonly effects: { barrier(): Promise<void> };
   readonly logger: Logger;
   readonly metrics: RuntimeMetrics;
 }
 
 /**
  * kafkajs's eachBatch for the runtime: hands every record of a partition's batch to its key's
- * actor and stays in the handler until the batch's effects are durable or `batchHoldMs` passed,
- * heartbeating and committing the durable prefix as it goes; records still unfinished then stay
- * with their actors (a watcher commits for them). Staying in the handler is what makes rebalances
+ * actor and stays in the handler until the batch's records ran and the effects submitted before
+ * the batch came in are written (or `batchHoldMs` passed), heartbeating and committing the durable
+ * prefix as it goes. Fetch, process and flush are pipelined: while batch N's effects are being
+ * written, kafkajs fetches batch N+1 and its records run; at most about one batch's effects per
+ * partition are in the flusher behind the ones being written. Records still unfinished when the
+ * handler returns stay with their actors (a watcher commits for them): commits stay at the durable
+ * prefix, exactly as when the handler waited for them. Staying in the handler is what makes rebalances
  * safe with kafkajs (which has no revocation callback): kafkajs only rejoins the group after the
  * handler returns, so when a heartbeat reports a rebalance the handler first drops the partition's
  * queued records, waits (bounded) for the started ones, commits only the durable prefix and then
@@ -88,6 +94,9 @@ export class BatchHandler {
     }
     if (session.controller.signal.aborted || batch.messages.length === 0) return;
     const track = this.#track(session);
+    // Effects submitted before this batch: the handler returns only once they are written, so the
+    // pipeline stays one batch deep (batch N+1 runs while batch N is written, not further ahead).
+    const earlier = this.#deps.effects.barrier();
     const completion = new BatchCompletion(batch.messages.length);
     const lastOffset = this.#admit(track, batch.messages, completion);
     const commit = async (): Promise<void> => {
@@ -98,7 +107,7 @@ export class BatchHandler {
     };
     track.inHandler = true;
     try {
-      await this.#hold(track, payload, completion, commit);
+      await this.#hold(track, payload, Promise.all([completion.whenProcessed(), earlier]), commit);
     } catch (error) {
       // A rebalance (or a broker failure) while records are in flight: drop what has not started,
       // give started records a bounded time to become durable, commit only the durable prefix.
@@ -137,15 +146,15 @@ export class BatchHandler {
     return lastOffset;
   }
 
-  /** Waits for the batch (heartbeating, committing), at most `batchHoldMs` while running. */
-  async #hold(track: Track, payload: EachBatchPayload, completion: BatchCompletion, commit: () => Promise<void>): Promise<void> {
+  /** Waits until `ready` (heartbeating, committing), at most `batchHoldMs` while running. */
+  async #hold(track: Track, payload: EachBatchPayload, ready: Promise<unknown>, commit: () => Promise<void>): Promise<void> {
     const { options } = this.#deps;
     const { session } = track;
     const tickMs = Math.min(250, options.commitIntervalMs, options.batchHoldMs);
     const started = Date.now();
     let lastCommit = started;
     for (;;) {
-      const done = await Promise.race([completion.whenDone().then(() => true), sleep(tickMs).then(() => false)]);
+      const done = await Promise.race([ready.then(() => true), sleep(tickMs).then(() => false)]);
       if (done) return;
       if (!this.#running && Date.now() >= this.#drainDeadline) {
         this.abandon(session);

@@ -49,14 +49,15 @@ export interface ContextDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly codec: RecordEncoder;
-  /** The largest record a topic accepts (the broker's message.max.bytes less a margin), bytes. */
-  readonly maxRecordBytes: number;
+  /** The largest record a topic (prefixed name) accepts: min(runtime.maxRecordBytes, its max.message.bytes less a margin), bytes. */
+  readonly recordLimit: (topic: string) => number;
 }
 
-function checkSize(message: OutboundMessage, limit: number, stage: string): OutboundMessage {
+function checkSize(message: OutboundMessage, limitFor: (topic: string) => number, stage: string): OutboundMessage {
   const size = recordSize(message);
+  const limit = limitFor(message.topic);
   if (size > limit) {
-    throw new RecordTooLargeError(`${stage} emitted a record of ${size} bytes to ${message.topic}; the limit is ${limit}. Split the value or raise runtime.maxRecordBytes with the topic's max.message.bytes.`);
+    throw new RecordTooLargeError(`${stage} emitted a record of ${size} bytes to ${message.topic}; the limit is ${limit}. Split the value, or raise the topic's max.message.bytes and runtime.maxRecordBytes.`);
   }
   return message;
 }
@@ -93,9 +94,9 @@ export class StageContext implements ProcessorContext<unknown> {
   }
 
   emit<T extends keyof TopicValues>(topic: T, key: string, value: TopicValues[T]): void {
-    const { prefix, maxRecordBytes } = this.#deps;
+    const { prefix, recordLimit } = this.#deps;
     const stage = this.#stage.name;
-    const promise = this.#deps.codec.encode(topic, value).then((bytes) => checkSize({ topic: `${prefix}${topic}`, key, value: bytes }, maxRecordBytes, stage));
+    const promise = this.#deps.codec.encode(topic, value).then((bytes) => checkSize({ topic: `${prefix}${topic}`, key, value: bytes }, recordLimit, stage));
     promise.catch(() => undefined);
     this.#effects.messages.push(promise);
     this.#effects.pendingEncodes += 1;
@@ -104,7 +105,7 @@ export class StageContext implements ProcessorContext<unknown> {
   emitRaw(topic: string, key: string | null, value: Buffer | null, headers?: Readonly<Record<string, string>>): void {
     const name = `${this.#deps.prefix}${topic}`;
     const message = headers === undefined ? { topic: name, key, value } : { topic: name, key, value, headers };
-    this.#effects.messages.push(checkSize(message, this.#deps.maxRecordBytes, this.#stage.name));
+    this.#effects.messages.push(checkSize(message, this.#deps.recordLimit, this.#stage.name));
   }
 
   forward(value: unknown): void {

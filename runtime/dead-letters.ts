@@ -30,11 +30,12 @@ function cap(text: string): string {
  */
 export class DeadLetterWriter {
   readonly #prefix: string;
-  readonly #maxRecordBytes: number;
+  readonly #limitFor: (topic: string) => number;
 
-  constructor(options: { prefix: string; maxRecordBytes: number }) {
+  /** `recordLimit`: the largest record a topic (prefixed name) accepts, bytes. */
+  constructor(options: { prefix: string; recordLimit: (topic: string) => number }) {
     this.#prefix = options.prefix;
-    this.#maxRecordBytes = options.maxRecordBytes;
+    this.#limitFor = options.recordLimit;
   }
 
   build(session: Pick<PartitionSession, 'logicalTopic' | 'partition'>, message: Pick<KafkaMessage, 'key' | 'value' | 'headers' | 'offset'>, cause: DeadLetterCause, now: number): OutboundMessage {
@@ -49,12 +50,13 @@ export class DeadLetterWriter {
       'hc-failed-at': String(now),
     };
     const topic = `${this.#prefix}${deadLetterTopicOf(session.logicalTopic)}`;
+    const limit = this.#limitFor(topic);
     const copied = copiedHeaders(message.headers);
     let letter: OutboundMessage = { topic, key: message.key, value: message.value, headers: { ...copied.headers, ...errorHeaders, ...copied.note } };
-    if (recordSize(letter) <= this.#maxRecordBytes) return letter;
+    if (recordSize(letter) <= limit) return letter;
     const dropped = { 'hc-headers-dropped': String(Object.keys(message.headers ?? {}).length) };
     letter = { topic, key: message.key, value: message.value, headers: { ...errorHeaders, ...dropped } };
-    if (recordSize(letter) <= this.#maxRecordBytes) return letter;
+    if (recordSize(letter) <= limit) return letter;
     return { topic, key: message.key, value: null, headers: { ...errorHeaders, ...dropped, 'hc-value-dropped': String(message.value?.length ?? 0) } };
   }
 }

@@ -1,6 +1,7 @@
-import kafkajs, { type Kafka, type IHeaders } from 'kafkajs';
+import type { Kafka, IHeaders } from 'kafkajs';
 import { deadLetterTopicOf, DEAD_LETTER_SUFFIX } from '../schemas/index.js';
 import { DeadLetterError } from './errors.js';
+import { readTopicLimits } from './record-limits.js';
 
 /** A dead letter as `hycal dlq list` shows it: where it came from and why it failed. */
 export interface DeadLetter {
@@ -210,9 +211,7 @@ async function topicMaxMessageBytes(kafka: Kafka, topic: string): Promise<number
   try {
     const topics = await admin.listTopics();
     if (!topics.includes(topic)) throw new DeadLetterError(`The source topic ${topic} does not exist; dead letters are replayed only to the topic they were selected for.`);
-    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }] });
-    const value = Number(described.resources[0]?.configEntries.find((entry) => entry.configName === 'max.message.bytes')?.configValue);
-    return Number.isFinite(value) && value > 0 ? value : undefined;
+    return (await readTopicLimits(admin, [topic])).get(topic);
   } finally {
     await admin.disconnect();
   }

@@ -14,6 +14,7 @@ import type { RuntimeOptions } from './options.js';
 import { backoffDelay, classifyFailure, errorCode, safeErrorText } from './supervision.js';
 import { failedTimerDocument, TimerIndexStore, type IndexReader } from './timers.js';
 import type { Topology } from './topology.js';
+import { RecordLimits } from './record-limits.js';
 import { headerStrings, withStage, type ActorMemory, type KeyDocument, type PartitionSession, type RecordItem, type RuntimeItem, type StoredTimer, type TimerItem } from './work.js';
 
 /** Where effects go: the flusher (group commit to Kafka and MongoDB), or the test driver's memory. */
@@ -40,6 +41,8 @@ export interface ExecutorDeps {
   readonly metrics: RuntimeMetrics;
   readonly prefix: string;
   readonly random?: () => number;
+  /** Per-topic record limits (default: runtime.maxRecordBytes for every topic). */
+  readonly recordLimits?: RecordLimits;
   /** Back-off sleeps (default real time); the test driver moves its manual clock instead. */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -77,11 +80,13 @@ export class KeyExecutor {
   constructor(deps: ExecutorDeps) {
     this.#deps = deps;
     const topology = deps.topology.name;
-    this.#context = { topologyName: topology, prefix: deps.prefix, clock: deps.clock, logger: deps.logger, codec: deps.codec, maxRecordBytes: deps.options.maxRecordBytes };
+    const limits = deps.recordLimits ?? new RecordLimits(deps.options.maxRecordBytes);
+    const recordLimit = (topic: string): number => limits.limitFor(topic);
+    this.#context = { topologyName: topology, prefix: deps.prefix, clock: deps.clock, logger: deps.logger, codec: deps.codec, recordLimit };
     this.#stateCollection = `rt_${topology}_state`;
     this.#failedTimerCollection = `rt_${topology}_failed_timers`;
     this.#timerIndex = new TimerIndexStore({ collection: `rt_${topology}_timers`, shards: deps.options.timerIndexShards, reader: deps.store });
-    this.#deadLetters = new DeadLetterWriter({ prefix: deps.prefix, maxRecordBytes: deps.options.maxRecordBytes });
+    this.#deadLetters = new DeadLetterWriter({ prefix: deps.prefix, recordLimit });
     this.#stateful = deps.topology.stages.some((stage) => stage.stateful !== false);
     this.#stageIndex = new Map(deps.topology.stages.map((stage, index) => [stage.name, index]));
     this.#sleep = deps.sleep ?? abortableSleep;
@@ -218,7 +223,7 @@ export class KeyExecutor {
       // The broker or the store refused the record's effects for good: only this record fails.
       if (error instanceof EffectRefusedError) this.#deadLetter(actor, item, error, 1, 'flush');
       else item.abandon();
-    });
+    });    item.processed?.();
   }
 
   async #runTimers(actor: Actor_, item: TimerItem): Promise<void> {
@@ -377,5 +382,6 @@ export class KeyExecutor {
         item.abandon();
       }
     });
+    item.processed?.();
   }
 }

@@ -72,12 +72,18 @@ export class Flusher {
   readonly #logger: Logger;
   readonly #hooks: FlusherHooks;
   readonly #maxProduceBytes: number;
+  readonly #recordLimit: ((topic: string) => number) | null;
   #pending: Pending[] = [];
   #running: Promise<void> | null = null;
   #closed = false;
 
-  constructor(options: { sender: MessageSender; sink: MongoSink; retry: BackoffPolicy; logger: Logger; hooks?: FlusherHooks; maxProduceBytes?: number }) {
+  /**
+   * `recordLimit`: the largest record batch a topic (prefixed name) accepts; a request never puts
+   * more than that of one topic together (a partition's batch stays under the topic's limit).
+   */
+  constructor(options: { sender: MessageSender; sink: MongoSink; retry: BackoffPolicy; logger: Logger; hooks?: FlusherHooks; maxProduceBytes?: number; recordLimit?: (topic: string) => number }) {
     this.#maxProduceBytes = options.maxProduceBytes ?? 900_000;
+    this.#recordLimit = options.recordLimit ?? null;
     this.#sender = options.sender;
     this.#sink = options.sink;
     this.#policy = options.retry;
@@ -206,15 +212,20 @@ export class Flusher {
     const sends: Promise<unknown>[] = [];
     let chunk: OutboundMessage[] = [];
     let bytes = 0;
+    const limitFor = this.#recordLimit;
+    const perTopic = new Map<string, number>();
     for (const message of messages) {
       const size = recordSize(message);
-      if (chunk.length > 0 && bytes + size > this.#maxProduceBytes) {
+      const topicBytes = limitFor === null ? 0 : (perTopic.get(message.topic) ?? 0) + size;
+      if (chunk.length > 0 && (bytes + size > this.#maxProduceBytes || (limitFor !== null && topicBytes > limitFor(message.topic)))) {
         sends.push(this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }));
         chunk = [];
         bytes = 0;
+        perTopic.clear();
       }
       chunk.push(message);
       bytes += size;
+      if (limitFor !== null) perTopic.set(message.topic, (perTopic.get(message.topic) ?? 0) + size);
     }
     if (chunk.length > 0) sends.push(this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }));
     await Promise.all(sends);

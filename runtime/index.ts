@@ -21,6 +21,8 @@ export { Dispatcher, Actor } from './actors.js';
 export type { WorkItem, DispatcherOptions } from './actors.js';
 export { PartitionProgress } from './progress.js';
 export { PartitionLeases, UnfencedOwnership, claimId, workerInstanceId } from './ownership.js';
+export { ClockSkewMonitor, helloServerTime } from './clock-skew.js';
+export type { ClockSkewSample, ServerTime } from './clock-skew.js';
 export type { PartitionOwnership, LeaseTiming, OwnershipHooks } from './ownership.js';
 export { classifyFailure, backoffDelay, waitsForRecovery } from './supervision.js';
 export type { FailureKind, BackoffPolicy } from './supervision.js';

@@ -28,6 +28,7 @@ export class RuntimeMetrics {
   readonly handoffSeconds: Histogram<'topology'>;
   readonly leasesLost: Counter<'topology'>;
   readonly leasesHeld: Gauge<'topology'>;
+  readonly clockSkewSeconds: Gauge<'topology'>;
   readonly #custom = new Map<string, { metric: Counter<string> | Histogram<string>; labels: readonly string[] }>();
 
   constructor(registry: Registry = new Registry()) {
@@ -53,6 +54,7 @@ export class RuntimeMetrics {
     this.handoffSeconds = new Histogram({ name: 'hycal_runtime_handoff_seconds', help: 'From a partition being revoked to its lease being released (running work finished and durable)', labelNames: ['topology'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60], registers: r });
     this.leasesLost = new Counter({ name: 'hycal_runtime_leases_lost_total', help: 'Partition leases lost (not renewed in time): the worker stopped the partition', labelNames: ['topology'], registers: r });
     this.leasesHeld = new Gauge({ name: 'hycal_runtime_leases_held', help: 'Partition leases held by this worker', labelNames: ['topology'], registers: r });
+    this.clockSkewSeconds = new Gauge({ name: 'hycal_runtime_clock_skew_seconds', help: 'MongoDB server time minus this worker\'s wall clock, last measured at a lease renewal (positive: this clock is behind)', labelNames: ['topology'], registers: r });
   }
 
   /** The `ctx.metrics` of one processor. */

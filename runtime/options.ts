@@ -55,6 +55,8 @@ export const runtimeOptionsSchema = z.object({
     leaseMs: z.number().int().min(1_000).optional()
       .describe('A lease not renewed for this long may be taken over (a crashed worker); default sessionTimeoutMs. Worker clocks must agree within a quarter of it, ms'),
     pollMs: z.number().int().min(10).default(200).describe('How often a new owner looks whether the previous one handed the partition off, ms'),
+    maxClockSkewMs: z.number().int().min(1).optional()
+      .describe('Largest skew of this worker\'s wall clock against MongoDB\'s server time (measured at every lease renewal) before the worker gives its leases up and reports not ready; default leaseMs/8, so that any two workers agree within the lease margin (leaseMs/4), ms'),
     handoffWarnMs: z.number().int().min(100).default(30_000)
       .describe('A handoff waiting this long for a processor call still running logs a warning (again every such period), ms'),
   }).prefault({}),

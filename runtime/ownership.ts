@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Collection, Db } from 'mongodb';
+import type { ClockSkewMonitor } from './clock-skew.js';
 import { linearBackoff, retry, systemClock, type Clock } from '../common/index.js';
 import type { Logger } from '../common/index.js';
 import { abortableSleep, raceAbort, settlesWithin } from './abort.js';
@@ -120,8 +121,13 @@ export class PartitionLeases implements PartitionOwnership {
   #timer: NodeJS.Timeout | null = null;
   #renewing = false;
 
-  constructor(deps: { db: Db; collection: string; clock: Clock; monotonic?: Clock; timing: LeaseTiming; logger: Logger; hooks?: OwnershipHooks; owner?: string }) {
+  /** Skew of this worker's wall clock against MongoDB's, measured at every renewal round. */
+  readonly #skew: ClockSkewMonitor | null;
+  #skewWarned = false;
+
+  constructor(deps: { db: Db; collection: string; clock: Clock; monotonic?: Clock; timing: LeaseTiming; logger: Logger; hooks?: OwnershipHooks; owner?: string; skew?: ClockSkewMonitor }) {
     this.owner = deps.owner ?? workerInstanceId();
+    this.#skew = deps.skew ?? null;
     this.#claims = deps.db.collection<ClaimDocument>(deps.collection);
     this.#clock = deps.clock;
     // The system clock's owners use performance.now(); a test's injected clock drives both.
@@ -144,6 +150,7 @@ export class PartitionLeases implements PartitionOwnership {
     if (this.#timer !== null) return;
     this.#timer = setInterval(() => void this.renewAll(), this.#renewMs);
     this.#timer.unref();
+    void this.#measureSkew();
   }
 
   stop(): void {
@@ -167,6 +174,11 @@ export class PartitionLeases implements PartitionOwnership {
     let waitingLogged = false;
     for (;;) {
       if (signal.aborted) throw new WorkAbandonedError('The partition was revoked while waiting for its lease.');
+      if (this.#skew?.exceeded === true) {
+        // No lease is claimed on a clock the other workers cannot trust (readiness says so too).
+        await abortableSleep(Math.max(this.#pollMs, 1_000), signal);
+        continue;
+      }
       const mine = this.#held.get(bucket);
       if (mine !== undefined) {
         if (mine.handoff === null) return;
@@ -270,9 +282,36 @@ export class PartitionLeases implements PartitionOwnership {
           if (this.#held.get(held.bucket) === held && this.#mono.now() >= held.validUntil) this.#lose(held, 'the store was unavailable');
         }
       }
+      await this.#measureSkew();
     } finally {
       this.#renewing = false;
     }
+  }
+
+  /**
+   * Measures the clock skew against MongoDB (bounded like a lease write). Beyond the bound, every
+   * lease is given up and none is claimed until the skew is back within it: lease expiry times are
+   * wall-clock times, which the other workers read on their own clocks.
+   */
+  async #measureSkew(): Promise<void> {
+    const skew = this.#skew;
+    if (skew === null) return;
+    try {
+      await this.#bounded(skew.measure());
+    } catch (error) {
+      this.#logger.debug({ err: errorMessage(error) }, 'could not measure the clock skew against MongoDB');
+      return;
+    }
+    if (!skew.exceeded) {
+      if (this.#skewWarned) this.#logger.info({ offsetMs: Math.round(skew.last?.offsetMs ?? 0) }, 'clock skew against MongoDB is back within the bound');
+      this.#skewWarned = false;
+      return;
+    }
+    if (!this.#skewWarned) {
+      this.#skewWarned = true;
+      this.#logger.error({ offsetMs: Math.round(skew.last?.offsetMs ?? 0), maxSkewMs: skew.maxSkewMs }, 'clock skew against MongoDB is beyond the bound; partition leases are given up until it is back (synchronise this host\'s clock)');
+    }
+    for (const held of [...this.#held.values()]) this.#lose(held, 'clock skew against MongoDB beyond the bound');
   }
 
   /** A lease write under a timeout below the margin (a stalled write counts as a failed one). */

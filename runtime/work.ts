@@ -83,6 +83,11 @@ export interface RecordItem extends ItemBase {
   readonly key: string;
   /** Effects durable (or dead-lettered): the offset may be committed. */
   complete(): void;
+  /**
+   * The record ran and its effects (or its dead letter) were handed to the effect writer: the
+   * batch handler may let the next fetch in while they are written (complete() follows).
+   */
+  processed?(): void;
 }
 
 export interface TimerItem extends ItemBase {

@@ -9,6 +9,8 @@ import { Dispatcher } from './actors.js';
 import { splitTag } from './batch.js';
 import { BatchHandler } from './batch-handler.js';
 import { avroRecordCodec } from './codec.js';
+import { RecordLimits, readTopicLimits } from './record-limits.js';
+import { ClockSkewMonitor, helloServerTime, type ServerTime } from './clock-skew.js';
 import { ProcessorFailedError, TopologyInvalidError } from './errors.js';
 import { KeyExecutor } from './executor.js';
 import { retryThenDeadLetter } from './failure-policy.js';
@@ -37,6 +39,8 @@ export interface RuntimeDeps {
   readonly clock?: Clock;
   /** Clock of partition leases (default the system clock: leases are infrastructure time, not domain time). */
   readonly leaseClock?: Clock;
+  /** MongoDB's wall time, for the clock skew check of partition leases (default `hello`'s localTime). */
+  readonly serverTime?: ServerTime;
   /** Worker instance id in partition leases (default host/pid/random). */
   readonly instanceId?: string;
   readonly logger?: Logger;
@@ -83,6 +87,8 @@ export class Runtime {
   #lastPassivation = 0;
   #assignment: Record<string, number[]> = {};
   readonly #ownership: PartitionOwnership;
+  readonly #skew: ClockSkewMonitor | null;
+  readonly #limits: RecordLimits;
 
   constructor(deps: RuntimeDeps) {
     this.#deps = deps;
@@ -106,7 +112,9 @@ export class Runtime {
       onPassivate: (count) => this.metrics.passivated.inc({ topology }, count),
     });
     const codec = avroRecordCodec(deps.codec);
+    this.#limits = new RecordLimits(this.options.maxRecordBytes);
     const executor = new KeyExecutor({
+      recordLimits: this.#limits,
       topology: deps.topology,
       options: this.options,
       store: this.#sink,
@@ -121,12 +129,17 @@ export class Runtime {
     });
     this.#executor = executor;
     const ownership = this.options.ownership;
+    const leaseMs = ownership.leaseMs ?? this.options.sessionTimeoutMs;
+    this.#skew = ownership.leases
+      ? new ClockSkewMonitor({ serverTime: deps.serverTime ?? helloServerTime(deps.db), clock: deps.leaseClock ?? systemClock, maxSkewMs: ownership.maxClockSkewMs ?? Math.max(1, Math.floor(leaseMs / 8)) })
+      : null;
     this.#ownership = ownership.leases
       ? new PartitionLeases({
         db: deps.db,
         collection: `rt_${topology}_leases`,
         clock: deps.leaseClock ?? systemClock,
-        timing: { leaseMs: ownership.leaseMs ?? this.options.sessionTimeoutMs, pollMs: ownership.pollMs, handoffWarnMs: ownership.handoffWarnMs },
+        ...(this.#skew === null ? {} : { skew: this.#skew }),
+        timing: { leaseMs, pollMs: ownership.pollMs, handoffWarnMs: ownership.handoffWarnMs },
         logger: this.#logger,
         ...(deps.instanceId === undefined ? {} : { owner: deps.instanceId }),
         hooks: {
@@ -147,7 +160,7 @@ export class Runtime {
       logger: this.#logger,
       metrics: this.metrics,
     });
-    this.#batches = new BatchHandler({ topologyName: topology, options: this.options, sessions: this.#sessions, dispatcher: this.#dispatcher, logger: this.#logger, metrics: this.metrics });
+    this.#batches = new BatchHandler({ topologyName: topology, options: this.options, sessions: this.#sessions, dispatcher: this.#dispatcher, effects: this.#effects, logger: this.#logger, metrics: this.metrics });
   }
 
   /** This worker's id in partition leases. */
@@ -186,6 +199,7 @@ export class Runtime {
       retry: this.options.retry,
       logger: this.#logger,
       maxProduceBytes: this.options.maxProduceBytes,
+      recordLimit: (topic) => this.#limits.limitFor(topic),
       hooks: {
         onCycle: (stats) => {
           this.metrics.flushSeconds.observe({ topology: topologyName }, stats.ms / 1_000);
@@ -252,6 +266,10 @@ export class Runtime {
       if (missing.length > 0) {
         throw new TopologyInvalidError(`Topology ${this.#deps.topology.name} needs topics that do not exist: ${missing.join(', ')}. Create them (hycal stack, provisionTopics) before starting.`);
       }
+      // Records written to them are checked against each one's own max.message.bytes.
+      const written = [...this.#deps.topology.inputs.map((input) => deadLetterTopicOf(input.topic)), ...(this.#deps.topology.outputs ?? [])].map((topic) => `${this.#prefix}${topic}`);
+      for (const [topic, bytes] of await readTopicLimits(admin, written)) this.#limits.setTopicLimit(topic, bytes);
+      if (Object.keys(this.#limits.lowered).length > 0) this.#logger.info({ limits: this.#limits.lowered }, 'record size limits lowered to topics\' max.message.bytes');
     } finally {
       await admin.disconnect();
     }
@@ -302,6 +320,10 @@ export class Runtime {
     if (this.#phase !== 'running') return { name, live: true, ready: false, reason: this.#phase };
     if (!this.#joined) return { name, live: true, ready: false, reason: 'joining the consumer group' };
     if (this.#rebalancing) return { name, live: true, ready: false, reason: 'rebalancing' };
+    if (this.#skew?.exceeded === true) {
+      const offset = Math.round(this.#skew.last?.offsetMs ?? 0);
+      return { name, live: true, ready: false, reason: `this host's clock is ${Math.abs(offset)} ms ${offset > 0 ? 'behind' : 'ahead of'} MongoDB's, beyond the ${this.#skew.maxSkewMs} ms bound: partition leases are given up until it is synchronised` };
+    }
     return { name, live: true, ready: true };
   }
 
@@ -360,5 +382,7 @@ export class Runtime {
     this.metrics.inflightActors.set({ topology }, this.#dispatcher.running);
     this.metrics.actorsInMemory.set({ topology }, this.#dispatcher.size);
     this.metrics.leasesHeld.set({ topology }, this.#ownership.held.length);
+    const skew = this.#skew?.last;
+    if (skew != null) this.metrics.clockSkewSeconds.set({ topology }, skew.offsetMs / 1_000);
   }
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PrerequisiteMissingError } from '../common/index.js';
+import { PrerequisiteMissingError, retry } from '../common/index.js';
 import { StackCacheCorruptError, StackInstallError } from './errors.js';
 import {
   FERRETDB_BUILD,
@@ -180,7 +180,8 @@ export async function installRegistry(layout: StackLayout, progress: Progress): 
     'io', 'apicurio', 'apicurio-registry-app', distribution.version,
     `apicurio-registry-app-${distribution.version}-all.tar.gz`,
   );
-  for (let attempt = 1; attempt <= 2; attempt += 1) {
+  // A damaged archive in the Maven cache is removed and downloaded once more; a failed download is not retried.
+  const unpack = async (): Promise<RegistryInstall> => {
     if (!existsSync(archive)) {
       try {
         await runCommand(
@@ -209,17 +210,21 @@ export async function installRegistry(layout: StackLayout, progress: Progress): 
       return { ...choice, home };
     } catch (error) {
       rmSync(home, { recursive: true, force: true });
-      if (attempt === 2) {
-        throw new StackCacheCorruptError(
-          `The Apicurio Registry archive ${archive} is damaged even after a fresh download (${(error as Error).message}). Delete ${join(archive, '..')} and run again.`,
-          { cause: error },
-        );
-      }
+      throw new StackCacheCorruptError(
+        `The Apicurio Registry archive ${archive} is damaged even after a fresh download (${(error as Error).message}). Delete ${join(archive, '..')} and run again.`,
+        { cause: error },
+      );
+    }
+  };
+  return retry(unpack, {
+    attempts: 2,
+    delayMs: () => 0,
+    retryIf: (error) => error instanceof StackCacheCorruptError,
+    onRetry: () => {
       progress.note(`cache: ${archive} is damaged; removing it and downloading it again`);
       rmSync(archive, { force: true });
-    }
-  }
-  throw new StackInstallError('unreachable');
+    },
+  });
 }
 
 /**

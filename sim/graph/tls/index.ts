@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
@@ -41,6 +42,24 @@ async function writeAtomic(path: string, text: string, mode: number): Promise<vo
 }
 
 /**
+ * Takes the lock file, polling every 100 ms for at most 15 s while another process holds it (and
+ * returning its certificates as soon as they are ready). The package is standalone: this small
+ * wait is its own, not the product's common/retry.
+ */
+async function takeLock(lockPath: string, dir: string): Promise<FileHandle | SimTls | undefined> {
+  for (let attempt = 0; attempt < 150; attempt += 1) {
+    try {
+      return await open(lockPath, 'wx');
+    } catch {
+      await sleep(100);
+      const ready = await readValid(dir);
+      if (ready !== undefined) return ready;
+    }
+  }
+  return undefined;
+}
+
+/**
  * A private CA and a `localhost` / 127.0.0.1 leaf certificate signed by it, generated once and cached
  * (regenerated when missing, inconsistent or within 30 days of expiry). Concurrent processes (parallel
  * test files) take a lock file so they all end up with the same CA.
@@ -54,16 +73,8 @@ export async function loadOrCreateTls(dir: string = DEFAULT_TLS_DIR): Promise<Si
   } catch (error) {
     throw new SimTlsError(`Cannot create the simulator's certificate directory ${dir}; make it writable or pass another tlsDir.`, { cause: error });
   }
-  let lock: Awaited<ReturnType<typeof open>> | undefined;
-  for (let attempt = 0; attempt < 150 && lock === undefined; attempt += 1) {
-    try {
-      lock = await open(lockPath, 'wx');
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-      const ready = await readValid(dir);
-      if (ready !== undefined) return ready;
-    }
-  }
+  const lock = await takeLock(lockPath, dir);
+  if (lock !== undefined && !('close' in lock)) return lock;
   if (lock === undefined) {
     await rm(lockPath, { force: true });
     return loadOrCreateTls(dir);

@@ -151,6 +151,8 @@ describe('runtime – partition leases in MongoDB (the ownership protocol)', () 
       db: mongo.db(dbName),
       prefix,
       leaseClock,
+      // The jump stands for a pause of this worker: MongoDB's clock moves with it (no skew).
+      serverTime: () => Promise.resolve(leaseClock.now()),
       options: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, commitIntervalMs: 200, ownership: { leaseMs: 2_000, pollMs: 50 } },
     });
     await runtime.start();
@@ -169,6 +171,40 @@ describe('runtime – partition leases in MongoDB (the ownership protocol)', () 
       const text = await runtime.metricsText();
       expect(text).toMatch(/hycal_runtime_leases_lost_total\{topology="ledger"\} [1-9]/);
       expect(text).toContain('hycal_runtime_leases_held{topology="ledger"} 2');
+    } finally {
+      await runtime.stop();
+    }
+  }, 120_000);
+
+  it('runtime – a worker whose clock is skewed against MongoDB beyond the bound is not ready, says why, exposes the skew and holds no lease', async () => {
+    const prefix = `${uniqueName('skew')}.`;
+    const dbName = prefix.replace(/[.-]/g, '_');
+    await createLedgerTopics(prefix, 2);
+    let serverAhead = 0;
+    const runtime = new Runtime({
+      topology: ledgerTopology(),
+      kafka: testKafka(),
+      db: mongo.db(dbName),
+      prefix,
+      serverTime: async () => {
+        const reply = await mongo.db(dbName).command({ hello: 1 });
+        return (reply['localTime'] as Date).getTime() + serverAhead;
+      },
+      options: { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, commitIntervalMs: 200, ownership: { leaseMs: 2_000, pollMs: 50, maxClockSkewMs: 250 } },
+    });
+    await runtime.start();
+    try {
+      await waitFor('ready with both leases', async () => (runtime.health().ready && /hycal_runtime_leases_held\{topology="ledger"\} 2/.test(await runtime.metricsText()) ? true : undefined), 60_000, 100);
+      expect(await runtime.metricsText()).toMatch(/hycal_runtime_clock_skew_seconds\{topology="ledger"\} -?0(\.\d+)?(e-\d+)?\n/);
+      serverAhead = 5_000;
+      const health = await waitFor('not ready', () => Promise.resolve(runtime.health().ready ? undefined : runtime.health()), 10_000, 50);
+      expect(health.live).toBe(true);
+      expect(health.reason).toMatch(/clock is \d+ ms behind MongoDB's, beyond the 250 ms bound/);
+      const text = await runtime.metricsText();
+      expect(text).toMatch(/hycal_runtime_clock_skew_seconds\{topology="ledger"\} (4\.9|5(\.0)?)/);
+      expect(text).toContain('hycal_runtime_leases_held{topology="ledger"} 0');
+      serverAhead = 0;
+      await waitFor('ready again', async () => (runtime.health().ready && /hycal_runtime_leases_held\{topology="ledger"\} 2/.test(await runtime.metricsText()) ? true : undefined), 30_000, 100);
     } finally {
       await runtime.stop();
     }

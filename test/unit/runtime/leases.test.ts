@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { ManualClock } from '../../../common/clock.js';
 import { silentLogger } from '../../../common/logger.js';
-import { PartitionLeases, WorkAbandonedError } from '../../../runtime/index.js';
+import { ClockSkewMonitor, PartitionLeases, WorkAbandonedError } from '../../../runtime/index.js';
 import { Flusher, type FlushItem } from '../../../runtime/flusher.js';
 import type { GuardedUpsert, MongoSink } from '../../../runtime/sink.js';
 
@@ -63,6 +63,55 @@ describe('runtime – leases under clock trouble', () => {
     await owner.renewAll();
     expect(lost).toEqual(['t|0']);
     expect(owner.holds('t|0')).toBe(false);
+  });
+
+  it('leases – clock skew against MongoDB beyond the bound gives every lease up and claims none until it is back; a slow store alone is no skew', async () => {
+    const wall = new ManualClock(1_000_000);
+    const mono = new ManualClock(0);
+    const { db } = memoryDb();
+    // MongoDB's clock: the worker's wall clock plus `serverAhead`; `rtt` ms pass on the worker during the call.
+    const server = { ahead: 0, rtt: 0 };
+    const serverTime = (): Promise<number> => {
+      const at = wall.now() + server.ahead + server.rtt / 2;
+      wall.advance(server.rtt);
+      return Promise.resolve(at);
+    };
+    const skew = new ClockSkewMonitor({ serverTime, clock: wall, maxSkewMs: LEASE_MS / 8 });
+    const lost: string[] = [];
+    const owner = new PartitionLeases({ db, collection: 'leases', clock: wall, monotonic: mono, owner: 'w1', logger: silentLogger, timing: { leaseMs: LEASE_MS, pollMs: 10 }, hooks: { onLost: (bucket) => lost.push(bucket) }, skew });
+    expect(await owner.tryClaim('t|0')).toBe(1);
+    await owner.renewAll();
+    expect(skew.exceeded).toBe(false);
+    expect(owner.holds('t|0')).toBe(true);
+
+    // A store answering slowly (400 ms round trip, clocks equal): not a skew.
+    server.rtt = 400;
+    await owner.renewAll();
+    expect(Math.abs(skew.last?.offsetMs ?? Number.NaN)).toBeLessThan(1);
+    expect(skew.exceeded).toBe(false);
+    expect(owner.holds('t|0')).toBe(true);
+
+    // This host's clock falls 500 ms behind MongoDB's (bound 125 ms): every lease is given up.
+    server.rtt = 0;
+    server.ahead = 500;
+    await owner.renewAll();
+    expect(skew.last?.offsetMs).toBe(500);
+    expect(skew.exceeded).toBe(true);
+    expect(lost).toEqual(['t|0']);
+    expect(owner.holds('t|0')).toBe(false);
+
+    // No lease is claimed meanwhile, although the partition is free ...
+    const waiting = new AbortController();
+    const acquiring = owner.acquire('t|1', waiting.signal);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(owner.held).toEqual([]);
+    // ... and once the clock is synchronised again, the next measurement lets it go on.
+    server.ahead = 20;
+    await owner.renewAll();
+    expect(skew.exceeded).toBe(false);
+    waiting.abort();
+    await expect(acquiring).rejects.toBeInstanceOf(WorkAbandonedError);
+    expect(await owner.tryClaim('t|1')).toBe(1);
   });
 
   it('leases – the fence is checked again before a write cycle commits: a lease lost during the produce leaves the state document unwritten', async () => {
