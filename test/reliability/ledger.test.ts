@@ -136,9 +136,12 @@ describe('reliability – ledger workload', () => {
     const poison = [...corpus('train', 900, 101), ...corpus('held', 100, 202)];
     const producer = testKafka().producer({ allowAutoTopicCreation: false });
     await producer.connect();
-    const messages = [...good.map((g) => ({ key: g.key, value: JSON.stringify(g.value) })), ...poison.map((p) => ({ key: p.key, value: p.raw }))];
-    // Interleave deterministically.
-    messages.sort((a, b) => (a.key + a.value.length).localeCompare(b.key + b.value.length));
+    // Interleave one poison payload after each good change, keeping each key's changes in order.
+    const messages: { key: string; value: string }[] = [];
+    for (let i = 0; i < Math.max(good.length, poison.length); i += 1) {
+      if (good[i] !== undefined) messages.push({ key: good[i]!.key, value: JSON.stringify(good[i]!.value) });
+      if (poison[i] !== undefined) messages.push({ key: poison[i]!.key, value: poison[i]!.raw });
+    }
     for (let i = 0; i < messages.length; i += 500) await producer.send({ topic: `${prefix}ledger.in`, acks: -1, messages: messages.slice(i, i + 500) });
     await producer.disconnect();
     const worker = start(prefix, dbName);
