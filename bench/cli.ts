@@ -47,6 +47,8 @@ export function registerBenchCommands(program: Command): void {
       }
       const machine = describeMachine();
       const reports: BenchReport[] = [];
+      // A full run records its machine first, so a run stopped part-way still says where it measured.
+      if (names.length === 0) saveSummary(RESULTS_DIR, [], { at: new Date(), quick: opts.quick === true, machine, all: true });
       for (const name of chosen) {
         const bench = await SUITES[name]!();
         const bar = new cliProgress.SingleBar(
