@@ -5,7 +5,7 @@
 // violating import to each rule and sees it fire.
 
 /** Folders that ship in the service (the simulator, benchmarks, tests and the CLI's demo do not). */
-const PRODUCTION = '^(api|app|common|config|connectors|gateway|graph|kms|ops|processors|runtime|schemas|stack)/';
+const PRODUCTION = '^(api|app|common|config|connectors|gateway|graph|kms|ops|processors|replay|runtime|schemas|stack)/';
 
 /** Areas made of one sub-folder per part, each part with its own face (processors/encrypt/index.ts). */
 const PER_PART = '(processors|connectors|sim)';
@@ -51,7 +51,7 @@ module.exports = {
       name: 'libraries-not-configuration',
       severity: 'error',
       comment: 'runtime/, kms/ and stack/ take validated options; only the composition root (app/) reads configuration.',
-      from: { path: '^(runtime|kms|stack|graph)/' },
+      from: { path: '^(runtime|kms|stack|graph|replay)/' },
       to: { path: '^(config|app|cli)/' },
     },
     {
@@ -107,7 +107,7 @@ module.exports = {
     },
   ],
   options: {
-    includeOnly: '^(api|app|bench|bin|cli|common|config|connectors|demo|gateway|graph|kms|ops|processors|runtime|schemas|sim|stack|test)/',
+    includeOnly: '^(api|app|bench|bin|cli|common|config|connectors|demo|gateway|graph|kms|ops|processors|replay|runtime|schemas|sim|stack|test)/',
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

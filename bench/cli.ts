@@ -1,19 +1,33 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { formatTable, saveReport, withRatios, type BenchModule } from './report.js';
+import { describeMachine, formatTable, saveReport, saveSummary, withRatios, type BenchModule, type BenchReport } from './report.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
-const NOT_BENCHMARKS = new Set(['cli', 'report', 'index']);
+const RESULTS_DIR = join(BENCH_DIR, 'results');
+
+/** A suite module; its `run` takes `BenchOptions` (quick, progress), or the part of them it uses. */
+const suite = (load: () => Promise<{ run: (options: never) => Promise<BenchReport> }>) => async (): Promise<BenchModule> => await load();
+
+/**
+ * Every benchmark suite, one line each (keep them sorted by name). A suite is a module in bench/
+ * exporting `run(options): Promise<BenchReport>`; `npm run bench` runs them all in this order.
+ */
+const SUITES: Readonly<Record<string, () => Promise<BenchModule>>> = {
+  crypto: suite(() => import('./crypto.js')),
+  parse: suite(() => import('./parse.js')),
+  pipeline: suite(() => import('./pipeline.js')),
+  recurrence: suite(() => import('./recurrence.js')),
+  runtime: suite(() => import('./runtime.js')),
+  scenarios: suite(() => import('./scenarios.js')),
+  'sim-graph': suite(() => import('./sim-graph.js')),
+  'sim-notify': suite(() => import('./sim-notify.js')),
+  timers: suite(() => import('./timers.js')),
+};
 
 export function availableBenchmarks(): string[] {
-  return readdirSync(BENCH_DIR)
-    .filter((file) => file.endsWith('.ts'))
-    .map((file) => file.slice(0, -3))
-    .filter((name) => !NOT_BENCHMARKS.has(name))
-    .sort();
+  return Object.keys(SUITES).sort();
 }
 
 /** `hycal bench [names...]` (also `npm run bench -- <name>`): runs benchmarks, prints and saves them. */
@@ -25,14 +39,18 @@ export function registerBenchCommands(program: Command): void {
     .option('--quick', 'smaller runs, for a smoke check')
     .action(async (names: string[], opts: { quick?: boolean }) => {
       const chosen = names.length > 0 ? names : availableBenchmarks();
+      const unknown = chosen.filter((name) => SUITES[name] === undefined);
+      if (unknown.length > 0) {
+        console.error(`no benchmark named ${unknown.join(', ')}; available: ${availableBenchmarks().join(', ')}`);
+        process.exitCode = 2;
+        return;
+      }
+      const machine = describeMachine();
+      const reports: BenchReport[] = [];
+      // A full run records its machine first, so a run stopped part-way still says where it measured.
+      if (names.length === 0) saveSummary(RESULTS_DIR, [], { at: new Date(), quick: opts.quick === true, machine, all: true });
       for (const name of chosen) {
-        const file = join(BENCH_DIR, `${name}.ts`);
-        if (!existsSync(file) || NOT_BENCHMARKS.has(name)) {
-          console.error(`no benchmark named ${name}; available: ${availableBenchmarks().join(', ')}`);
-          process.exitCode = 2;
-          return;
-        }
-        const bench = (await import(pathToFileURL(file).href)) as BenchModule;
+        const bench = await SUITES[name]!();
         const bar = new cliProgress.SingleBar(
           { format: ` ${name} {bar} {percentage}% | {label}`, stream: process.stderr, noTTYOutput: false },
           cliProgress.Presets.shades_classic,
@@ -53,8 +71,11 @@ export function registerBenchCommands(program: Command): void {
         );
         if (started) bar.stop();
         console.log(`\n${formatTable(report)}`);
-        const saved = saveReport(join(BENCH_DIR, 'results'), report, new Date());
-        console.log(`saved ${saved.json} and chart ${saved.svg}`);
+        const saved = saveReport(RESULTS_DIR, report, { at: new Date(), quick: opts.quick === true, machine });
+        console.log(`saved ${saved.json}, ${saved.table} and chart ${saved.svg}`);
+        reports.push(report);
       }
+      const summary = saveSummary(RESULTS_DIR, reports, { at: new Date(), quick: opts.quick === true, machine, all: names.length === 0 });
+      console.log(`machine description and index: ${summary}`);
     });
 }

@@ -13,6 +13,7 @@ import { registerConnectorCommand } from '../app/index.js';
 import { registerServeCommand } from './serve.js';
 import { registerDemoCommand } from './demo.js';
 import { registerGatewayCommand } from './gateway.js';
+import { registerReplayCommand } from './replay.js';
 
 /**
  * The `hycal` command. Each area registers its sub-commands here; the handlers live beside the
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerDemoCommand(program);
   registerGatewayCommand(program);
+  registerReplayCommand(program);
   return program;
 }
 

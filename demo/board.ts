@@ -27,6 +27,8 @@ export interface BoardDevice {
 
 export interface BoardSnapshot {
   readonly now: number;
+  /** How many times faster than real time the service clock runs (1: real time). */
+  readonly speed: number;
   readonly counts: Readonly<Record<string, number>>;
   readonly users: readonly { userId: string; meetings: readonly BoardMeeting[]; outOfOffice: boolean; until: number | null }[];
   readonly devices: readonly BoardDevice[];
@@ -38,6 +40,7 @@ const RECENT = 40;
 
 export class DemoBoard {
   readonly #clock: Clock;
+  readonly #speed: number;
   readonly #counts = new Map<string, number>();
   readonly #meetings = new Map<string, Map<string, BoardMeeting & { v: number }>>();
   readonly #presence = new Map<string, PresenceChange>();
@@ -45,8 +48,9 @@ export class DemoBoard {
   readonly #recent: { at: number; topic: string; text: string }[] = [];
   #version = 0;
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, speed = 1) {
     this.#clock = clock;
+    this.#speed = speed;
   }
 
   get version(): number {
@@ -121,6 +125,6 @@ export class DemoBoard {
     const devices = [...this.#devices.values()]
       .sort((a, b) => a.deviceId.localeCompare(b.deviceId))
       .map((d) => ({ deviceId: d.deviceId, joinShowing: d.joinShowing, bookings: d.bookings(now) }));
-    return { now, counts: Object.fromEntries(this.#counts), users, devices, recent: [...this.#recent], version: this.#version };
+    return { now, speed: this.#speed, counts: Object.fromEntries(this.#counts), users, devices, recent: [...this.#recent], version: this.#version };
   }
 }

@@ -94,7 +94,7 @@ const esc = (v) => String(v).replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) +
 const t = (ms) => new Date(ms).toISOString().slice(11, 16);
 function render(s) {
   $('counts').innerHTML = Object.entries(s.counts).map(([k, v]) => '<span>' + esc(k) + ' <b>' + v + '</b></span>').join('');
-  $('clock').textContent = 'service clock ' + new Date(s.now).toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+  $('clock').textContent = 'service clock ' + new Date(s.now).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' + (s.speed > 1 ? ' (' + s.speed + '× faster than real time)' : '');
   $('devices').innerHTML = s.devices.map((d) => {
     const next = d.bookings[0];
     return '<div class="device" data-device="' + esc(d.deviceId) + '"><div class="id">' + esc(d.deviceId) + '</div>' +

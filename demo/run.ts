@@ -15,6 +15,7 @@ import { stackUp, checkoutRoot } from '../stack/index.js';
 import { DemoBoard } from './board.js';
 import { startDashboard } from './dashboard.js';
 import { TopicTap } from './tap.js';
+import { demoClock } from './clock.js';
 
 export interface DemoOptions {
   readonly users: number;
@@ -23,6 +24,8 @@ export interface DemoOptions {
   /** Calendar actions per second of the simulated organisation once the service runs. */
   readonly activity: number;
   readonly dashboardPort: number;
+  /** The service clock runs this many times faster than real time (1: real time, the default). */
+  readonly speed?: number;
   readonly say: (line: string) => void;
 }
 
@@ -128,7 +131,9 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     options.say(`[2/${STEPS}] Microsoft Graph simulator: ${options.users} users, ${options.rooms} rooms, seed ${options.seed}`);
     const sim = await startSimFromCli({ users: options.users, rooms: options.rooms, seed: options.seed, meetings: 8, activity: 0 });
     stops.push(() => sim.close());
+    const speed = options.speed ?? 1;
     const context = createAppContext({
+      clock: demoClock(speed),
       env: { ...process.env, HYCAL_KMS_MASTER_KEY: demoMasterKey(root) },
       overrides: {
         stack: { kafkaBrokers: stack.connections.KAFKA_BROKERS, schemaRegistryUrl: stack.connections.SCHEMA_REGISTRY_URL, mongodbUri: stack.connections.MONGODB_URI, mongodbDatabase: DEMO_DATABASE, topicPrefix: DEMO_PREFIX },
@@ -152,14 +157,14 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     stops.push(() => service.stop());
     options.say(`API and pages: ${service.apiUrl ?? ''} (OpenAPI at /openapi.json)`);
     options.say(`[5/${STEPS}] dashboard`);
-    const board = new DemoBoard(context.clock);
+    const board = new DemoBoard(context.clock, speed);
     const tap = new TopicTap({ kafka: buildKafka(context, 'hycal-demo-dashboard'), codec: await buildCodec(context), board, logger: context.logger('demo'), prefix: DEMO_PREFIX });
     await tap.start();
     stops.push(() => tap.stop());
     const dashboard = await startDashboard({ board, port: options.dashboardPort });
     stops.push(() => dashboard.app.close());
     const activated = await activate(context, tenants);
-    options.say(`[6/${STEPS}] ${activated} mailboxes activated; calendar activity at ${options.activity}/s`);
+    options.say(`[6/${STEPS}] ${activated} mailboxes activated; calendar activity at ${options.activity}/s${speed > 1 ? `; service clock at ${speed}× real time` : ''}`);
     if (options.activity > 0) {
       const driver = new ActivityDriver({
         target: sim.sim.store, tenants: sim.scenario.tenants, seed: options.seed, ratePerSecond: options.activity, clock: context.clock, anchorMs: context.clock.now(), roomCopies: false,

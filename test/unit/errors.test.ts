@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SOURCE_DIRS = ['api', 'app', 'cli', 'common', 'config', 'connectors', 'demo', 'gateway', 'graph', 'kms', 'ops', 'processors', 'runtime', 'schemas', 'sim', 'stack'];
+const SOURCE_DIRS = ['api', 'app', 'cli', 'common', 'config', 'connectors', 'demo', 'gateway', 'graph', 'kms', 'ops', 'processors', 'replay', 'runtime', 'schemas', 'sim', 'stack'];
 
 function sourceFiles(dir: string): string[] {
   let entries: string[];

@@ -1,0 +1,30 @@
+import { systemClock, type Clock } from '../common/index.js';
+
+/**
+ * The demo's accelerated clock: starts at the real time and runs `speed` times faster, so that at
+ * 60× a meeting an hour away gets its Join button within a minute of watching. It is injected
+ * (the service's processors, durable timers, the activity driver and the dashboard read it); the
+ * real clock is never patched. Partition leases and the simulator's identity platform stay on real
+ * time (they pace real network round trips and tokens checked by msal-node).
+ */
+export class AcceleratedClock implements Clock {
+  readonly speed: number;
+  readonly #real: Clock;
+  readonly #origin: number;
+
+  constructor(speed: number, real: Clock = systemClock) {
+    if (!Number.isFinite(speed) || speed < 1) throw new RangeError('The demo clock speed is a number ≥ 1.');
+    this.speed = speed;
+    this.#real = real;
+    this.#origin = real.now();
+  }
+
+  now(): number {
+    return Math.floor(this.#origin + (this.#real.now() - this.#origin) * this.speed);
+  }
+}
+
+/** The real clock at speed 1, an accelerated one above. */
+export function demoClock(speed: number, real: Clock = systemClock): Clock {
+  return speed === 1 ? real : new AcceleratedClock(speed, real);
+}

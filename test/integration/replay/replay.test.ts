@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, ManualClock } from '../../../common/index.js';
+import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../../../kms/index.js';
+import { encryptMeeting } from '../../../processors/encrypt/index.js';
+import { grantedDecryptor, parseKeyGrant, replayTopic, ReplayGroupExistsError, ReplayInputError } from '../../../replay/index.js';
+import { createSchemaRegistry, TopicCodec, type ParsedMeeting } from '../../../schemas/index.js';
+import { Canaries, formatHits, LogCapture } from '../../support/canary.js';
+import { buildParsedMeeting } from '../../support/parsed-meetings.js';
+import { readTopic, testKafka, testStack, uniqueName, withAdmin } from '../../support/stack.js';
+
+/**
+ * Issue 17 point 3: `hycal replay` on the real stack. calendar.meetings.v1 of two tenants, written
+ * in two waves (old, new); a live consumer group has read everything. Replays go to a file (from a
+ * time, ciphertext stays ciphertext), to a file with a key grant (only the granted tenant opens),
+ * to another topic and to a new consumer group; the live group's offsets never move.
+ */
+
+const TOPIC = 'calendar.meetings.v1';
+
+interface Row {
+  readonly timestamp: number;
+  readonly value: { tenantId: string; meetingId: string; start: number; subject: { base64: string } };
+  readonly plaintext?: { subject: string };
+}
+const OLD = Date.UTC(2026, 10, 1, 8, 0, 0);
+const NEW = Date.UTC(2026, 10, 2, 8, 0, 0);
+const PER_WAVE = { 'tenant-a': 12, 'tenant-b': 6 } as const;
+
+describe('replay', () => {
+  const prefix = `${uniqueName('replay')}.`;
+  const source = `${prefix}${TOPIC}`;
+  const clock = new ManualClock(Date.UTC(2026, 10, 3, 9, 0, 0));
+  const canaries = new Canaries();
+  const capture = new LogCapture();
+  const logger = createLogger({ name: 'replay-test', destination: capture });
+  let kafka: Kafka;
+  let codec: TopicCodec;
+  let keyring: Keyring;
+  let dir: string;
+  const subjects = new Map<string, string>();
+  const liveGroup = uniqueName('live');
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    dir = await mkdtemp(join(tmpdir(), 'hycal-replay-'));
+    const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
+    keyring = new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: vault }, clock });
+    await withAdmin((admin) => admin.createTopics({ topics: [{ topic: source, numPartitions: 3 }], waitForLeaders: true }));
+    codec = await new TopicCodec(createSchemaRegistry(testStack().schemaRegistryUrl), { prefix }).init();
+    const producer = kafka.producer();
+    await producer.connect();
+    for (const at of [OLD, NEW]) {
+      const messages = [];
+      for (const [tenantId, count] of Object.entries(PER_WAVE)) {
+        for (let i = 0; i < count; i += 1) {
+          const parsed: ParsedMeeting = buildParsedMeeting(canaries, { tenantId, mailboxId: `mbx-${i % 4}`, start: at + i * 3_600_000 });
+          subjects.set(parsed.meetingId, parsed.sensitive.subject!);
+          const value = await codec.encode(TOPIC, await encryptMeeting(parsed, keyring));
+          messages.push({ key: `${tenantId}/${parsed.mailboxId}`, value, timestamp: String(at + i) });
+        }
+      }
+      await producer.send({ topic: source, messages });
+    }
+    await producer.disconnect();
+    // A live consumer group that has read (and committed) everything.
+    const live = kafka.consumer({ groupId: liveGroup, maxWaitTimeInMs: 100 });
+    await live.connect();
+    await live.subscribe({ topics: [source], fromBeginning: true });
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      void live.run({
+        eachMessage: () => {
+          seen += 1;
+          if (seen === 36) resolve();
+          return Promise.resolve();
+        },
+      });
+    });
+    await live.disconnect();
+  });
+
+  afterAll(async () => {
+    await withAdmin(async (admin) => {
+      const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+      await admin.deleteTopics({ topics }).catch(() => undefined);
+    });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const liveOffsets = () => withAdmin((admin) => admin.fetchOffsets({ groupId: liveGroup, topics: [source] }));
+  const lines = async (path: string) => (await readFile(path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Row);
+
+  it('replay – a file from a time holds the newer records, Avro-decoded, their sensitive fields still ciphertext; the live group does not move', async () => {
+    const before = await liveOffsets();
+    const path = join(dir, 'from-time.ndjson');
+    let lastProgress: [number, number] = [0, -1];
+    const result = await replayTopic({ kafka, codec, prefix, topic: TOPIC, from: { kind: 'time', at: NEW }, target: { kind: 'file', path }, clock, logger, onProgress: (d, t) => (lastProgress = [d, t]) });
+    expect(result.records).toBe(18);
+    expect(lastProgress).toEqual([18, 18]);
+    const rows = await lines(path);
+    expect(rows).toHaveLength(18);
+    expect(rows.every((r) => r.timestamp >= NEW && r.value.start >= NEW)).toBe(true);
+    expect(rows.every((r) => typeof r.value.subject.base64 === 'string' && r.plaintext === undefined)).toBe(true);
+    const hits = canaries.scan(await readFile(path), 'replay file');
+    expect(hits, formatHits(hits)).toHaveLength(0);
+    expect(await liveOffsets()).toEqual(before);
+  });
+
+  it('replay – with a key grant only the granted tenant\'s records open; the grant use is in the log without secrets', async () => {
+    const grantText = JSON.stringify({ tenantId: 'tenant-a', purpose: 'analytics backfill INC-42', grantedBy: 'security-officer', expiresAt: '2026-11-04T00:00:00Z' });
+    const grant = parseKeyGrant(grantText, clock.now());
+    const decryptor = grantedDecryptor({ keyring, grant, topic: TOPIC, clock, logger });
+    const path = join(dir, 'decrypted.ndjson');
+    const result = await replayTopic({ kafka, codec, prefix, topic: TOPIC, from: { kind: 'beginning' }, target: { kind: 'file', path }, decryptor, clock, logger });
+    decryptor.close();
+    expect(result.records).toBe(36);
+    expect(result.decrypted).toBe(24);
+    const rows = await lines(path);
+    for (const row of rows) {
+      if (row.value.tenantId === 'tenant-a') expect(row.plaintext?.subject).toBe(subjects.get(row.value.meetingId));
+      else expect(row.plaintext).toBeUndefined();
+    }
+    const audit = capture.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['audit'] === 'key-grant');
+    expect(audit.map((l) => l['event'])).toEqual(['grant-used', 'grant-closed']);
+    expect(audit[0]).toMatchObject({ tenantId: 'tenant-a', purpose: 'analytics backfill INC-42', grantedBy: 'security-officer', grant: grant.fingerprint, topic: TOPIC });
+    expect(audit[1]).toMatchObject({ opened: 24, notCovered: 12 });
+    const hits = canaries.scanLogs(capture);
+    expect(hits, formatHits(hits)).toHaveLength(0);
+  });
+
+  it('replay – into another topic copies bytes, keys and headers from an offset; into a new group sets its offsets, and an existing group is refused', async () => {
+    const before = await liveOffsets();
+    const out = `${prefix}analytics.meetings`;
+    const copied = await replayTopic({ kafka, prefix, topic: TOPIC, from: { kind: 'offset', offset: 2 }, target: { kind: 'topic', name: out }, clock, logger });
+    expect(copied.records).toBe(36 - 3 * 2);
+    const records = await readTopic(kafka, out, copied.records);
+    expect(records.every((r) => r.headers['hycal-replay-source']?.startsWith(`${source}/`))).toBe(true);
+    const decoded = await Promise.all(records.map((r) => codec.decode(TOPIC, r.value!)));
+    expect(decoded.every((m) => subjects.has(m.meetingId) && Buffer.isBuffer(m.subject))).toBe(true);
+
+    const group = uniqueName('analytics');
+    const set = await replayTopic({ kafka, prefix, topic: TOPIC, from: { kind: 'time', at: NEW }, target: { kind: 'group', groupId: group }, clock, logger });
+    const committed = await withAdmin((admin) => admin.fetchOffsets({ groupId: group, topics: [source] }));
+    expect(committed[0]!.partitions.map((p) => Number(p.offset)).sort()).toEqual(set.ranges.map((r) => r.start).sort());
+    expect(set.ranges.reduce((s, r) => s + r.end - r.start, 0)).toBe(18);
+    await expect(replayTopic({ kafka, prefix, topic: TOPIC, from: { kind: 'beginning' }, target: { kind: 'group', groupId: liveGroup }, clock, logger })).rejects.toBeInstanceOf(ReplayGroupExistsError);
+    await expect(replayTopic({ kafka, prefix, topic: TOPIC, from: { kind: 'beginning' }, target: { kind: 'topic', name: source }, clock, logger })).rejects.toBeInstanceOf(ReplayInputError);
+    expect(await liveOffsets()).toEqual(before);
+  });
+});
