@@ -2,5 +2,3 @@
 export { TopologyTestDriver } from './driver.js';
 export type { TopologyTestDriverOptions, PipeOptions, TestCodec } from './driver.js';
 export type { TestOutput } from './memory.js';
-export { ProcessorTestDriver } from './processor-driver.js';
-export type { RecordedEffects } from './processor-driver.js';
