@@ -77,6 +77,7 @@ async function seedOrganisation(context: AppContext, sim: SimCliRun): Promise<{ 
           joinBlock: { en: { header: 'Join from a video device, the app or the browser.', footer: 'Hybrid Calendar demo' }, de: { header: 'Beitreten per Videosystem, App oder Browser.', footer: 'Hybrid Calendar Demo' } },
         });
         for (const room of tenant.rooms) await registerDevices(db, tenant.id, room, [{ deviceId: `room-${room.slice(0, 8)}`, mode: 'shared' }]);
+        showcaseMeetings(sim, tenant.id, tenant.rooms, context.clock.now());
         for (const [index, user] of tenant.users.entries()) {
           if (index % 3 === 0) await registerDevices(db, tenant.id, user, [{ deviceId: `desk-${user.slice(0, 8)}`, mode: 'personal' }]);
         }
@@ -89,6 +90,26 @@ async function seedOrganisation(context: AppContext, sim: SimCliRun): Promise<{ 
     }
   } finally {
     await mongo.close();
+  }
+}
+
+/**
+ * A few video meetings in each room starting over the next half hour (service clock), so that a
+ * person watching sees Join buttons come and go on the room devices within minutes (seconds at
+ * `--speed 60`), not only when the seeded calendar happens to have a meeting soon.
+ */
+function showcaseMeetings(sim: SimCliRun, tenantId: string, rooms: readonly string[], now: number): void {
+  const iso = (ms: number): { dateTime: string; timeZone: string } => ({ dateTime: new Date(ms).toISOString().slice(0, 19), timeZone: 'UTC' });
+  for (const [r, room] of rooms.entries()) {
+    for (let k = 0; k < 3; k += 1) {
+      const start = Math.ceil(now / 60_000) * 60_000 + (6 + 10 * k + 2 * r) * 60_000;
+      sim.sim.store.createEvent(tenantId, room, {
+        subject: `Stand-up ${k + 1}`,
+        body: { contentType: 'html', content: `<p>Join: <a href="https://demo.webex.com/meet/room${r}k${k}">https://demo.webex.com/meet/room${r}k${k}</a></p>` },
+        start: iso(start), end: iso(start + 15 * 60_000),
+        location: { displayName: 'Video room' },
+      });
+    }
   }
 }
 
