@@ -5,7 +5,7 @@ import type { RecordEncoder } from './codec.js';
 import type { Processor, ProcessorContext, ProcessorMetrics } from './contract.js';
 import { recordSize } from './dead-letters.js';
 import { fieldName, validateDocument } from './documents.js';
-import { ProcessorFailedError, RecordTooLargeError } from './errors.js';
+import { InvalidDocumentError, ProcessorFailedError, RecordTooLargeError } from './errors.js';
 import type { FlushItem, OutboundMessage, TimerIndexChange } from './flusher.js';
 import type { GuardedUpsert } from './sink.js';
 import type { TimerIndexStore } from './timers.js';
@@ -165,12 +165,26 @@ class StageViews {
 
   upsert(collection: string, id: string, version: number, document: Record<string, unknown>): void {
     if ('_id' in document || 'v' in document) throw new ProcessorFailedError(`A view document for ${collection} must not carry _id or v; the runtime sets them.`);
+    validateVersion(collection, version);
     validateDocument(document, `${collection}/${id}`);
     this.#effects.views.push({ collection, id, v: version, doc: document });
   }
 
   remove(collection: string, id: string, version: number): void {
+    validateVersion(collection, version);
     this.#effects.views.push({ collection, id, v: version, doc: null });
+  }
+}
+
+/**
+ * A view's version is its guard (`v: {$lt: version}`): a NaN or infinite one can never be stored,
+ * and FerretDB 1.24 answers a NaN by closing the connection, which looks like an outage and held the
+ * whole flusher retrying forever (re-producing that cycle's dead letters at every attempt). It fails
+ * its record here, permanently, like any other invalid document.
+ */
+function validateVersion(collection: string, version: number): void {
+  if (typeof version !== 'number' || !Number.isFinite(version)) {
+    throw new InvalidDocumentError(`The version of a ${collection} view is ${typeof version === 'number' ? String(version) : typeof version}; give a finite number.`);
   }
 }
 

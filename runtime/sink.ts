@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { RuntimeUnavailableError } from './errors.js';
+import { InvalidDocumentError, RuntimeUnavailableError } from './errors.js';
 import { classifyFailure } from './supervision.js';
 
 /**
@@ -78,6 +78,9 @@ export class MongoSink {
   }
 
   async upsertGuarded(ops: readonly GuardedUpsert[]): Promise<SinkResult> {
+    // FerretDB closes the connection on a NaN (a "network error", retried forever): refuse it for good.
+    const invalid = ops.find((op) => !Number.isFinite(op.v));
+    if (invalid !== undefined) throw new InvalidDocumentError(`The version of ${invalid.collection} document is ${String(invalid.v)}; versions are finite numbers.`);
     const collapsed = collapseUpserts(ops);
     const result: SinkResult = { applied: 0, stale: 0 };
     if (this.#mode === 'sequential') {

@@ -124,14 +124,19 @@ export class Canaries {
    * Reads every topic whose name starts with `topicPrefix` from offset 0 to its end (fresh consumer
    * group, uncommitted reads too) and scans keys, values and header values.
    */
-  async scanKafka(kafka: Kafka, topicPrefix: string, options: { timeoutMs?: number } = {}): Promise<{ hits: CanaryHit[]; records: number; topics: string[] }> {
+  /**
+   * `skipTopics`: topics the test itself wrote the canaries to (its inputs). `valueCopiedTopics`:
+   * topics whose record values are, by contract, an input record's bytes verbatim (dead letters):
+   * only their keys and headers (what the runtime writes itself) are scanned.
+   */
+  async scanKafka(kafka: Kafka, topicPrefix: string, options: { timeoutMs?: number; skipTopics?: readonly string[]; valueCopiedTopics?: readonly string[] } = {}): Promise<{ hits: CanaryHit[]; records: number; topics: string[] }> {
     const needles = this.needles();
     const admin = kafka.admin();
     await admin.connect();
     let topics: string[];
     const targets = new Map<string, bigint>();
     try {
-      topics = (await admin.listTopics()).filter((topic) => topic.startsWith(topicPrefix)).sort();
+      topics = (await admin.listTopics()).filter((topic) => topic.startsWith(topicPrefix) && !(options.skipTopics ?? []).includes(topic)).sort();
       for (const topic of topics) {
         for (const partition of await admin.fetchTopicOffsets(topic)) {
           if (BigInt(partition.high) > BigInt(partition.low)) targets.set(`${topic}:${partition.partition}`, BigInt(partition.high) - 1n);
@@ -166,7 +171,8 @@ export class Canaries {
               eachMessage: ({ topic, partition, message }) => {
                 records += 1;
                 const where = `kafka ${topic}[${partition}]@${message.offset}`;
-                const parts: Buffer[] = [message.key ?? Buffer.alloc(0), message.value ?? Buffer.alloc(0)];
+                const copied = (options.valueCopiedTopics ?? []).includes(topic);
+                const parts: Buffer[] = [message.key ?? Buffer.alloc(0), copied ? Buffer.alloc(0) : (message.value ?? Buffer.alloc(0))];
                 for (const [name, header] of Object.entries(message.headers ?? {})) {
                   parts.push(Buffer.from(name));
                   for (const value of Array.isArray(header) ? header : [header]) {

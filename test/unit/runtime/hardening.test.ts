@@ -1,7 +1,8 @@
+import type { Db } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../common/logger.js';
 import { registerAvro, TopicCodec, type MeetingOccurrence } from '../../../schemas/index.js';
-import { defineTopology, EffectRefusedError, type Processor, type Topology } from '../../../runtime/index.js';
+import { defineTopology, EffectRefusedError, InvalidDocumentError, MongoSink, type Processor, type Topology } from '../../../runtime/index.js';
 import { TopologyTestDriver, type TestCodec } from '../../../runtime/testing/index.js';
 import { Canaries, LogCapture, formatHits } from '../../support/canary.js';
 import { offlineRegistry } from './registry-stub.js';
@@ -99,6 +100,41 @@ describe('runtime – one bad write never stops a worker', () => {
     for (const key of ['a', 'bad', 'b']) await driver.pipeInput('in.v1', key, {});
     expect(driver.outputs('out.v1').map((o) => o.key)).toEqual(['a', 'b']);
     expect(driver.deadLetters('in.v1').map((d) => [d.key, d.headers['hc-error-code']])).toEqual([['bad', 'HC_ERR_RUNTIME_EFFECT_REFUSED']]);
+  });
+
+  it('views – a view version that is not a finite number (a wrong-shape value: seq "x") fails only its record, at upsert time; other keys go on', async () => {
+    // FerretDB closes the connection on a NaN version: reaching the flusher, it looked like an outage
+    // and held every partition while the cycle (and its dead letters) was written again and again.
+    const ledger: Processor<{ seq: number }, { n: number }> = {
+      name: 'ledger',
+      process(record, ctx) {
+        const n = record.value.seq;
+        ctx.state.set({ n });
+        ctx.views.upsert('ledger', ctx.key, n * 1_000, { n });
+        if (n === 2) ctx.views.remove('ledger', `${ctx.key}-old`, Number.POSITIVE_INFINITY);
+      },
+    };
+    const topology = defineTopology({ name: 'hardening', inputs: [{ topic: 'in.v1', decode: (bytes) => JSON.parse(bytes.toString('utf8')) as { seq: number } }], stages: [ledger] });
+    const driver = new TopologyTestDriver(topology);
+    await driver.pipeRaw('in.v1', 'poison', Buffer.from('{"seq":"x","amount":null}'));
+    await driver.pipeRaw('in.v1', 'good', Buffer.from('{"seq":1}'));
+    await driver.pipeRaw('in.v1', 'removal', Buffer.from('{"seq":2}'));
+    expect(driver.deadLetters('in.v1').map((d) => [d.key, d.headers['hc-error-code'], d.headers['hc-processor']])).toEqual([
+      ['poison', 'HC_ERR_RUNTIME_INVALID_DOCUMENT', 'ledger'],
+      ['removal', 'HC_ERR_RUNTIME_INVALID_DOCUMENT', 'ledger'],
+    ]);
+    expect(driver.view('ledger', 'poison')).toBeUndefined();
+    expect(driver.state('poison', 'ledger')).toBeUndefined();
+    expect(driver.view('ledger', 'good')).toMatchObject({ n: 1, v: 1_000 });
+  });
+
+  it('views – the sink refuses a non-finite version for good, without sending it to the store (it would drop the connection)', async () => {
+    const sent: unknown[] = [];
+    const db = { collection: () => ({ replaceOne: (...args: unknown[]) => Promise.resolve(sent.push(args)) }) } as unknown as Db;
+    const sink = new MongoSink(db);
+    await expect(sink.upsertGuarded([{ collection: 'ledger', id: 'a', v: 1, doc: {} }, { collection: 'ledger', id: 'b', v: Number.NaN, doc: {} }])).rejects.toBeInstanceOf(InvalidDocumentError);
+    expect(sent).toEqual([]);
+    await expect(sink.upsertGuarded([{ collection: 'ledger', id: 'a', v: 1, doc: {} }])).resolves.toEqual({ applied: 1, stale: 0 });
   });
 
   it('timers – a timer whose handler fails for good lands in the failed-timer collection and is counted, not only logged', async () => {
