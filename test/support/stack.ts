@@ -71,7 +71,9 @@ export async function readTopic(
   const timeoutMs = options.timeoutMs ?? 30_000;
   const records: ReadRecord[] = [];
   if (count === 0) return records;
-  const consumer = kafka.consumer({ groupId: uniqueName('read'), maxWaitTimeInMs: 100 });
+  // Metadata refreshed every second: a topic created moments ago may not show every partition's
+  // leader in the first metadata answer, and the default refresh (5 min) would outlast the wait.
+  const consumer = kafka.consumer({ groupId: uniqueName('read'), maxWaitTimeInMs: 100, metadataMaxAge: 1_000 });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
