@@ -15,6 +15,7 @@ const suite = (load: () => Promise<{ run: (options: never) => Promise<BenchRepor
  * exporting `run(options): Promise<BenchReport>`; `npm run bench` runs them all in this order.
  */
 const SUITES: Readonly<Record<string, () => Promise<BenchModule>>> = {
+  api: suite(() => import('./api.js')),
   crypto: suite(() => import('./crypto.js')),
   parse: suite(() => import('./parse.js')),
   pipeline: suite(() => import('./pipeline.js')),
@@ -24,6 +25,7 @@ const SUITES: Readonly<Record<string, () => Promise<BenchModule>>> = {
   'sim-graph': suite(() => import('./sim-graph.js')),
   'sim-notify': suite(() => import('./sim-notify.js')),
   timers: suite(() => import('./timers.js')),
+  writeback: suite(() => import('./writeback.js')),
 };
 
 export function availableBenchmarks(): string[] {
