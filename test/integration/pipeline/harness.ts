@@ -79,6 +79,11 @@ export interface ScenarioSize {
   readonly recurringShare: number;
 }
 
+/**
+ * The seeded tenant: 6 users (one unlicensed), 2 rooms, 4 devices (2 shared, 2 personal), 6
+ * meetings per mailbox. The generator walks through every kind of meeting first and makes its first
+ * series only after about 30 meetings, so setUp adds the recurring series with exceptions itself.
+ */
 export const MODEL_SCENARIO: ScenarioSize = { seed: 1414, usersPerTenant: 6, roomsPerTenant: 2, meetingsPerMailbox: 6, recurringShare: 0.4 };
 
 export class PipelineHarness {
@@ -130,11 +135,28 @@ export class PipelineHarness {
     this.scenario = loadScenario(this.store, { ...size, anchorMs: T0, canary: (kind) => this.canaries.make(kind) });
     const tenant = this.scenario.tenants[0]!;
     this.tenantId = tenant.id;
+    // Recurring series with exceptions: a daily Webex stand-up in a room with a shared device and
+    // in a user's calendar with a personal device, one occurrence moved, one cancelled.
+    const withDevice = (mode: 'shared' | 'personal'): string => tenant.devices.find((d) => d.mode === mode && this.mailboxes().includes(d.mailboxId))!.mailboxId;
+    for (const mailboxId of [withDevice('personal'), withDevice('shared')]) this.addSeriesWithExceptions(mailboxId);
     for (const mailboxId of [...tenant.users, ...tenant.rooms]) {
       const devices = tenant.devices.filter((d) => d.mailboxId === mailboxId).map((d) => ({ deviceId: d.id, mode: d.mode }));
       if (devices.length > 0) await registerDevices(this.db, this.tenantId, mailboxId, devices);
     }
     await setJoinLeadMinutes(this.db, this.tenantId, LEAD_MINUTES);
+  }
+
+  /** A daily 09:00 UTC stand-up from T0 − 2 d to T0 + 10 d with a Webex link; the 3 March occurrence moved to 11:00, the 4 March one cancelled. */
+  addSeriesWithExceptions(mailboxId: string): string {
+    const day = (d: number, h: number, m = 0): { dateTime: string; timeZone: string } => ({ dateTime: new Date(Date.UTC(2026, 2, d, h, m)).toISOString().slice(0, 19), timeZone: 'UTC' });
+    const masterId = this.store.addEvent(this.tenantId, mailboxId, {
+      subject: `Stand-up ${this.canaries.make('subject')}`, start: day(0, 9), end: day(0, 9, 30),
+      location: { displayName: `https://acme.webex.com/meet/${this.canaries.make('location')}` },
+      recurrence: { pattern: { type: 'daily', interval: 1 }, range: { type: 'endDate', startDate: '2026-02-28', endDate: '2026-03-12', recurrenceTimeZone: 'UTC' } },
+    });
+    this.store.addOccurrenceException(this.tenantId, mailboxId, masterId, Date.UTC(2026, 2, 3, 9), { cancelled: false, patch: { start: day(3, 11), end: day(3, 11, 30) } });
+    this.store.addOccurrenceException(this.tenantId, mailboxId, masterId, Date.UTC(2026, 2, 4, 9), { cancelled: true });
+    return masterId;
   }
 
   /** Closes what setUp and the test opened and drops the test's database. */
@@ -238,10 +260,9 @@ export class PipelineHarness {
     store.updateEvent(tenantId, user, singles[0]!.id, { start: { dateTime: at(T0 + 2 * HOUR), timeZone: 'UTC' }, end: { dateTime: at(T0 + 3 * HOUR), timeZone: 'UTC' }, location: { displayName: `@webex https://acme.webex.com/meet/${canaries.make('other')}` } });
     if (singles[1] !== undefined) store.cancelEvent(tenantId, user, singles[1].id);
     const withSeries = mailboxes.find((m) => store.masters(store.requireMailbox(tenantId, m)).some((e) => e.recurrence !== null));
-    if (withSeries !== undefined) {
-      const series = store.masters(store.requireMailbox(tenantId, withSeries)).find((e) => e.recurrence !== null)!;
-      store.deleteEvent(tenantId, withSeries, series.id);
-    }
+    expect(withSeries, 'the seeded tenant has a recurring series to delete').toBeDefined();
+    const series = store.masters(store.requireMailbox(tenantId, withSeries!)).find((e) => e.recurrence !== null)!;
+    store.deleteEvent(tenantId, withSeries!, series.id);
     for (const room of tenant.rooms.filter((m) => mailboxes.includes(m))) {
       const roomMbx = store.requireMailbox(tenantId, room);
       const booking = store.expand(roomMbx, T0, T0 + 3 * DAY).find((v) => !v.event.isOrganizer);

@@ -51,6 +51,10 @@ describe('pipeline – raw records to views and device streams on the real stack
     await h.feed([...(await h.syncCalendars()), ...(await h.syncSettings())]);
     const seeded = await h.expectConverged('seeded tenant');
     expect(Object.keys(seeded.expected).filter((k) => k.startsWith('stream')).length).toBeGreaterThan(0);
+    // The series' exceptions are in the model: the 3 March stand-up moved to 11:00, the 4 March one cancelled.
+    const booked = Object.entries(seeded.expected).filter(([k]) => k.startsWith('stream')).flatMap(([, v]) => v as { start: number; end: number }[]);
+    const count = (day: number, hour: number): number => booked.filter((b) => b.start === Date.UTC(2026, 2, day, hour) && b.end === Date.UTC(2026, 2, day, hour, 30)).length;
+    expect({ regular: count(2, 9) >= 2, moved: count(3, 11) >= 2, cancelled: count(4, 9) }).toEqual({ regular: true, moved: true, cancelled: 0 });
 
     // ---- Phase 2: edits, cancellations, a deleted series, a room declining, OOO changes.
     const { user, keywordMeetingId, privateId, allDayId } = h.edit();
