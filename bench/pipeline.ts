@@ -6,8 +6,10 @@
 // Throughput: N raw records (one meeting each, starting within the Join lead time on a room with a
 // shared device) pre-produced; the phase ends when every record's Join button is on
 // obtp.devices.v1, meeting-views has committed all of calendar.meetings.v1 and the device view all
-// of obtp.devices.v1. The reported rate is steady (first output to last, for the passthrough
-// alike); the rate from the runtimes' start is in the note. MongoDB round trips are counted per
+// of obtp.devices.v1. The reported rate is steady (broker timestamps of the first and last
+// output record, for the passthrough alike: its quick run is mostly group join and lease claims
+// otherwise); the rate from the runtimes' start is in the note, with the mean effect-cycle
+// (produce + MongoDB) and processor-call times per topology. MongoDB round trips are counted per
 // meeting over that phase (by command and collection). Latency: new meetings, built and sealed
 // beforehand, at a steady rate into the warm pipeline, first at half the steady throughput (the
 // pipeline's own latency), then at the goal's 1,000/s (goal p99 ≤ 2 s; below that throughput it
@@ -127,6 +129,50 @@ class RoundTrips {
 }
 
 /**
+ * Output rate from the broker timestamps of a topic's records (first to last): precise even for a
+ * phase shorter than the polling interval (the passthrough of the quick run takes well under a
+ * second on a quiet machine).
+ */
+async function outputRate(kafka: Kafka, topic: string, expected: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `bench-span-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
+  let n = 0;
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          const at = Number(message.timestamp);
+          n += 1;
+          first = Math.min(first, at);
+          last = Math.max(last, at);
+        }
+        await Promise.resolve();
+      },
+    });
+    const deadline = Date.now() + 120_000;
+    while (n < expected && Date.now() < deadline) await sleep(100);
+  } finally {
+    await consumer.disconnect();
+  }
+  return last > first ? ((n - 1) / (last - first)) * 1_000 : Number.NaN;
+}
+
+/** Mean of a prom histogram per label value, from a runtime's metrics text: "label mean ms × count". */
+function histogramMeans(text: string, metric: string): string {
+  const sums = new Map<string, number>();
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = new RegExp(`^${metric}_(sum|count)\\{[a-z]+="([^"]+)"\\} ([0-9.e+-]+)$`).exec(line);
+    if (match === null) continue;
+    (match[1] === 'sum' ? sums : counts).set(match[2]!, Number(match[3]));
+  }
+  return [...counts].map(([label, count]) => `${label} ${(((sums.get(label) ?? 0) / Math.max(1, count)) * 1_000).toFixed(1)} ms × ${count}`).join(', ');
+}
+
+/**
  * Throughput of a phase two ways: over the whole phase from the runtimes' start (group joins,
  * lease claims and first state loads included), and steady, from the first output seen to the
  * last (what the topology sustains once running). Both the passthrough and the pipeline are
@@ -167,7 +213,8 @@ async function passthrough(ctx: Ctx, records: number, progress: BenchOptions['pr
       if (n >= records) break;
       await sleep(200);
     }
-    return clock.rates(records);
+    const whole = clock.rates(records).whole;
+    return { whole, steady: await outputRate(ctx.kafka, `${ctx.prefix}bench.noop.out`, records) };
   } finally {
     await runtime.stop();
   }
@@ -230,7 +277,11 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         && (await committedAll(kafka, runtimes[2]!.groupId, `${prefix}obtp.devices.v1`))) break;
       await sleep(200);
     }
-    const throughput = clock.rates(records);
+    const throughput = { whole: clock.rates(records).whole, steady: (await outputRate(kafka, `${prefix}obtp.devices.v1`, 2 * records)) / 2 };
+    // (Two device events per meeting: BOOKING_UPSERT and JOIN_SHOW.) Where the time goes, per topology and stage: effect cycles (produce + MongoDB writes, the
+    // waits) and processor calls (CPU plus the processor's own awaits: registry, KMS).
+    const metrics = await Promise.all(runtimes.map((r) => r.metricsText()));
+    const waitsNote = `flush cycles: ${metrics.map((m) => histogramMeans(m, 'hycal_runtime_flush_seconds')).join(', ')}; processor calls: ${metrics.map((m) => histogramMeans(m, 'hycal_runtime_process_seconds')).join(', ')}`;
     trips.on = false;
     const tripsNote = `MongoDB round trips per meeting ${(trips.total() / records).toFixed(2)} (${trips.summary(records)})`;
 
@@ -281,7 +332,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const goal = await phase(rate, latencyRecords, `latency at ${rate}/s`);
     await consumer.disconnect();
     const note = `${records} raw meetings on ${keys} rooms with a shared device each, 6 partitions`;
-    const steadyNote = (t: { whole: number; steady: number }): string => `steady (first output to last); ${Math.round(t.whole)}/s from the runtimes' start`;
+    const steadyNote = (t: { whole: number; steady: number }): string => `steady rate (broker timestamps of the first and last output); ${Math.round(t.whole)}/s from the runtimes' start`;
     const latencyNote = (l: { got: number; count: number; rate: number }): string => `${l.got}/${l.count} Join buttons, sent at ${Math.round(l.rate)}/s`;
     return {
       name: 'pipeline',
@@ -293,7 +344,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
           baseline: 'runtime no-op passthrough of calendar.raw.v1',
           p50Ms: goal.p50,
           p99Ms: goal.p99,
-          note: `${note}; ${steadyNote(throughput)}; latency at ${rate}/s (goal p99 ≤ 2 s): ${latencyNote(goal)}; ${tripsNote}; runtime writes ${WRITES.mongoWriteMode} (≤ ${WRITES.bulkMaxOps} ops)`,
+          note: `${note}; ${steadyNote(throughput)}; latency at ${rate}/s (goal p99 ≤ 2 s): ${latencyNote(goal)}; ${tripsNote}; runtime writes ${WRITES.mongoWriteMode} (≤ ${WRITES.bulkMaxOps} ops); ${waitsNote}`,
         },
         {
           case: `raw → Join button latency at half the steady throughput (${easyRate}/s)`,
