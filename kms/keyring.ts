@@ -68,10 +68,6 @@ interface ActiveKey {
   readonly key: Buffer;
   remaining: number;
   readonly validUntil: number;
-  /** The key's record (block size, creation time), for topping the reservation up. */
-  readonly record: DataKeyRecord;
-  /** A top-up (one more block of the same version) is being claimed. */
-  topping: boolean;
 }
 
 /** Counters the keyring reports (the service maps them to Prometheus; names are stable). */
@@ -279,7 +275,7 @@ export class Keyring {
         if (hint !== undefined) this.#claimHints.set(hintKey, hint);
       }
       if (key !== undefined && reserved >= uses) {
-        return { ref: { keyId: chain.keyId, version }, key, remaining: reserved, validUntil: this.#clock.now() + this.#options.cacheTtlMs, record, topping: false };
+        return { ref: { keyId: chain.keyId, version }, key, remaining: reserved, validUntil: this.#clock.now() + this.#options.cacheTtlMs };
       }
       this.#logger.info({ tenantId, keyId: chain.keyId, keyVersion: version, reason: tooOld ? 'age' : 'uses' }, 'kms: rotating data key');
       chain = await this.#rotateFrom(chain, version);
@@ -313,35 +309,7 @@ export class Keyring {
       this.#active.set(tenantId, fresh);
       return fresh;
     });
-    this.#topUpIfLow(tenantId, active);
     return makeLease(tenantId, active.ref, active.key, uses);
-  }
-
-  /**
-   * Claims the next block of the same data key version in the background once less than half a
-   * block is left, so that leases do not wait for the key store when a block runs out (the
-   * pipeline benchmark measured encrypt calls waiting 1 s on average behind refills while MongoDB
-   * was busy with view writes). Blocks are still claimed by unique inserts, so the uses bound
-   * holds; a key past its age is not topped up (the next refill rotates it), and a failed top-up
-   * changes nothing: the next refill reports the error.
-   */
-  #topUpIfLow(tenantId: string, active: ActiveKey): void {
-    const block = active.record.blockSize;
-    if (active.topping || active.remaining >= block / 2) return;
-    if (this.#clock.now() - active.record.createdAt >= this.#options.dataKeyMaxAgeMs) return;
-    active.topping = true;
-    const hintKey = `${tenantId}\u0000${active.record.keyId}#${active.record.version}`;
-    void this.#serial(tenantId, async () => {
-      if (this.#active.get(tenantId) !== active) return;
-      const index = await this.#store.claimBlock(active.record, this.#claimHints.get(hintKey));
-      if (index === null) return;
-      this.#claimHints.set(hintKey, index + 1);
-      active.remaining += block;
-    })
-      .catch(() => undefined)
-      .finally(() => {
-        active.topping = false;
-      });
   }
 
   /** The key reference new writes of the tenant use now. */

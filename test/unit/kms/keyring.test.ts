@@ -109,42 +109,6 @@ describe('kms keyring', () => {
     for (const key of await store.listKeys('tenant-a')) expect(key.usesReserved).toBeLessThanOrEqual(8);
   });
 
-  it('kms – reserves the next block before the current one runs out, so leases do not wait for a slow key store', async () => {
-    const clock = new ManualClock();
-    const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
-    const store = new MemoryDataKeyStore();
-    let claims = 0;
-    let gate: Promise<void> = Promise.resolve();
-    const claimBlock = store.claimBlock.bind(store);
-    store.claimBlock = async (key, from) => {
-      claims += 1;
-      await gate;
-      return claimBlock(key, from);
-    };
-    const keyring = new Keyring({ store, providers: { cloud: vault }, clock, options: { reserveBlock: 10 } });
-    await keyring.lease('tenant-a', 1);
-    expect(claims).toBe(1);
-    let open!: () => void;
-    gate = new Promise((resolve) => { open = resolve; });
-    // 9 left: 5 more leases bring it under half a block, which starts claiming the next block.
-    for (let i = 0; i < 5; i += 1) await keyring.lease('tenant-a', 1);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(claims).toBe(2);
-    // The store is stuck: the uses still reserved keep being leased without waiting for it.
-    let leased = 0;
-    const rest = Promise.all(Array.from({ length: 4 }, () => keyring.lease('tenant-a', 1).then(() => { leased += 1; })));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(leased).toBe(4);
-    await rest;
-    open();
-    await new Promise((resolve) => setImmediate(resolve));
-    // The block claimed in the background: 10 more uses without another claim wait.
-    for (let i = 0; i < 4; i += 1) await keyring.lease('tenant-a', 1);
-    expect(claims).toBe(2);
-    const [key] = await store.listKeys('tenant-a');
-    expect(key!.usesReserved).toBe(20);
-  });
-
   it('kms – rotates the data key when it is older than the configured age', async () => {
     const { keyring, clock } = setup({ dataKeyMaxAgeMs: 3_600_000, cacheTtlMs: 60_000 });
     const first = await keyring.encryptField(ctx(), Buffer.from('a'));
