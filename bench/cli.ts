@@ -19,6 +19,7 @@ const SUITES: Readonly<Record<string, () => Promise<BenchModule>>> = {
   crypto: suite(() => import('./crypto.js')),
   parse: suite(() => import('./parse.js')),
   pipeline: suite(() => import('./pipeline.js')),
+  'pipeline-stages': suite(() => import('./pipeline-stages.js')),
   recurrence: suite(() => import('./recurrence.js')),
   runtime: suite(() => import('./runtime.js')),
   scenarios: suite(() => import('./scenarios.js')),

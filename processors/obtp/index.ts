@@ -1,5 +1,5 @@
 export { createObtpProcessor } from './processor.js';
-export { createDeviceViewProcessor, applyDeviceEvent, deviceViewDocument, DEVICE_BOOKINGS_VIEW } from './device-view.js';
+export { createDeviceViewProcessor, applyDeviceEvent, deviceViewDocument, sameValue, DEVICE_BOOKINGS_VIEW } from './device-view.js';
 export type { DeviceBooking, DeviceViewState } from './device-view.js';
 export { defineObtpTopology, defineDeviceViewTopology, OBTP_TOPOLOGY_NAME, DEVICE_VIEW_TOPOLOGY_NAME } from './topology.js';
 export { MongoDeviceRegistry, registerDevices, setJoinLeadMinutes, DEVICES_COLLECTION, ORG_SETTINGS_COLLECTION } from './registry.js';

@@ -36,6 +36,18 @@ const STATUSES: Readonly<Record<string, ReplyStatus>> = { disabled: 'disabled', 
 /** IANA zone of a Graph time-zone name (Windows or IANA), or null if unknown. */
 export function ianaZone(name: string | null | undefined): string | null {
   if (name === null || name === undefined || name.trim() === '') return null;
+  // Memoized: a zone check builds an Intl formatter and windows-iana scans its table.
+  const known = ZONES.get(name);
+  if (known !== undefined) return known;
+  const zone = lookUpZone(name);
+  if (ZONES.size >= 1_000) ZONES.clear();
+  ZONES.set(name, zone);
+  return zone;
+}
+
+const ZONES = new Map<string, string | null>();
+
+function lookUpZone(name: string): string | null {
   if (DateTime.local().setZone(name).isValid) return name;
   const mapped = findIana(name)?.[0];
   return mapped !== undefined && DateTime.local().setZone(mapped).isValid ? mapped : null;

@@ -25,14 +25,50 @@ const obj = (value: unknown): Record<string, unknown> | null =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
+const PLAIN_WALL_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2})?(\.\d{1,3})?$/;
+
+/**
+ * A plain wall time (what Graph writes under `Prefer: outlook.timezone="UTC"`, the connector's
+ * setting) read as UTC without luxon: the profile of the pipeline put DateTime.fromISO among
+ * parse's largest costs. Only when the date round-trips exactly (no Feb 30, no 24:00, which
+ * Date.parse would roll over); anything else goes the luxon way and keeps its error.
+ */
+function plainUtcMs(local: string): number | null {
+  const match = PLAIN_WALL_TIME.exec(local);
+  if (match === null) return null;
+  const ms = Date.parse(`${local}Z`);
+  if (!Number.isFinite(ms)) return null;
+  const iso = new Date(ms).toISOString();
+  const seconds = match[2] ?? ':00';
+  const fraction = (match[3] ?? '.').padEnd(4, '0');
+  return iso === `${match[1]}${seconds}${fraction}Z` ? ms : null;
+}
+
+const IANA_OF_ZONE = new Map<string, string>();
+
+/** Graph's zone name (Windows or IANA) → IANA, memoized (windows-iana scans its table per call). */
+function ianaOf(zone: string): string {
+  let iana = IANA_OF_ZONE.get(zone);
+  if (iana === undefined) {
+    iana = findIana(zone)?.[0] ?? zone;
+    if (IANA_OF_ZONE.size >= 1_000) IANA_OF_ZONE.clear();
+    IANA_OF_ZONE.set(zone, iana);
+  }
+  return iana;
+}
+
 /** Graph `dateTimeTimeZone` → UTC ms. UTC, IANA and Windows zone names are accepted. */
 export function graphTimeMs(value: unknown, path: string): number {
   const o = obj(value);
   const dateTime = str(o?.dateTime);
   const zone = str(o?.timeZone) ?? 'UTC';
   if (dateTime === null) throw new ParseInputError(`parse: ${path}.dateTime is missing; the connector must fetch events with start and end.`);
-  const iana = zone === 'UTC' || zone === 'Etc/UTC' ? 'UTC' : (findIana(zone)?.[0] ?? zone);
+  const iana = zone === 'UTC' || zone === 'Etc/UTC' ? 'UTC' : ianaOf(zone);
   const local = dateTime.replace(/(\.\d{3})\d+/, '$1').replace(/(Z|[+-]\d{2}:\d{2})$/, '');
+  if (iana === 'UTC') {
+    const fast = plainUtcMs(local);
+    if (fast !== null) return fast;
+  }
   const parsed = DateTime.fromISO(local, { zone: iana });
   if (!parsed.isValid) throw new ParseInputError(`parse: ${path} is not a date-time in a known time zone (${parsed.invalidReason ?? 'invalid'}).`);
   return parsed.toMillis();
