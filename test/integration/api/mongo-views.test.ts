@@ -23,7 +23,7 @@ describe('api on MongoDB views (real FerretDB)', () => {
     await client.close();
   });
 
-  it('mongo views – meeting lists (one _id read per day), device bookings and presence read in the pipeline\'s document shapes; tokens live hashed in api_state', async () => {
+  it('mongo views – meeting lists (day documents read by _id), device bookings and presence read in the pipeline\'s document shapes; tokens live hashed in api_state', async () => {
     const clock = new ManualClock(T0);
     const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
     const keyring = new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: vault }, clock });
