@@ -69,7 +69,7 @@ export async function buildApi(input: ApiOptionsInput, deps: ApiDeps, extras: Bu
   });
   const ctx: ApiContext = {
     options, deps, clock, logger,
-    tokens: new TokenService(deps.state, clock),
+    tokens: new TokenService(deps.state, clock, { cacheMs: options.tokenCacheMs }),
     oidc: new OidcClient(options.oidc, clock),
   };
   app.decorateRequest('principal', null);

@@ -1,4 +1,5 @@
 import { Binary, type Collection, type Db, type Document } from 'mongodb';
+import { systemClock, type Clock } from '../common/index.js';
 import { ServiceUnavailableError } from './errors.js';
 import { DEFAULT_SETTINGS } from './memory.js';
 import type { ApiStateStore, BookingViewEntry, OrgSettings, SettingsStore, DeviceBookingsView, MeetingViewEntry, PresenceView, ShowAs, ViewsReader } from './ports.js';
@@ -44,23 +45,81 @@ async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The materialized views in MongoDB, read by `_id` only (FerretDB pushes down nothing else):
- * one read per day of the range for meeting lists, one per device, one per presence. Documents
- * marked `deleted` (the runtime's version-guarded removal) read as absent.
+ * How a meeting list reads its day documents: `one-query` is a single `find({_id: {$in: ids}})`,
+ * `per-day` one `findOne({_id})` per day (in parallel). `auto` asks the server once: MongoDB, or a
+ * FerretDB whose explain says it narrows `$in` by the `_id` index (the local stack's build,
+ * decision 0003), get one query; any other FerretDB would scan the whole collection for it, so
+ * it gets one read per day.
+ */
+export type DayReads = 'auto' | 'one-query' | 'per-day';
+
+/** What a meeting list keeps of a day document (the rest stays in the database). */
+const DAY_PROJECTION = { meetings: 1, deleted: 1 } as const;
+/** An inconclusive probe (the collection does not exist yet) is asked again after this long. */
+const PROBE_AGAIN_MS = 10_000;
+
+/**
+ * The materialized views in MongoDB, read by `_id` only: a meeting list reads its days in one
+ * `$in` query where the server serves it by index (else one read per day), a device or a
+ * presence one read. Documents marked `deleted` (the runtime's version-guarded removal) read as absent.
  */
 export class MongoViewsReader implements ViewsReader {
   readonly #meetings: Collection<Document>;
   readonly #devices: Collection<Document>;
   readonly #presence: Collection<Document>;
+  readonly #clock: Clock;
+  #dayReads: DayReads;
+  #probe: Promise<'one-query' | 'per-day'> | undefined;
+  #probeAfter = 0;
 
-  constructor(db: Db, names: MongoViewNames = DEFAULT_VIEW_NAMES) {
+  constructor(db: Db, options: { readonly names?: MongoViewNames; readonly dayReads?: DayReads; readonly clock?: Clock } = {}) {
+    const names = options.names ?? DEFAULT_VIEW_NAMES;
     this.#meetings = db.collection(names.userMeetings);
     this.#devices = db.collection(names.deviceBookings);
     this.#presence = db.collection(names.presence);
+    this.#dayReads = options.dayReads ?? 'auto';
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** How meeting lists read now (`auto` until the server has been asked). */
+  get dayReads(): DayReads {
+    return this.#dayReads;
+  }
+
+  /** Asks the server (once, shared by concurrent lists) whether `_id: {$in}` is served by index. */
+  #dayReadMode(): Promise<'one-query' | 'per-day'> | 'one-query' | 'per-day' {
+    if (this.#dayReads !== 'auto') return this.#dayReads;
+    if (this.#probe !== undefined) return this.#probe;
+    if (this.#clock.now() < this.#probeAfter) return 'per-day';
+    this.#probe = (async () => {
+      try {
+        const plan = await this.#meetings.find({ _id: { $in: ['probe/a', 'probe/b'] } as never }).explain();
+        const serverInfo = plan['serverInfo'] as { ferretdbVersion?: unknown } | undefined;
+        if (serverInfo?.ferretdbVersion === undefined) this.#dayReads = 'one-query';
+        else if (plan['filterPushdown'] === true) this.#dayReads = 'one-query';
+        // FerretDB explains a collection that does not exist yet with an empty plan: ask again later.
+        else if (Object.keys((plan['queryPlanner'] as object | undefined) ?? {}).length > 0) this.#dayReads = 'per-day';
+      } catch {
+        // The list itself reports an unreachable database; the probe is simply asked again later.
+      }
+      if (this.#dayReads === 'auto') this.#probeAfter = this.#clock.now() + PROBE_AGAIN_MS;
+      this.#probe = undefined;
+      return this.#dayReads === 'one-query' ? 'one-query' : 'per-day';
+    })();
+    return this.#probe;
+  }
+
+  async #days(ids: readonly string[]): Promise<(Document | null)[]> {
+    if ((await this.#dayReadMode()) === 'per-day' || ids.length === 1) {
+      return Promise.all(ids.map((id) => this.#meetings.findOne({ _id: id as never }, { projection: DAY_PROJECTION })));
+    }
+    const docs = await this.#meetings.find({ _id: { $in: ids } as never }, { projection: DAY_PROJECTION }).toArray();
+    // Day order, as the per-day reads give (a meeting on several days reads the same either way).
+    return docs.sort((a, b) => (String(a._id) < String(b._id) ? -1 : 1));
   }
 
   async userMeetings(tenantId: string, userId: string, from: number, to: number): Promise<readonly MeetingViewEntry[]> {
-    const docs = await guarded('meeting list', () => Promise.all(dayIds(tenantId, userId, from, to).map((id) => this.#meetings.findOne({ _id: id as never }))));
+    const docs = await guarded('meeting list', () => this.#days(dayIds(tenantId, userId, from, to)));
     const byId = new Map<string, MeetingViewEntry>();
     for (const doc of docs) {
       if (doc === null || doc['deleted'] === true || !Array.isArray(doc['meetings'])) continue;

@@ -31,6 +31,11 @@ export const apiOptionsSchema = z.object({
   streamPollMs: z.number().int().positive().default(1000),
   streamKeepAliveMs: z.number().int().positive().default(15_000),
   statusPageSize: z.number().int().min(10).max(500).default(50),
+  /**
+   * How long a verified service token is trusted without reading its record again. A revocation
+   * through this process applies at once, one through another API process within this time.
+   */
+  tokenCacheMs: z.number().int().min(0).max(60_000).default(5_000),
 });
 
 export type ApiOptionsInput = z.input<typeof apiOptionsSchema>;

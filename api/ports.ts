@@ -70,6 +70,8 @@ export interface ViewsReader {
 /** Opens kms field ciphertexts (a kms `Keyring` fits). */
 export interface FieldDecryptor {
   decryptField(ctx: { tenantId: string; recordKey: string; entityId: string; field: string }, ciphertext: Uint8Array): Promise<Buffer>;
+  /** Many fields of one tenant at once, in order (a list); optional, the API falls back to `decryptField`. */
+  decryptFields?(tenantId: string, fields: readonly { readonly ctx: { readonly recordKey: string; readonly entityId: string; readonly field: string }; readonly ciphertext: Uint8Array }[]): Promise<Buffer[]>;
 }
 
 // ---- Provisioning (the connector's library API) ----------------------------------------------

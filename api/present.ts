@@ -1,6 +1,10 @@
 import { InvalidInputError } from './errors.js';
 import type { BookingViewEntry, FieldDecryptor, MeetingViewEntry } from './ports.js';
 
+type Sealed = { readonly ctx: { readonly recordKey: string; readonly entityId: string; readonly field: string }; readonly ciphertext: Uint8Array };
+
+const MEETING_FIELDS = ['subject', 'location', 'organizer', 'joinDetails'] as const;
+
 /** Shapes view entries for responses; sensitive fields are decrypted here, in memory, per request. */
 export class Presenter {
   readonly #decryptor: FieldDecryptor;
@@ -9,40 +13,59 @@ export class Presenter {
     this.#decryptor = decryptor;
   }
 
-  async #open(tenantId: string, mailboxId: string, meetingId: string, field: string, bytes: Uint8Array | null): Promise<string | null> {
-    if (bytes === null) return null;
-    const plain = await this.#decryptor.decryptField({ tenantId, recordKey: `${tenantId}/${mailboxId}`, entityId: meetingId, field }, bytes);
-    return plain.toString('utf8');
+  /** Opens the fields of one tenant in order: one batch when the decryptor has one (a kms keyring does). */
+  async #openAll(tenantId: string, fields: readonly Sealed[]): Promise<string[]> {
+    if (fields.length === 0) return [];
+    const opened = this.#decryptor.decryptFields !== undefined
+      ? await this.#decryptor.decryptFields(tenantId, fields)
+      : await Promise.all(fields.map((f) => this.#decryptor.decryptField({ tenantId, ...f.ctx }, f.ciphertext)));
+    return opened.map((plain) => plain.toString('utf8'));
   }
 
-  async #json<T>(tenantId: string, mailboxId: string, meetingId: string, field: string, bytes: Uint8Array | null): Promise<T | null> {
-    const text = await this.#open(tenantId, mailboxId, meetingId, field, bytes);
-    return text === null ? null : (JSON.parse(text) as T);
+  /** Meetings of one tenant in the given order, every sensitive field opened in one batch. */
+  async meetings(tenantId: string, entries: readonly MeetingViewEntry[]): Promise<Record<string, unknown>[]> {
+    const sealed: Sealed[] = [];
+    for (const m of entries) {
+      const recordKey = `${tenantId}/${m.mailboxId}`;
+      for (const field of MEETING_FIELDS) {
+        const ciphertext = m[field];
+        if (ciphertext !== null) sealed.push({ ctx: { recordKey, entityId: m.meetingId, field }, ciphertext });
+      }
+    }
+    const texts = await this.#openAll(tenantId, sealed);
+    let next = 0;
+    const take = (bytes: Uint8Array | null): string | null => (bytes === null ? null : texts[next++]!);
+    return entries.map((m) => {
+      const [subject, location, organizer, join] = MEETING_FIELDS.map((field) => take(m[field]));
+      return {
+        id: m.meetingId, start: iso(m.start), end: iso(m.end), isAllDay: m.isAllDay, isCancelled: m.isCancelled, isPrivate: m.isPrivate,
+        showAs: m.showAs, providerKind: m.providerKind, attendeeCount: m.attendeeCount, version: m.version,
+        subject: subject ?? null, location: location ?? null,
+        organizer: organizer === null || organizer === undefined ? null : (JSON.parse(organizer) as { name: string | null; address: string }),
+        join: join === null || join === undefined ? null : joinOf(JSON.parse(join) as Record<string, unknown>),
+      };
+    });
   }
 
-  async meeting(tenantId: string, m: MeetingViewEntry): Promise<Record<string, unknown>> {
-    const [subject, location, organizer, join] = await Promise.all([
-      this.#open(tenantId, m.mailboxId, m.meetingId, 'subject', m.subject),
-      this.#open(tenantId, m.mailboxId, m.meetingId, 'location', m.location),
-      this.#json<{ name: string | null; address: string }>(tenantId, m.mailboxId, m.meetingId, 'organizer', m.organizer),
-      this.#json<Record<string, unknown>>(tenantId, m.mailboxId, m.meetingId, 'joinDetails', m.joinDetails),
-    ]);
-    return {
-      id: m.meetingId, start: iso(m.start), end: iso(m.end), isAllDay: m.isAllDay, isCancelled: m.isCancelled, isPrivate: m.isPrivate,
-      showAs: m.showAs, providerKind: m.providerKind, attendeeCount: m.attendeeCount, version: m.version,
-      subject, location, organizer, join: joinOf(join),
-    };
-  }
-
-  async booking(tenantId: string, b: BookingViewEntry): Promise<Record<string, unknown>> {
-    const [title, join] = await Promise.all([
-      this.#open(tenantId, b.mailboxId, b.meetingId, 'subject', b.title),
-      this.#json<Record<string, unknown>>(tenantId, b.mailboxId, b.meetingId, 'joinDetails', b.joinDetails),
-    ]);
-    return {
-      id: b.bookingId, start: iso(b.start), end: iso(b.end), joinAt: b.joinAt === null ? null : iso(b.joinAt), isPrivate: b.isPrivate,
-      providerKind: b.providerKind, version: b.version, title: title ?? (b.isPrivate ? 'Private meeting' : null), join: joinOf(join),
-    };
+  /** Bookings of one tenant in the given order (title and join details opened in one batch). */
+  async bookings(tenantId: string, entries: readonly BookingViewEntry[]): Promise<Record<string, unknown>[]> {
+    const sealed: Sealed[] = [];
+    for (const b of entries) {
+      const recordKey = `${tenantId}/${b.mailboxId}`;
+      if (b.title !== null) sealed.push({ ctx: { recordKey, entityId: b.meetingId, field: 'subject' }, ciphertext: b.title });
+      if (b.joinDetails !== null) sealed.push({ ctx: { recordKey, entityId: b.meetingId, field: 'joinDetails' }, ciphertext: b.joinDetails });
+    }
+    const texts = await this.#openAll(tenantId, sealed);
+    let next = 0;
+    const take = (bytes: Uint8Array | null): string | null => (bytes === null ? null : texts[next++]!);
+    return entries.map((b) => {
+      const title = take(b.title);
+      const join = take(b.joinDetails);
+      return {
+        id: b.bookingId, start: iso(b.start), end: iso(b.end), joinAt: b.joinAt === null ? null : iso(b.joinAt), isPrivate: b.isPrivate,
+        providerKind: b.providerKind, version: b.version, title: title ?? (b.isPrivate ? 'Private meeting' : null), join: join === null ? null : joinOf(JSON.parse(join) as Record<string, unknown>),
+      };
+    });
   }
 }
 

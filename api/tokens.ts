@@ -37,17 +37,41 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
+/** A token verified lately, under the SHA-256 of the whole token (never the token itself). */
+interface Verified {
+  readonly principal: Principal;
+  readonly expiresAt: number;
+  readonly cachedUntil: number;
+}
+
+export interface TokenServiceOptions {
+  /**
+   * How long a verified token is trusted without reading its record again (0: read on every
+   * request). A revocation through this process applies at once; one made by another API
+   * process applies here within this time.
+   */
+  readonly cacheMs?: number;
+  /** Most verified tokens held (least recently verified dropped first). */
+  readonly cacheMaxEntries?: number;
+}
+
 /**
  * Service-issued bearer tokens `hct_<id>.<secret>`: stored only as a SHA-256 hash under
- * `token:<id>` (an `_id` read), compared in constant time, expiring, revocable.
+ * `token:<id>` (an `_id` read), compared in constant time, expiring, revocable. A verified token
+ * is remembered for `cacheMs` by its hash, so a client's requests do not each read the store.
  */
 export class TokenService {
   readonly #state: ApiStateStore;
   readonly #clock: Clock;
+  readonly #cacheMs: number;
+  readonly #cacheMax: number;
+  readonly #verified = new Map<string, Verified>();
 
-  constructor(state: ApiStateStore, clock: Clock) {
+  constructor(state: ApiStateStore, clock: Clock, options: TokenServiceOptions = {}) {
     this.#state = state;
     this.#clock = clock;
+    this.#cacheMs = options.cacheMs ?? 0;
+    this.#cacheMax = options.cacheMaxEntries ?? 10_000;
   }
 
   async issue(input: { orgId: string; kind: PrincipalKind; tenantId: string | null; subject: string; ttlMs: number }): Promise<{ token: string; tokenId: string; expiresAt: number }> {
@@ -69,14 +93,27 @@ export class TokenService {
     const match = TOKEN_RE.exec(token);
     if (match === null) throw new UnauthenticatedError();
     const tokenId = match[1]!;
-    const stored = await this.#state.get<StoredToken>(`token:${tokenId}`);
     const presented = sha256(token);
+    const now = this.#clock.now();
+    const hash = presented.toString('hex');
+    const known = this.#verified.get(hash);
+    if (known !== undefined && now < known.cachedUntil) {
+      if (known.expiresAt <= now) throw new TokenExpiredError();
+      return known.principal;
+    }
+    if (known !== undefined) this.#verified.delete(hash);
+    const stored = await this.#state.get<StoredToken>(`token:${tokenId}`);
     // Compare against a dummy hash when the id is unknown, so timing does not tell ids apart.
     const expected = stored === undefined ? Buffer.alloc(32) : Buffer.from(stored.hash, 'hex');
     const equal = expected.length === presented.length && timingSafeEqual(expected, presented);
     if (stored === undefined || !equal || stored.revokedAt !== null) throw new UnauthenticatedError();
     if (stored.expiresAt <= this.#clock.now()) throw new TokenExpiredError();
-    return { orgId: stored.orgId, kind: stored.kind, tenantId: stored.tenantId, subject: stored.subject, via: tokenId };
+    const principal: Principal = { orgId: stored.orgId, kind: stored.kind, tenantId: stored.tenantId, subject: stored.subject, via: tokenId };
+    if (this.#cacheMs > 0) {
+      this.#verified.set(hash, { principal, expiresAt: stored.expiresAt, cachedUntil: this.#clock.now() + this.#cacheMs });
+      while (this.#verified.size > this.#cacheMax) this.#verified.delete(this.#verified.keys().next().value!);
+    }
+    return principal;
   }
 
   /** Revokes a token of the organisation; another organisation's token id is refused. */
@@ -85,6 +122,7 @@ export class TokenService {
     const stored = await this.#state.get<StoredToken>(`token:${tokenId}`);
     if (stored === undefined || stored.orgId !== orgId) throw new ForbiddenError('No token with this id in your organisation.');
     if (stored.revokedAt === null) await this.#state.put(`token:${tokenId}`, { ...stored, revokedAt: this.#clock.now() });
+    this.#verified.delete(stored.hash);
   }
 }
 

@@ -91,7 +91,7 @@ export async function startApiRole(context: AppContext, parts: ApiRoleParts): Pr
     await producer.connect();
     const commands = new MailboxCommands(new KafkaNotificationSink(producer, await buildCodec(context), `${context.config.stack.topicPrefix}graph.notifications.v1`), () => clock.now());
     const deps: ApiDeps = {
-      views: new MongoViewsReader(db),
+      views: new MongoViewsReader(db, { clock }),
       decryptor: keyring,
       provisioning: new ConnectorProvisioningService({ provisioning, store, signer, db, admins: config.admins, orgId: config.orgId, cloud: config.cloud, commands }),
       connections: new ConnectorUserConnections({ store, connections, registration, tokenCache, db, commands }),

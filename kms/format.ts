@@ -112,14 +112,26 @@ export function parseEnvelope(bytes: Uint8Array, expectedKind?: CipherKind): Env
  * length and its UTF-8 bytes. ('a','bc') and ('ab','c') never collide.
  */
 export function contextAd(purpose: string, parts: readonly string[]): Buffer {
-  const chunks: Buffer[] = [];
-  for (const part of [`hycal/${purpose}/v1`, ...parts]) {
-    const bytes = Buffer.from(part, 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.length, 0);
-    chunks.push(length, bytes);
+  return contextAdAfter(Buffer.alloc(0), purpose, parts);
+}
+
+/**
+ * `prefix` followed by `contextAd(purpose, parts)`, built in one allocation (the GCM associated
+ * data of an envelope is its header followed by the context; a field is opened on every read).
+ */
+export function contextAdAfter(prefix: Uint8Array, purpose: string, parts: readonly string[]): Buffer {
+  const label = `hycal/${purpose}/v1`;
+  let size = prefix.length + 4 + Buffer.byteLength(label, 'utf8');
+  for (const part of parts) size += 4 + Buffer.byteLength(part, 'utf8');
+  const out = Buffer.allocUnsafe(size);
+  out.set(prefix, 0);
+  let at = prefix.length;
+  for (const part of [label, ...parts]) {
+    const length = out.write(part, at + 4, 'utf8');
+    out.writeUInt32BE(length, at);
+    at += 4 + length;
   }
-  return Buffer.concat(chunks);
+  return out;
 }
 
 export interface SealParams {
@@ -151,14 +163,23 @@ export function encryptEnvelope(params: SealParams, plaintext: Uint8Array): Buff
  * `DecryptFailedError` (HC_ERR_KMS_DECRYPT_FAILED) and no partial plaintext is ever returned.
  */
 export function decryptEnvelope(envelope: Envelope, key: Buffer, context: Buffer): Buffer {
+  return decryptEnvelopeWithAd(envelope, key, Buffer.concat([envelope.header, context]));
+}
+
+/**
+ * `decryptEnvelope` with the whole associated data given: the envelope's header followed by the
+ * caller's context (see `contextAdAfter`), so a hot path builds it in one allocation. Callers
+ * must pass exactly `header ‖ context`; anything else simply fails to authenticate.
+ */
+export function decryptEnvelopeWithAd(envelope: Envelope, key: Buffer, associatedData: Buffer): Buffer {
   if (key.length !== KEY_BYTES) throw new KmsInputError('An AES-256 key must be 32 bytes.');
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, envelope.nonce, { authTagLength: TAG_BYTES });
-    decipher.setAAD(Buffer.concat([envelope.header, context]));
+    decipher.setAAD(associatedData);
     decipher.setAuthTag(envelope.tag);
     const body = decipher.update(envelope.ciphertext);
     const final = decipher.final();
-    return Buffer.concat([body, final]);
+    return final.length === 0 ? body : Buffer.concat([body, final]);
   } catch (error) {
     throw new DecryptFailedError(
       'The ciphertext does not authenticate: it was tampered with, or belongs to another tenant, record, field or key. ' +

@@ -21,7 +21,9 @@ export {
   parseEnvelope,
   encryptEnvelope,
   decryptEnvelope,
+  decryptEnvelopeWithAd,
   contextAd,
+  contextAdAfter,
   isValidKeyId,
 } from './format.js';
 export type { Envelope, SealParams } from './format.js';

@@ -5,7 +5,7 @@ import { retry, silentLogger } from '../common/index.js';
 import { KeyCache } from './cache.js';
 import type { DataKeyRecord, DataKeyStore, KeychainRecord } from './data-key-store.js';
 import { KeyDestroyedError, KeyNotFoundError, KmsInputError, KmsUnavailableError } from './errors.js';
-import { CipherKind, KEY_BYTES, contextAd, decryptEnvelope, encryptEnvelope, parseEnvelope, type Envelope } from './format.js';
+import { CipherKind, KEY_BYTES, contextAd, contextAdAfter, decryptEnvelope, decryptEnvelopeWithAd, encryptEnvelope, parseEnvelope, type Envelope } from './format.js';
 import { withDefaults, type KmsOptions, type KmsOptionsInput } from './options.js';
 import type { KmsProvider } from './provider.js';
 import { KeyedSerializer } from './serial.js';
@@ -40,8 +40,12 @@ export interface SealContext {
   readonly metadata?: readonly string[];
 }
 
+function fieldParts(ctx: FieldContext): string[] {
+  return [ctx.tenantId, ctx.recordKey, ctx.entityId, ctx.field];
+}
+
 export function fieldAd(ctx: FieldContext): Buffer {
-  return contextAd('field', [ctx.tenantId, ctx.recordKey, ctx.entityId, ctx.field]);
+  return contextAd('field', fieldParts(ctx));
 }
 
 export function sealAd(ctx: SealContext): Buffer {
@@ -121,6 +125,8 @@ export class Keyring {
   readonly #serializer = new KeyedSerializer();
   /** Next block index to try per data key (claims are dense, so this saves lookups). */
   readonly #claimHints: KeyCache<number>;
+  /** Data keys being looked up for decryption: concurrent reads of a cold key share one lookup. */
+  readonly #keyLoads = new Map<string, Promise<Buffer>>();
 
   constructor(deps: KeyringDeps) {
     this.#store = deps.store;
@@ -325,8 +331,16 @@ export class Keyring {
     return this.#dataKeys.get(`${tenantId}\u0000${envelope.keyId}#${envelope.keyVersion}`);
   }
 
-  async #decryptionKey(tenantId: string, envelope: Envelope): Promise<Buffer> {
+  #decryptionKey(tenantId: string, envelope: Envelope): Promise<Buffer> {
     const cacheKey = `${tenantId}\u0000${envelope.keyId}#${envelope.keyVersion}`;
+    const inFlight = this.#keyLoads.get(cacheKey);
+    if (inFlight !== undefined) return inFlight;
+    const load = this.#loadDecryptionKey(tenantId, envelope, cacheKey).finally(() => this.#keyLoads.delete(cacheKey));
+    this.#keyLoads.set(cacheKey, load);
+    return load;
+  }
+
+  async #loadDecryptionKey(tenantId: string, envelope: Envelope, cacheKey: string): Promise<Buffer> {
     const cached = this.#dataKeys.get(cacheKey);
     const chain = await this.#loadChain(tenantId, false);
     if (cached !== undefined) return cached;
@@ -348,7 +362,25 @@ export class Keyring {
     checkContext(ctx.tenantId);
     const envelope = parseEnvelope(ciphertext, CipherKind.field);
     const key = this.#cachedKey(ctx.tenantId, envelope) ?? (await this.#decryptionKey(ctx.tenantId, envelope));
-    return decryptEnvelope(envelope, key, fieldAd(ctx));
+    return openField(envelope, key, ctx);
+  }
+
+  /**
+   * Opens many fields of one tenant at once (a meeting list): each data key is looked up once and
+   * every field is opened in one synchronous pass when the keys are cached. Same checks as
+   * `decryptField` for each field (kind, key of the tenant, associated data); the first failure
+   * rejects the whole batch.
+   */
+  async decryptFields(tenantId: string, fields: readonly { readonly ctx: Omit<FieldContext, 'tenantId'>; readonly ciphertext: Uint8Array }[]): Promise<Buffer[]> {
+    checkContext(tenantId);
+    const envelopes = fields.map((f) => parseEnvelope(f.ciphertext, CipherKind.field));
+    const keys = new Map<string, Buffer>();
+    for (const envelope of envelopes) {
+      const ref = `${envelope.keyId}#${envelope.keyVersion}`;
+      if (keys.has(ref)) continue;
+      keys.set(ref, this.#cachedKey(tenantId, envelope) ?? (await this.#decryptionKey(tenantId, envelope)));
+    }
+    return envelopes.map((envelope, i) => openField(envelope, keys.get(`${envelope.keyId}#${envelope.keyVersion}`)!, { tenantId, ...fields[i]!.ctx }));
   }
 
   /** Whole-record sealing (connector side). */
@@ -418,6 +450,11 @@ export class Keyring {
     this.#dataKeys.clear();
     this.#claimHints.clear();
   }
+}
+
+/** The field's associated data (header ‖ `fieldAd(ctx)`) built in one allocation, then GCM. */
+function openField(envelope: Envelope, key: Buffer, ctx: FieldContext): Buffer {
+  return decryptEnvelopeWithAd(envelope, key, contextAdAfter(envelope.header, 'field', fieldParts(ctx)));
 }
 
 function makeLease(tenantId: string, ref: KeyRef, key: Buffer, uses: number): EncryptionLease {

@@ -31,7 +31,7 @@ export function userPages(ctx: ApiContext) {
       const state = await ctx.deps.connections.state(session.tenantId, session.userId);
       const now = ctx.clock.now();
       const meetings = state.state === 'not-connected' ? [] : await ctx.deps.views.userMeetings(session.tenantId, session.userId, now - 86_400_000, now + 7 * 86_400_000);
-      const shown = await Promise.all([...meetings].filter((m) => m.end > now && !m.isCancelled).sort((a, b) => a.start - b.start).slice(0, 100).map((m) => presenter.meeting(session.tenantId, m)));
+      const shown = await presenter.meetings(session.tenantId, [...meetings].filter((m) => m.end > now && !m.isCancelled).sort((a, b) => a.start - b.start).slice(0, 100));
       const presence = await ctx.deps.views.presence(session.tenantId, session.userId);
       const csrf = `<input type="hidden" name="_csrf" value="${esc(session.csrf)}">`;
       const connect = state.state === 'not-connected'

@@ -23,7 +23,7 @@ export function devicesRoutes(ctx: ApiContext) {
   const presenter = new Presenter(ctx.deps.decryptor);
   const snapshot = async (view: DeviceBookingsView, from: number, to: number) => ({
     version: view.version,
-    bookings: await Promise.all([...view.bookings].filter((b) => b.end > from && b.start < to).sort((a, b) => a.start - b.start).map((b) => presenter.booking(view.tenantId, b))),
+    bookings: await presenter.bookings(view.tenantId, [...view.bookings].filter((b) => b.end > from && b.start < to).sort((a, b) => a.start - b.start)),
   });
 
   return (app: FastifyInstance): void => {

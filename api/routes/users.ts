@@ -35,7 +35,7 @@ export function usersRoutes(ctx: ApiContext) {
       await authorizeUser(ctx, principalOf(request), tenantId, userId);
       const entries = await ctx.deps.views.userMeetings(tenantId, userId, range.from, range.to);
       const sorted = [...entries].filter((m) => m.end > range.from && m.start < range.to).sort((a, b) => a.start - b.start || a.meetingId.localeCompare(b.meetingId));
-      return { meetings: await Promise.all(sorted.map((m) => presenter.meeting(tenantId, m))) };
+      return { meetings: await presenter.meetings(tenantId, sorted) };
     });
 
     app.get<{ Params: { tenantId: string; userId: string } }>('/v1/tenants/:tenantId/users/:userId/presence', {

@@ -9,6 +9,7 @@ import {
 
 const TENANT = '44444444-4444-4444-8444-444444444444';
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+const DAY = 86_400_000;
 
 describe('api on MongoDB views (real FerretDB)', () => {
   let client: MongoClient;
@@ -22,7 +23,7 @@ describe('api on MongoDB views (real FerretDB)', () => {
     await client.close();
   });
 
-  it('mongo views – meeting lists (one _id read per day), device bookings and presence read in the pipeline\'s document shapes; tokens live hashed in api_state', async () => {
+  it('mongo views – meeting lists (day documents read by _id), device bookings and presence read in the pipeline\'s document shapes; tokens live hashed in api_state', async () => {
     const clock = new ManualClock(T0);
     const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
     const keyring = new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: vault }, clock });
@@ -60,5 +61,36 @@ describe('api on MongoDB views (real FerretDB)', () => {
     const stored = JSON.stringify(await db.collection('api_state').find({}).toArray());
     expect(stored).not.toContain(user.split('.')[1]);
     await app.close();
+  });
+
+  it('mongo views – a week reads the same in one $in query and one read per day; auto uses one query only where the server narrows $in by _id', async () => {
+    const views = db.collection('week_meetings');
+    const item = (meetingId: string, start: number, end: number) => ({ meetingId, v: 1, start, end, isAllDay: false, isPrivate: false, showAs: 'BUSY', providerKind: 'NONE', subject: null, location: null, organizer: null, joinDetails: null });
+    const span = item('span', T0 + DAY - 3_600_000, T0 + DAY + 3_600_000);
+    await views.insertMany([
+      ...Array.from({ length: 7 }, (_, d) => ({
+        _id: `${TENANT}/u7/${new Date(T0 + d * DAY).toISOString().slice(0, 10)}` as never, tenantId: TENANT, mailboxId: 'u7', v: 1,
+        meetings: d === 0 ? [item('m0', T0, T0 + 1_800_000), span] : d === 1 ? [span, item('m1', T0 + DAY + 7_200_000, T0 + DAY + 9_000_000)] : d === 3 ? [] : [item(`m${d}`, T0 + d * DAY, T0 + d * DAY + 600_000)],
+      })),
+      { _id: `${TENANT}/u7/2026-01-13` as never, v: 2, deleted: true },
+      // Other users' days around the week, which neither read may return.
+      ...Array.from({ length: 30 }, (_, i) => ({ _id: `${TENANT}/other${i}/2026-01-06` as never, tenantId: TENANT, mailboxId: `other${i}`, v: 1, meetings: [item(`x${i}`, T0 + DAY, T0 + DAY + 60_000)] })),
+    ]);
+    const names = { userMeetings: 'week_meetings', deviceBookings: 'obtp_device_bookings', presence: 'presence' };
+    const from = Date.UTC(2026, 0, 5);
+    const read = async (reader: MongoViewsReader) => [...(await reader.userMeetings(TENANT, 'u7', from, from + 9 * DAY))].map((m) => m.meetingId).sort();
+    const expected = ['m0', 'm1', 'm2', 'm4', 'm5', 'm6', 'span'];
+    expect(await read(new MongoViewsReader(db, { names, dayReads: 'per-day' }))).toEqual(expected);
+    expect(await read(new MongoViewsReader(db, { names, dayReads: 'one-query' }))).toEqual(expected);
+    const auto = new MongoViewsReader(db, { names });
+    expect(auto.dayReads).toBe('auto');
+    expect(await read(auto)).toEqual(expected);
+    const plan = await views.find({ _id: { $in: ['a', 'b'] } as never }).explain();
+    const narrows = (plan['serverInfo'] as { ferretdbVersion?: string }).ferretdbVersion === undefined || plan['filterPushdown'] === true;
+    expect(auto.dayReads).toBe(narrows ? 'one-query' : 'per-day');
+    // A FerretDB explains a collection that does not exist yet with an empty plan: no decision then.
+    const fresh = new MongoViewsReader(db, { names: { ...names, userMeetings: 'no_such_view' } });
+    expect(await fresh.userMeetings(TENANT, 'u7', from, from + 7 * DAY)).toEqual([]);
+    expect(fresh.dayReads).toBe((plan['serverInfo'] as { ferretdbVersion?: string }).ferretdbVersion === undefined ? 'one-query' : 'auto');
   });
 });

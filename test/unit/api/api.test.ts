@@ -88,6 +88,29 @@ describe('api – meeting lists, bookings, presence and authorization', () => {
     expect(f.logs.text()).not.toContain(good.split('.')[1]);
   });
 
+  it('tokens – a verified token is remembered for tokenCacheMs: a revocation by another API process applies within it, an expiry at once', async () => {
+    const url = `/v1/tenants/${TENANT_A}/users/${USER_1}/presence`;
+    const token = await f.token('user', TENANT_A, USER_1, undefined, DAY);
+    const tokenId = /^hct_([^.]+)\./.exec(token)![1]!;
+    expect((await f.app.inject({ url, headers: bearer(token) })).statusCode).toBe(200);
+    // Another API process (same store) revokes it: this one trusts what it verified for at most 5 s (the default).
+    await f.tokens.revoke('org-a', tokenId);
+    expect((await f.app.inject({ url, headers: bearer(token) })).statusCode).toBe(200);
+    f.clock.advance(5_000);
+    const revoked = await f.app.inject({ url, headers: bearer(token) });
+    expect([revoked.statusCode, revoked.json().error.code]).toEqual([401, 'HC_ERR_API_UNAUTHENTICATED']);
+    // Expiry is checked on every request, cached or not.
+    const short = await f.token('user', TENANT_A, USER_1, undefined, 60_000);
+    expect((await f.app.inject({ url, headers: bearer(short) })).statusCode).toBe(200);
+    f.clock.advance(60_000);
+    const expired = await f.app.inject({ url, headers: bearer(short) });
+    expect([expired.statusCode, expired.json().error.code]).toEqual([401, 'HC_ERR_API_TOKEN_EXPIRED']);
+    // A forged secret with a cached token's id is still refused (the cache is keyed by the whole token's hash).
+    const fresh = await f.token('user', TENANT_A, USER_1, undefined, DAY);
+    expect((await f.app.inject({ url, headers: bearer(fresh) })).statusCode).toBe(200);
+    expect((await f.app.inject({ url, headers: bearer(`${fresh.slice(0, 21)}${'A'.repeat(43)}`) })).statusCode).toBe(401);
+  });
+
   it('tokens – an administrator issues a device token that reads only its device', async () => {
     const admin = await f.token('admin', null, 'admin-1');
     const res = await f.app.inject({ method: 'POST', url: '/v1/tokens', headers: bearer(admin), payload: { kind: 'device', tenantId: TENANT_A, subject: DEVICE_1, ttlDays: 30 } });

@@ -6,7 +6,9 @@ import {
   CiphertextMalformedError,
   DecryptFailedError,
   contextAd,
+  contextAdAfter,
   decryptEnvelope,
+  decryptEnvelopeWithAd,
   encryptEnvelope,
   parseEnvelope,
   FORMAT_MAGIC,
@@ -111,6 +113,32 @@ describe('kms format', () => {
         expect(contextAd('field', [a, b]).equals(contextAd('field', [c, d]))).toBe(false);
       }),
     );
+  });
+
+  it('kms format – the one-allocation associated data is byte for byte the documented layout (label, then each part as a 4-byte length and UTF-8)', () => {
+    // The layout written out the long way, as docs/security.md describes it.
+    const reference = (purpose: string, parts: readonly string[]): Buffer =>
+      Buffer.concat([`hycal/${purpose}/v1`, ...parts].flatMap((part) => {
+        const bytes = Buffer.from(part, 'utf8');
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(bytes.length, 0);
+        return [length, bytes];
+      }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 90 }), fc.constantFrom('field', 'seal', 'seal-meta'), fc.array(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), { maxLength: 6 }), (prefix, purpose, parts) => {
+        expect(contextAd(purpose, parts).equals(reference(purpose, parts))).toBe(true);
+        expect(contextAdAfter(prefix, purpose, parts).equals(Buffer.concat([prefix, reference(purpose, parts)]))).toBe(true);
+      }),
+    );
+  });
+
+  it('kms format – a field opens with header ‖ context as one associated data, and with nothing else', () => {
+    const bytes = seal(Buffer.from('Board meeting'));
+    const envelope = parseEnvelope(bytes, CipherKind.field);
+    const parts = ['tenant-a', 'tenant-a/mbx-1', 'evt-1', 'subject'];
+    expect(decryptEnvelopeWithAd(envelope, key, contextAdAfter(envelope.header, 'field', parts)).toString()).toBe('Board meeting');
+    expect(() => decryptEnvelopeWithAd(envelope, key, contextAd('field', parts))).toThrow(DecryptFailedError);
+    expect(() => decryptEnvelopeWithAd(envelope, key, contextAdAfter(envelope.header, 'field', ['tenant-a', 'tenant-a/mbx-1', 'evt-1', 'body']))).toThrow(DecryptFailedError);
   });
 
   it('kms format – a sealed-record ciphertext is refused where a field ciphertext is expected', () => {

@@ -71,6 +71,37 @@ describe('kms keyring', () => {
     await expect(keyring.decryptField(ctx({ tenantId: 'tenant-b', recordKey: 'tenant-a/mbx-1' }), ciphertext)).rejects.toBeInstanceOf(KeyNotFoundError);
   });
 
+  it('kms – opens a batch of fields (a meeting list) with the same checks as one by one; one misplaced field fails the batch', async () => {
+    const { keyring } = setup();
+    const fields = await Promise.all(['subject', 'location', 'organizer'].map(async (field, i) => ({ ctx: { recordKey: 'tenant-a/mbx-1', entityId: `evt-${i}`, field }, ciphertext: await keyring.encryptField(ctx({ entityId: `evt-${i}`, field }), Buffer.from(`text ${i}`)) })));
+    await keyring.rotate('tenant-a');
+    const newer = await keyring.encryptField(ctx({ entityId: 'evt-9' }), Buffer.from('after rotation'));
+    const batch = [...fields, { ctx: { recordKey: 'tenant-a/mbx-1', entityId: 'evt-9', field: 'subject' }, ciphertext: newer }];
+    expect((await keyring.decryptFields('tenant-a', batch)).map((b) => b.toString())).toEqual(['text 0', 'text 1', 'text 2', 'after rotation']);
+    expect(await keyring.decryptFields('tenant-a', [])).toEqual([]);
+    await expect(keyring.decryptFields('tenant-a', [...batch, { ...batch[0]!, ctx: { ...batch[0]!.ctx, field: 'body' } }])).rejects.toBeInstanceOf(DecryptFailedError);
+    await expect(keyring.decryptFields('tenant-a', [{ ...batch[1]!, ctx: { ...batch[1]!.ctx, recordKey: 'tenant-a/mbx-2' } }])).rejects.toBeInstanceOf(DecryptFailedError);
+    await keyring.encryptField(ctx({ tenantId: 'tenant-b', recordKey: 'tenant-b/mbx-1' }), Buffer.from('x'));
+    await expect(keyring.decryptFields('tenant-b', batch)).rejects.toBeInstanceOf(KeyNotFoundError);
+  });
+
+  it('kms – concurrent reads of a cold data key share one key store lookup and one unwrap', async () => {
+    const clock = new ManualClock();
+    const kms = new SwitchableKms(new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock }));
+    const store = new MemoryDataKeyStore();
+    const writer = new Keyring({ store, providers: { cloud: kms }, clock });
+    const ciphertext = await writer.encryptField(ctx(), Buffer.from('cold'));
+    const reader = new Keyring({ store, providers: { cloud: kms }, clock });
+    let chainReads = 0;
+    const getChain = store.getChain.bind(store);
+    store.getChain = async (tenantId: string) => { chainReads += 1; return getChain(tenantId); };
+    const before = kms.calls;
+    const opened = await Promise.all(Array.from({ length: 50 }, () => reader.decryptField(ctx(), ciphertext)));
+    expect(opened.every((b) => b.toString() === 'cold')).toBe(true);
+    expect(chainReads).toBe(1);
+    expect(kms.calls - before).toBe(1);
+  });
+
   it('kms – a ciphertext of another deployment (same key id shape, other keys) is refused with a typed error', async () => {
     const one = setup();
     const two = setup();
