@@ -21,6 +21,7 @@ import {
   ProvisioningStore,
   type ConnectorOptions,
   type ConnectorOptionsInput,
+  type ConnectorServiceConfig,
 } from '../connectors/graph/index.js';
 
 /**
@@ -172,27 +173,34 @@ export function tenantGraphs(options: ConnectorOptions, db: Db, keyring: Keyring
   };
 }
 
-/** Connector options from HYCAL_CONNECTOR_* variables (read here, in the composition root only). */
-export function connectorOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): ConnectorOptionsInput {
-  const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const file = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : readFileSync(v, 'utf8'));
-  const num = (v: string | undefined): number | undefined => (v === undefined || v === '' ? undefined : Number(v));
-  const tlsKey = file(env['HYCAL_CONNECTOR_WEBHOOK_TLS_KEY_FILE']);
-  const tlsCert = file(env['HYCAL_CONNECTOR_WEBHOOK_TLS_CERT_FILE']);
+/**
+ * Connector options from the `connector` section of the configuration (HYCAL_CONNECTOR_* variables,
+ * config/environment.ts): the files it names (TLS, certificate key, CA) are read here, in the
+ * composition root only.
+ */
+export function connectorOptionsFromConfig(config: ConnectorServiceConfig): ConnectorOptionsInput {
+  const file = (path: string | undefined): string | undefined => (path === undefined || path === '' ? undefined : readFileSync(path, 'utf8'));
+  const tlsKey = file(config.webhookTlsKeyFile);
+  const tlsCert = file(config.webhookTlsCertFile);
+  if ((tlsKey === undefined) !== (tlsCert === undefined)) throw new ConfigError('Webhook TLS needs both connector.webhookTlsKeyFile (HYCAL_CONNECTOR_WEBHOOK_TLS_KEY_FILE) and connector.webhookTlsCertFile (HYCAL_CONNECTOR_WEBHOOK_TLS_CERT_FILE).');
   // Certificate credential: the PEM private key and the certificate's SHA-256 thumbprint (hex).
-  const certificateKey = file(env['HYCAL_CONNECTOR_CERTIFICATE_KEY_FILE']);
+  const certificateKey = file(config.certificateKeyFile);
+  if (certificateKey !== undefined && config.certificateThumbprint === undefined) throw new ConfigError('A certificate credential needs connector.certificateThumbprint (HYCAL_CONNECTOR_CERTIFICATE_THUMBPRINT) with its key file.');
   const pick = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
-    webhook: pick({ port: num(env['HYCAL_CONNECTOR_WEBHOOK_PORT']), host: env['HYCAL_CONNECTOR_WEBHOOK_HOST'], ...(tlsKey !== undefined && tlsCert !== undefined ? { tls: { keyPem: tlsKey, certPem: tlsCert } } : {}) }),
-    mailboxes: pick({ notificationUrl: env['HYCAL_CONNECTOR_NOTIFICATION_URL'], settingsPollMs: num(env['HYCAL_CONNECTOR_SETTINGS_POLL_MS']), reconcileMs: num(env['HYCAL_CONNECTOR_RECONCILE_MS']), fetchBatchMs: num(env['HYCAL_CONNECTOR_FETCH_BATCH_MS']) }),
-    ...(env['HYCAL_CONNECTOR_MODE'] === undefined ? {} : { deploymentMode: env['HYCAL_CONNECTOR_MODE'] as 'commercial' | 'government' }),
+    webhook: {
+      host: config.webhookHost, port: config.webhookPort, maxRequestsPerSecond: config.webhookMaxRequestsPerSecond,
+      ...(tlsKey !== undefined && tlsCert !== undefined ? { tls: { keyPem: tlsKey, certPem: tlsCert } } : {}),
+    },
+    mailboxes: pick({ notificationUrl: config.notificationUrl, settingsPollMs: config.settingsPollMs, reconcileMs: config.reconcileMs, deltaPageSize: config.deltaPageSize, fetchBatchMs: config.fetchBatchMs }),
+    deploymentMode: config.mode,
     app: pick({
-      clientId: env['HYCAL_CONNECTOR_CLIENT_ID'], clientSecret: env['HYCAL_CONNECTOR_CLIENT_SECRET'],
-      ...(certificateKey === undefined ? {} : { certificate: { privateKeyPem: certificateKey, thumbprintSha256: env['HYCAL_CONNECTOR_CERTIFICATE_THUMBPRINT'] ?? '' } }),
+      clientId: config.clientId, clientSecret: config.clientSecret,
+      ...(certificateKey === undefined || config.certificateThumbprint === undefined ? {} : { certificate: { privateKeyPem: certificateKey, thumbprintSha256: config.certificateThumbprint } }),
     }),
     access: pick({
-      caPem: file(env['HYCAL_CONNECTOR_CA_FILE']), graphBaseUrl: env['HYCAL_CONNECTOR_GRAPH_BASE_URL'], authorityHost: env['HYCAL_CONNECTOR_AUTHORITY_HOST'],
-      knownAuthorities: list(env['HYCAL_CONNECTOR_KNOWN_AUTHORITIES']), authorityMetadata: env['HYCAL_CONNECTOR_AUTHORITY_METADATA'],
+      caPem: file(config.caFile), graphBaseUrl: config.graphBaseUrl, authorityHost: config.authorityHost,
+      knownAuthorities: config.knownAuthorities, authorityMetadata: config.authorityMetadata,
     }),
   };
 }
@@ -208,7 +216,7 @@ export function registerConnectorCommand(program: Command): void {
       if (flags.webhookOnly === true && flags.mailboxesOnly === true) throw new ConfigError('Choose at most one of --webhook-only and --mailboxes-only.');
       const context = createAppContext();
       const logger = context.logger('connector');
-      const input = connectorOptionsFromEnv(context.env);
+      const input = connectorOptionsFromConfig(context.config.connector);
       const running = await startConnector(context, {
         ...input,
         webhook: { ...input.webhook, enabled: flags.mailboxesOnly !== true },

@@ -8,7 +8,7 @@ export { stackTarget, stackTargetOf } from './stack.js';
 export { meetingDocumentLayout } from './layouts.js';
 export { definePipelineTopologies, MEETING_VIEWS_TOPOLOGY_NAME } from './topologies-pipeline.js';
 export type { PipelineTopologiesInput, PipelineTopologies } from './topologies-pipeline.js';
-export { startConnector, registerConnectorCommand, connectorOptionsFromEnv } from './connector.js';
+export { startConnector, registerConnectorCommand, connectorOptionsFromConfig } from './connector.js';
 export type { RunningConnector } from './connector.js';
 export { startService, parseRoles, SERVE_ROLES, DEFAULT_SERVE_ROLES } from './serve.js';
 export type { ServeRole, RunningService } from './serve.js';

@@ -16,6 +16,7 @@ const suite = (load: () => Promise<{ run: (options: never) => Promise<BenchRepor
  */
 const SUITES: Readonly<Record<string, () => Promise<BenchModule>>> = {
   api: suite(() => import('./api.js')),
+  connector: suite(() => import('./connector.js')),
   crypto: suite(() => import('./crypto.js')),
   parse: suite(() => import('./parse.js')),
   pipeline: suite(() => import('./pipeline.js')),

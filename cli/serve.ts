@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readConfigFile } from '../config/index.js';
-import { connectorOptionsFromEnv, createAppContext, parseRoles, SERVE_ROLES, startService } from '../app/index.js';
+import { connectorOptionsFromConfig, createAppContext, parseRoles, SERVE_ROLES, startService } from '../app/index.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -27,7 +27,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (opts: { role: string[]; config?: string }) => {
       const roles = parseRoles(opts.role);
       const context = createAppContext(opts.config === undefined ? {} : { file: readConfigFile(opts.config) });
-      const running = await startService(context, roles, connectorOptionsFromEnv(context.env));
+      const running = await startService(context, roles, connectorOptionsFromConfig(context.config.connector));
       console.log(`hycal serve: ${roles.join(', ')} running; metrics and health on ${running.opsUrl}${running.webhookUrl === undefined ? '' : `; webhook ${running.webhookUrl}`}${running.apiUrl === undefined ? '' : `; API and pages ${running.apiUrl}`}`);
       const signal = await stopSignal();
       console.log(`hycal serve: ${signal}, draining…`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { apiServiceConfigSchema } from '../api/index.js';
+import { connectorServiceConfigSchema } from '../connectors/graph/index.js';
 import { kmsOptionsSchema } from '../kms/index.js';
 import { opsOptionsSchema } from '../ops/index.js';
 import { writebackOptionsSchema } from '../processors/writeback/index.js';
@@ -46,6 +47,7 @@ export const configSchema = z.object({
   kms: kmsOptionsSchema.prefault({}),
   runtime: runtimeOptionsSchema.prefault({}),
   ops: opsOptionsSchema.prefault({}),
+  connector: connectorServiceConfigSchema.prefault({}),
   writeback: writebackOptionsSchema.prefault({}),
   api: apiServiceConfigSchema.prefault({}),
   logLevel: z

@@ -34,3 +34,35 @@ export const connectorOptionsSchema = z.object({
 
 export type ConnectorOptions = z.output<typeof connectorOptionsSchema>;
 export type ConnectorOptionsInput = z.input<typeof connectorOptionsSchema>;
+
+/**
+ * The `connector` section of the service configuration (`hycal connector`, `hycal serve --role
+ * webhook|connector`, and the app registration the API and write-back share): flat keys with one
+ * environment variable each (config/environment.ts). Secrets and PEMs come from files named here;
+ * the composition root reads them and builds `ConnectorOptionsInput`. Keys left unset take the
+ * connector's own defaults (connectorOptionsSchema).
+ */
+export const connectorServiceConfigSchema = z.object({
+  webhookHost: z.string().min(1).default('0.0.0.0').describe('listen address of the webhook receiver'),
+  webhookPort: z.coerce.number().int().min(0).max(65_535).default(8_443).describe('listen port of the webhook receiver (0: any free port)'),
+  webhookTlsKeyFile: z.string().optional().describe('PEM private key file for HTTPS on the webhook (with webhookTlsCertFile); plain HTTP behind a TLS-terminating load balancer otherwise'),
+  webhookTlsCertFile: z.string().optional().describe('PEM certificate chain file for HTTPS on the webhook'),
+  webhookMaxRequestsPerSecond: z.coerce.number().int().positive().default(5_000).describe('notification requests per second the webhook answers before 429 (per receiver)'),
+  notificationUrl: z.string().url().startsWith('https://').optional().describe('public HTTPS URL Graph posts notifications to (the load balancer in front of the webhook receivers); needed by the connector role'),
+  settingsPollMs: z.coerce.number().int().min(10_000).default(300_000).describe('how often each mailbox\'s settings (automatic replies, language, time zone) are polled, ms'),
+  reconcileMs: z.coerce.number().int().min(60_000).default(1_800_000).describe('how often each mailbox is reconciled with a delta round, ms'),
+  deltaPageSize: z.coerce.number().int().min(10).max(1_000).default(200).describe('events per calendarView/delta page (odata.maxpagesize)'),
+  fetchBatchMs: z.coerce.number().int().min(0).max(60_000).default(1_000).describe('notified changes of a mailbox gather this long and are re-read together ($batch), ms; 0: one GET each at once'),
+  mode: z.enum(['commercial', 'government']).default('commercial').describe('commercial accepts worldwide and GCC tenants; government accepts GCC High'),
+  clientId: z.string().min(1).optional().describe('application (client) id of the service\'s app registration in Microsoft Entra ID'),
+  clientSecret: z.string().min(1).optional().describe('client secret of the app registration (or certificateKeyFile)'),
+  certificateKeyFile: z.string().optional().describe('PEM private key file of the app registration\'s certificate credential (with certificateThumbprint)'),
+  certificateThumbprint: z.string().regex(/^[0-9a-fA-F]{64}$/).optional().describe('SHA-256 thumbprint (hex) of the certificate credential'),
+  caFile: z.string().optional().describe('PEM file of extra CAs trusted for Graph and the identity platform (a proxy or the simulator)'),
+  graphBaseUrl: z.string().url().optional().describe('Graph base URL override; default each tenant\'s cloud endpoint'),
+  authorityHost: z.string().url().optional().describe('identity platform host override; default each tenant\'s cloud login host'),
+  knownAuthorities: z.array(z.string().min(1)).optional().describe('authority hosts msal trusts without instance discovery (with authorityHost)'),
+  authorityMetadata: z.string().min(2).optional().describe('OpenID metadata JSON for the authority, so msal makes no discovery request'),
+}).strict();
+
+export type ConnectorServiceConfig = z.output<typeof connectorServiceConfigSchema>;

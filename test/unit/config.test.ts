@@ -88,3 +88,27 @@ describe('config – documentation', () => {
     expect(keys.map((k) => k.key)).toEqual(expect.arrayContaining(['runtime.ownership.leases', 'runtime.ownership.leaseMs', 'kms.remote.url', 'localStack.cacheDir']));
   });
 });
+
+describe('config – connector', () => {
+  it('config – the HYCAL_CONNECTOR_* variables are keys of the one schema and reach the connector options', async () => {
+    const { connectorOptionsFromConfig } = await import('../../app/index.js');
+    const { connectorOptionsSchema } = await import('../../connectors/graph/index.js');
+    const keys = configKeys().filter((k) => k.key.startsWith('connector.'));
+    expect(keys.map((k) => k.variable)).toEqual(keys.map((k) => `HYCAL_CONNECTOR_${k.key.slice('connector.'.length).replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`));
+    const config = loadConfig({
+      HYCAL_CONNECTOR_CLIENT_ID: 'app-1', HYCAL_CONNECTOR_CLIENT_SECRET: 'secret-1', HYCAL_CONNECTOR_NOTIFICATION_URL: 'https://hooks.example.com/graph',
+      HYCAL_CONNECTOR_WEBHOOK_PORT: '9443', HYCAL_CONNECTOR_DELTA_PAGE_SIZE: '100', HYCAL_CONNECTOR_MODE: 'government',
+      HYCAL_CONNECTOR_KNOWN_AUTHORITIES: 'login.example, login2.example', HYCAL_CONNECTOR_GRAPH_BASE_URL: 'https://graph.example',
+    });
+    const options = connectorOptionsSchema.parse(connectorOptionsFromConfig(config.connector));
+    expect(options.app).toEqual({ clientId: 'app-1', clientSecret: 'secret-1' });
+    expect(options.webhook.port).toBe(9443);
+    expect(options.mailboxes).toMatchObject({ notificationUrl: 'https://hooks.example.com/graph', deltaPageSize: 100, settingsPollMs: 300_000 });
+    expect(options.deploymentMode).toBe('government');
+    expect(options.access).toMatchObject({ knownAuthorities: ['login.example', 'login2.example'], graphBaseUrl: 'https://graph.example' });
+  });
+
+  it('config – a bad connector value fails at start naming its variable', () => {
+    expect(() => loadConfig({ HYCAL_CONNECTOR_NOTIFICATION_URL: 'http://plain.example/hook' })).toThrow(/connector\.notificationUrl \(HYCAL_CONNECTOR_NOTIFICATION_URL\)/);
+  });
+});

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ManualClock } from '../../../common/clock.js';
-import { buildWebhookApp, clientStateHash, type NotificationSink, type SubscriptionRoute } from '../../../connectors/graph/webhook/index.js';
-import type { GraphNotification } from '../../../schemas/index.js';
+import type { Producer } from 'kafkajs';
+import { buildWebhookApp, clientStateHash, KafkaNotificationSink, type NotificationSink, type SubscriptionRoute } from '../../../connectors/graph/webhook/index.js';
+import type { GraphNotification, TopicCodec } from '../../../schemas/index.js';
 
 const SECRET_STATE = 'q3J9-random-client-state-value-0123456789abcdef';
 const ROUTES = new Map<string, SubscriptionRoute>([['sub-1', { tenantId: 't1', mailboxId: 'm1', clientStateHash: clientStateHash(SECRET_STATE) }]]);
@@ -89,5 +90,67 @@ describe('connector webhook – validation, clientState, durable 202', () => {
     for (let i = 0; i < 60; i += 1) codes.push((await app.inject({ method: 'POST', url: '/graph/notifications', payload: { value: [] } })).statusCode);
     expect(codes.filter((c) => c === 202)).toHaveLength(50);
     expect(codes.filter((c) => c === 429)).toHaveLength(10);
+  });
+});
+
+describe('connector webhook – Kafka sink group commit', () => {
+  const notification = (n: number): { key: string; value: GraphNotification } => ({
+    key: 't1/m1',
+    value: { tenantId: 't1', mailboxId: 'm1', kind: 'CHANGE', changeType: 'UPDATED', lifecycleEvent: 'NONE', command: 'NONE', subscriptionId: 'sub-1', eventId: `e${n}`, changeKey: null, receivedAt: n },
+  });
+  const codec = { encode: (_topic: string, value: GraphNotification) => Promise.resolve(Buffer.from(value.eventId ?? '')) } as unknown as TopicCodec;
+
+  function fakeProducer(): { producer: Producer; requests: string[][]; settle: (error?: Error) => void } {
+    const requests: string[][] = [];
+    const pending: ((error?: Error) => void)[] = [];
+    const producer = {
+      send: (record: { messages: { value: Buffer }[] }) => {
+        requests.push(record.messages.map((m) => m.value.toString()));
+        return new Promise((resolve, reject) => pending.push((error) => (error === undefined ? resolve([]) : reject(error))));
+      },
+    } as unknown as Producer;
+    return { producer, requests, settle: (error) => pending.shift()?.(error) };
+  }
+
+  const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('connector webhook – sends that arrive while a produce is in flight go out together, each settled only by the acknowledgement of its own request', async () => {
+    const { producer, requests, settle } = fakeProducer();
+    const sink = new KafkaNotificationSink(producer, codec, 'graph.notifications.v1');
+    const done: number[] = [];
+    const first = sink.send([notification(1)]).then(() => done.push(1));
+    await tick();
+    const later = [2, 3, 4].map((n) => sink.send([notification(n)]).then(() => done.push(n)));
+    await tick();
+    expect(requests).toEqual([['e1']]);
+    settle();
+    await first;
+    await tick();
+    expect(done).toEqual([1]);
+    expect(requests).toEqual([['e1'], ['e2', 'e3', 'e4']]);
+    settle();
+    await Promise.all(later);
+    expect(done).toEqual([1, 2, 3, 4]);
+  });
+
+  it('connector webhook – a failed produce fails every request it carried (Graph redelivers them), and the next one goes out', async () => {
+    const { producer, requests, settle } = fakeProducer();
+    const sink = new KafkaNotificationSink(producer, codec, 'graph.notifications.v1');
+    const first = sink.send([notification(1)]);
+    await tick();
+    const second = sink.send([notification(2)]);
+    const third = sink.send([notification(3)]);
+    await tick();
+    settle(new Error('broker down'));
+    await expect(first).rejects.toThrow('broker down');
+    await tick();
+    settle(new Error('still down'));
+    await expect(second).rejects.toThrow('still down');
+    await expect(third).rejects.toThrow('still down');
+    const fourth = sink.send([notification(4)]);
+    await tick();
+    settle();
+    await fourth;
+    expect(requests).toEqual([['e1'], ['e2', 'e3'], ['e4']]);
   });
 });
