@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../common/index.js';
 import { loadOrCreateTls } from '@hybrid-calendar/sim-graph';
 import { startSimFromCli, type SimCliRun } from '@hybrid-calendar/sim-graph/cli';
 import { ActivityDriver } from '@hybrid-calendar/sim-graph/scenarios';
@@ -49,17 +49,6 @@ function demoMasterKey(root: string): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
 /** Saves the simulated tenants as consented, their write-back settings, and registers a workspace device per room and a personal one per third user. */
 async function seedOrganisation(context: AppContext, sim: SimCliRun): Promise<{ tenantId: string; mailboxes: string[] }[]> {
   const mongo = await connectMongo(context);
@@ -78,6 +67,7 @@ async function seedOrganisation(context: AppContext, sim: SimCliRun): Promise<{ 
         });
         for (const room of tenant.rooms) await registerDevices(db, tenant.id, room, [{ deviceId: `room-${room.slice(0, 8)}`, mode: 'shared' }]);
         showcaseMeetings(sim, tenant.id, tenant.rooms, context.clock.now());
+        for (const [index, user] of licensedUsers(tenant).slice(0, 6).entries()) keywordMeeting(sim, tenant.id, user, context.clock.now(), index);
         for (const [index, user] of tenant.users.entries()) {
           if (index % 3 === 0) await registerDevices(db, tenant.id, user, [{ deviceId: `desk-${user.slice(0, 8)}`, mode: 'personal' }]);
         }
@@ -111,6 +101,48 @@ function showcaseMeetings(sim: SimCliRun, tenantId: string, rooms: readonly stri
       });
     }
   }
+}
+
+function licensedUsers(tenant: { users: readonly string[]; unlicensed: readonly string[] }): string[] {
+  const unlicensed = new Set(tenant.unlicensed);
+  return tenant.users.filter((u) => !unlicensed.has(u));
+}
+
+/** The keywords a person types in Location, in turn (both providers, every modifier). */
+const KEYWORDS = ['@webex', '@meet', '@webex:onetime', '@meet:myroom', '@webex:space', '@meet:onetime'] as const;
+
+/**
+ * A keyword meeting organised by `user`, starting a few hours ahead of the SERVICE clock (the one
+ * write-back's "created in the past, left alone" check reads): the simulated organisation's seeded
+ * calendar is laid out on real time, so at `--speed 60` its keyword meetings of the next hours are
+ * already over for the service by the time it reads them. These get decorated while one watches.
+ */
+function keywordMeeting(sim: SimCliRun, tenantId: string, user: string, now: number, index: number): void {
+  const iso = (ms: number): { dateTime: string; timeZone: string } => ({ dateTime: new Date(ms).toISOString().slice(0, 19), timeZone: 'UTC' });
+  const start = Math.ceil(now / 900_000) * 900_000 + (3 + (index % 4)) * 3_600_000;
+  sim.sim.store.createEvent(tenantId, user, {
+    subject: `Planning ${index + 1}`,
+    body: { contentType: 'html', content: '<html><body><p>Agenda: the next release.</p></body></html>' },
+    start: iso(start), end: iso(start + 30 * 60_000),
+    location: { displayName: KEYWORDS[index % KEYWORDS.length] ?? '@webex' },
+  });
+}
+
+/** Every `everyMs` of real time, one more keyword meeting by the next user (service clock, see `keywordMeeting`). */
+function keywordMeetingsEvery(sim: SimCliRun, clock: { now(): number }, everyMs: number): () => Promise<void> {
+  const tenants = sim.scenario.tenants.map((t) => ({ id: t.id, users: licensedUsers(t) }));
+  let n = 0;
+  const timer = setInterval(() => {
+    const tenant = tenants[n % tenants.length];
+    if (tenant === undefined || tenant.users.length === 0) return;
+    keywordMeeting(sim, tenant.id, tenant.users[Math.floor(n / tenants.length) % tenant.users.length]!, clock.now(), n);
+    n += 1;
+  }, everyMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    return Promise.resolve();
+  };
 }
 
 async function activate(context: AppContext, tenants: { tenantId: string; mailboxes: string[] }[]): Promise<number> {
@@ -186,6 +218,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     stops.push(() => dashboard.app.close());
     const activated = await activate(context, tenants);
     options.say(`[6/${STEPS}] ${activated} mailboxes activated; calendar activity at ${options.activity}/s${speed > 1 ? `; service clock at ${speed}× real time` : ''}`);
+    // A new keyword meeting every 10 s of real time, so decorations keep arriving on the board.
+    stops.push(keywordMeetingsEvery(sim, context.clock, 10_000));
     if (options.activity > 0) {
       const driver = new ActivityDriver({
         target: sim.sim.store, tenants: sim.scenario.tenants, seed: options.seed, ratePerSecond: options.activity, clock: context.clock, anchorMs: context.clock.now(), roomCopies: false,
