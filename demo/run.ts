@@ -26,6 +26,12 @@ export interface DemoOptions {
   readonly dashboardPort: number;
   /** The service clock runs this many times faster than real time (1: real time, the default). */
   readonly speed?: number;
+  /**
+   * Names what a run keeps (topics `<name>.`, database `hycal_<name>`); default `demo`. Another
+   * name gives a clean organisation beside the one earlier runs left (e.g. one sealed under keys
+   * this checkout does not have).
+   */
+  readonly name?: string;
   readonly say: (line: string) => void;
 }
 
@@ -35,8 +41,7 @@ export interface RunningDemo {
 }
 
 const STEPS = 6;
-const DEMO_PREFIX = 'demo.';
-const DEMO_DATABASE = 'hycal_demo';
+const DEMO_NAME = 'demo';
 
 /** The demo's master key, kept beside the stack's data so that a second run reads what the first wrote. */
 function demoMasterKey(root: string): string {
@@ -169,7 +174,7 @@ async function activate(context: AppContext, tenants: { tenantId: string; mailbo
  * `hycal demo`: the real stack, the Graph simulator with a seeded organisation, the service
  * (webhook, connector, processors) and a dashboard fed by the service's public topics; then
  * simulated calendar activity. Everything a run creates lives under the `demo.` topic prefix and
- * the `hycal_demo` database, so a second run reuses it.
+ * the `hycal_demo` database (`--name` picks another), so a second run reuses it.
  */
 export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const root = checkoutRoot();
@@ -185,11 +190,13 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const sim = await startSimFromCli({ users: options.users, rooms: options.rooms, seed: options.seed, meetings: 8, activity: 0 });
     stops.push(() => sim.close());
     const speed = options.speed ?? 1;
+    const name = options.name ?? DEMO_NAME;
+    const prefix = `${name}.`;
     const context = createAppContext({
       clock: demoClock(speed),
       env: { ...process.env, HYCAL_KMS_MASTER_KEY: demoMasterKey(root) },
       overrides: {
-        stack: { kafkaBrokers: stack.connections.KAFKA_BROKERS, schemaRegistryUrl: stack.connections.SCHEMA_REGISTRY_URL, mongodbUri: stack.connections.MONGODB_URI, mongodbDatabase: DEMO_DATABASE, topicPrefix: DEMO_PREFIX },
+        stack: { kafkaBrokers: stack.connections.KAFKA_BROKERS, schemaRegistryUrl: stack.connections.SCHEMA_REGISTRY_URL, mongodbUri: stack.connections.MONGODB_URI, mongodbDatabase: `hycal_${name.replace(/[^a-z0-9_]/gi, '_')}`, topicPrefix: prefix },
         ops: { host: '127.0.0.1', port: 0 },
         logLevel: 'warn',
         runtime: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 },
@@ -211,7 +218,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     options.say(`API and pages: ${service.apiUrl ?? ''} (OpenAPI at /openapi.json)`);
     options.say(`[5/${STEPS}] dashboard`);
     const board = new DemoBoard(context.clock, speed);
-    const tap = new TopicTap({ kafka: buildKafka(context, 'hycal-demo-dashboard'), codec: await buildCodec(context), board, logger: context.logger('demo'), prefix: DEMO_PREFIX });
+    const tap = new TopicTap({ kafka: buildKafka(context, 'hycal-demo-dashboard'), codec: await buildCodec(context), board, logger: context.logger('demo'), prefix });
     await tap.start();
     stops.push(() => tap.stop());
     const dashboard = await startDashboard({ board, port: options.dashboardPort });
