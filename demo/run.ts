@@ -187,13 +187,17 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const base = createAppContext();
     const stack = await stackUp({ ...stackTargetOf(base, root) });
     options.say(`[2/${STEPS}] Microsoft Graph simulator: ${options.users} users, ${options.rooms} rooms, seed ${options.seed}`);
-    const sim = await startSimFromCli({ users: options.users, rooms: options.rooms, seed: options.seed, meetings: 8, activity: 0 });
-    stops.push(() => sim.close());
     const speed = options.speed ?? 1;
+    // One clock for the service and the simulated Microsoft 365 (subscription lifetimes, "now" of
+    // the seeded calendar, token lifetimes): at --speed 60 a service clock ahead of Graph's asked
+    // for subscriptions beyond Graph's 4,230 minutes and saw keyword meetings as already over.
+    const clock = demoClock(speed);
+    const sim = await startSimFromCli({ users: options.users, rooms: options.rooms, seed: options.seed, meetings: 8, activity: 0, clock });
+    stops.push(() => sim.close());
     const name = options.name ?? DEMO_NAME;
     const prefix = `${name}.`;
     const context = createAppContext({
-      clock: demoClock(speed),
+      clock,
       env: { ...process.env, HYCAL_KMS_MASTER_KEY: demoMasterKey(root) },
       overrides: {
         stack: { kafkaBrokers: stack.connections.KAFKA_BROKERS, schemaRegistryUrl: stack.connections.SCHEMA_REGISTRY_URL, mongodbUri: stack.connections.MONGODB_URI, mongodbDatabase: `hycal_${name.replace(/[^a-z0-9_]/gi, '_')}`, topicPrefix: prefix },
