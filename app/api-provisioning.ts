@@ -18,7 +18,7 @@ const NEXT_STEP: Readonly<Record<string, string>> = {
 };
 
 const MAILBOX_STATE: Readonly<Record<string, MailboxState>> = {
-  NOT_ACTIVATED: 'not-activated', PENDING: 'pending', ACTIVATED: 'activated', ERROR: 'error', NEEDS_REAUTHORIZATION: 'error',
+  NOT_ACTIVATED: 'not-activated', PENDING: 'pending', ACTIVATED: 'activated', ERROR: 'error', NEEDS_REAUTHORIZATION: 'error', FAILED: 'error',
 };
 
 export interface ConnectorProvisioningDeps {

@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { Db } from 'mongodb';
 import type { Producer } from 'kafkajs';
-import { ConfigError } from '../common/index.js';
+import { ConfigError, freePort } from '../common/index.js';
 import { MongoSettingsStore, MongoStateStore, MongoViewsReader, buildApi, type ApiDeps, type ApiOptionsInput, type OrgSettings, type SettingsStore } from '../api/index.js';
 import {
   KafkaNotificationSink, MailboxCommands, Provisioning, ProvisioningStore, StateSigner, connectorOptionsSchema, type ConnectorOptions, type ConnectorOptionsInput,
@@ -24,6 +23,8 @@ export interface ApiRoleParts {
   /** The connector's options (its app registration and Graph access options are the API's too). */
   readonly connector: ConnectorOptionsInput;
   readonly sources: HealthSource[];
+  /** The process's Graph connections (shared with the connector and write-back; then left open on stop). */
+  readonly connections?: GraphConnections;
 }
 
 export interface RunningApi {
@@ -41,17 +42,6 @@ export function appRegistrationOf(options: ConnectorOptions): AppRegistration {
     throw new ConfigError('The API needs the service app registration: HYCAL_CONNECTOR_CLIENT_ID and HYCAL_CONNECTOR_CLIENT_SECRET (or a certificate).');
   }
   return { clientId, credential };
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 function cookieSecretOf(context: AppContext): string {
@@ -78,7 +68,10 @@ export async function startApiRole(context: AppContext, parts: ApiRoleParts): Pr
   const publicBaseUrl = (config.publicBaseUrl ?? `http://${config.host}:${port}`).replace(/\/$/, '');
   const { db, keyring } = parts;
   const tokenCache = new MongoTokenCacheStore(db, keyring, clock);
-  const connections = new GraphConnections({ options: connector.access, clock, tokenCache });
+  const connections = parts.connections ?? new GraphConnections({ options: connector.access, clock, tokenCache });
+  const closeConnections = (): void => {
+    if (parts.connections === undefined) connections.close();
+  };
   const store = new ProvisioningStore(db, keyring, clock);
   const signer = new StateSigner(createHmac('sha256', cookieSecret).update('hycal-consent-state').digest(), clock);
   const provisioning = new Provisioning({
@@ -124,12 +117,12 @@ export async function startApiRole(context: AppContext, parts: ApiRoleParts): Pr
         open = false;
         await app.close();
         await p.disconnect();
-        connections.close();
+        closeConnections();
       },
     };
   } catch (error) {
     await producer?.disconnect().catch(() => undefined);
-    connections.close();
+    closeConnections();
     throw error;
   }
 }

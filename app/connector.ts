@@ -49,6 +49,16 @@ export interface SharedOps {
   readonly mongo?: MongoClient;
   readonly kafka?: Kafka;
   readonly codec?: TopicCodec;
+  /**
+   * The process's Graph connections (one per process: one HTTPS transport, one set of per-mailbox
+   * concurrency gates and throttling state, one token cache), shared with write-back and the API.
+   */
+  readonly connections?: GraphConnections;
+}
+
+/** The process's one Graph connection pool, built from the connector's access options (left open: the caller closes it). */
+export function buildGraphConnections(context: AppContext, options: ConnectorOptions, db: Db, keyring: Keyring): GraphConnections {
+  return new GraphConnections({ options: options.access, clock: context.clock, tokenCache: new MongoTokenCacheStore(db, keyring, context.clock) });
 }
 
 function appRegistration(options: ConnectorOptions): AppRegistration {
@@ -114,8 +124,12 @@ export async function startConnector(context: AppContext, input: ConnectorOption
         keyring = own.keyring;
         stops.push(own.close);
       }
-      const connections = new GraphConnections({ options: options.access, clock, tokenCache: new MongoTokenCacheStore(db, keyring, clock) });
-      stops.push(() => Promise.resolve(connections.close()));
+      let connections = shared.connections;
+      if (connections === undefined) {
+        const own = buildGraphConnections(context, options, db, keyring);
+        connections = own;
+        stops.push(() => Promise.resolve(own.close()));
+      }
       const resolver = new ProvisionedGraphResolver({ store: new ProvisioningStore(db, keyring, clock), connections, registration });
       const runtime = buildRuntime(context, {
         topology: defineTopology({
@@ -157,11 +171,11 @@ export async function startConnector(context: AppContext, input: ConnectorOption
 /**
  * App-only Graph per tenant, for write-back (which edits the organizer's event with the tenant's
  * application grant): the tenant's own credential from provisioning, else the deployment's app
- * registration (`connector.app`).
+ * registration (`connector.app`). On the process's connections, so write-back's writes and the
+ * connector's reads of one mailbox share its concurrency gate and throttling state.
  */
-export function tenantGraphs(options: ConnectorOptions, db: Db, keyring: Keyring, clock: Clock): { graphFor(tenantId: string): Promise<GraphAccess>; close(): void } {
+export function tenantGraphs(options: ConnectorOptions, db: Db, keyring: Keyring, clock: Clock, connections: GraphConnections): { graphFor(tenantId: string): Promise<GraphAccess> } {
   const registration = appRegistration(options);
-  const connections = new GraphConnections({ options: options.access, clock, tokenCache: new MongoTokenCacheStore(db, keyring, clock) });
   const store = new ProvisioningStore(db, keyring, clock);
   return {
     async graphFor(tenantId) {
@@ -169,7 +183,6 @@ export function tenantGraphs(options: ConnectorOptions, db: Db, keyring: Keyring
       const own = await store.openCredential(tenant);
       return connections.forTenant({ tenantId, cloud: tenant.cloud }, own === undefined ? registration : { clientId: tenant.clientId, credential: own });
     },
-    close: () => connections.close(),
   };
 }
 

@@ -3,13 +3,14 @@ import { ConfigError } from '../common/index.js';
 import { connectorOptionsSchema, type ConnectorOptionsInput } from '../connectors/graph/index.js';
 import type { Kafka } from 'kafkajs';
 import type { Db } from 'mongodb';
+import type { GraphConnections } from '../graph/index.js';
 import type { Keyring } from '../kms/index.js';
 import type { HealthSource, OpsServer } from '../ops/index.js';
 import { createParseProcessor } from '../processors/parse/index.js';
 import { RuntimeMetrics, type Runtime } from '../runtime/index.js';
 import { provisionTopics, type TopicCodec } from '../schemas/index.js';
 import { startApiRole } from './api.js';
-import { startConnector, tenantGraphs } from './connector.js';
+import { buildGraphConnections, startConnector, tenantGraphs } from './connector.js';
 import type { AppContext } from './context.js';
 import { definePipelineTopologies } from './topologies-pipeline.js';
 import { defineMeetingsTopology } from './topologies.js';
@@ -48,11 +49,11 @@ export function parseRoles(values: readonly string[]): ServeRole[] {
   return roles.size === 0 ? [...DEFAULT_SERVE_ROLES] : [...roles];
 }
 
-async function startProcessors(context: AppContext, parts: { db: Db; keyring: Keyring; kafka: Kafka; codec: TopicCodec; metrics: RuntimeMetrics; sources: HealthSource[]; connector: ConnectorOptionsInput }): Promise<() => Promise<void>> {
-  const { db, keyring, kafka, codec, metrics, sources, connector } = parts;
+async function startProcessors(context: AppContext, parts: { db: Db; keyring: Keyring; kafka: Kafka; codec: TopicCodec; metrics: RuntimeMetrics; sources: HealthSource[]; connector: ConnectorOptionsInput; connections: GraphConnections }): Promise<() => Promise<void>> {
+  const { db, keyring, kafka, codec, metrics, sources, connector, connections } = parts;
   const wb = context.config.writeback;
   const connectorOptions = connectorOptionsSchema.parse(connector);
-  const graphs = wb.enabled && connectorOptions.app.clientId !== undefined ? tenantGraphs(connectorOptions, db, keyring, context.clock) : undefined;
+  const graphs = wb.enabled && connectorOptions.app.clientId !== undefined ? tenantGraphs(connectorOptions, db, keyring, context.clock, connections) : undefined;
   if (graphs === undefined) context.logger('serve').warn({ enabled: wb.enabled }, 'write-back is not running: it needs the connector app registration (HYCAL_CONNECTOR_CLIENT_ID and a secret or certificate)');
   const pipeline = definePipelineTopologies({ db, clock: context.clock, keyring, ...(graphs === undefined ? {} : { writeback: { graph: graphs, options: wb } }) });
   const topologies = [defineMeetingsTopology({ parse: createParseProcessor({ keyring }), keyring }), ...pipeline.all];
@@ -66,12 +67,10 @@ async function startProcessors(context: AppContext, parts: { db: Db; keyring: Ke
     }
   } catch (error) {
     for (const runtime of runtimes.reverse()) await runtime.stop().catch(() => undefined);
-    graphs?.close();
     throw error;
   }
   return async () => {
     await Promise.all(runtimes.map((runtime) => runtime.stop()));
-    graphs?.close();
   };
 }
 
@@ -95,11 +94,15 @@ export async function startService(context: AppContext, roles: readonly ServeRol
   let webhookUrl: string | undefined;
   let apiUrl: string | undefined;
   let ops: OpsServer | undefined;
-  // One MongoDB client, Kafka client, codec and keyring for the process (every role shares them), closed last.
+  // One MongoDB client, Kafka client, codec, keyring and Graph connection pool for the process
+  // (every role shares them: write-back's writes and the connector's reads of a mailbox go through
+  // one per-mailbox gate and one throttling state), closed last.
   const mongo = await connectMongo(context);
   const kafka = buildKafka(context, 'hycal-serve');
   const { keyring, close: closeKeyring } = buildKeyring(context, mongo);
+  const connections = buildGraphConnections(context, connectorOptionsSchema.parse(connector), serviceDb(context, mongo), keyring);
   stops.push(async () => {
+    connections.close();
     await closeKeyring();
     await mongo.close();
   });
@@ -110,13 +113,13 @@ export async function startService(context: AppContext, roles: readonly ServeRol
         ...connector,
         webhook: { ...connector.webhook, enabled: roles.includes('webhook') },
         mailboxes: { ...connector.mailboxes, enabled: roles.includes('connector') },
-      }, { metrics, sources, keyring, mongo, kafka, codec });
+      }, { metrics, sources, keyring, mongo, kafka, codec, connections });
       webhookUrl = running.webhookUrl;
       stops.push(() => running.stop());
     }
-    if (roles.includes('processors')) stops.push(await startProcessors(context, { db: serviceDb(context, mongo), keyring, kafka, codec, metrics, sources, connector }));
+    if (roles.includes('processors')) stops.push(await startProcessors(context, { db: serviceDb(context, mongo), keyring, kafka, codec, metrics, sources, connector, connections }));
     if (roles.includes('api')) {
-      const api = await startApiRole(context, { db: serviceDb(context, mongo), keyring, connector, sources });
+      const api = await startApiRole(context, { db: serviceDb(context, mongo), keyring, connector, sources, connections });
       apiUrl = api.url;
       stops.push(() => api.stop());
     }

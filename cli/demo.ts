@@ -21,7 +21,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--activity <n>', 'calendar actions per second once the service runs (0: none)', whole(0, 50), 1)
     .option('--port <n>', 'dashboard port (0: any free port)', whole(0, 65535), 8480)
     .option('--speed <n>', 'run the service clock n times faster than real time (60: Join buttons of the next hour appear within a minute)', whole(1, 3600), 1)
-    .action(async (opts: { users: number; rooms: number; seed: number; activity: number; port: number; speed: number }) => {
+    .option('--name <name>', 'what the run keeps: topics <name>., database hycal_<name> (another name starts a clean organisation)', 'demo')
+    .action(async (opts: { users: number; rooms: number; seed: number; activity: number; port: number; speed: number; name: string }) => {
+      if (!/^[a-z][a-z0-9-]{0,30}$/.test(opts.name)) throw new InvalidArgumentError('--name: lower-case letters, digits and dashes, starting with a letter.');
       const started = Date.now();
       const demo = await runDemo({ ...opts, dashboardPort: opts.port, say: (line) => console.log(`hycal demo: ${line}`) });
       console.log(`hycal demo: ready in ${Math.round((Date.now() - started) / 1000)} s — dashboard ${demo.dashboardUrl}  (Ctrl-C stops)`);

@@ -6,3 +6,4 @@ export { createLogger, silentLogger, redact, isSensitiveField, REDACTED_FIELDS }
 export { retry, linearBackoff } from './retry.js';
 export type { RetryOptions } from './retry.js';
 export type { Logger, CreateLoggerOptions } from './logger.js';
+export { freePort } from './net.js';

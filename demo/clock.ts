@@ -3,9 +3,11 @@ import { systemClock, type Clock } from '../common/index.js';
 /**
  * The demo's accelerated clock: starts at the real time and runs `speed` times faster, so that at
  * 60× a meeting an hour away gets its Join button within a minute of watching. It is injected
- * (the service's processors, durable timers, the activity driver and the dashboard read it); the
- * real clock is never patched. Partition leases and the simulator's identity platform stay on real
- * time (they pace real network round trips and tokens checked by msal-node).
+ * (the service's processors, durable timers, the activity driver, the dashboard and the Graph
+ * simulator read it, so subscription lifetimes and "now" agree on both sides); the real clock is
+ * never patched. Partition leases stay on real time (they pace real round trips). The simulator's
+ * access tokens then last an hour of service time (a minute at 60×): the Graph client refreshes
+ * a token Graph refuses (401) and retries.
  */
 export class AcceleratedClock implements Clock {
   readonly speed: number;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../common/index.js';
 import { loadOrCreateTls } from '@hybrid-calendar/sim-graph';
 import { startSimFromCli, type SimCliRun } from '@hybrid-calendar/sim-graph/cli';
 import { ActivityDriver } from '@hybrid-calendar/sim-graph/scenarios';
@@ -26,6 +26,12 @@ export interface DemoOptions {
   readonly dashboardPort: number;
   /** The service clock runs this many times faster than real time (1: real time, the default). */
   readonly speed?: number;
+  /**
+   * Names what a run keeps (topics `<name>.`, database `hycal_<name>`); default `demo`. Another
+   * name gives a clean organisation beside the one earlier runs left (e.g. one sealed under keys
+   * this checkout does not have).
+   */
+  readonly name?: string;
   readonly say: (line: string) => void;
 }
 
@@ -35,8 +41,7 @@ export interface RunningDemo {
 }
 
 const STEPS = 6;
-const DEMO_PREFIX = 'demo.';
-const DEMO_DATABASE = 'hycal_demo';
+const DEMO_NAME = 'demo';
 
 /** The demo's master key, kept beside the stack's data so that a second run reads what the first wrote. */
 function demoMasterKey(root: string): string {
@@ -47,17 +52,6 @@ function demoMasterKey(root: string): string {
     writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
   }
   return readFileSync(file, 'utf8').trim();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 /** Saves the simulated tenants as consented, their write-back settings, and registers a workspace device per room and a personal one per third user. */
@@ -78,6 +72,7 @@ async function seedOrganisation(context: AppContext, sim: SimCliRun): Promise<{ 
         });
         for (const room of tenant.rooms) await registerDevices(db, tenant.id, room, [{ deviceId: `room-${room.slice(0, 8)}`, mode: 'shared' }]);
         showcaseMeetings(sim, tenant.id, tenant.rooms, context.clock.now());
+        for (const [index, user] of licensedUsers(tenant).slice(0, 6).entries()) keywordMeeting(sim, tenant.id, user, context.clock.now(), index);
         for (const [index, user] of tenant.users.entries()) {
           if (index % 3 === 0) await registerDevices(db, tenant.id, user, [{ deviceId: `desk-${user.slice(0, 8)}`, mode: 'personal' }]);
         }
@@ -113,6 +108,48 @@ function showcaseMeetings(sim: SimCliRun, tenantId: string, rooms: readonly stri
   }
 }
 
+function licensedUsers(tenant: { users: readonly string[]; unlicensed: readonly string[] }): string[] {
+  const unlicensed = new Set(tenant.unlicensed);
+  return tenant.users.filter((u) => !unlicensed.has(u));
+}
+
+/** The keywords a person types in Location, in turn (both providers, every modifier). */
+const KEYWORDS = ['@webex', '@meet', '@webex:onetime', '@meet:myroom', '@webex:space', '@meet:onetime'] as const;
+
+/**
+ * A keyword meeting organised by `user`, starting a few hours ahead of the SERVICE clock (the one
+ * write-back's "created in the past, left alone" check reads): the simulated organisation's seeded
+ * calendar is laid out on real time, so at `--speed 60` its keyword meetings of the next hours are
+ * already over for the service by the time it reads them. These get decorated while one watches.
+ */
+function keywordMeeting(sim: SimCliRun, tenantId: string, user: string, now: number, index: number): void {
+  const iso = (ms: number): { dateTime: string; timeZone: string } => ({ dateTime: new Date(ms).toISOString().slice(0, 19), timeZone: 'UTC' });
+  const start = Math.ceil(now / 900_000) * 900_000 + (3 + (index % 4)) * 3_600_000;
+  sim.sim.store.createEvent(tenantId, user, {
+    subject: `Planning ${index + 1}`,
+    body: { contentType: 'html', content: '<html><body><p>Agenda: the next release.</p></body></html>' },
+    start: iso(start), end: iso(start + 30 * 60_000),
+    location: { displayName: KEYWORDS[index % KEYWORDS.length] ?? '@webex' },
+  });
+}
+
+/** Every `everyMs` of real time, one more keyword meeting by the next user (service clock, see `keywordMeeting`). */
+function keywordMeetingsEvery(sim: SimCliRun, clock: { now(): number }, everyMs: number): () => Promise<void> {
+  const tenants = sim.scenario.tenants.map((t) => ({ id: t.id, users: licensedUsers(t) }));
+  let n = 0;
+  const timer = setInterval(() => {
+    const tenant = tenants[n % tenants.length];
+    if (tenant === undefined || tenant.users.length === 0) return;
+    keywordMeeting(sim, tenant.id, tenant.users[Math.floor(n / tenants.length) % tenant.users.length]!, clock.now(), n);
+    n += 1;
+  }, everyMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    return Promise.resolve();
+  };
+}
+
 async function activate(context: AppContext, tenants: { tenantId: string; mailboxes: string[] }[]): Promise<number> {
   const kafka = buildKafka(context, 'hycal-demo-commands');
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -137,7 +174,7 @@ async function activate(context: AppContext, tenants: { tenantId: string; mailbo
  * `hycal demo`: the real stack, the Graph simulator with a seeded organisation, the service
  * (webhook, connector, processors) and a dashboard fed by the service's public topics; then
  * simulated calendar activity. Everything a run creates lives under the `demo.` topic prefix and
- * the `hycal_demo` database, so a second run reuses it.
+ * the `hycal_demo` database (`--name` picks another), so a second run reuses it.
  */
 export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const root = checkoutRoot();
@@ -150,14 +187,20 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const base = createAppContext();
     const stack = await stackUp({ ...stackTargetOf(base, root) });
     options.say(`[2/${STEPS}] Microsoft Graph simulator: ${options.users} users, ${options.rooms} rooms, seed ${options.seed}`);
-    const sim = await startSimFromCli({ users: options.users, rooms: options.rooms, seed: options.seed, meetings: 8, activity: 0 });
-    stops.push(() => sim.close());
     const speed = options.speed ?? 1;
+    // One clock for the service and the simulated Microsoft 365 (subscription lifetimes, "now" of
+    // the seeded calendar, token lifetimes): at --speed 60 a service clock ahead of Graph's asked
+    // for subscriptions beyond Graph's 4,230 minutes and saw keyword meetings as already over.
+    const clock = demoClock(speed);
+    const sim = await startSimFromCli({ users: options.users, rooms: options.rooms, seed: options.seed, meetings: 8, activity: 0, clock });
+    stops.push(() => sim.close());
+    const name = options.name ?? DEMO_NAME;
+    const prefix = `${name}.`;
     const context = createAppContext({
-      clock: demoClock(speed),
+      clock,
       env: { ...process.env, HYCAL_KMS_MASTER_KEY: demoMasterKey(root) },
       overrides: {
-        stack: { kafkaBrokers: stack.connections.KAFKA_BROKERS, schemaRegistryUrl: stack.connections.SCHEMA_REGISTRY_URL, mongodbUri: stack.connections.MONGODB_URI, mongodbDatabase: DEMO_DATABASE, topicPrefix: DEMO_PREFIX },
+        stack: { kafkaBrokers: stack.connections.KAFKA_BROKERS, schemaRegistryUrl: stack.connections.SCHEMA_REGISTRY_URL, mongodbUri: stack.connections.MONGODB_URI, mongodbDatabase: `hycal_${name.replace(/[^a-z0-9_]/gi, '_')}`, topicPrefix: prefix },
         ops: { host: '127.0.0.1', port: 0 },
         logLevel: 'warn',
         runtime: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000 },
@@ -179,13 +222,15 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     options.say(`API and pages: ${service.apiUrl ?? ''} (OpenAPI at /openapi.json)`);
     options.say(`[5/${STEPS}] dashboard`);
     const board = new DemoBoard(context.clock, speed);
-    const tap = new TopicTap({ kafka: buildKafka(context, 'hycal-demo-dashboard'), codec: await buildCodec(context), board, logger: context.logger('demo'), prefix: DEMO_PREFIX });
+    const tap = new TopicTap({ kafka: buildKafka(context, 'hycal-demo-dashboard'), codec: await buildCodec(context), board, logger: context.logger('demo'), prefix });
     await tap.start();
     stops.push(() => tap.stop());
     const dashboard = await startDashboard({ board, port: options.dashboardPort });
     stops.push(() => dashboard.app.close());
     const activated = await activate(context, tenants);
     options.say(`[6/${STEPS}] ${activated} mailboxes activated; calendar activity at ${options.activity}/s${speed > 1 ? `; service clock at ${speed}× real time` : ''}`);
+    // A new keyword meeting every 10 s of real time, so decorations keep arriving on the board.
+    stops.push(keywordMeetingsEvery(sim, context.clock, 10_000));
     if (options.activity > 0) {
       const driver = new ActivityDriver({
         target: sim.sim.store, tenants: sim.scenario.tenants, seed: options.seed, ratePerSecond: options.activity, clock: context.clock, anchorMs: context.clock.now(), roomCopies: false,

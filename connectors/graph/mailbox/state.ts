@@ -3,7 +3,7 @@
  * subscription, delta position and what was emitted (id + changeKey per event in the window, to
  * collapse duplicated and reordered notifications and to find deletions on reconciliation).
  */
-export type MailboxStatus = 'NOT_ACTIVATED' | 'PENDING' | 'ACTIVATED' | 'ERROR' | 'NEEDS_REAUTHORIZATION';
+export type MailboxStatus = 'NOT_ACTIVATED' | 'PENDING' | 'ACTIVATED' | 'ERROR' | 'NEEDS_REAUTHORIZATION' | 'FAILED';
 
 export interface KnownEvent {
   /** Graph event id. */
@@ -14,7 +14,10 @@ export interface KnownEvent {
 
 export interface MailboxState {
   readonly status: MailboxStatus;
-  /** Error code (HC_ERR_*) and its message, when status is ERROR or NEEDS_REAUTHORIZATION. */
+  /**
+   * Error code (HC_ERR_*) and its message, when status is ERROR or NEEDS_REAUTHORIZATION (retried on
+   * a timer) or FAILED (deactivated: its sealed state cannot be opened; not retried).
+   */
   readonly reason?: string;
   readonly message?: string;
   readonly nextRetryAt?: number;

@@ -47,6 +47,14 @@ export interface MailboxActorDeps {
 
 export const STATUS_VIEW = 'connector_mailboxes';
 const AUTH_CODES = new Set(['HC_ERR_GRAPH_REAUTH_REQUIRED', 'HC_ERR_GRAPH_CONSENT_MISSING', 'HC_ERR_GRAPH_CREDENTIALS_INVALID']);
+/**
+ * Failures no retry fixes: the mailbox's sealed state (the tenant's credential, a connected user's
+ * token cache, the tenant's keys) cannot be opened with this deployment's keys — sealed under
+ * another master key, or the tenant's keys are gone or shredded. The mailbox is deactivated
+ * (status FAILED with the reason) instead of retried; an administrator's ACTIVATE tries again.
+ */
+const SEALED_STATE_CODES = new Set(['HC_ERR_KMS_KEY_NOT_FOUND', 'HC_ERR_KMS_KEY_DESTROYED', 'HC_ERR_KMS_DECRYPT_FAILED', 'HC_ERR_KMS_KEY_CORRUPT', 'HC_ERR_KMS_CIPHERTEXT_MALFORMED']);
+const TIMERS = ['renew', 'settings', 'reconcile', 'retry', 'fetch'] as const;
 
 type Ctx = ProcessorContext<MailboxState>;
 
@@ -108,6 +116,10 @@ export class MailboxWork {
   /** Error (or needs re-authorisation) with the reason and the next retry, on a durable timer. */
   fail(ctx: Ctx, error: unknown): void {
     if (!(error instanceof HcError)) throw error;
+    if (SEALED_STATE_CODES.has(error.code)) {
+      this.#deactivateFailed(ctx, error);
+      return;
+    }
     const s = this.state(ctx);
     const attempts = s.attempts + 1;
     const auth = AUTH_CODES.has(error.code);
@@ -119,10 +131,24 @@ export class MailboxWork {
     ctx.logger.warn({ mailbox: ctx.key, code: error.code, attempts, nextRetryAt }, 'mailbox: activation failed; retry scheduled');
   }
 
+  /**
+   * FAILED: no timer left, notifications ignored (and no longer routed: the subscription's route is
+   * removed; Graph's subscription lapses on its own), one warning. What was synced is kept, so a
+   * later activation (keys restored) retracts what changed meanwhile.
+   */
+  #deactivateFailed(ctx: Ctx, error: HcError): void {
+    const s = this.state(ctx);
+    for (const id of TIMERS) ctx.cancel(id);
+    if (s.subscription !== undefined) ctx.views.remove(SUBSCRIPTIONS_VIEW, s.subscription.id, s.version + 1);
+    const { subscription: _s, nextRetryAt: _n, pending: _p, ...rest } = s;
+    this.save(ctx, { ...rest, status: 'FAILED', reason: error.code, message: error.message, attempts: s.attempts + 1 });
+    ctx.logger.warn({ mailbox: ctx.key, code: error.code }, 'mailbox: deactivated, its sealed state cannot be opened with this deployment\'s keys (no retry; activate it again once the keys are restored)');
+  }
+
   async deactivate(ctx: Ctx): Promise<void> {
     const s = this.state(ctx);
     const { tenantId, mailboxId } = this.#ids(ctx);
-    for (const id of ['renew', 'settings', 'reconcile', 'retry', 'fetch']) ctx.cancel(id);
+    for (const id of TIMERS) ctx.cancel(id);
     if (s.subscription !== undefined) {
       ctx.views.remove(SUBSCRIPTIONS_VIEW, s.subscription.id, s.version + 1);
       try {
@@ -187,7 +213,7 @@ export class MailboxWork {
 
   /** A failure outside activation: auth failures change the lifecycle, others bring the reconciliation forward. */
   #transient(ctx: Ctx, error: unknown): void {
-    if (error instanceof HcError && (AUTH_CODES.has(error.code) || ['HC_ERR_GRAPH_MAILBOX_NOT_FOUND', 'HC_ERR_GRAPH_NOT_EXCHANGE_ONLINE', 'HC_ERR_GRAPH_ACCESS_POLICY'].includes(error.code))) {
+    if (error instanceof HcError && (AUTH_CODES.has(error.code) || SEALED_STATE_CODES.has(error.code) || ['HC_ERR_GRAPH_MAILBOX_NOT_FOUND', 'HC_ERR_GRAPH_NOT_EXCHANGE_ONLINE', 'HC_ERR_GRAPH_ACCESS_POLICY'].includes(error.code))) {
       this.fail(ctx, error);
       return;
     }

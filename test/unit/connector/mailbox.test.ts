@@ -4,7 +4,7 @@ import { ManualClock, systemClock } from '../../../common/clock.js';
 import type { GraphAccess, GraphConnections } from '../../../graph/index.js';
 import { createMailboxProcessor, STATUS_VIEW, type MailboxActorDeps, type MailboxState } from '../../../connectors/graph/mailbox/index.js';
 import { buildWebhookApp, SUBSCRIPTIONS_VIEW, type SubscriptionRoute } from '../../../connectors/graph/webhook/index.js';
-import { unsealRawEvent, unsealRawSettings, type Keyring } from '../../../kms/index.js';
+import { KeyDestroyedError, KeyNotFoundError, KmsUnavailableError, unsealRawEvent, unsealRawSettings, type Keyring } from '../../../kms/index.js';
 import { defineTopology } from '../../../runtime/index.js';
 import { TopologyTestDriver } from '../../../runtime/testing/index.js';
 import type { GraphNotification, RawCalendarRecord, RawMailboxSettings } from '../../../schemas/index.js';
@@ -343,5 +343,50 @@ describe('connector mailbox actor – durable timers on a manual clock shared wi
     expect(reads.filter((c) => c.batchRequestId === undefined).length).toBeLessThanOrEqual(1);
     expect(reads.filter((c) => c.batchRequestId !== undefined).length).toBeGreaterThanOrEqual(25);
     expect(reads.filter((c) => c.status === 429).length).toBeGreaterThan(0);
+  });
+});
+
+describe('connector mailbox actor – a mailbox whose sealed state cannot be opened', () => {
+  function failing(error: () => Error): { probe: MailboxProbe; calls: () => number; clock: ManualClock } {
+    let calls = 0;
+    const clock = new ManualClock(Date.UTC(2026, 2, 2, 9));
+    const probe = new MailboxProbe(mailboxDriver({
+      graph: { graphFor: () => { calls += 1; return Promise.reject(error()); } }, keyring: testKeyring(clock),
+      options: { notificationUrl: 'https://localhost:1/hook', settingsPollMs: 5 * MINUTE, reconcileMs: 30 * MINUTE, deltaPageSize: 10 },
+      random: () => 0.5,
+    }, clock), KEY);
+    return { probe, calls: () => calls, clock };
+  }
+
+  it('mailbox – a tenant credential sealed under keys this deployment lacks deactivates the mailbox with the reason, without retrying', async () => {
+    const { probe, calls } = failing(() => new KeyNotFoundError(`Tenant ${TENANT} has no data key k1 version 1.`));
+    await probe.process(command('ACTIVATE'));
+    expect(probe.state).toMatchObject({ status: 'FAILED', reason: 'HC_ERR_KMS_KEY_NOT_FOUND', attempts: 1 });
+    expect(probe.state!.nextRetryAt).toBeUndefined();
+    expect(probe.view(STATUS_VIEW, KEY)).toMatchObject({ status: 'FAILED', reason: 'HC_ERR_KMS_KEY_NOT_FOUND', nextRetryAt: null });
+    // A day later: no retry ran, and a change notification for it is ignored.
+    await probe.driver.advanceTime(24 * 60 * MINUTE);
+    await probe.process({ ...command('ACTIVATE'), kind: 'CHANGE', command: 'NONE', changeType: 'UPDATED', eventId: 'e1', changeKey: 'k1' });
+    expect(calls()).toBe(1);
+    expect(probe.state).toMatchObject({ status: 'FAILED', attempts: 1 });
+    expect(probe.raw()).toEqual([]);
+  });
+
+  it('mailbox – an administrator activating it again tries once more (and fails the same way, still without a retry timer)', async () => {
+    const { probe, calls } = failing(() => new KeyDestroyedError('The tenant was shredded.'));
+    await probe.process(command('ACTIVATE'));
+    await probe.process(command('ACTIVATE'));
+    expect(calls()).toBe(2);
+    expect(probe.state).toMatchObject({ status: 'FAILED', reason: 'HC_ERR_KMS_KEY_DESTROYED', attempts: 2 });
+    await probe.driver.advanceTime(7 * 24 * 60 * MINUTE);
+    expect(calls()).toBe(2);
+  });
+
+  it('mailbox – a transient failure (KMS unavailable) still retries on a backed-off timer', async () => {
+    const { probe, calls } = failing(() => new KmsUnavailableError('The KMS did not answer.'));
+    await probe.process(command('ACTIVATE'));
+    expect(probe.state).toMatchObject({ status: 'ERROR', reason: 'HC_ERR_KMS_UNAVAILABLE', attempts: 1 });
+    await probe.driver.advanceTime(probe.state!.nextRetryAt! - probe.driver.clock.now() + 1);
+    expect(calls()).toBe(2);
   });
 });
