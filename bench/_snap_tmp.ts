@@ -1,0 +1,10 @@
+import { writeHeapSnapshot } from 'node:v8';
+import { ManualClock } from '../common/index.js';
+import { loadScenario } from '@hybrid-calendar/sim-graph/scenarios';
+import { SimStore } from '@hybrid-calendar/sim-graph/store';
+const ANCHOR = Date.UTC(2026, 0, 5, 9);
+const store = new SimStore(new ManualClock(ANCHOR));
+loadScenario(store, { seed: 5, tenants: 1, usersPerTenant: 300, roomsPerTenant: 30, meetingsPerMailbox: 20, anchorMs: ANCHOR });
+console.log('events', store.eventCount);
+writeHeapSnapshot(process.argv[2]);
+(globalThis as any).keep = store;
