@@ -26,6 +26,7 @@ const SUITES: Readonly<Record<string, () => Promise<BenchModule>>> = {
   scenarios: suite(() => import('./scenarios.js')),
   'sim-graph': suite(() => import('./sim-graph.js')),
   'sim-notify': suite(() => import('./sim-notify.js')),
+  'sim-store-layout': suite(() => import('./sim-store-layout.js')),
   timers: suite(() => import('./timers.js')),
   writeback: suite(() => import('./writeback.js')),
 };

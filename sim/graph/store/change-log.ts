@@ -1,6 +1,5 @@
 import type { ResourceChange } from '../model.js';
 import type { StoredEvent } from './event.js';
-import { changeKey } from './ids.js';
 import type { Mailbox } from './mailbox.js';
 
 /**
@@ -19,14 +18,14 @@ export class ChangeLog {
     };
   }
 
-  /** A fresh changeKey (every change gets a new one). */
-  nextChangeKey(): string {
-    return changeKey(++this.#changeCounter);
+  /** A fresh changeKey counter (every change gets a new one; `StoredEvent.changeKey` renders it). */
+  nextChangeNo(): number {
+    return ++this.#changeCounter;
   }
 
   /** Marks the event changed: new changeKey, modification time, the mailbox's next sequence number. */
   touch(mbx: Mailbox, ev: StoredEvent, now: number): void {
-    ev.changeKey = this.nextChangeKey();
+    ev.changeNo = this.nextChangeNo();
     ev.modifiedMs = now;
     ev.seq = ++mbx.seq;
   }

@@ -2,7 +2,7 @@
 import { SimGraphError, type Attendee, type DateTimeTimeZone, type EmailAddress, type GraphEventInput, type GraphLocation, type PatternedRecurrence } from '../model.js';
 import { compileSeries, seriesBounds, type SeriesDefinition } from '../recurrence/index.js';
 import { requireLocalDateTime, requireZone } from '../time/index.js';
-import { NO_TIME, type StoredEvent } from './event.js';
+import { NONE, NO_TIME, type StoredEvent } from './event.js';
 import { intern, internKeyed, internObject } from './intern.js';
 
 export const MAX_ATTENDEES = 500;
@@ -89,6 +89,50 @@ function storedAttendee(a: Attendee): Attendee {
   return value;
 }
 
+/*
+ * Stored lists are frozen and shared: between events created from the same input list (the
+ * generator's organizer event, invitation and room copies), and between consecutive events with
+ * the same members (a mailbox's meetings with the same invitees), checked member by member.
+ */
+const attendeeLists = new WeakMap<readonly Attendee[], readonly Attendee[]>();
+let lastAttendees: readonly Attendee[] = NONE;
+
+function sameMembers<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function storedAttendees(list: readonly Attendee[]): readonly Attendee[] {
+  if (list.length === 0) return NONE;
+  const stored = new Array<Attendee>(list.length);
+  for (let i = 0; i < list.length; i += 1) stored[i] = storedAttendee(list[i] as Attendee);
+  const known = attendeeLists.get(list);
+  if (known !== undefined && sameMembers(known, stored)) return known;
+  const shared = sameMembers(lastAttendees, stored) ? lastAttendees : Object.freeze(stored);
+  attendeeLists.set(list, shared);
+  lastAttendees = shared;
+  return shared;
+}
+
+const singleLocations = new WeakMap<GraphLocation, readonly GraphLocation[]>();
+
+/** The one-entry `locations` of a stored location (one shared list per location). */
+function onlyLocation(location: GraphLocation): readonly GraphLocation[] {
+  let list = singleLocations.get(location);
+  if (list === undefined) {
+    list = Object.freeze([location]);
+    singleLocations.set(location, list);
+  }
+  return list;
+}
+
+function storedLocations(list: readonly GraphLocation[]): readonly GraphLocation[] {
+  if (list.length === 0) return NONE;
+  if (list.length === 1) return onlyLocation(storedLocation(list[0] as GraphLocation, 'unknown'));
+  return Object.freeze(list.map((l) => storedLocation(l, 'unknown')));
+}
+
 const organizers = new WeakMap<{ emailAddress: EmailAddress }, { emailAddress: EmailAddress }>();
 
 /** The interned organizer of an event created with an explicit organizer. */
@@ -133,19 +177,16 @@ export function applyInput(ev: StoredEvent, input: GraphEventInput, creating: bo
     const name = input.location.displayName ?? '';
     ev.location = storedLocation(input.location, 'private');
     ev.locations = input.locations === undefined
-      ? (name === '' ? [] : [storedLocation(input.location, 'unknown')])
-      : input.locations.map((l) => storedLocation(l, 'unknown'));
+      ? (name === '' ? NONE : onlyLocation(storedLocation(input.location, 'unknown')))
+      : storedLocations(input.locations);
   } else if (input.locations !== undefined) {
-    ev.locations = input.locations.map((l) => storedLocation(l, 'unknown'));
+    ev.locations = storedLocations(input.locations);
     const names = input.locations.map((l) => l.displayName ?? '').filter((n) => n !== '');
     ev.location = internObject({ displayName: names.join('; '), locationType: 'default', uniqueId: names.join('; '), uniqueIdType: 'private' });
   }
   if (input.attendees !== undefined) {
     if (input.attendees.length > MAX_ATTENDEES) throw new SimGraphError(400, 'ErrorInvalidRequest', `An event can have at most ${MAX_ATTENDEES} attendees.`);
-    const list = input.attendees;
-    const stored = new Array<Attendee>(list.length);
-    for (let i = 0; i < list.length; i += 1) stored[i] = storedAttendee(list[i] as Attendee);
-    ev.attendees = stored;
+    ev.attendees = storedAttendees(input.attendees);
   }
   if (input.sensitivity !== undefined) ev.sensitivity = input.sensitivity;
   if (input.showAs !== undefined) ev.showAs = input.showAs;
@@ -155,7 +196,7 @@ export function applyInput(ev: StoredEvent, input: GraphEventInput, creating: bo
   if (ev.isOnlineMeeting && ev.onlineMeetingProvider === 'unknown') ev.onlineMeetingProvider = 'teamsForBusiness';
   if (input.isReminderOn !== undefined) ev.isReminderOn = input.isReminderOn;
   if (input.reminderMinutesBeforeStart !== undefined) ev.reminderMinutesBeforeStart = input.reminderMinutesBeforeStart;
-  if (input.categories !== undefined) ev.categories = internObject(input.categories.map(intern));
+  if (input.categories !== undefined) ev.categories = input.categories.length === 0 ? NONE : internObject(input.categories.map(intern));
   if (input.transactionId !== undefined && creating) ev.transactionId = input.transactionId;
   const extra = input as { responseRequested?: boolean; allowNewTimeProposals?: boolean; hideAttendees?: boolean };
   if (extra.responseRequested !== undefined) ev.responseRequested = extra.responseRequested;

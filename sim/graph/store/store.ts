@@ -122,7 +122,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
     const oe = om.events.get(organizer.eventId);
     const ce = cm.events.get(copy.eventId);
     if (oe === undefined || ce === undefined) throw itemNotFound();
-    linkCopy(oe, cm, ce, graphDateTime(this.#clock.now()));
+    linkCopy(oe, cm, ce, intern(graphDateTime(this.#clock.now())));
   }
 
   // ---- ActivityTarget -------------------------------------------------------------------------
@@ -266,7 +266,7 @@ export class SimStore implements ScenarioSink, ActivityTarget {
       const seq = ++mbx.seq;
       master.exceptions.set(view.originalStartMs ?? view.startMs, { cancelled: true, seq, changedMs: now });
       master.seq = seq;
-      master.changeKey = this.#log.nextChangeKey();
+      master.changeNo = this.#log.nextChangeNo();
       master.modifiedMs = now;
       if (options.notify !== false) this.#log.emit(mbx, 'deleted', view.id, now, master.changeKey);
       if (options.propagate !== false && master.isOrganizer) this.propagate(mbx, master, 'update');
@@ -363,8 +363,10 @@ export class SimStore implements ScenarioSink, ActivityTarget {
         target.events.set(copy.id, copy);
         this.#eventCount += 1;
       }
-      const keep = { id: copy.id, createdMs: copy.createdMs, response: copy.response, responseTime: copy.responseTime, isOrganizer: false, changeKey: copy.changeKey };
-      Object.assign(copy, ev, keep, { exceptions: ev.exceptions === undefined ? undefined : new Map(ev.exceptions), seq: copy.seq });
+      // The copy shares the organizer's interned strings, lists and Teams recipe (own fields only; flags included).
+      const keep = { id: copy.id, createdMs: copy.createdMs, response: copy.response, responseTime: copy.responseTime, changeNo: copy.changeNo, seq: copy.seq };
+      Object.assign(copy, ev, keep, { exceptions: ev.exceptions === undefined ? undefined : new Map(ev.exceptions) });
+      copy.isOrganizer = false;
       copy.showAs = attendeeShowAs(ev.showAs, copy.response);
       this.#log.touch(target, copy, now);
       this.#log.emit(target, fresh ? 'created' : 'updated', copy.id, now, copy.changeKey);

@@ -6,10 +6,11 @@
  * A body that already carries a Teams block (the scenario generator writes its own) is kept, and
  * `onlineMeeting` is read from it.
  */
-import type { StoredEvent, TeamsMeeting } from './event.js';
+import type { StoredEvent, TeamsBlock, TeamsMeeting } from './event.js';
+import { intern, internKeyed } from './intern.js';
+import { fnv1a } from './mailbox.js';
 
 export type { TeamsMeeting } from './event.js';
-import { fnv1a } from './mailbox.js';
 
 
 interface TeamsStrings { title: string; join: string; click: string; meetingId: string; callIn: string; conferenceId: string; tollFree: string; learnMore: string; options: string }
@@ -53,17 +54,33 @@ function digits(seed: number, n: number): string {
   return out.slice(0, n);
 }
 
-/** A new meeting's details, stable for the event (seeded by its iCalUId). */
+/**
+ * A new meeting's details, stable for the event (seeded by its iCalUId when created): kept as
+ * the seed, tenant and organizer (strings the store holds anyway) and rendered when read.
+ */
+class SeededTeamsMeeting implements TeamsMeeting {
+  constructor(readonly uid: string, readonly tenantId: string, readonly organizerId: string) {}
+
+  get joinUrl(): string {
+    const thread = Buffer.from(this.uid.slice(-36)).toString('base64url').slice(0, 48);
+    return `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${thread}%40thread.v2/0?context=%7b%22Tid%22%3a%22${this.tenantId}%22%2c%22Oid%22%3a%22${this.organizerId}%22%7d`;
+  }
+
+  get conferenceId(): string {
+    return digits(fnv1a(this.uid), 9);
+  }
+
+  get tollNumber(): string {
+    return `+1 323-555-0${this.conferenceId.slice(0, 3)}`;
+  }
+
+  get tollFreeNumbers(): readonly string[] {
+    return [`+1 833-555-0${this.conferenceId.slice(3, 6)}`];
+  }
+}
+
 export function newTeamsMeeting(ev: StoredEvent, tenantId: string, organizerId: string): TeamsMeeting {
-  const seed = fnv1a(ev.iCalUId);
-  const thread = Buffer.from(ev.iCalUId.slice(-36)).toString('base64url').slice(0, 48);
-  const conf = digits(seed, 9);
-  return {
-    joinUrl: `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${thread}%40thread.v2/0?context=%7b%22Tid%22%3a%22${tenantId}%22%2c%22Oid%22%3a%22${organizerId}%22%7d`,
-    conferenceId: conf,
-    tollNumber: `+1 323-555-0${conf.slice(0, 3)}`,
-    tollFreeNumbers: [`+1 833-555-0${conf.slice(3, 6)}`],
-  };
+  return new SeededTeamsMeeting(ev.iCalUId, tenantId, organizerId);
 }
 
 /** The block Outlook appends to the body, in the organizer's language. */
@@ -86,19 +103,31 @@ function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, '<br>\r\n');
 }
 
+/** The Teams block of one organizer's meetings in one language (one shared recipe per mailbox and locale). */
+class TeamsBlockRecipe implements TeamsBlock {
+  constructor(readonly locale: string, readonly tenantId: string, readonly organizerId: string) {}
+
+  render(meeting: TeamsMeeting): string {
+    return teamsBlock(meeting, this.locale, this.tenantId, this.organizerId);
+  }
+}
+
 /**
  * Gives an online Teams meeting its details once (later PATCHes keep them, as Graph ignores
- * changes once `onlineMeeting` exists); appends the Teams block unless the body has one.
+ * changes once `onlineMeeting` exists); adds the Teams block unless the body has one. The block
+ * is stored as its recipe and rendered with the body on read (`StoredEvent.bodyContent`).
  */
 export function attachTeamsMeeting(ev: StoredEvent, tenantId: string, organizerId: string, locale: string): void {
   if (!ev.isOnlineMeeting || ev.onlineMeetingProvider !== 'teamsForBusiness') return;
-  const fromBody = teamsFromBody(ev.bodyContent);
+  // The block added earlier is still on the body (a new body clears it): nothing to do.
+  if (ev.teamsBlock !== undefined && ev.teams !== undefined) return;
+  const fromBody = teamsFromBody(ev.body);
   if (fromBody !== undefined) {
     if (ev.teams === undefined || ev.teams.joinUrl !== fromBody.joinUrl) ev.teams = ev.teams?.joinUrl === fromBody.joinUrl ? ev.teams : fromBody;
     return;
   }
   ev.teams ??= newTeamsMeeting(ev, tenantId, organizerId);
-  const html = ev.bodyType === 'html' ? ev.bodyContent : escapeText(ev.bodyContent);
+  if (ev.bodyType !== 'html') ev.body = intern(escapeText(ev.body));
   ev.bodyType = 'html';
-  ev.bodyContent = html + (html === '' ? '' : '<br>\r\n') + teamsBlock(ev.teams, locale, tenantId, organizerId);
+  ev.teamsBlock = internKeyed(`tb|${locale}|${tenantId}|${organizerId}`, () => new TeamsBlockRecipe(locale, tenantId, organizerId));
 }
