@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ManualClock } from '../common/index.js';
-import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault, rawEventSealContext } from '../kms/index.js';
+import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../kms/index.js';
+import { rawEventSealContext } from '../records/index.js';
 import { decryptMeeting, encryptMeeting } from '../processors/encrypt/index.js';
 import type { MeetingOccurrence, ParsedMeeting } from '../schemas/index.js';
 import type { BenchReport, BenchRow } from './report.js';

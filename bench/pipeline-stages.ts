@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import avro from 'avsc';
 import { ManualClock, silentLogger } from '../common/index.js';
-import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, recordKeyOf, sealRawEvent, sealRawSettings, TenantKeyVault } from '../kms/index.js';
+import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, recordKeyOf, TenantKeyVault } from '../kms/index.js';
+import { sealRawEvent, sealRawSettings } from '../records/index.js';
 import { createEncryptProcessor } from '../processors/encrypt/index.js';
 import { createMaterializeProcessor } from '../processors/materialize/index.js';
 import { createDeviceViewProcessor, createObtpProcessor, type DeviceRegistry } from '../processors/obtp/index.js';

@@ -42,20 +42,7 @@ export { TenantKeyVault } from './vault.js';
 export type { TenantKeyVaultOptions } from './vault.js';
 export { Keyring, fieldAd, sealAd } from './keyring.js';
 export type { KeyRef, FieldContext, SealContext, EncryptionLease, KeyringDeps, KmsMetrics } from './keyring.js';
-export {
-  recordKeyOf,
-  rawEventSealContext,
-  settingsSealContext,
-  rawRecordSealContext,
-  settingsRecordSealContext,
-  sealJson,
-  unsealJson,
-  sealRawEvent,
-  unsealRawEvent,
-  sealRawSettings,
-  unsealRawSettings,
-} from './sealing.js';
-export type { RawEventInput, RawSettingsInput, UnsealOptions } from './sealing.js';
+export { recordKeyOf, sealJson, unsealJson } from './sealing.js';
 export { RemoteKmsClient } from './remote-client.js';
 export type { RemoteKmsTls } from './remote-client.js';
 export { startKmsServer } from './server.js';

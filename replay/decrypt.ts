@@ -1,5 +1,6 @@
 import type { Clock, Logger } from '../common/index.js';
-import { unsealRawEvent, unsealRawSettings, recordKeyOf, type Keyring } from '../kms/index.js';
+import { recordKeyOf, type Keyring } from '../kms/index.js';
+import { unsealRawEvent, unsealRawSettings } from '../records/index.js';
 import { decryptMeeting } from '../processors/encrypt/index.js';
 import type { DeviceBookingEvent, MeetingOccurrence, RawCalendarRecord, RawMailboxSettings } from '../schemas/index.js';
 import { ReplayGrantError } from './errors.js';

@@ -32,8 +32,25 @@ export class Actor<S, I extends WorkItem> {
     this.lastActive = now;
   }
 
+  #settledWaiters: (() => void)[] | null = null;
+
   get idle(): boolean {
     return !this.running && this.queue.length === 0 && this.inflight === 0;
+  }
+
+  /** Resolves when every effect this actor submitted settled (durable or failed). */
+  whenSettled(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.#settledWaiters ??= []).push(resolve));
+  }
+
+  /** One submitted effect settled. */
+  settle(): void {
+    this.inflight -= 1;
+    if (this.inflight !== 0 || this.#settledWaiters === null) return;
+    const waiters = this.#settledWaiters;
+    this.#settledWaiters = null;
+    for (const wake of waiters) wake();
   }
 }
 
@@ -42,8 +59,11 @@ export interface DispatcherOptions<S, I extends WorkItem> {
   readonly maxActors: number;
   readonly passivationIdleMs: number;
   readonly now: () => number;
-  /** Runs one item for an actor; must not throw (failures are handled inside). */
-  readonly execute: (actor: Actor<S, I>, item: I) => Promise<void>;
+  /**
+   * Runs one item for an actor; must not throw or reject (failures are handled inside). Returns
+   * undefined when the item finished synchronously (no promise per item on the fast path).
+   */
+  readonly execute: (actor: Actor<S, I>, item: I) => Promise<void> | undefined;
   readonly onPassivate?: (count: number) => void;
 }
 
@@ -55,6 +75,8 @@ export class Dispatcher<S, I extends WorkItem> {
   #running = 0;
   #idleWaiters: (() => void)[] = [];
   #nextOverflowCheck = 0;
+  /** A pump loop runs (an item that finished synchronously enqueued more work): it picks it up. */
+  #pumping = false;
 
   constructor(options: DispatcherOptions<S, I>) {
     this.#options = options;
@@ -140,7 +162,7 @@ export class Dispatcher<S, I extends WorkItem> {
 
   /** Actor finished effects (durable or failed): may become idle. */
   settled(actor: Actor<S, I>): void {
-    actor.inflight -= 1;
+    actor.settle();
     actor.lastActive = this.#options.now();
     this.#wakeIfIdle();
   }
@@ -169,6 +191,21 @@ export class Dispatcher<S, I extends WorkItem> {
   }
 
   #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      this.#pumpReady();
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /**
+   * Starts ready actors' next items. Items that finish synchronously are done before the next one
+   * starts (their actor goes to the back of the ready queue: turns stay fair); the loop, not
+   * recursion, takes the next one, so a long run of synchronous items uses no stack.
+   */
+  #pumpReady(): void {
     while (this.#running < this.#options.maxConcurrent && this.#readyHead < this.#ready.length) {
       const actor = this.#ready[this.#readyHead];
       this.#readyHead += 1;
@@ -182,20 +219,28 @@ export class Dispatcher<S, I extends WorkItem> {
       if (item === undefined) continue;
       actor.running = true;
       this.#running += 1;
-      void this.#run(actor, item);
+      let running: Promise<void> | undefined;
+      try {
+        running = this.#options.execute(actor, item);
+      } catch {
+        running = undefined;
+      }
+      if (running === undefined) this.#finish(actor);
+      else void running.finally(() => this.#done(actor));
     }
+    this.#wakeIfIdle();
   }
 
-  async #run(actor: Actor<S, I>, item: I): Promise<void> {
-    try {
-      await this.#options.execute(actor, item);
-    } finally {
-      actor.running = false;
-      actor.lastActive = this.#options.now();
-      this.#running -= 1;
-      this.#makeReady(actor);
-      this.#pump();
-      this.#wakeIfIdle();
-    }
+  #finish(actor: Actor<S, I>): void {
+    actor.running = false;
+    actor.lastActive = this.#options.now();
+    this.#running -= 1;
+    this.#makeReady(actor);
+  }
+
+  #done(actor: Actor<S, I>): void {
+    this.#finish(actor);
+    this.#pump();
+    this.#wakeIfIdle();
   }
 }

@@ -6,9 +6,9 @@ import type { Processor, ProcessorContext, ProcessorMetrics } from './contract.j
 import { recordSize } from './dead-letters.js';
 import { fieldName, validateDocument } from './documents.js';
 import { InvalidDocumentError, ProcessorFailedError, RecordTooLargeError } from './errors.js';
-import type { FlushItem, OutboundMessage, TimerIndexChange } from './flusher.js';
+import type { FlushItem, OutboundMessage } from './flusher.js';
 import type { GuardedUpsert } from './sink.js';
-import type { TimerIndexStore } from './timers.js';
+import type { TimerIndexChange, TimerIndexStore } from './timers.js';
 import { minDue, type ActorMemory, type PartitionSession } from './work.js';
 
 export const DELETED = Symbol('deleted');
@@ -53,13 +53,14 @@ export interface ContextDeps {
   readonly recordLimit: (topic: string) => number;
 }
 
-function checkSize(message: OutboundMessage, limitFor: (topic: string) => number, stage: string): OutboundMessage {
+/** The message's size (`recordSize`), checked against its topic's limit when the processor emits it. */
+function checkedSize(message: OutboundMessage, limitFor: (topic: string) => number, stage: string): number {
   const size = recordSize(message);
   const limit = limitFor(message.topic);
   if (size > limit) {
     throw new RecordTooLargeError(`${stage} emitted a record of ${size} bytes to ${message.topic}; the limit is ${limit}. Split the value, or raise the topic's max.message.bytes and runtime.maxRecordBytes.`);
   }
-  return message;
+  return size;
 }
 
 /**
@@ -71,8 +72,9 @@ export class StageContext implements ProcessorContext<unknown> {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: ProcessorMetrics;
-  readonly state: StageState;
-  readonly views: StageViews;
+  readonly #memory: ActorMemory;
+  #state: StageState | null = null;
+  #views: StageViews | null = null;
   readonly #deps: ContextDeps;
   readonly #stage: Processor<unknown, unknown>;
   readonly #isLast: boolean;
@@ -89,14 +91,28 @@ export class StageContext implements ProcessorContext<unknown> {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.metrics = metrics;
-    this.state = new StageState(stage.name, memory, effects);
-    this.views = new StageViews(effects);
+    this.#memory = memory;
+  }
+
+  /** Built when a processor first uses it (a stateless stage never does: one object less per record). */
+  get state(): StageState {
+    this.#state ??= new StageState(this.#stage.name, this.#memory, this.#effects);
+    return this.#state;
+  }
+
+  get views(): StageViews {
+    this.#views ??= new StageViews(this.#effects);
+    return this.#views;
   }
 
   emit<T extends keyof TopicValues>(topic: T, key: string, value: TopicValues[T]): void {
     const { prefix, recordLimit } = this.#deps;
     const stage = this.#stage.name;
-    const promise = this.#deps.codec.encode(topic, value).then((bytes) => checkSize({ topic: `${prefix}${topic}`, key, value: bytes }, recordLimit, stage));
+    const promise = this.#deps.codec.encode(topic, value).then((bytes): OutboundMessage => {
+      const message = { topic: `${prefix}${topic}`, key, value: bytes, size: 0 };
+      message.size = checkedSize(message, recordLimit, stage);
+      return message;
+    });
     promise.catch(() => undefined);
     this.#effects.messages.push(promise);
     this.#effects.pendingEncodes += 1;
@@ -104,8 +120,9 @@ export class StageContext implements ProcessorContext<unknown> {
 
   emitRaw(topic: string, key: string | null, value: Buffer | null, headers?: Readonly<Record<string, string>>): void {
     const name = `${this.#deps.prefix}${topic}`;
-    const message = headers === undefined ? { topic: name, key, value } : { topic: name, key, value, headers };
-    this.#effects.messages.push(checkSize(message, this.#deps.recordLimit, this.#stage.name));
+    const message: { -readonly [K in keyof OutboundMessage]: OutboundMessage[K] } & { size: number } = headers === undefined ? { topic: name, key, value, size: 0 } : { topic: name, key, value, headers, size: 0 };
+    message.size = checkedSize(message, this.#deps.recordLimit, this.#stage.name);
+    this.#effects.messages.push(message);
   }
 
   forward(value: unknown): void {

@@ -3,12 +3,15 @@ import type { Logger } from '../common/index.js';
 import { abortableSleep } from './abort.js';
 import type { Actor } from './actors.js';
 import type { RecordEncoder } from './codec.js';
-import { applyEffects, Effects, StageContext, type ContextDeps } from './context.js';
-import type { InputRecord, Processor, ProcessorMetrics, TimerFired } from './contract.js';
+import { applyEffects, Effects } from './context.js';
+import type { InputRecord, Processor, TimerFired } from './contract.js';
 import { DeadLetterWriter } from './dead-letters.js';
 import { EffectRefusedError, ProcessorFailedError, WorkAbandonedError } from './errors.js';
-import type { FailureTracker, RecordFailurePolicy } from './failure-policy.js';
-import type { FlushItem, OutboundMessage } from './flusher.js';
+import type { RecordFailurePolicy } from './failure-policy.js';
+import { Attempts, type Attempt } from './attempts.js';
+import { StageChain } from './stages.js';
+import type { EffectTicket, FlushItem, OutboundMessage } from './flusher.js';
+import { CallbackTicket, RecordTicket, type TicketHost } from './tickets.js';
 import type { RuntimeMetrics } from './metrics.js';
 import type { RuntimeOptions } from './options.js';
 import { backoffDelay, classifyFailure, errorCode, safeErrorText } from './supervision.js';
@@ -21,6 +24,8 @@ import { headerStrings, withStage, type ActorMemory, type KeyDocument, type Part
 export interface EffectWriter {
   /** Resolves when the item is durable; rejects with WorkAbandonedError (fenced, stopping) or EffectRefusedError. */
   submit(item: FlushItem): Promise<void>;
+  /** The same without a promise (the flusher): the ticket is told once. */
+  enqueue?(item: FlushItem, ticket: EffectTicket): void;
 }
 
 /** Told when an actor's submitted effects settled (durable or failed). */
@@ -48,7 +53,16 @@ export interface ExecutorDeps {
 }
 
 type Actor_ = Actor<ActorMemory, RuntimeItem>;
-type Attempt = { ok: true; effects: Effects; messages: OutboundMessage[] } | { ok: false; error: unknown; attempts: number; stage: string };
+
+/** The item left the executor: wakes a handoff waiting for the partition to be quiet. */
+function leave(session: PartitionSession): void {
+  session.active -= 1;
+  if (session.active === 0 && session.quietWaiters.length > 0) {
+    const waiters = session.quietWaiters;
+    session.quietWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
 
 /**
  * Runs one work item for an actor: loads its state on activation, skips records already applied,
@@ -60,7 +74,6 @@ type Attempt = { ok: true; effects: Effects; messages: OutboundMessage[] } | { o
  */
 export class KeyExecutor {
   readonly #deps: ExecutorDeps;
-  readonly #context: ContextDeps;
   readonly #stateCollection: string;
   readonly #failedTimerCollection: string;
   readonly #timerIndex: TimerIndexStore;
@@ -68,21 +81,24 @@ export class KeyExecutor {
   readonly #stateful: boolean;
   readonly #stageIndex: Map<string, number>;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  readonly #attempts: Attempts;
+  /** What applyEffects needs to know of this topology (built once, not per record). */
+  readonly #target: { readonly stateful: boolean; readonly stateCollection: string; readonly timerIndex: TimerIndexStore };
+  readonly #tickets: TicketHost<Actor_>;
   /** Labelled metric children, resolved once (a label lookup per record is measurable). */
   readonly #hot: {
     processed: { inc(): void };
     skipped: { inc(): void };
     latency: { observe(value: number): void };
-    stage: Map<string, { observe(value: number): void }>;
   };
-  readonly #metricsByStage = new Map<string, ProcessorMetrics>();
+  readonly #chain: StageChain;
 
   constructor(deps: ExecutorDeps) {
     this.#deps = deps;
     const topology = deps.topology.name;
     const limits = deps.recordLimits ?? new RecordLimits(deps.options.maxRecordBytes);
     const recordLimit = (topic: string): number => limits.limitFor(topic);
-    this.#context = { topologyName: topology, prefix: deps.prefix, clock: deps.clock, logger: deps.logger, codec: deps.codec, recordLimit };
+    this.#chain = new StageChain(deps.topology, { topologyName: topology, prefix: deps.prefix, clock: deps.clock, logger: deps.logger, codec: deps.codec, recordLimit }, deps.metrics);
     this.#stateCollection = `rt_${topology}_state`;
     this.#failedTimerCollection = `rt_${topology}_failed_timers`;
     this.#timerIndex = new TimerIndexStore({ collection: `rt_${topology}_timers`, shards: deps.options.timerIndexShards, reader: deps.store });
@@ -90,11 +106,27 @@ export class KeyExecutor {
     this.#stateful = deps.topology.stages.some((stage) => stage.stateful !== false);
     this.#stageIndex = new Map(deps.topology.stages.map((stage, index) => [stage.name, index]));
     this.#sleep = deps.sleep ?? abortableSleep;
+    this.#target = { stateful: this.#stateful, stateCollection: this.#stateCollection, timerIndex: this.#timerIndex };
+    this.#tickets = {
+      settled: (actor) => deps.actors.settled(actor),
+      notWritten: (error) => {
+        if (!(error instanceof WorkAbandonedError)) deps.logger.warn({ err: safeErrorText(error), code: errorCode(error) }, 'effects were not written');
+      },
+      recordDurable: (item, timestamp) => {
+        this.#hot.latency.observe(Math.max(0, deps.clock.now() - timestamp) / 1_000);
+        item.complete();
+      },
+      recordFailed: (actor, item, error) => {
+        // The broker or the store refused the record's effects for good: only this record fails.
+        if (error instanceof EffectRefusedError) this.#deadLetter(actor, item, error, 1, 'flush');
+        else item.abandon();
+      },
+    };
+    this.#attempts = new Attempts({ failurePolicy: deps.failurePolicy, metrics: deps.metrics, logger: deps.logger, firstStage: deps.topology.stages[0]?.name ?? 'unknown', sleep: this.#sleep });
     this.#hot = {
       processed: deps.metrics.records.labels({ topology, outcome: 'processed' }),
       skipped: deps.metrics.records.labels({ topology, outcome: 'skipped' }),
       latency: deps.metrics.recordLatencySeconds.labels({ topology }),
-      stage: new Map(deps.topology.stages.map((stage) => [stage.name, deps.metrics.processSeconds.labels({ processor: stage.name })])),
     };
   }
 
@@ -120,46 +152,64 @@ export class KeyExecutor {
     await this.#timerIndex.load(session, (io) => this.#retryIo(session.controller.signal, io));
   }
 
-  execute = async (actor: Actor_, item: RuntimeItem): Promise<void> => {
+  /**
+   * Runs one item; returns undefined when it finished synchronously (a loaded actor, a synchronous
+   * decoder and processors, no retry: the common case costs no promise), else a promise. Never
+   * rejects or throws: failures are handled here.
+   */
+  execute = (actor: Actor_, item: RuntimeItem): Promise<void> | undefined => {
     const session = item.session;
-    const signal = session.controller.signal;
-    if (signal.aborted) {
+    if (session.controller.signal.aborted) {
       item.abandon();
-      return;
+      return undefined;
     }
     session.active += 1;
+    let running: Promise<void> | undefined;
     try {
-      if (actor.state === null || actor.stale) await this.#ensureLoaded(actor, signal);
-      if (item.kind === 'record') await this.#runRecord(actor, item);
-      else await this.#runTimers(actor, item);
+      if (actor.state === null || actor.stale) running = this.#loadThenRun(actor, item);
+      else running = item.kind === 'record' ? this.#runRecord(actor, item) : this.#runTimers(actor, item);
     } catch (error) {
-      if (!(error instanceof WorkAbandonedError)) {
-        this.#deps.logger.error({ err: safeErrorText(error), code: errorCode(error), key: actor.key }, 'unexpected runtime failure; the item is abandoned and will be redelivered');
-      }
-      actor.stale = true;
-      item.abandon();
-    } finally {
-      session.active -= 1;
-      if (session.active === 0 && session.quietWaiters.length > 0) {
-        const waiters = session.quietWaiters;
-        session.quietWaiters = [];
-        for (const wake of waiters) wake();
-      }
+      this.#failed(actor, item, error);
     }
+    if (running === undefined) {
+      leave(session);
+      return undefined;
+    }
+    return running.then(
+      () => leave(session),
+      (error: unknown) => {
+        this.#failed(actor, item, error);
+        leave(session);
+      },
+    );
   };
+
+  async #loadThenRun(actor: Actor_, item: RuntimeItem): Promise<void> {
+    await this.#ensureLoaded(actor, item.session.controller.signal);
+    if (item.kind === 'record') await this.#runRecord(actor, item);
+    else await this.#runTimers(actor, item);
+  }
+
+  #failed(actor: Actor_, item: RuntimeItem, error: unknown): void {
+    if (!(error instanceof WorkAbandonedError)) {
+      this.#deps.logger.error({ err: safeErrorText(error), code: errorCode(error), key: actor.key }, 'unexpected runtime failure; the item is abandoned and will be redelivered');
+    }
+    actor.stale = true;
+    item.abandon();
+  }
 
   async #ensureLoaded(actor: Actor_, signal: AbortSignal): Promise<void> {
     if (actor.state !== null && !actor.stale) return;
-    if (actor.state !== null) await actor.state.tail;
+    // Effects still being written: the store is read once they settled.
+    if (actor.state !== null) await actor.whenSettled();
     if (!this.#stateful) {
-      actor.state = { doc: { v: 0, o: {}, s: {}, t: {} }, tail: Promise.resolve() };
+      actor.state = { doc: { v: 0, o: {}, s: {}, t: {} } };
       actor.stale = false;
       return;
     }
     const stored = await this.#retryIo(signal, () => this.#deps.store.findById<KeyDocument & { _id: string }>(this.#stateCollection, actor.key));
     actor.state = {
       doc: { v: stored?.v ?? 0, o: { ...(stored?.o ?? {}) }, s: { ...(stored?.s ?? {}) }, t: { ...(stored?.t ?? {}) } },
-      tail: Promise.resolve(),
     };
     actor.stale = false;
   }
@@ -176,7 +226,7 @@ export class KeyExecutor {
     }
   }
 
-  async #runRecord(actor: Actor_, item: RecordItem): Promise<void> {
+  #runRecord(actor: Actor_, item: RecordItem): Promise<void> | undefined {
     const { session, message } = item;
     const memory = actor.state as ActorMemory;
     const offset = Number(message.offset);
@@ -184,7 +234,7 @@ export class KeyExecutor {
     if ((memory.doc.o[progressKey] ?? -1) >= offset) {
       this.#hot.skipped.inc();
       item.complete();
-      return;
+      return undefined;
     }
     const record: { -readonly [K in keyof InputRecord<unknown>]: InputRecord<unknown>[K] } = {
       topic: session.logicalTopic,
@@ -198,32 +248,44 @@ export class KeyExecutor {
     };
     let decoded = message.value === null;
     // Decoding runs under supervision too: a registry that cannot be reached waits like a KMS.
-    const outcome = await this.#supervise(actor, session.controller.signal, 'record', async (effects) => {
+    const attempt = (effects: Effects): string | Promise<string> => {
       if (!decoded) {
+        let value: unknown;
         try {
-          const value = session.decode(message.value as Buffer, session.logicalTopic);
-          record.value = value instanceof Promise ? await value : value;
+          value = session.decode(message.value as Buffer, session.logicalTopic);
         } catch (error) {
           throw withStage(error, 'decode');
         }
+        if (value instanceof Promise) {
+          return value.then((resolved: unknown) => {
+            record.value = resolved;
+            decoded = true;
+            return this.#chain.runStage(0, record, actor.key, memory, effects);
+          }, (error: unknown) => {
+            throw withStage(error, 'decode');
+          });
+        }
+        record.value = value;
         decoded = true;
       }
-      return this.#runStage(0, record, actor, memory, effects);
-    });
+      return this.#chain.runStage(0, record, actor.key, memory, effects);
+    };
+    const outcome = this.#attempts.run(actor.key, session.controller.signal, 'record', attempt);
+    if (outcome instanceof Promise) return outcome.then((settled) => this.#recordDone(actor, memory, item, record.timestamp, progressKey, offset, settled));
+    this.#recordDone(actor, memory, item, record.timestamp, progressKey, offset, outcome);
+    return undefined;
+  }
+
+  #recordDone(actor: Actor_, memory: ActorMemory, item: RecordItem, timestamp: number, progressKey: string, offset: number, outcome: Attempt): void {
+    const { session } = item;
     if (!outcome.ok) {
       this.#deadLetter(actor, item, outcome.error, outcome.attempts, outcome.stage);
       return;
     }
     this.#hot.processed.inc();
     const flush = this.#apply(actor, memory, session, outcome.effects, outcome.messages, { progressKey, offset });
-    this.#submit(actor, memory, flush, () => {
-      this.#hot.latency.observe(Math.max(0, this.#deps.clock.now() - record.timestamp) / 1_000);
-      item.complete();
-    }, (error) => {
-      // The broker or the store refused the record's effects for good: only this record fails.
-      if (error instanceof EffectRefusedError) this.#deadLetter(actor, item, error, 1, 'flush');
-      else item.abandon();
-    });    item.processed?.();
+    this.#submit(actor, flush, new RecordTicket(this.#tickets, actor, item, timestamp));
+    item.processed?.();
   }
 
   async #runTimers(actor: Actor_, item: TimerItem): Promise<void> {
@@ -237,7 +299,7 @@ export class KeyExecutor {
         .sort(([, a], [, b]) => a.due - b.due || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       if (due.length === 0) {
         // The index was ahead of the state (a crash between the two writes): correct it.
-        this.#submit(actor, memory, this.#apply(actor, memory, session, new Effects(), [], null), () => undefined, () => undefined);
+        this.#submitWith(actor, this.#apply(actor, memory, session, new Effects(), [], null), () => undefined, () => undefined);
         return;
       }
       for (const [field, timer] of due) {
@@ -255,17 +317,17 @@ export class KeyExecutor {
     const fired: TimerFired = { id: timer.id, key: actor.key, dueAt: timer.due, payload: timer.p };
     const outcome: Attempt = stageIndex === undefined
       ? { ok: false, error: new ProcessorFailedError(`No stage named ${timer.stage} for timer ${timer.id}.`), attempts: 1, stage: timer.stage }
-      : await this.#supervise(actor, session.controller.signal, 'timer', async (effects) => {
+      : await this.#attempts.run(actor.key, session.controller.signal, 'timer', async (effects) => {
         const stage = this.#deps.topology.stages[stageIndex] as Processor<unknown, unknown>;
         const forwards: unknown[] = [];
         const started = performance.now();
         try {
-          await stage.onTimer?.(fired, this.#newContext(stageIndex, actor, memory, effects, forwards));
+          await stage.onTimer?.(fired, this.#chain.newContext(stageIndex, actor.key, memory, effects, forwards));
         } catch (error) {
           throw withStage(error, stage.name);
         }
         this.#deps.metrics.processSeconds.observe({ processor: stage.name }, (performance.now() - started) / 1_000);
-        await this.#forwardAll(stageIndex, forwards, this.#timerRecord(session, actor.key, timer), actor, memory, effects);
+        await this.#chain.forwardAll(stageIndex, forwards, this.#timerRecord(session, actor.key, timer), actor.key, memory, effects);
         return stage.name;
       });
     // The timer is consumed whatever happened: a timer whose handler fails for good goes to the
@@ -276,7 +338,7 @@ export class KeyExecutor {
     const flush = this.#apply(actor, memory, session, effects, outcome.ok ? outcome.messages : [], null, true);
     this.#deps.metrics.timersFired.inc({ topology });
     this.#deps.metrics.timerLagSeconds.observe({ topology }, Math.max(0, this.#deps.clock.now() - timer.due) / 1_000);
-    this.#submit(actor, memory, flush, () => {
+    this.#submitWith(actor, flush, () => {
       if (!outcome.ok) this.#deps.metrics.timersFailed.inc({ topology, processor: timer.stage, code: errorCode(outcome.error) });
     }, () => undefined);
     if (!outcome.ok) {
@@ -288,78 +350,20 @@ export class KeyExecutor {
     return { topic: session.logicalTopic, partition: session.partition, offset: `timer:${timer.id}`, key, value: timer.p, raw: null, headers: {}, timestamp: timer.due };
   }
 
-  async #runStage(index: number, record: InputRecord<unknown>, actor: Actor_, memory: ActorMemory, effects: Effects): Promise<string> {
-    const stage = this.#deps.topology.stages[index] as Processor<unknown, unknown>;
-    const forwards: unknown[] = [];
-    const ctx = this.#newContext(index, actor, memory, effects, forwards);
-    const started = performance.now();
-    try {
-      const pending = stage.process(record, ctx);
-      if (pending instanceof Promise) await pending;
-    } catch (error) {
-      throw withStage(error, stage.name);
-    } finally {
-      this.#hot.stage.get(stage.name)?.observe((performance.now() - started) / 1_000);
-    }
-    if (forwards.length > 0) await this.#forwardAll(index, forwards, record, actor, memory, effects);
-    return stage.name;
-  }
-
-  async #forwardAll(index: number, forwards: readonly unknown[], record: InputRecord<unknown>, actor: Actor_, memory: ActorMemory, effects: Effects): Promise<void> {
-    for (const value of forwards) await this.#runStage(index + 1, { ...record, value }, actor, memory, effects);
-  }
-
-  /** Runs attempts until one succeeds or the failure policy gives the item up. */
-  async #supervise(actor: Actor_, signal: AbortSignal, kind: 'record' | 'timer', run: (effects: Effects) => Promise<string>): Promise<Attempt> {
-    let tracker: FailureTracker | null = null;
-    for (let attempt = 1; ; attempt += 1) {
-      const effects = new Effects();
-      let stage = this.#deps.topology.stages[0]?.name ?? 'unknown';
-      try {
-        stage = await run(effects);
-        const messages = effects.pendingEncodes === 0 ? (effects.messages as OutboundMessage[]) : await effects.resolveMessages();
-        return { ok: true, effects, messages };
-      } catch (error) {
-        // Settle the other encodes of the failed attempt (no unhandled rejections).
-        await effects.settle();
-        const failedStage = (error as { hcStage?: unknown }).hcStage;
-        if (typeof failedStage === 'string') stage = failedStage;
-        tracker ??= this.#deps.failurePolicy.start();
-        const decision = tracker.decide({ error, attempt, stage, key: actor.key, item: kind });
-        this.#deps.metrics.retries.inc({ processor: stage, kind: decision.kind });
-        if (decision.action === 'dead-letter') return { ok: false, error, attempts: attempt, stage };
-        this.#deps.logger.debug({ err: safeErrorText(error), code: errorCode(error), key: actor.key, attempt, waiting: decision.waiting }, 'transient processor failure; retrying');
-        await this.#sleep(decision.delayMs, signal);
-      }
-    }
-  }
-
-  #newContext(index: number, actor: Actor_, memory: ActorMemory, effects: Effects, forwards: unknown[]): StageContext {
-    const stage = this.#deps.topology.stages[index] as Processor<unknown, unknown>;
-    let metrics = this.#metricsByStage.get(stage.name);
-    if (metrics === undefined) {
-      metrics = this.#deps.metrics.forProcessor(stage.name);
-      this.#metricsByStage.set(stage.name, metrics);
-    }
-    return new StageContext(this.#context, stage, index === this.#deps.topology.stages.length - 1, actor.key, memory, effects, forwards, metrics);
-  }
-
   /** Applies effects to the actor's memory and builds what the effect writer writes. */
   #apply(actor: Actor_, memory: ActorMemory, session: PartitionSession, effects: Effects, messages: readonly OutboundMessage[], progress: { progressKey: string; offset: number } | null, forceState = false): FlushItem {
-    const target = { stateful: this.#stateful, stateCollection: this.#stateCollection, timerIndex: this.#timerIndex };
-    return applyEffects(target, actor.key, memory, session, { effects, messages, progress, forceState });
+    return applyEffects(this.#target, actor.key, memory, session, { effects, messages, progress, forceState });
   }
 
-  #submit(actor: Actor_, memory: ActorMemory, flush: FlushItem, onDurable: () => void, onFailed: (error: unknown) => void): void {
+  #submit(actor: Actor_, flush: FlushItem, ticket: EffectTicket): void {
     actor.inflight += 1;
-    const durable = this.#deps.effects.submit(flush);
-    memory.tail = durable.then(() => undefined, () => undefined);
-    durable.then(onDurable, (error: unknown) => {
-      // Not written (shutdown, revocation, refused): the in-memory state is ahead of the store.
-      actor.stale = true;
-      if (!(error instanceof WorkAbandonedError)) this.#deps.logger.warn({ err: safeErrorText(error), code: errorCode(error) }, 'effects were not written');
-      onFailed(error);
-    }).finally(() => this.#deps.actors.settled(actor));
+    const writer = this.#deps.effects;
+    if (writer.enqueue !== undefined) writer.enqueue(flush, ticket);
+    else writer.submit(flush).then(() => ticket.durable(), (error: unknown) => ticket.failed(error));
+  }
+
+  #submitWith(actor: Actor_, flush: FlushItem, onDurable: () => void, onFailed: (error: unknown) => void): void {
+    this.#submit(actor, flush, new CallbackTicket(this.#tickets, actor, onDurable, onFailed));
   }
 
   #deadLetter(actor: Actor_, item: RecordItem, error: unknown, attempts: number, stage: string): void {
@@ -368,7 +372,7 @@ export class KeyExecutor {
     this.#deps.logger.warn({ code, stage, topic: session.logicalTopic, partition: session.partition, offset: message.offset, attempts }, 'record dead-lettered');
     const letter = this.#deadLetters.build(session, message, { error, attempts, stage }, this.#deps.clock.now());
     const flush: FlushItem = { messages: [letter], views: [], state: null, timerIndex: [], fence: session.fence };
-    this.#submit(actor, actor.state as ActorMemory, flush, () => {
+    this.#submitWith(actor, flush, () => {
       this.#deps.metrics.deadLetters.inc({ topic: session.logicalTopic, processor: stage, code });
       this.#deps.metrics.records.inc({ topology: this.#deps.topology.name, outcome: 'dead_lettered' });
       item.complete();

@@ -1,8 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/index.js';
 import { EffectRefusedError, WorkAbandonedError } from './errors.js';
-import type { BucketUpdate, GuardedUpsert, MongoSink } from './sink.js';
+import type { GuardedUpsert, MongoSink } from './sink.js';
+import { bucketUpdates, exceptWritten, type TimerIndexChange } from './timers.js';
 import { backoffDelay, classifyFailure, errorCode, safeErrorText, type BackoffPolicy } from './supervision.js';
+
+export { bucketUpdates, exceptWritten };
+export type { TimerIndexChange };
 
 /** A record to produce: bytes exactly as given (Avro already encoded, or a dead letter's original). */
 export interface OutboundMessage {
@@ -10,18 +14,10 @@ export interface OutboundMessage {
   readonly key: Buffer | string | null;
   readonly value: Buffer | null;
   readonly headers?: Readonly<Record<string, string | Buffer>>;
+  /** `recordSize` of the message when the processor emitted it (checked then; not computed twice). */
+  readonly size?: number;
 }
 
-/** A change of a key's entry in a partition's timer index document (`_id` = bucket). */
-export interface TimerIndexChange {
-  readonly collection: string;
-  readonly bucket: string;
-  readonly field: string;
-  /** The key's earliest due time before this change (what the index may hold now). */
-  readonly before: number | null;
-  /** The key's earliest due time after it; null when the key has no timer left. */
-  readonly after: number | null;
-}
 
 /** Everything one record (or timer firing) did to the world. */
 export interface FlushItem {
@@ -49,11 +45,30 @@ export interface FlusherHooks {
   onRetry?(error: unknown, attempt: number): void;
 }
 
+/** Told once whether a submitted item's effects are durable (or why they are not). */
+export interface EffectTicket {
+  durable(): void;
+  /** WorkAbandonedError (fenced, stopping) or EffectRefusedError (refused for good). */
+  failed(error: unknown): void;
+}
+
 interface Pending {
   readonly item: FlushItem;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
+  readonly ticket: EffectTicket;
 }
+
+/** A ticket that settles a promise (`submit`, `barrier`). */
+class PromiseTicket implements EffectTicket {
+  readonly durable: () => void;
+  readonly failed: (error: unknown) => void;
+
+  constructor(resolve: () => void, reject: (error: unknown) => void) {
+    this.durable = resolve;
+    this.failed = reject;
+  }
+}
+
+const NO_EFFECTS: FlushItem = Object.freeze({ messages: [], views: [], state: null, timerIndex: [] });
 
 
 /**
@@ -96,14 +111,21 @@ export class Flusher {
   }
 
   submit(item: FlushItem): Promise<void> {
-    if (this.#closed) return Promise.reject(new WorkAbandonedError('The runtime is stopping; the effects were not written.'));
-    if (item.messages.length === 0 && item.views.length === 0 && item.state === null && item.timerIndex.length === 0) {
-      return Promise.resolve();
+    return new Promise<void>((resolve, reject) => this.enqueue(item, new PromiseTicket(resolve, reject)));
+  }
+
+  /** `submit` without a promise: the ticket is told (once) when the item is durable or failed. */
+  enqueue(item: FlushItem, ticket: EffectTicket): void {
+    if (this.#closed) {
+      ticket.failed(new WorkAbandonedError('The runtime is stopping; the effects were not written.'));
+      return;
     }
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ item, resolve, reject });
-      this.#running ??= this.#loop();
-    });
+    if (item.messages.length === 0 && item.views.length === 0 && item.state === null && item.timerIndex.length === 0) {
+      ticket.durable();
+      return;
+    }
+    this.#pending.push({ item, ticket });
+    this.#running ??= this.#loop();
   }
 
   /**
@@ -113,7 +135,7 @@ export class Flusher {
   barrier(): Promise<void> {
     if (this.#closed || (this.#pending.length === 0 && this.#running === null)) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      this.#pending.push({ item: { messages: [], views: [], state: null, timerIndex: [] }, resolve, reject: () => resolve() });
+      this.#pending.push({ item: NO_EFFECTS, ticket: new PromiseTicket(resolve, () => resolve()) });
       this.#running ??= this.#loop();
     });
   }
@@ -124,7 +146,7 @@ export class Flusher {
     if (this.#running !== null) await this.#running;
     const left = this.#pending;
     this.#pending = [];
-    for (const p of left) p.reject(new WorkAbandonedError('The runtime is stopping; the effects were not written.'));
+    for (const p of left) p.ticket.failed(new WorkAbandonedError('The runtime is stopping; the effects were not written.'));
   }
 
   /**
@@ -163,21 +185,21 @@ export class Flusher {
     for (let attempt = 1; ; attempt += 1) {
       batch = this.#dropFenced(batch);
       try {
-        const fenced = await this.#cycle(batch.map((p) => p.item), previous);
+        const fenced = await this.#cycle(batch, previous);
         for (const p of batch) {
-          if (fenced.has(p.item)) p.reject(new WorkAbandonedError('The partition lease was lost during the write cycle; its state was not written.'));
-          else p.resolve();
+          if (fenced !== null && fenced.has(p.item)) p.ticket.failed(new WorkAbandonedError('The partition lease was lost during the write cycle; its state was not written.'));
+          else p.ticket.durable();
         }
         return;
       } catch (error) {
         if (this.#closed) {
-          for (const p of batch) p.reject(new WorkAbandonedError(`The runtime stopped while writing effects: ${safeErrorText(error)}`));
+          for (const p of batch) p.ticket.failed(new WorkAbandonedError(`The runtime stopped while writing effects: ${safeErrorText(error)}`));
           return;
         }
         if (classifyFailure(error) === 'permanent') {
           if (batch.length === 1) {
             this.#logger.error({ err: safeErrorText(error), code: errorCode(error) }, 'an effect was refused for good; only its item fails');
-            (batch[0] as Pending).reject(new EffectRefusedError(`The broker or the store refused an effect for good (${errorCode(error)}); the record goes to its dead letter.`, { cause: error }));
+            (batch[0] as Pending).ticket.failed(new EffectRefusedError(`The broker or the store refused an effect for good (${errorCode(error)}); the record goes to its dead letter.`, { cause: error }));
             return;
           }
           for (const p of batch) await this.#runCycle([p], previous);
@@ -193,11 +215,12 @@ export class Flusher {
 
   /** Rejects the items whose partition lease was lost (another worker owns them now). */
   #dropFenced(batch: readonly Pending[]): readonly Pending[] {
-    if (!batch.some((p) => p.item.fence !== undefined && !p.item.fence())) return batch;
+    const fenced = fencedItems(batch.map((p) => p.item));
+    if (fenced === null) return batch;
     const kept: Pending[] = [];
     for (const p of batch) {
-      if (p.item.fence === undefined || p.item.fence()) kept.push(p);
-      else p.reject(new WorkAbandonedError('The partition lease was lost; these effects belong to its new owner and were not written.'));
+      if (!fenced.has(p.item)) kept.push(p);
+      else p.ticket.failed(new WorkAbandonedError('The partition lease was lost; these effects belong to its new owner and were not written.'));
     }
     return kept;
   }
@@ -215,7 +238,7 @@ export class Flusher {
     const limitFor = this.#recordLimit;
     const perTopic = new Map<string, number>();
     for (const message of messages) {
-      const size = recordSize(message);
+      const size = message.size ?? recordSize(message);
       const topicBytes = limitFor === null ? 0 : (perTopic.get(message.topic) ?? 0) + size;
       if (chunk.length > 0 && (bytes + size > this.#maxProduceBytes || (limitFor !== null && topicBytes > limitFor(message.topic)))) {
         sends.push(this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }));
@@ -235,10 +258,19 @@ export class Flusher {
    * One write cycle; returns the items whose lease was lost while phase 1 ran: the fence is checked
    * again before the state documents (which commit the cycle) are written, and theirs are not.
    */
-  async #cycle(all: readonly FlushItem[], previous: Promise<void>): Promise<Set<FlushItem>> {
+  async #cycle(pending: readonly Pending[], previous: Promise<void>): Promise<Set<FlushItem> | null> {
     const started = performance.now();
-    const messages = all.flatMap((item) => item.messages);
-    const views = all.flatMap((item) => item.views);
+    // One pass over the items (a cycle holds tens of thousands of them).
+    const all: FlushItem[] = [];
+    const messages: OutboundMessage[] = [];
+    const views: GuardedUpsert[] = [];
+    const changes: TimerIndexChange[] = [];
+    for (const { item } of pending) {
+      all.push(item);
+      for (const message of item.messages) messages.push(message);
+      for (const view of item.views) views.push(view);
+      for (const change of item.timerIndex) changes.push(change);
+    }
 
     const produce = this.#produce(messages);
     produce.catch(() => undefined);
@@ -248,13 +280,13 @@ export class Flusher {
       await this.#sink.updateBuckets(lowered);
       return result;
     };
-    const changes = all.flatMap((item) => item.timerIndex);
     const lowered = bucketUpdates(changes, 'lower');
     const [, viewResult] = await Promise.all([produce, mongo()]);
-    const fenced = new Set(all.filter((item) => item.fence !== undefined && !item.fence()));
-    const items = fenced.size === 0 ? all : all.filter((item) => !fenced.has(item));
-    const states = items.flatMap((item) => (item.state === null ? [] : [item.state]));
-    const exact = fenced.size === 0 ? changes : items.flatMap((item) => item.timerIndex);
+    const fenced = fencedItems(all);
+    const items = fenced === null ? all : all.filter((item) => !fenced.has(item));
+    const states: GuardedUpsert[] = [];
+    for (const item of items) if (item.state !== null) states.push(item.state);
+    const exact = fenced === null ? changes : items.flatMap((item) => item.timerIndex);
     const stateResult = await this.#sink.upsertGuarded(states);
     await this.#sink.updateBuckets(exceptWritten(bucketUpdates(exact, 'exact'), lowered));
     this.#hooks.onCycle?.({
@@ -270,56 +302,36 @@ export class Flusher {
   }
 }
 
+/**
+ * The items whose partition lease was lost (null: none). Items of one partition share their fence:
+ * it is asked once per partition and cycle, not once per item.
+ */
+function fencedItems(items: readonly FlushItem[]): Set<FlushItem> | null {
+  let answers: Map<() => boolean, boolean> | null = null;
+  let fenced: Set<FlushItem> | null = null;
+  for (const item of items) {
+    const fence = item.fence;
+    if (fence === undefined) continue;
+    answers ??= new Map();
+    let holds = answers.get(fence);
+    if (holds === undefined) {
+      holds = fence();
+      answers.set(fence, holds);
+    }
+    if (!holds) (fenced ??= new Set()).add(item);
+  }
+  return fenced;
+}
+
 function groupByTopic(messages: readonly OutboundMessage[]): { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[] }[] {
   const byTopic = new Map<string, { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[]>();
   for (const message of messages) {
     const list = byTopic.get(message.topic) ?? [];
-    list.push(message.headers === undefined ? { key: message.key, value: message.value } : { key: message.key, value: message.value, headers: { ...message.headers } });
+    // kafkajs only reads a message's key, value and headers: the headers are passed as they are.
+    list.push(message.headers === undefined ? { key: message.key, value: message.value } : { key: message.key, value: message.value, headers: message.headers });
     byTopic.set(message.topic, list);
   }
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
-}
-
-/**
- * Phase 1 ('lower') writes, for keys that gain an earlier timer, that earlier due time before the
- * state document lands, so the index never misses a durable timer. Phase 3 ('exact') writes the
- * final value (or removes the entry). One update per bucket document, one value per field.
- */
-export function bucketUpdates(changes: readonly TimerIndexChange[], phase: 'lower' | 'exact'): BucketUpdate[] {
-  const buckets = new Map<string, { collection: string; id: string; fields: Map<string, number | null> }>();
-  for (const change of changes) {
-    const id = `${change.collection}\u0000${change.bucket}`;
-    const bucket = buckets.get(id) ?? { collection: change.collection, id: change.bucket, fields: new Map<string, number | null>() };
-    buckets.set(id, bucket);
-    if (phase === 'exact') {
-      bucket.fields.set(change.field, change.after);
-    } else if (change.after !== null && (change.before === null || change.after < change.before)) {
-      const seen = bucket.fields.get(change.field);
-      bucket.fields.set(change.field, seen === undefined || seen === null ? change.after : Math.min(seen, change.after));
-    }
-  }
-  return [...buckets.values()]
-    .map((bucket) => ({
-      collection: bucket.collection,
-      id: bucket.id,
-      set: Object.fromEntries([...bucket.fields].filter(([, due]) => due !== null).map(([field, due]) => [`t.${field}`, due])),
-      unset: [...bucket.fields].filter(([, due]) => due === null).map(([field]) => `t.${field}`),
-    }))
-    .filter((update) => Object.keys(update.set).length > 0 || update.unset.length > 0);
-}
-
-/**
- * Phase 3 without what phase 1 of the same cycle already wrote: an entry lowered to exactly its
- * final value (a key's first timer, a timer moved earlier) is not written twice.
- */
-export function exceptWritten(exact: readonly BucketUpdate[], lowered: readonly BucketUpdate[]): BucketUpdate[] {
-  const written = new Map(lowered.map((u) => [`${u.collection}\u0000${u.id}`, u.set]));
-  return exact
-    .map((u) => {
-      const done = written.get(`${u.collection}\u0000${u.id}`);
-      return done === undefined ? u : { ...u, set: Object.fromEntries(Object.entries(u.set).filter(([field, due]) => done[field] !== due)) };
-    })
-    .filter((u) => Object.keys(u.set).length > 0 || u.unset.length > 0);
 }
 
 /**
@@ -338,6 +350,11 @@ export class FlusherSlot {
     return this.#flusher.submit(item);
   }
 
+  enqueue(item: FlushItem, ticket: EffectTicket): void {
+    if (this.#flusher === null) ticket.failed(new WorkAbandonedError('The runtime is not started.'));
+    else this.#flusher.enqueue(item, ticket);
+  }
+
   barrier(): Promise<void> {
     return this.#flusher?.barrier() ?? Promise.resolve();
   }
@@ -350,6 +367,7 @@ export class FlusherSlot {
 /** Bytes a message takes in a produce request (value, key, headers and the record overhead). */
 export function recordSize(message: Pick<OutboundMessage, 'key' | 'value' | 'headers'>): number {
   let size = 70 + (message.value?.length ?? 0) + (message.key === null ? 0 : Buffer.byteLength(message.key));
-  for (const [name, value] of Object.entries(message.headers ?? {})) size += Buffer.byteLength(name) + Buffer.byteLength(value) + 8;
+  const headers = message.headers;
+  if (headers !== undefined) for (const name in headers) size += Buffer.byteLength(name) + Buffer.byteLength(headers[name] as string | Buffer) + 8;
   return size;
 }

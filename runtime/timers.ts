@@ -1,5 +1,5 @@
 import { fromFieldName } from './documents.js';
-import type { GuardedUpsert } from './sink.js';
+import type { BucketUpdate, GuardedUpsert } from './sink.js';
 import { errorCode, safeErrorText } from './supervision.js';
 import { shardOf, type PartitionSession, type StoredTimer } from './work.js';
 
@@ -55,4 +55,57 @@ export function failedTimerDocument(collection: string, key: string, timer: Stor
     v: 1,
     doc: { key, stage: timer.stage, timerId: timer.id, dueAt: timer.due, payload: timer.p, code: errorCode(failure.error), message: safeErrorText(failure.error), attempts: failure.attempts, failedAt: now },
   };
+}
+
+/** A change of a key's entry in a partition's timer index document (`_id` = bucket). */
+export interface TimerIndexChange {
+  readonly collection: string;
+  readonly bucket: string;
+  readonly field: string;
+  /** The key's earliest due time before this change (what the index may hold now). */
+  readonly before: number | null;
+  /** The key's earliest due time after it; null when the key has no timer left. */
+  readonly after: number | null;
+}
+
+/**
+ * Phase 1 ('lower') writes, for keys that gain an earlier timer, that earlier due time before the
+ * state document lands, so the index never misses a durable timer. Phase 3 ('exact') writes the
+ * final value (or removes the entry). One update per bucket document, one value per field.
+ */
+export function bucketUpdates(changes: readonly TimerIndexChange[], phase: 'lower' | 'exact'): BucketUpdate[] {
+  const buckets = new Map<string, { collection: string; id: string; fields: Map<string, number | null> }>();
+  for (const change of changes) {
+    const id = `${change.collection}\u0000${change.bucket}`;
+    const bucket = buckets.get(id) ?? { collection: change.collection, id: change.bucket, fields: new Map<string, number | null>() };
+    buckets.set(id, bucket);
+    if (phase === 'exact') {
+      bucket.fields.set(change.field, change.after);
+    } else if (change.after !== null && (change.before === null || change.after < change.before)) {
+      const seen = bucket.fields.get(change.field);
+      bucket.fields.set(change.field, seen === undefined || seen === null ? change.after : Math.min(seen, change.after));
+    }
+  }
+  return [...buckets.values()]
+    .map((bucket) => ({
+      collection: bucket.collection,
+      id: bucket.id,
+      set: Object.fromEntries([...bucket.fields].filter(([, due]) => due !== null).map(([field, due]) => [`t.${field}`, due])),
+      unset: [...bucket.fields].filter(([, due]) => due === null).map(([field]) => `t.${field}`),
+    }))
+    .filter((update) => Object.keys(update.set).length > 0 || update.unset.length > 0);
+}
+
+/**
+ * Phase 3 without what phase 1 of the same cycle already wrote: an entry lowered to exactly its
+ * final value (a key's first timer, a timer moved earlier) is not written twice.
+ */
+export function exceptWritten(exact: readonly BucketUpdate[], lowered: readonly BucketUpdate[]): BucketUpdate[] {
+  const written = new Map(lowered.map((u) => [`${u.collection}\u0000${u.id}`, u.set]));
+  return exact
+    .map((u) => {
+      const done = written.get(`${u.collection}\u0000${u.id}`);
+      return done === undefined ? u : { ...u, set: Object.fromEntries(Object.entries(u.set).filter(([field, due]) => done[field] !== due)) };
+    })
+    .filter((u) => Object.keys(u.set).length > 0 || u.unset.length > 0);
 }

@@ -27,8 +27,6 @@ export interface KeyDocument {
 
 export interface ActorMemory {
   doc: KeyDocument;
-  /** Settles when the latest submitted effects are durable (or failed). */
-  tail: Promise<void>;
 }
 
 /** One assigned partition while this worker owns it. */

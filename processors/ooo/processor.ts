@@ -1,4 +1,5 @@
-import { unsealRawSettings, type Keyring } from '../../kms/index.js';
+import type { Keyring } from '../../kms/index.js';
+import { unsealRawSettings } from '../../records/index.js';
 import type { InputRecord, Processor, ProcessorContext, TimerFired } from '../../runtime/index.js';
 import type { RawMailboxSettings } from '../../schemas/index.js';
 import { OooInputError } from './errors.js';

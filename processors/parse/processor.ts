@@ -1,4 +1,5 @@
-import { recordKeyOf, unsealRawEvent, type Keyring } from '../../kms/index.js';
+import { recordKeyOf, type Keyring } from '../../kms/index.js';
+import { unsealRawEvent } from '../../records/index.js';
 import type { InputRecord, Processor, ProcessorContext } from '../../runtime/index.js';
 import type { RawCalendarRecord } from '../../schemas/index.js';
 import { ParseInputError } from './errors.js';

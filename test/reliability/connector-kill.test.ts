@@ -9,7 +9,8 @@ import { KafkaNotificationSink, MailboxCommands } from '../../connectors/graph/w
 import { ProvisioningStore } from '../../connectors/graph/provisioning/index.js';
 import { syncWindow, utcDay } from '../../connectors/graph/mailbox/state.js';
 import type { GraphAccess, GraphConnections } from '../../graph/index.js';
-import { generateKeyText, unsealRawEvent, type Keyring } from '../../kms/index.js';
+import { generateKeyText, type Keyring } from '../../kms/index.js';
+import { unsealRawEvent } from '../../records/index.js';
 import { TopicCodec, createSchemaRegistry, provisionTopics, type GraphNotification, type RawCalendarRecord } from '../../schemas/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
 import { APP, SECRET, TENANT, startSeeded } from '../../sim/graph/test/unit/helpers.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HcError } from '../../common/errors.js';
-import { recordKeyOf, unsealRawEvent, type Keyring } from '../../kms/index.js';
+import { recordKeyOf, type Keyring } from '../../kms/index.js';
+import { unsealRawEvent } from '../../records/index.js';
 import type { InputRecord, Processor, ProcessorContext } from '../../runtime/contract.js';
 import type { MeetingSensitiveFields, ParsedMeeting, RawCalendarRecord } from '../../schemas/index.js';
 

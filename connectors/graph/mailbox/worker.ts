@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { HcError } from '../../../common/index.js';
-import { sealRawEvent, sealRawSettings, type Keyring } from '../../../kms/index.js';
+import type { Keyring } from '../../../kms/index.js';
+import { sealRawEvent, sealRawSettings } from '../../../records/index.js';
 import type { ProcessorContext } from '../../../runtime/index.js';
 import type { GraphNotification, RawCalendarRecord } from '../../../schemas/index.js';
 import { secretContext, type GraphAccess, type GraphEvent } from '../../../graph/index.js';

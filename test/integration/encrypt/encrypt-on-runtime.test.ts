@@ -7,20 +7,8 @@ import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { createLogger, type Logger } from '../../../common/logger.js';
-import {
-  createKeyring,
-  generateKeyText,
-  generateKmsCertificates,
-  kmsOptionsSchema,
-  rawEventSealContext,
-  recordKeyOf,
-  sealRawEvent,
-  startKmsServer,
-  writeKmsCertificates,
-  type Keyring,
-  type KmsOptionsInput,
-  type RunningKmsServer,
-} from '../../../kms/index.js';
+import { createKeyring, generateKeyText, generateKmsCertificates, kmsOptionsSchema, recordKeyOf, startKmsServer, writeKmsCertificates, type Keyring, type KmsOptionsInput, type RunningKmsServer } from '../../../kms/index.js';
+import { rawEventSealContext, sealRawEvent } from '../../../records/index.js';
 import { defineMeetingsTopology } from '../../../app/index.js';
 import { decryptMeeting } from '../../../processors/encrypt/index.js';
 import { Runtime } from '../../../runtime/index.js';

@@ -4,17 +4,8 @@ import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
 import { createLogger, type Logger } from '../../../common/logger.js';
-import {
-  Keyring,
-  KmsUnavailableError,
-  MongoDataKeyStore,
-  MongoTenantKeyStore,
-  TenantKeyVault,
-  recordKeyOf,
-  sealRawEvent,
-  type DataKeyRef,
-  type KmsProvider,
-} from '../../../kms/index.js';
+import { Keyring, KmsUnavailableError, MongoDataKeyStore, MongoTenantKeyStore, TenantKeyVault, recordKeyOf, type DataKeyRef, type KmsProvider } from '../../../kms/index.js';
+import { sealRawEvent } from '../../../records/index.js';
 import { defineMeetingsTopology } from '../../../app/index.js';
 import { decryptMeeting } from '../../../processors/encrypt/index.js';
 import { listDeadLetters, replayDeadLetters, Runtime } from '../../../runtime/index.js';

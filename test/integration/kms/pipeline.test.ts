@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sealRawEvent, unsealRawEvent, type Keyring } from '../../../kms/index.js';
+import type { Keyring } from '../../../kms/index.js';
+import { sealRawEvent, unsealRawEvent } from '../../../records/index.js';
 import { createEncryptProcessor, decryptMeeting, toParsedMeeting } from '../../../processors/encrypt/index.js';
 import type { Processor } from '../../../runtime/contract.js';
 import type { MeetingOccurrence, ParsedMeeting, RawCalendarRecord } from '../../../schemas/index.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Binary } from 'mongodb';
-import { KeyDestroyedError, sealRawEvent, unsealRawEvent, type Keyring } from '../../../kms/index.js';
+import { KeyDestroyedError, type Keyring } from '../../../kms/index.js';
+import { sealRawEvent, unsealRawEvent } from '../../../records/index.js';
 import { decryptMeeting, encryptMeeting } from '../../../processors/encrypt/index.js';
 import { MEETING_ENCRYPTED_FIELDS, type MeetingOccurrence } from '../../../schemas/index.js';
 import { buildParsedMeeting } from '../../support/parsed-meetings.js';

@@ -1,22 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
-import {
-  CipherKind,
-  DecryptFailedError,
-  Keyring,
-  MemoryDataKeyStore,
-  MemoryTenantKeyStore,
-  TenantKeyVault,
-  parseEnvelope,
-  rawEventSealContext,
-  sealJson,
-  sealRawEvent,
-  sealRawSettings,
-  unsealRawEvent,
-  unsealRawSettings,
-  type RawEventInput,
-} from '../../../kms/index.js';
+import { CipherKind, DecryptFailedError, Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault, parseEnvelope, sealJson } from '../../../kms/index.js';
+import { rawEventSealContext, sealRawEvent, sealRawSettings, unsealRawEvent, unsealRawSettings, type RawEventInput } from '../../../records/index.js';
 
 function setup(options: { cacheMaxEntries?: number; cacheTtlMs?: number } = {}) {
   const clock = new ManualClock();

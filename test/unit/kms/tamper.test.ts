@@ -3,18 +3,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ManualClock } from '../../../common/clock.js';
 import { HcError } from '../../../common/errors.js';
-import {
-  Keyring,
-  KmsInputError,
-  MemoryDataKeyStore,
-  MemoryTenantKeyStore,
-  TenantKeyVault,
-  sealRawEvent,
-  sealRawSettings,
-  unsealRawEvent,
-  unsealRawSettings,
-  type FieldContext,
-} from '../../../kms/index.js';
+import { Keyring, KmsInputError, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault, type FieldContext } from '../../../kms/index.js';
+import { sealRawEvent, sealRawSettings, unsealRawEvent, unsealRawSettings } from '../../../records/index.js';
 
 function makeKeyring(): Keyring {
   const clock = new ManualClock();

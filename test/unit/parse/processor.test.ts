@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
-import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault, recordKeyOf, sealRawEvent } from '../../../kms/index.js';
+import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault, recordKeyOf } from '../../../kms/index.js';
+import { sealRawEvent } from '../../../records/index.js';
 import { defineMeetingsTopology } from '../../../app/index.js';
 import { decryptMeeting, encryptMeeting, toParsedMeeting as validateParsed } from '../../../processors/encrypt/index.js';
 import { createParseProcessor, ParseInputError } from '../../../processors/parse/index.js';
