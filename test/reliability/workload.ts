@@ -15,7 +15,7 @@ export function ledgerReference(records: readonly { key: string; value: LedgerVa
   return reference;
 }
 
-/** Lost records, records applied twice, and whether every view equals its reference (no gaps). */
+/** Lost records (missing at the end or skipped: gaps), records applied twice, and whether every view equals its reference. */
 export function compareLedger(views: readonly LedgerView[], reference: Map<string, { n: number; sum: number }>): { lost: number; twice: number; equal: boolean } {
   const byKey = new Map(views.map((v) => [v._id, v]));
   let lost = 0;
@@ -23,7 +23,8 @@ export function compareLedger(views: readonly LedgerView[], reference: Map<strin
   let equal = true;
   for (const [key, want] of reference) {
     const view = byKey.get(key);
-    lost += Math.max(0, want.n - (view?.n ?? 0));
+    // A gap is a record skipped before a later one of its key was applied: at least one lost.
+    lost += Math.max(0, want.n - (view?.n ?? 0)) + (view?.gaps ?? 0);
     twice += view?.dups ?? 0;
     if (view === undefined || view.n !== want.n || view.sum !== want.sum || view.gaps !== 0) equal = false;
   }
