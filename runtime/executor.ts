@@ -119,7 +119,10 @@ export class KeyExecutor {
       recordFailed: (actor, item, error) => {
         // The broker or the store refused the record's effects for good: only this record fails.
         if (error instanceof EffectRefusedError) this.#deadLetter(actor, item, error, 1, 'flush');
-        else item.abandon();
+        else {
+          item.session.givenUp = true;
+          item.abandon();
+        }
       },
     };
     this.#attempts = new Attempts({ failurePolicy: deps.failurePolicy, metrics: deps.metrics, logger: deps.logger, firstStage: deps.topology.stages[0]?.name ?? 'unknown', sleep: this.#sleep });
@@ -159,7 +162,11 @@ export class KeyExecutor {
    */
   execute = (actor: Actor_, item: RuntimeItem): Promise<void> | undefined => {
     const session = item.session;
-    if (session.controller.signal.aborted) {
+    // After a record of the partition was given up, later ones must not run before the restart:
+    // on state reloaded without its effects, a later record of its key would be applied and
+    // written, moving the key's replay guard past the given-up one, which the restart then skips
+    // as applied: lost (found by the reliability suite's 100,000-change run under lease losses).
+    if (session.controller.signal.aborted || session.givenUp) {
       item.abandon();
       return undefined;
     }
@@ -195,6 +202,7 @@ export class KeyExecutor {
       this.#deps.logger.error({ err: safeErrorText(error), code: errorCode(error), key: actor.key }, 'unexpected runtime failure; the item is abandoned and will be redelivered');
     }
     actor.stale = true;
+    item.session.givenUp = true;
     item.abandon();
   }
 
@@ -383,6 +391,7 @@ export class KeyExecutor {
         this.#deps.logger.error({ code, topic: session.logicalTopic, partition: session.partition, offset: message.offset }, 'the dead letter itself was refused; the record is skipped');
         item.complete();
       } else {
+        session.givenUp = true;
         item.abandon();
       }
     });

@@ -80,6 +80,7 @@ export class PartitionSessions {
         active: 0,
         quietWaiters: [],
         fence: () => ownership.holds(bucket),
+        givenUp: false,
       };
       this.#map.set(tag, session);
       this.#acquire(session);

@@ -53,6 +53,11 @@ export interface PartitionSession {
   quietWaiters: (() => void)[];
   /** False once the partition's lease is lost: effects not yet written are dropped. */
   readonly fence: () => boolean;
+  /**
+   * A record of this session was given up (its effects not written): no further item of the
+   * session runs; the partition restarts from its durable prefix in a new session.
+   */
+  givenUp: boolean;
 }
 
 /** FNV-1a of the key, modulo the shard count. */

@@ -1,4 +1,4 @@
-export { stackUp, stackDown, stackStatus, restartLocalPart, provisionStack } from './stack.js';
+export { stackUp, stackDown, stackStatus, restartLocalPart, startLocalPart, stopLocalPart, provisionStack } from './stack.js';
 export type { StackMode, StackTarget, StackUpResult, StackStatusReport } from './stack.js';
 export { localStackOptionsSchema } from './options.js';
 export type { LocalStackOptions } from './options.js';

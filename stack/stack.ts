@@ -163,10 +163,27 @@ export async function stackStatus(options: StackTarget): Promise<StackStatusRepo
   return mode === 'docker' ? { ...report, docker: await dockerPs(layout.root).catch((e: Error) => e.message) } : report;
 }
 
+function localPart(part: PartName, options: StackTarget): { layout: StackLayout; driver: (typeof PART_DRIVERS)[number] } {
+  return { layout: stackLayout(options.options, options.root), driver: PART_DRIVERS.find((d) => d.name === part)! };
+}
+
+/**
+ * Starts one part of the local stack of `options.root` unless it runs, and waits until it answers
+ * (the reliability suite starts private servers this way, in a temporary root on other ports).
+ */
+export async function startLocalPart(part: PartName, options: StackTarget & { progress?: Progress }): Promise<string> {
+  const { layout, driver } = localPart(part, options);
+  return upPart(layout, driver, options.progress ?? silentProgress);
+}
+
+/** Stops one part of the local stack (SIGTERM, then SIGKILL after its grace period); its data stays. */
+export async function stopLocalPart(part: PartName, options: StackTarget): Promise<string> {
+  const { layout, driver } = localPart(part, options);
+  return downPart(layout, driver);
+}
+
 /** Stops and starts one part of the local stack (tests use it to restart the broker mid-run). */
 export async function restartLocalPart(part: PartName, options: StackTarget): Promise<void> {
-  const layout = stackLayout(options.options, options.root);
-  const driver = PART_DRIVERS.find((d) => d.name === part)!;
-  await downPart(layout, driver);
-  await upPart(layout, driver, silentProgress);
+  await stopLocalPart(part, options);
+  await startLocalPart(part, options);
 }

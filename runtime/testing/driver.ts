@@ -212,7 +212,7 @@ export class TopologyTestDriver {
       const decode: ValueDecoder = piped ? (bytes) => this.#pipedValues.get(bytes) : this.#codec.decoderFor(input);
       const timers = new DueTimers();
       timers.load(new Map());
-      session = { tag, topic, logicalTopic: topic, partition, inputIndex, decode, controller: new AbortController(), timers, bucket: tag, owned: true, parked: [], active: 0, quietWaiters: [], fence: () => true };
+      session = { tag, topic, logicalTopic: topic, partition, inputIndex, decode, controller: new AbortController(), timers, bucket: tag, owned: true, parked: [], active: 0, quietWaiters: [], fence: () => true, givenUp: false };
       this.#sessions.set(tag, session);
     }
     return session;

@@ -6,6 +6,7 @@ import { Canaries, formatHits } from '../support/canary.js';
 import { testKafka, testMongo, uniqueName, withAdmin } from '../support/stack.js';
 import { createLedgerTopics, ledgerRecords, ledgerViews, produce, spawnWorker, waitFor, type LedgerView, type WorkerHandle } from '../integration/runtime/helpers.js';
 import { recordOutcome } from './summary.js';
+import { compareLedger, ledgerReference, RELIABILITY_OPTIONS } from './workload.js';
 
 /**
  * Reliability scenarios on the runtime's ledger workload (test/integration/runtime/fixtures): each
@@ -15,7 +16,7 @@ import { recordOutcome } from './summary.js';
  * servers: only the worker processes (ours) are killed.
  */
 
-const OPTIONS = { sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 10_000, commitIntervalMs: 500, drainTimeoutMs: 5_000, retry: { initialMs: 20, maxMs: 100, maxAttempts: 2 } };
+const OPTIONS = RELIABILITY_OPTIONS;
 
 describe('reliability – ledger workload', () => {
   let mongo: MongoClient;
@@ -38,33 +39,18 @@ describe('reliability – ledger workload', () => {
     for (const worker of live()) worker.child.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
   };
-  const compare = (views: readonly LedgerView[], reference: Map<string, { n: number; sum: number }>) => {
-    let lost = 0;
-    let twice = 0;
-    let equal = true;
-    for (const [key, want] of reference) {
-      const view = views.find((v) => v._id === key);
-      lost += Math.max(0, want.n - (view?.n ?? 0));
-      twice += view?.dups ?? 0;
-      if (view === undefined || view.n !== want.n || view.sum !== want.sum || view.gaps !== 0) equal = false;
-    }
-    return { lost, twice, equal };
-  };
-
-  it('reliability – 10 SIGKILLs among 3 instances (rebalances) during a 20,000-change run: nothing lost, nothing applied twice, views equal the model', async () => {
+  // The issue's size, 100,000 changes (HC_RELIABILITY_CHANGES, a multiple of 4,000, for a shorter run).
+  const CHANGES = Number(process.env['HC_RELIABILITY_CHANGES'] ?? '100000');
+  it(`reliability – 10 SIGKILLs among 3 instances (rebalances) during a ${CHANGES.toLocaleString('en-US')}-change run: nothing lost, nothing applied twice, views equal the model`, async () => {
     const started = Date.now();
-    const KEYS = 200;
-    const PER_KEY = 100;
+    const PER_KEY = 200;
+    const KEYS = CHANGES / PER_KEY;
     const prefix = `${uniqueName('rel-kill')}.`;
     const dbName = prefix.replace(/[.-]/g, '_');
     const db: Db = mongo.db(dbName);
     await createLedgerTopics(prefix, 6);
     const records = ledgerRecords(KEYS, PER_KEY, 23);
-    const reference = new Map<string, { n: number; sum: number }>();
-    for (const { key, value } of records) {
-      const r = reference.get(key) ?? { n: 0, sum: 0 };
-      reference.set(key, { n: r.n + 1, sum: r.sum + value.amount });
-    }
+    const reference = ledgerReference(records);
     for (let i = 0; i < 3; i += 1) start(prefix, dbName);
     let seed = 9;
     const pick = (n: number): number => {
@@ -74,9 +60,12 @@ describe('reliability – ledger workload', () => {
     const slices = 20;
     const size = records.length / slices;
     let kills = 0;
+    const applied = async (): Promise<number> => (await ledgerViews(db)).reduce((sum, v) => sum + v.n, 0);
     for (let i = 0; i < slices; i += 1) {
       await produce(`${prefix}ledger.in`, records.slice(i * size, (i + 1) * size));
       await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Paced by the workers (backlog at most about one slice), so the kills spread over the whole run.
+      await waitFor('the backlog to shrink', async () => ((await applied()) >= i * size ? true : undefined), 180_000, 1_000).catch(() => undefined);
       if (i % 2 === 1 && kills < 10) {
         const candidates = live();
         const victim = candidates[pick(candidates.length)];
@@ -93,20 +82,20 @@ describe('reliability – ledger workload', () => {
       views = await waitFor('every view to reach its last change', async () => {
         const current = await ledgerViews(db);
         return current.filter((v) => v.n >= PER_KEY).length === KEYS ? current : undefined;
-      }, 300_000, 2_000);
+      }, 600_000, 2_000);
     } catch {
       views = await ledgerViews(db);
     }
-    const { lost, twice, equal } = compare(views, reference);
+    const { lost, twice, equal } = compareLedger(views, reference);
     await stopAll();
     recordOutcome({
       scenario: 'processor SIGKILLs + rebalances', survived: `${kills} SIGKILLs of 3 runtime instances (each kill a rebalance)`, changes: records.length,
       lost, appliedTwice: twice, viewsEqualModel: equal, canaryHits: 0, passed: kills === 10 && lost === 0 && twice === 0 && equal, seconds: Math.round((Date.now() - started) / 1000),
-      notes: 'scaled down from 100,000 changes to 20,000 to fit a shared 2-core machine; canaries: see the poison scenario',
+      notes: `${KEYS} keys × ${PER_KEY} changes, produced in ${slices} slices paced by the workers; canaries: see the poison and outage scenarios`,
     });
     expect(kills).toBe(10);
     expect({ lost, twice, equal }).toEqual({ lost: 0, twice: 0, equal: true });
-  }, 600_000);
+  }, 2_400_000);
 
   it('reliability – 1,000 poison and fuzzed payloads among good changes: every good change applied once, every poison one dead-lettered, 0 canary hits', async () => {
     const started = Date.now();
@@ -116,11 +105,7 @@ describe('reliability – ledger workload', () => {
     const db: Db = mongo.db(dbName);
     await createLedgerTopics(prefix, 3);
     const good = ledgerRecords(50, 20, 31);
-    const reference = new Map<string, { n: number; sum: number }>();
-    for (const { key, value } of good) {
-      const r = reference.get(key) ?? { n: 0, sum: 0 };
-      reference.set(key, { n: r.n + 1, sum: r.sum + value.amount });
-    }
+    const reference = ledgerReference(good);
     // The corpus: 900 from one seed (tuned against), 100 held out from another; a fifth of each leak canaries.
     const fuzz = fc.oneof(
       fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
@@ -153,11 +138,11 @@ describe('reliability – ledger workload', () => {
       views = await ledgerViews(db);
       letters = await listDeadLetters(kafka, { topic: 'ledger.in', prefix, limit: 5_000 });
       const accepted = views.filter((v) => v._id.startsWith('poison-')).reduce((s, v) => s + v.n, 0);
-      return letters.length + accepted >= poison.length && compare(views, reference).lost === 0 ? true : undefined;
+      return letters.length + accepted >= poison.length && compareLedger(views, reference).lost === 0 ? true : undefined;
     };
     await waitFor('every record applied or dead-lettered', settled, 300_000, 5_000).catch(() => undefined);
     clearInterval(progress);
-    const { lost, twice, equal } = compare(views, reference);
+    const { lost, twice, equal } = compareLedger(views, reference);
     const acceptedPoison = views.filter((v) => v._id.startsWith('poison-')).reduce((s, v) => s + v.n, 0);
     const poisonLost = poison.length - letters.length - acceptedPoison;
     const held = letters.filter((l) => l.key?.startsWith('poison-held-') === true).length + views.filter((v) => v._id.startsWith('poison-held-')).length;
