@@ -141,7 +141,10 @@ describe('encrypt – a KMS outage longer than the runtime retry budget', () => 
 
     await waitFor('the retry budget to run out', async () => ((await count('calendar.raw.v1.dlq.v1')) >= goods.length ? true : undefined), 30_000, 100);
     expect(await count('calendar.meetings.v1')).toBe(0);
-    expect(kms.failures).toBeGreaterThanOrEqual(goods.length * 4);
+    // Every attempt reached the KMS. Concurrent records of one tenant share one lookup of a cold key
+    // (single-flight in the keyring), so the KMS sees at least one failed call per attempt round, not
+    // one per record and attempt; each record's own 4 attempts are checked on its dead letter below.
+    expect(kms.failures).toBeGreaterThanOrEqual(4);
     const letters = await listDeadLetters(kafka, { topic: 'calendar.raw.v1', prefix });
     expect(letters).toHaveLength(goods.length);
     for (const letter of letters) expect(letter.error).toMatchObject({ code: 'HC_ERR_KMS_UNAVAILABLE', attempts: 4, processor: 'parse-standin' });
