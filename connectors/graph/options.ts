@@ -39,8 +39,8 @@ export type ConnectorOptionsInput = z.input<typeof connectorOptionsSchema>;
  * The `connector` section of the service configuration (`hycal connector`, `hycal serve --role
  * webhook|connector`, and the app registration the API and write-back share): flat keys with one
  * environment variable each (config/environment.ts). Secrets and PEMs come from files named here;
- * the composition root reads them and builds `ConnectorOptionsInput`. Keys left unset take the
- * connector's own defaults (connectorOptionsSchema).
+ * the composition root reads them and builds `ConnectorOptionsInput`. The defaults here repeat
+ * connectorOptionsSchema's so that docs/configuration.md can list them; a unit test keeps the two equal.
  */
 export const connectorServiceConfigSchema = z.object({
   webhookHost: z.string().min(1).default('0.0.0.0').describe('listen address of the webhook receiver'),

@@ -108,6 +108,16 @@ describe('config – connector', () => {
     expect(options.access).toMatchObject({ knownAuthorities: ['login.example', 'login2.example'], graphBaseUrl: 'https://graph.example' });
   });
 
+  it('config – an unset connector key has the connector library\'s own default (the two schemas never drift apart)', async () => {
+    const { connectorOptionsFromConfig } = await import('../../app/index.js');
+    const { connectorOptionsSchema } = await import('../../connectors/graph/index.js');
+    const fromConfig = connectorOptionsSchema.parse(connectorOptionsFromConfig(loadConfig({}).connector));
+    const library = connectorOptionsSchema.parse({});
+    expect(fromConfig.webhook).toEqual(library.webhook);
+    expect(fromConfig.mailboxes).toEqual(library.mailboxes);
+    expect(fromConfig.deploymentMode).toBe(library.deploymentMode);
+  });
+
   it('config – a bad connector value fails at start naming its variable', () => {
     expect(() => loadConfig({ HYCAL_CONNECTOR_NOTIFICATION_URL: 'http://plain.example/hook' })).toThrow(/connector\.notificationUrl \(HYCAL_CONNECTOR_NOTIFICATION_URL\)/);
   });
