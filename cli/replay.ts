@@ -145,7 +145,7 @@ export function registerReplayCommand(program: Command): void {
       const result = await runReplay(createAppContext(), topic, flags);
       const where = flags.toFile ?? flags.toTopic ?? `group ${flags.toGroup ?? ''}`;
       const offsets = result.ranges.reduce((sum, r) => sum + r.end - r.start, 0);
-      const counts = flags.toGroup !== undefined ? `${offsets} offsets to re-read` : `${result.records} records${result.undecodable > 0 ? `, ${result.undecodable} undecodable` : ''}${flags.decrypt === true ? `, ${result.decrypted} decrypted` : ''}`;
+      const counts = flags.toGroup !== undefined ? `${offsets} offsets to re-read` : `${result.records} records${result.undecodable > 0 ? `, ${result.undecodable} undecodable` : ''}${flags.decrypt === true ? `, ${result.decrypted} decrypted` : ''}${result.expired > 0 ? `, ${result.expired} expired (deleted by the topic's retention before they were read)` : ''}`;
       console.log(`hycal replay: ${topic} → ${where}: ${counts}`);
     });
 }

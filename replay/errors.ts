@@ -20,3 +20,10 @@ export class ReplayGroupExistsError extends HcError {
     super('HC_ERR_REPLAY_GROUP_EXISTS', message, options);
   }
 }
+
+/** The replay's Kafka consumer gave up (its retries ran out and it does not restart); the message names the topic and the cause. */
+export class ReplayConsumerError extends HcError {
+  constructor(message: string, options: HcErrorOptions = {}) {
+    super('HC_ERR_REPLAY_CONSUMER', message, options);
+  }
+}

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { Clock, Logger } from '../common/index.js';
 import { TOPICS, topicSpec, type TopicCodec, type TopicValues } from '../schemas/index.js';
 import type { RecordDecryptor } from './decrypt.js';
-import { ReplayGroupExistsError, ReplayInputError } from './errors.js';
+import { ReplayConsumerError, ReplayGroupExistsError, ReplayInputError } from './errors.js';
 
 /** Where a replay starts in each partition. */
 export type ReplayStart =
@@ -42,6 +42,12 @@ export interface ReplayOptions {
   readonly logger: Logger;
   /** Called after each batch with the offsets covered so far and in all. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * How often (ms) the replay compares its positions with the partitions' oldest offsets, so
+   * records deleted by retention while it runs are counted as expired instead of awaited forever.
+   * Default 2,000.
+   */
+  readonly retentionCheckMs?: number;
 }
 
 export interface ReplayResult {
@@ -52,6 +58,8 @@ export interface ReplayResult {
   /** Records a file replay could not decode (written with their raw bytes and the error code). */
   readonly undecodable: number;
   readonly decrypted: number;
+  /** Offsets in the ranges that the topic's retention deleted before the replay read them. */
+  readonly expired: number;
 }
 
 interface Range {
@@ -60,6 +68,8 @@ interface Range {
   end: number;
   /** Next offset to cover. */
   position: number;
+  /** A fetched batch of this partition is being written (its offsets are read, not expired). */
+  writing: boolean;
 }
 
 function checkTopic(options: ReplayOptions): void {
@@ -89,7 +99,7 @@ async function ranges(admin: Admin, topic: string, from: ReplayStart, until: num
       const start = Math.min(Math.max(wanted, low), high);
       const endAt = ends === null ? high : Number(ends.find((e) => e.partition === w.partition)?.offset ?? high);
       const end = Math.max(start, Math.min(endAt, high));
-      return { partition: w.partition, start, end, position: start };
+      return { partition: w.partition, start, end, position: start, writing: false };
     })
     .sort((a, b) => a.partition - b.partition);
 }
@@ -182,7 +192,15 @@ async function fileSink(options: ReplayOptions, path: string): Promise<Sink> {
 
 async function topicSink(options: ReplayOptions, admin: Admin, name: string, partitions: number): Promise<Sink> {
   const existing = await admin.listTopics();
-  if (!existing.includes(name)) await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true });
+  if (!existing.includes(name)) {
+    // The copies keep their original timestamps: with the broker's default retention, records older
+    // than it would be deleted from the new topic at once. It keeps them as long as the source does.
+    const source = `${options.prefix}${options.topic}`;
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: source, configNames: ['retention.ms'] }] });
+    const retention = described.resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
+    const configEntries = retention === undefined || retention === null ? [] : [{ name: 'retention.ms', value: retention }];
+    await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, configEntries }], waitForLeaders: true });
+  }
   const outPartitions = (await admin.fetchTopicOffsets(name)).length;
   const producer: Producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -227,30 +245,38 @@ export async function replayTopic(options: ReplayOptions): Promise<ReplayResult>
       await startGroup(admin, options.target.groupId, source, parts);
       options.onProgress?.(total, total);
       options.logger.info({ ...summary, group: options.target.groupId }, 'replay: group offsets set');
-      return { topic: options.topic, ranges: parts.map(({ partition, start, end }) => ({ partition, start, end })), records: 0, undecodable: 0, decrypted: 0 };
+      return { topic: options.topic, ranges: parts.map(({ partition, start, end }) => ({ partition, start, end })), records: 0, undecodable: 0, decrypted: 0, expired: 0 };
     }
     const sink = options.target.kind === 'file' ? await fileSink(options, options.target.path) : await topicSink(options, admin, options.target.name, parts.length);
-    let records = 0;
+    let drained = { records: 0, expired: 0 };
     try {
-      records = await drain(options, source, parts, total, sink);
+      drained = await drain(options, admin, source, parts, total, sink);
     } finally {
       await sink.close();
     }
-    const result = { topic: options.topic, ranges: parts.map(({ partition, start, end }) => ({ partition, start, end })), records, undecodable: sink.undecodable, decrypted: options.decryptor?.opened ?? 0 };
-    options.logger.info({ ...summary, records, undecodable: result.undecodable, decrypted: result.decrypted }, 'replay: done');
+    const { records, expired } = drained;
+    const result = { topic: options.topic, ranges: parts.map(({ partition, start, end }) => ({ partition, start, end })), records, undecodable: sink.undecodable, decrypted: options.decryptor?.opened ?? 0, expired };
+    if (expired > 0) options.logger.warn({ topic: options.topic, expired }, 'replay: the topic\'s retention deleted offsets of the range before the replay read them');
+    options.logger.info({ ...summary, records, undecodable: result.undecodable, decrypted: result.decrypted, expired }, 'replay: done');
     return result;
   } finally {
     await admin.disconnect();
   }
 }
 
-/** Reads every range to its end through a private, never-committing consumer group; returns the records written. */
-async function drain(options: ReplayOptions, source: string, parts: Range[], total: number, sink: Sink): Promise<number> {
+/**
+ * Reads every range to its end through a private, never-committing consumer group; returns the
+ * records written and the offsets retention deleted first. A partition's end is reached by reading
+ * or, when retention removed the rest of its range while the replay ran (the consumer then finds
+ * nothing more to fetch), by a periodic look at the partition's oldest offset.
+ */
+async function drain(options: ReplayOptions, admin: Admin, source: string, parts: Range[], total: number, sink: Sink): Promise<{ records: number; expired: number }> {
   const pending = parts.filter((p) => p.end > p.start);
   if (pending.length === 0) {
     options.onProgress?.(0, 0);
-    return 0;
+    return { records: 0, expired: 0 };
   }
+  let expired = 0;
   const groupId = `hycal-replay-${randomBytes(6).toString('hex')}`;
   const byPartition = new Map(pending.map((p) => [p.partition, p]));
   const consumer = options.kafka.consumer({ groupId, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
@@ -268,12 +294,40 @@ async function drain(options: ReplayOptions, source: string, parts: Range[], tot
     options.onProgress?.(covered(), total);
     if (finished()) resolveDone();
   };
+  const fail = (error: Error): void => {
+    state.failure ??= error;
+    resolveDone();
+  };
+  /** Ranges whose unread offsets retention deleted: counted as expired, the partition moves to its oldest offset. */
+  const checkRetention = async (): Promise<void> => {
+    const watermarks = await admin.fetchTopicOffsets(source);
+    for (const w of watermarks) {
+      const range = byPartition.get(w.partition);
+      const low = Number(w.low);
+      if (range === undefined || range.writing || range.position >= range.end || low <= range.position) continue;
+      expired += Math.min(low, range.end) - range.position;
+      advance(w.partition, low);
+    }
+  };
+  let checking = false;
+  const retentionTimer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    checkRetention()
+      .catch((error: unknown) => options.logger.debug({ topic: options.topic, err: (error as Error).name }, 'replay: could not read the partitions\' oldest offsets'))
+      .finally(() => (checking = false));
+  }, options.retentionCheckMs ?? 2_000);
   await consumer.connect();
   try {
     // Batches of control records only (transaction markers) never reach eachBatch: follow the
     // consumer's own end-of-batch events to see a partition's end.
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       if (event.payload.topic === source) advance(event.payload.partition, Number(event.payload.lastOffset) + 1);
+    });
+    // A consumer that gives up (retries exhausted, not restarting) would leave the replay waiting forever.
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (event.payload.restart) return;
+      fail(new ReplayConsumerError(`The replay's consumer stopped on ${source}: ${event.payload.error.name}: ${event.payload.error.message}`, { cause: event.payload.error }));
     });
     await consumer.subscribe({ topics: [source], fromBeginning: true });
     await consumer.run({
@@ -283,12 +337,14 @@ async function drain(options: ReplayOptions, source: string, parts: Range[], tot
         const range = byPartition.get(batch.partition);
         if (range === undefined || state.failure !== null || !payload.isRunning()) return;
         const wanted = batch.messages.filter((m) => Number(m.offset) >= range.start && Number(m.offset) < range.end);
+        range.writing = true;
         try {
           await sink.write(wanted.map((m) => ({ partition: batch.partition, offset: m.offset, timestamp: m.timestamp, key: m.key ?? null, value: m.value, headers: headersOf(m.headers as Record<string, unknown> | undefined) })));
         } catch (error) {
-          state.failure = error instanceof Error ? error : new Error(String(error));
-          resolveDone();
+          fail(error instanceof Error ? error : new Error(String(error)));
           return;
+        } finally {
+          range.writing = false;
         }
         records += wanted.length;
         advance(batch.partition, Number(batch.lastOffset()) + 1);
@@ -301,11 +357,12 @@ async function drain(options: ReplayOptions, source: string, parts: Range[], tot
     }
     await done;
   } finally {
+    clearInterval(retentionTimer);
     await consumer.disconnect();
     await deleteGroup(options, groupId);
   }
   if (state.failure !== null) throw state.failure;
-  return records;
+  return { records, expired };
 }
 
 /** The replay's own group leaves nothing behind (it never committed; deleting it is tidiness). */

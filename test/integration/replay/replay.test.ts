@@ -1,8 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, ManualClock } from '../../../common/index.js';
 import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../../../kms/index.js';
@@ -50,7 +53,10 @@ describe('replay', () => {
     dir = await mkdtemp(join(tmpdir(), 'hycal-replay-'));
     const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
     keyring = new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: vault }, clock });
-    await withAdmin((admin) => admin.createTopics({ topics: [{ topic: source, numPartitions: 3 }], waitForLeaders: true }));
+    // The waves carry fixed past timestamps (November 2026); without retention.ms=-1 the broker's
+    // retention check (every 60 s on the local stack, 7 days by default) deletes them once the
+    // calendar passes 8 November, in the middle of a test.
+    await withAdmin((admin) => admin.createTopics({ topics: [{ topic: source, numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '-1' }] }], waitForLeaders: true }));
     codec = await new TopicCodec(createSchemaRegistry(testStack().schemaRegistryUrl), { prefix }).init();
     const producer = kafka.producer();
     await producer.connect();
@@ -140,6 +146,9 @@ describe('replay', () => {
     expect(copied.records).toBe(36 - 3 * 2);
     const records = await readTopic(kafka, out, copied.records);
     expect(records.every((r) => r.headers['hycal-replay-source']?.startsWith(`${source}/`))).toBe(true);
+    // Created with the source's retention, so the copies (timestamps of November) are not deleted at once.
+    const [outConfig] = (await withAdmin((admin) => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: out, configNames: ['retention.ms'] }] }))).resources;
+    expect(outConfig!.configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe('-1');
     const decoded = await Promise.all(records.map((r) => codec.decode(TOPIC, r.value!)));
     expect(decoded.every((m) => subjects.has(m.meetingId) && Buffer.isBuffer(m.subject))).toBe(true);
 
@@ -151,5 +160,48 @@ describe('replay', () => {
     await expect(replayTopic({ kafka, prefix, topic: TOPIC, from: { kind: 'beginning' }, target: { kind: 'group', groupId: liveGroup }, clock, logger })).rejects.toBeInstanceOf(ReplayGroupExistsError);
     await expect(replayTopic({ kafka, prefix, topic: TOPIC, from: { kind: 'beginning' }, target: { kind: 'topic', name: source }, clock, logger })).rejects.toBeInstanceOf(ReplayInputError);
     expect(await liveOffsets()).toEqual(before);
+  });
+
+  it('replay – records the topic\'s retention deletes while a replay runs are reported as expired and the replay still ends', async () => {
+    // A topic of its own, 6,000 undecodable records in 60 producer batches (several fetches). The
+    // replay writes into a FIFO the test does not read yet, so it stalls inside its first batch;
+    // meanwhile the partition's oldest offset moves to its end (deleteRecords does what retention
+    // does). Every offset must end up either written or counted as expired, and the replay must end.
+    const expPrefix = `${uniqueName('replay-exp')}.`;
+    const topic = `${expPrefix}${TOPIC}`;
+    const TOTAL = 6_000;
+    await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }], waitForLeaders: true }));
+    try {
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let sent = 0; sent < TOTAL; sent += 100) {
+        await producer.send({ topic, messages: Array.from({ length: 100 }, () => ({ key: 'tenant-a/mbx-0', value: randomBytes(500) })) });
+      }
+      await producer.disconnect();
+      const fifo = join(dir, 'expired.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const replay = replayTopic({ kafka, codec, prefix: expPrefix, topic: TOPIC, from: { kind: 'beginning' }, target: { kind: 'file', path: fifo }, clock, logger, retentionCheckMs: 200 });
+      const reader = createReadStream(fifo);
+      await once(reader, 'readable'); // the replay is writing its first batch
+      await withAdmin(async (admin) => {
+        await admin.fetchTopicMetadata({ topics: [topic] });
+        await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '-1' }] });
+      });
+      let bytes = '';
+      reader.setEncoding('utf8');
+      reader.on('data', (chunk) => (bytes += String(chunk)));
+      const ended = once(reader, 'end');
+      const result = await replay;
+      await ended;
+      const written = bytes.trim().split('\n').length;
+      expect(result.records).toBe(written);
+      expect(result.records).toBeGreaterThan(0);
+      expect(result.expired).toBeGreaterThan(0);
+      expect(result.records + result.expired).toBe(TOTAL);
+      const warned = capture.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'replay: the topic\'s retention deleted offsets of the range before the replay read them');
+      expect(warned.at(-1)).toMatchObject({ expired: result.expired });
+    } finally {
+      await withAdmin((admin) => admin.deleteTopics({ topics: [topic] })).catch(() => undefined);
+    }
   });
 });
