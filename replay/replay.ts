@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { ConfigResourceTypes, type Admin, type Kafka, type Producer } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { Clock, Logger } from '../common/index.js';
 import { TOPICS, topicSpec, type TopicCodec, type TopicValues } from '../schemas/index.js';
 import type { RecordDecryptor } from './decrypt.js';
@@ -196,7 +196,7 @@ async function topicSink(options: ReplayOptions, admin: Admin, name: string, par
     // The copies keep their original timestamps: with the broker's default retention, records older
     // than it would be deleted from the new topic at once. It keeps them as long as the source does.
     const source = `${options.prefix}${options.topic}`;
-    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: source, configNames: ['retention.ms'] }] });
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: source, configNames: ['retention.ms'] }] });
     const retention = described.resources[0]?.configEntries.find((e) => e.configName === 'retention.ms')?.configValue;
     const configEntries = retention === undefined || retention === null ? [] : [{ name: 'retention.ms', value: retention }];
     await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, configEntries }], waitForLeaders: true });

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import kafkajs, { type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, ManualClock } from '../../../common/index.js';
 import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../../../kms/index.js';
@@ -147,7 +147,7 @@ describe('replay', () => {
     const records = await readTopic(kafka, out, copied.records);
     expect(records.every((r) => r.headers['hycal-replay-source']?.startsWith(`${source}/`))).toBe(true);
     // Created with the source's retention, so the copies (timestamps of November) are not deleted at once.
-    const [outConfig] = (await withAdmin((admin) => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: out, configNames: ['retention.ms'] }] }))).resources;
+    const [outConfig] = (await withAdmin((admin) => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: out, configNames: ['retention.ms'] }] }))).resources;
     expect(outConfig!.configEntries.find((e) => e.configName === 'retention.ms')?.configValue).toBe('-1');
     const decoded = await Promise.all(records.map((r) => codec.decode(TOPIC, r.value!)));
     expect(decoded.every((m) => subjects.has(m.meetingId) && Buffer.isBuffer(m.subject))).toBe(true);
