@@ -44,13 +44,15 @@ export function parseGraphErrorBody(text: string): GraphErrorBody {
   return { code: '', message: '' };
 }
 
-/** What a Graph error response means. `retryAfterMs` is set when the response carried one. */
-export function classifyGraphError(status: number, body: GraphErrorBody, operation: string): HcError {
+/** What a Graph error response means; a 429's details carry `retryAfterMs`, the wait Graph asked for, when known. */
+export function classifyGraphError(status: number, body: GraphErrorBody, operation: string, retryAfterMs?: number): HcError {
   const code = body.code.toLowerCase();
   const msg = body.message.toLowerCase();
   const details = { status, graphCode: body.code, operation, ...(body.requestId === undefined ? {} : { requestId: body.requestId }) };
   if (status === 429) {
-    return new GraphThrottledError(`Graph throttled ${operation} (429) beyond the retry budget; the mailbox retries later.`, { details });
+    return new GraphThrottledError(`Graph throttled ${operation} (429) beyond the retry budget; the mailbox retries later.`, {
+      details: { ...details, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+    });
   }
   if (status >= 500 || status === 0) {
     return new GraphUnavailableError(`Graph answered ${status} to ${operation} after retries; retried with back-off.`, { details });

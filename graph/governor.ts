@@ -9,6 +9,9 @@ import type { HttpsTransport, TransportResponse } from './transport.js';
 /** Sleeps for a delay; injected so tests move a manual clock instead of waiting. */
 export type Sleep = (ms: number) => Promise<void>;
 
+/** Every attempt of one request, 429s that named their wait included: a bound on a server answering `Retry-After: 0.001` forever. */
+const MAX_ATTEMPTS_THROTTLED = 50;
+
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the governor reports (metrics); every callback optional. */
@@ -19,7 +22,10 @@ export interface AccessObserver {
 }
 
 export interface GovernorPolicy {
-  /** Attempts per request, the first included. */
+  /**
+   * Attempts per request, the first included. A 429 that names its wait (`Retry-After`) is not a
+   * failed attempt: Graph said when to come back, so only `maxWaitMs` bounds those.
+   */
   readonly maxAttempts: number;
   /** Give up once the waits of one request would exceed this (ms). */
   readonly maxWaitMs: number;
@@ -34,6 +40,8 @@ export class RequestScope implements MiddlewareOptions {
   failure: HcError | undefined;
   attempts = 0;
   waitedMs = 0;
+  /** Set when the governor gave up on a 429: how long Graph asked the mailbox to wait (ms). */
+  retryAfterMs: number | undefined;
 
   constructor(readonly mailboxKey: string, readonly idempotent: boolean) {}
 }
@@ -79,7 +87,10 @@ export class GraphGovernor implements Middleware {
     let forceRefresh = false;
     let refreshed = false;
     let waited = 0;
+    // Attempts that count against maxAttempts: a 429 with Retry-After gives one back.
+    let counted = 0;
     for (let attempt = 1; ; attempt += 1) {
+      counted += 1;
       if (scope !== undefined) scope.attempts = attempt;
       let res: TransportResponse;
       const release = await this.#admit(key, attempt > 1);
@@ -89,7 +100,7 @@ export class GraphGovernor implements Middleware {
       } catch (error) {
         release();
         const retryable = error instanceof HcError && error.retryable && error.code !== 'HC_ERR_GRAPH_TOKEN_EXPIRED';
-        if (retryable && attempt < policy.maxAttempts) {
+        if (retryable && counted < policy.maxAttempts) {
           const delay = backoffMs(attempt, policy.backoff, this.#d.random);
           if (waited + delay <= policy.maxWaitMs) {
             waited += delay;
@@ -113,17 +124,19 @@ export class GraphGovernor implements Middleware {
       forceRefresh = false;
       const retryAfter = parseRetryAfter(res.headers['retry-after'], this.#d.clock.now());
       const mayRetry = isRetryableStatus(res.status) && (res.status === 429 || idempotent || (res.status === 503 && retryAfter !== undefined));
-      if (mayRetry && attempt < policy.maxAttempts) {
-        const delay = retryAfter ?? backoffMs(attempt, policy.backoff, this.#d.random);
-        if (waited + delay <= policy.maxWaitMs) {
-          waited += delay;
-          if (scope !== undefined) scope.waitedMs = waited;
-          this.#d.observer?.throttled?.(res.status, delay, retryAfter !== undefined);
-          if (res.status === 429) this.#d.gates.pause(key, this.#d.clock.now() + delay);
-          await this.#d.sleep(delay);
-          continue;
-        }
+      if (res.status === 429 && retryAfter !== undefined && retryAfter > 0) counted -= 1;
+      const delay = retryAfter ?? backoffMs(counted, policy.backoff, this.#d.random);
+      // A 429 pauses the whole mailbox for its wait, retried here or not: the caller's next request
+      // (or the retry it schedules) must not arrive before Graph said it may.
+      if (res.status === 429) this.#d.gates.pause(key, this.#d.clock.now() + delay);
+      if (mayRetry && counted < policy.maxAttempts && attempt < MAX_ATTEMPTS_THROTTLED && waited + delay <= policy.maxWaitMs) {
+        waited += delay;
+        if (scope !== undefined) scope.waitedMs = waited;
+        this.#d.observer?.throttled?.(res.status, delay, retryAfter !== undefined);
+        await this.#d.sleep(delay);
+        continue;
       }
+      if (res.status === 429 && scope !== undefined) scope.retryAfterMs = delay;
       context.response = toResponse(res);
       return;
     }

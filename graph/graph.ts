@@ -134,7 +134,7 @@ export class GraphAccess {
       if (scope.failure !== undefined) throw scope.failure;
       if (error instanceof HcError) throw error;
       if (error instanceof GraphError && error.statusCode > 0) {
-        throw classifyGraphError(error.statusCode, { code: error.code ?? '', message: error.message, ...(error.requestId === null ? {} : { requestId: error.requestId }) }, operation);
+        throw classifyGraphError(error.statusCode, { code: error.code ?? '', message: error.message, ...(error.requestId === null ? {} : { requestId: error.requestId }) }, operation, scope.retryAfterMs);
       }
       throw new GraphUnavailableError(`${operation} failed before Graph answered; retried with back-off.`, { cause: error instanceof Error ? new Error(error.name) : undefined });
     }

@@ -47,6 +47,12 @@ export interface MailboxActorDeps {
 }
 
 export const STATUS_VIEW = 'connector_mailboxes';
+/** The wait Graph asked for with the 429 a request gave up on (0 when none). */
+function graphWaitMs(error: HcError): number {
+  const wait = error.details['retryAfterMs'];
+  return typeof wait === 'number' && Number.isFinite(wait) ? Math.max(0, wait) : 0;
+}
+
 const AUTH_CODES = new Set(['HC_ERR_GRAPH_REAUTH_REQUIRED', 'HC_ERR_GRAPH_CONSENT_MISSING', 'HC_ERR_GRAPH_CREDENTIALS_INVALID']);
 /**
  * Failures no retry fixes: the mailbox's sealed state (the tenant's credential, a connected user's
@@ -125,7 +131,7 @@ export class MailboxWork {
     const attempts = s.attempts + 1;
     const auth = AUTH_CODES.has(error.code);
     // A grant needs a person: retry slowly (the admin may have fixed it), never silently stop.
-    const delay = auth ? 60 * 60_000 : retryDelayMs(attempts, this.#random);
+    const delay = auth ? 60 * 60_000 : Math.max(retryDelayMs(attempts, this.#random), graphWaitMs(error));
     const nextRetryAt = ctx.clock.now() + delay;
     this.save(ctx, { ...s, status: auth ? 'NEEDS_REAUTHORIZATION' : 'ERROR', reason: error.code, message: error.message, nextRetryAt, attempts });
     ctx.schedule(nextRetryAt, { kind: 'retry' }, 'retry');
@@ -219,7 +225,7 @@ export class MailboxWork {
       return;
     }
     if (!(error instanceof HcError)) throw error;
-    ctx.schedule(ctx.clock.now() + retryDelayMs(3, this.#random), { kind: 'reconcile' }, 'reconcile');
+    ctx.schedule(ctx.clock.now() + Math.max(retryDelayMs(3, this.#random), graphWaitMs(error)), { kind: 'reconcile' }, 'reconcile');
     ctx.logger.info({ mailbox: ctx.key, code: error.code }, 'mailbox: Graph call failed; reconciliation brought forward');
   }
 

@@ -13,6 +13,11 @@ export interface NotificationFaults {
 export interface FaultSettings {
   /** The next `count` Graph calls fail with `status` (default 503) and an optional Retry-After. */
   serverErrors?: { count: number; status?: 500 | 502 | 503 | 504; retryAfterSeconds?: number };
+  /**
+   * A throttling storm: the next `count` Graph calls answer 429 TooManyRequests with Retry-After
+   * (`retryAfterSeconds`, default 1), whatever the throttle window says; taken before `serverErrors`.
+   */
+  throttleStorm?: { count: number; retryAfterSeconds?: number };
   /** Added latency on every Graph and token call. */
   latencyMs?: number;
   /** Every access token is answered as expired (401 InvalidAuthenticationToken). */
@@ -39,6 +44,8 @@ export class Faults {
   #burst = 0;
   #burstStatus: 500 | 502 | 503 | 504 = 503;
   #retryAfter: number | undefined;
+  #storm = 0;
+  #stormRetryAfter = 1;
   latencyMs = 0;
   expiredTokens = false;
   /** Generation of delta sync state; links of an older generation are gone (410). */
@@ -60,6 +67,10 @@ export class Faults {
       this.#burstStatus = settings.serverErrors.status ?? 503;
       this.#retryAfter = settings.serverErrors.retryAfterSeconds;
     }
+    if (settings.throttleStorm !== undefined) {
+      this.#storm = settings.throttleStorm.count;
+      this.#stormRetryAfter = settings.throttleStorm.retryAfterSeconds ?? 1;
+    }
     if (settings.latencyMs !== undefined) this.latencyMs = settings.latencyMs;
     if (settings.expiredTokens !== undefined) this.expiredTokens = settings.expiredTokens;
     if (settings.expireSyncState === true) this.syncEpoch += 1;
@@ -67,6 +78,7 @@ export class Faults {
 
   clear(): void {
     this.#burst = 0;
+    this.#storm = 0;
     this.latencyMs = 0;
     this.expiredTokens = false;
   }
@@ -75,8 +87,16 @@ export class Faults {
     return this.#burst;
   }
 
-  /** Throws the next 5xx of a burst, if any. */
+  get pendingThrottles(): number {
+    return this.#storm;
+  }
+
+  /** Throws the next 429 of a throttling storm, else the next 5xx of a burst, if any. */
   takeServerError(): void {
+    if (this.#storm > 0) {
+      this.#storm -= 1;
+      throw new SimGraphError(429, 'TooManyRequests', 'Please retry again later.', { 'Retry-After': this.retryAfter.format(this.#stormRetryAfter) });
+    }
     if (this.#burst <= 0) return;
     this.#burst -= 1;
     const [code, message] = MESSAGES[this.#burstStatus] ?? ['serviceNotAvailable', 'Service unavailable.'];

@@ -110,6 +110,38 @@ describe('connector access – against the simulator (msal-node + Graph client, 
     sim.admin.setFaults({ retryAfter: 'integral' });
   });
 
+  it('access – a 429 storm longer than the attempt budget is waited out as Graph asks (each Retry-After is not a failed attempt)', async () => {
+    waits.length = 0;
+    // Ten 429s in a row: more than the six attempts of the default budget, far less than its two minutes.
+    sim.admin.setFaults({ throttleStorm: { count: 10, retryAfterSeconds: 2 } });
+    try {
+      const settings = await graph.getMailboxSettings(BOB);
+      expect(settings['timeZone']).toBeDefined();
+      expect(waits).toEqual(Array.from({ length: 10 }, () => 2000));
+    } finally {
+      sim.admin.setFaults({ throttleStorm: { count: 0 } });
+    }
+  });
+
+  it('access – a 429 storm beyond the wait budget fails typed with the wait Graph asked for, and the mailbox stays paused for it', async () => {
+    waits.length = 0;
+    // 70 s per answer: the budget of 120 s allows one wait, not two.
+    sim.admin.setFaults({ throttleStorm: { count: 2, retryAfterSeconds: 70 } });
+    try {
+      const failure = await graph.getMailboxSettings(BOB).then(() => undefined, (error: unknown) => error);
+      expect(failure).toMatchObject({ code: 'HC_ERR_GRAPH_THROTTLED', retryable: true, details: { status: 429, retryAfterMs: 70_000 } });
+      expect(waits).toEqual([70_000]);
+      // The next request of that mailbox waits out the pause before it reaches Graph.
+      const calls = sim.admin.calls({ pathIncludes: 'mailboxSettings' }).length;
+      const settings = await graph.getMailboxSettings(BOB);
+      expect(settings['timeZone']).toBeDefined();
+      expect(waits).toEqual([70_000, 70_000]);
+      expect(sim.admin.calls({ pathIncludes: 'mailboxSettings' }).length).toBe(calls + 1);
+    } finally {
+      sim.admin.setFaults({ throttleStorm: { count: 0 } });
+    }
+  });
+
   // Fractional values are exact: a wait ends when the oldest bucket of Outlook's sliding window frees,
   // not the whole window, and Graph counts rejected requests too. Before the gates went single-flight
   // after a 429 (with retries first in line), the four in-flight requests and those queued at the gate

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ManualClock, systemClock } from '../../../common/clock.js';
-import type { GraphAccess, GraphConnections } from '../../../graph/index.js';
+import { classifyGraphError, type GraphAccess, type GraphConnections } from '../../../graph/index.js';
 import { createMailboxProcessor, STATUS_VIEW, type MailboxActorDeps, type MailboxState } from '../../../connectors/graph/mailbox/index.js';
 import { buildWebhookApp, SUBSCRIPTIONS_VIEW, type SubscriptionRoute } from '../../../connectors/graph/webhook/index.js';
 import { KeyDestroyedError, KeyNotFoundError, KmsUnavailableError, type Keyring } from '../../../kms/index.js';
@@ -380,6 +380,18 @@ describe('connector mailbox actor – a mailbox whose sealed state cannot be ope
     expect(calls()).toBe(2);
     expect(probe.state).toMatchObject({ status: 'FAILED', reason: 'HC_ERR_KMS_KEY_DESTROYED', attempts: 2 });
     await probe.driver.advanceTime(7 * 24 * 60 * MINUTE);
+    expect(calls()).toBe(2);
+  });
+
+  it('mailbox – an activation Graph throttled beyond the retry budget retries no sooner than the Retry-After Graph gave', async () => {
+    // Ten minutes: far more than the first back-off (a second or two), so only the Retry-After explains the wait.
+    const { probe, calls } = failing(() => classifyGraphError(429, { code: 'TooManyRequests', message: 'Please retry again later.' }, 'calendarView/delta', 10 * MINUTE));
+    await probe.process(command('ACTIVATE'));
+    expect(probe.state).toMatchObject({ status: 'ERROR', reason: 'HC_ERR_GRAPH_THROTTLED', attempts: 1 });
+    expect(probe.state!.nextRetryAt! - probe.driver.clock.now()).toBeGreaterThanOrEqual(10 * MINUTE);
+    await probe.driver.advanceTime(10 * MINUTE - 1);
+    expect(calls()).toBe(1);
+    await probe.driver.advanceTime(probe.state!.nextRetryAt! - probe.driver.clock.now() + 1);
     expect(calls()).toBe(2);
   });
 

@@ -80,6 +80,22 @@ describe('fidelity – Retry-After as Graph writes it', () => {
     }
   });
 
+  it('faults – a throttling storm answers the next calls 429 TooManyRequests with its Retry-After, then lets calls through', async () => {
+    sim.admin.setFaults({ throttleStorm: { count: 2, retryAfterSeconds: 3 } });
+    try {
+      for (let i = 0; i < 2; i += 1) {
+        const res = await call(sim, 'GET', `/v1.0/users/${ALICE}/events`, { token });
+        expect(res.status).toBe(429);
+        expect(res.headers['retry-after']).toBe('3');
+        expect((res.body as { error: { code: string } }).error.code).toBe('TooManyRequests');
+      }
+      const res = await call(sim, 'GET', `/v1.0/users/${ALICE}/events`, { token });
+      expect(res.status).toBe(200);
+    } finally {
+      sim.admin.setFaults({ throttleStorm: { count: 0 } });
+    }
+  });
+
   it('faults – an unknown Retry-After style is refused', () => {
     expect(() => sim.admin.setFaults({ retryAfter: 'sometimes' as any })).toThrow(/retryAfter must be one of/);
   });
