@@ -6,8 +6,10 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
+import { systemClock, type Clock } from '../common/index.js';
 import { classifyAuthError } from './classify.js';
 import { CLOUD_ENDPOINTS, defaultScope, type CloudName } from './clouds.js';
+import { parseRetryAfter } from './retry.js';
 import type { MongoTokenCacheStore } from './token-cache.js';
 import type { HttpsTransport } from './transport.js';
 
@@ -46,9 +48,12 @@ export interface TokenSource {
 /** msal-node's network module over the connector's HTTPS transport (its CA and timeouts). */
 export class MsalNetwork implements INetworkModule {
   readonly #transport: HttpsTransport;
+  /** The clock Retry-After dates of the identity platform are read against. */
+  readonly clock: Clock;
 
-  constructor(transport: HttpsTransport) {
+  constructor(transport: HttpsTransport, clock: Clock = systemClock) {
     this.#transport = transport;
+    this.clock = clock;
   }
 
   async sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
@@ -72,12 +77,73 @@ export class MsalNetwork implements INetworkModule {
   }
 }
 
+/** One client's view of the token endpoint's refusals (429, 5xx): when the last came and the wait it named. */
+class RefusalWatch implements INetworkModule {
+  #last: { at: number; retryAfterMs: number | undefined } | undefined;
+
+  constructor(readonly network: MsalNetwork) {}
+
+  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.network.sendGetRequestAsync<T>(url, options);
+  }
+
+  async sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    const res = await this.network.sendPostRequestAsync<T>(url, options);
+    if (res.status === 429 || res.status >= 500) {
+      const now = this.network.clock.now();
+      this.#last = { at: now, retryAfterMs: parseRetryAfter(res.headers['retry-after'], now) };
+    }
+    return res;
+  }
+
+  /** The wait named by a refusal answered at or after `since`, if it named one. */
+  retryAfterSince(since: number): number | undefined {
+    return this.#last !== undefined && this.#last.at >= since ? this.#last.retryAfterMs : undefined;
+  }
+}
+
+/** msal-common's key prefix of its memory of refused token requests (THROTTLING_PREFIX). */
+const MSAL_THROTTLING_PREFIX = 'throttling.';
+
+/**
+ * msal-node's client without its memory of refused token requests. msal keeps a 429 or 5xx of the
+ * token endpoint (ThrottlingUtils) until the answer's Retry-After, else for 60 s, and fails every
+ * request of the same shape from that memory without asking again: after an identity outage of a
+ * few seconds every mailbox stayed blind for up to a minute more. The governor paces token retries
+ * instead (jittered back-off, never sooner than a Retry-After the identity platform named, which
+ * the typed error carries as `details.retryAfterMs`).
+ */
+class TokenClient extends ConfidentialClientApplication {
+  readonly #watch: RefusalWatch;
+
+  constructor(config: Configuration, watch: RefusalWatch) {
+    super({ ...config, system: { ...config.system, networkClient: watch } });
+    this.#watch = watch;
+  }
+
+  /** Runs one token operation without msal's memory of earlier refusals; failures come back typed. */
+  async acquire<T>(mode: 'application' | 'delegated', operation: () => Promise<T>): Promise<T> {
+    const since = this.#watch.network.clock.now();
+    this.#forgetRefusals();
+    try {
+      return await operation();
+    } catch (error) {
+      this.#forgetRefusals();
+      throw classifyAuthError(error, mode, this.#watch.retryAfterSince(since));
+    }
+  }
+
+  #forgetRefusals(): void {
+    for (const key of this.storage.getKeys()) if (key.startsWith(MSAL_THROTTLING_PREFIX)) this.storage.removeItem(key);
+  }
+}
+
 function authority(cloud: CloudName, tenantId: string, overrides: AuthorityOverrides): string {
   const host = overrides.authorityHost ?? CLOUD_ENDPOINTS[cloud].loginHost;
   return `${host.replace(/\/$/, '')}/${tenantId}`;
 }
 
-function msalConfig(registration: AppRegistration, cloud: CloudName, tenantId: string, overrides: AuthorityOverrides, network: INetworkModule): Configuration {
+function msalConfig(registration: AppRegistration, cloud: CloudName, tenantId: string, overrides: AuthorityOverrides): Configuration {
   const credential = registration.credential;
   return {
     auth: {
@@ -89,7 +155,7 @@ function msalConfig(registration: AppRegistration, cloud: CloudName, tenantId: s
         ? { clientSecret: credential.clientSecret }
         : { clientCertificate: { thumbprintSha256: credential.thumbprintSha256, privateKey: credential.privateKeyPem, ...(credential.x5c === undefined ? {} : { x5c: credential.x5c }) } }),
     },
-    system: { networkClient: network },
+    system: {},
   };
 }
 
@@ -100,22 +166,20 @@ function msalConfig(registration: AppRegistration, cloud: CloudName, tenantId: s
  */
 export class AppTokenSource implements TokenSource {
   readonly mode = 'application' as const;
-  readonly #app: ConfidentialClientApplication;
+  readonly #app: TokenClient;
   readonly #scope: string;
 
-  constructor(registration: AppRegistration, cloud: CloudName, tenantId: string, overrides: AuthorityOverrides, network: INetworkModule) {
-    this.#app = new ConfidentialClientApplication(msalConfig(registration, cloud, tenantId, overrides, network));
+  constructor(registration: AppRegistration, cloud: CloudName, tenantId: string, overrides: AuthorityOverrides, network: MsalNetwork) {
+    this.#app = new TokenClient(msalConfig(registration, cloud, tenantId, overrides), new RefusalWatch(network));
     this.#scope = defaultScope(cloud);
   }
 
   async getToken(forceRefresh: boolean): Promise<AccessToken> {
-    try {
+    return this.#app.acquire('application', async () => {
       const result = await this.#app.acquireTokenByClientCredential({ scopes: [this.#scope], skipCache: forceRefresh });
       if (result === null) throw Object.assign(new Error('no token'), { errorCode: 'no_tokens_found' });
       return { token: result.accessToken, expiresOn: result.expiresOn?.getTime() ?? 0 };
-    } catch (error) {
-      throw classifyAuthError(error, 'application');
-    }
+    });
   }
 }
 
@@ -136,7 +200,7 @@ export interface PendingSignIn {
  */
 export class DelegatedTokenSource implements TokenSource {
   readonly mode = 'delegated' as const;
-  readonly #app: ConfidentialClientApplication;
+  readonly #app: TokenClient;
   readonly #scopes: string[];
 
   constructor(
@@ -145,11 +209,11 @@ export class DelegatedTokenSource implements TokenSource {
     tenantId: string,
     partition: string,
     overrides: AuthorityOverrides,
-    network: INetworkModule,
+    network: MsalNetwork,
     cache: MongoTokenCacheStore,
   ) {
-    const config = msalConfig(registration, cloud, tenantId, overrides, network);
-    this.#app = new ConfidentialClientApplication({ ...config, cache: { cachePlugin: cache.plugin(tenantId, partition) } });
+    const config = msalConfig(registration, cloud, tenantId, overrides);
+    this.#app = new TokenClient({ ...config, cache: { cachePlugin: cache.plugin(tenantId, partition) } }, new RefusalWatch(network));
     this.#scopes = DELEGATED_SCOPES.filter((scope) => scope !== 'offline_access');
   }
 
@@ -165,14 +229,12 @@ export class DelegatedTokenSource implements TokenSource {
 
   /** Redeems the callback's code; the token cache (with the refresh token) is written sealed. Returns the user's home account id. */
   async completeSignIn(code: string, redirectUri: string, codeVerifier: string): Promise<{ homeAccountId: string; userObjectId: string }> {
-    try {
+    return this.#app.acquire('delegated', async () => {
       const result = await this.#app.acquireTokenByCode({ code, redirectUri, codeVerifier, scopes: [...DELEGATED_SCOPES] });
       const account = result.account;
       if (account === null) throw Object.assign(new Error('no account'), { errorCode: 'no_account_found' });
       return { homeAccountId: account.homeAccountId, userObjectId: account.localAccountId };
-    } catch (error) {
-      throw classifyAuthError(error, 'delegated');
-    }
+    });
   }
 
   /**
@@ -180,25 +242,21 @@ export class DelegatedTokenSource implements TokenSource {
    * msal redeems it once and keeps the rotated one in the sealed cache. Returns the user's object id.
    */
   async importRefreshToken(refreshToken: string): Promise<{ userObjectId: string }> {
-    try {
+    return this.#app.acquire('delegated', async () => {
       const result = await this.#app.acquireTokenByRefreshToken({ refreshToken, scopes: this.#scopes });
       const account = result?.account ?? null;
       if (account === null) throw Object.assign(new Error('no account'), { errorCode: 'no_account_found' });
       return { userObjectId: account.localAccountId };
-    } catch (error) {
-      throw classifyAuthError(error, 'delegated');
-    }
+    });
   }
 
   async getToken(forceRefresh: boolean): Promise<AccessToken> {
-    try {
+    return this.#app.acquire('delegated', async () => {
       const accounts = await this.#app.getTokenCache().getAllAccounts();
       const account = accounts[0];
       if (account === undefined) throw Object.assign(new Error('no account'), { errorCode: 'no_account_found' });
       const result = await this.#app.acquireTokenSilent({ account, scopes: this.#scopes, forceRefresh });
       return { token: result.accessToken, expiresOn: result.expiresOn?.getTime() ?? 0 };
-    } catch (error) {
-      throw classifyAuthError(error, 'delegated');
-    }
+    });
   }
 }

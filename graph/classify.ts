@@ -93,8 +93,11 @@ const REAUTH_CODES = new Set([70000, 70008, 700082, 700084, 50173, 50076, 50079,
 const CONSENT_CODES = new Set([65001, 65004, 90094, 700016, 500011, 650056, 650057]);
 const CREDENTIAL_CODES = new Set([7000215, 7000222, 7000218, 700027, 700024, 50027, 50012]);
 
-/** What an MSAL failure (a `ServerError`, `InteractionRequiredAuthError`, `ClientAuthError`...) means. */
-export function classifyAuthError(error: unknown, mode: 'application' | 'delegated'): HcError {
+/**
+ * What an MSAL failure (a `ServerError`, `InteractionRequiredAuthError`, `ClientAuthError`...) means;
+ * `retryAfterMs` is the wait the identity platform named with a 429 or 5xx, kept in the details.
+ */
+export function classifyAuthError(error: unknown, mode: 'application' | 'delegated', retryAfterMs?: number): HcError {
   const e = (error ?? {}) as { errorCode?: unknown; errorMessage?: unknown; subError?: unknown; errorNo?: unknown; name?: unknown; message?: unknown };
   const errorCode = typeof e.errorCode === 'string' ? e.errorCode : '';
   const text = `${typeof e.errorMessage === 'string' ? e.errorMessage : ''} ${typeof e.message === 'string' ? e.message : ''}`;
@@ -102,7 +105,7 @@ export function classifyAuthError(error: unknown, mode: 'application' | 'delegat
   const name = typeof e.name === 'string' ? e.name : '';
   // Keep only codes in the cause: MSAL messages can quote the user's name or the tenant.
   const cause = new Error(`${name} ${errorCode} AADSTS${Number.isNaN(aadsts) ? '?' : aadsts}`);
-  const details = { authError: errorCode, aadsts: Number.isNaN(aadsts) ? 0 : aadsts, mode };
+  const details = { authError: errorCode, aadsts: Number.isNaN(aadsts) ? 0 : aadsts, mode, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
   if (CONSENT_CODES.has(aadsts) || errorCode === 'consent_required') {
     return mode === 'delegated'
       ? new GraphReauthorizationRequiredError('The user has not consented (or withdrew consent) to the app; they must connect their calendar again.', { cause, details })

@@ -41,7 +41,7 @@ export class GraphConnections {
     this.#d = deps;
     const o = deps.options;
     this.#transport = new HttpsTransport({ timeoutMs: o.timeoutMs, maxSockets: o.maxSocketsPerHost, ...(o.caPem === undefined ? {} : { ca: o.caPem }) });
-    this.#network = new MsalNetwork(this.#transport);
+    this.#network = new MsalNetwork(this.#transport, deps.clock);
     this.#gates = new MailboxGates(o.maxConcurrentPerMailbox);
     this.#maxClients = o.maxCachedClients;
   }

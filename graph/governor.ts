@@ -101,7 +101,8 @@ export class GraphGovernor implements Middleware {
         release();
         const retryable = error instanceof HcError && error.retryable && error.code !== 'HC_ERR_GRAPH_TOKEN_EXPIRED';
         if (retryable && counted < policy.maxAttempts) {
-          const delay = backoffMs(attempt, policy.backoff, this.#d.random);
+          // A refused token request that named its wait (Retry-After of the identity platform) waits no less.
+          const delay = Math.max(backoffMs(attempt, policy.backoff, this.#d.random), namedWaitMs(error));
           if (waited + delay <= policy.maxWaitMs) {
             waited += delay;
             await this.#d.sleep(delay);
@@ -156,6 +157,11 @@ export class GraphGovernor implements Middleware {
       release();
     }
   }
+}
+
+function namedWaitMs(error: HcError): number {
+  const wait = error.details['retryAfterMs'];
+  return typeof wait === 'number' && Number.isFinite(wait) ? Math.max(0, wait) : 0;
 }
 
 function plainHeaders(input: unknown): Record<string, string> {

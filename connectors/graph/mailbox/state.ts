@@ -49,6 +49,31 @@ export function utcDay(now: number): number {
   return Math.floor(now / DAY_MS) * DAY_MS;
 }
 
+/**
+ * Where an event re-read after a notification stands against the window the delta rounds keep.
+ * calendarView/delta lists instances (single, occurrence, exception) overlapping the window, never
+ * a series master (its occurrences stand for it), and reports an event moved out of the window as
+ * removed. Emitting a master or an outside event from a notification would keep in the raw stream
+ * an event that no delta round lists and so none ever retracts. Times are read as UTC (the
+ * connector asks for `outlook.timezone="UTC"`); an event whose times cannot be read counts as inside.
+ */
+export function windowScope(event: Readonly<Record<string, unknown>>, day: number): 'master' | 'inside' | 'outside' {
+  if (event['type'] === 'seriesMaster') return 'master';
+  const start = utcMs(event['start']);
+  const end = utcMs(event['end']) ?? start;
+  if (start === undefined || end === undefined) return 'inside';
+  const window = syncWindow(day);
+  return end > Date.parse(window.start) && start < Date.parse(window.end) ? 'inside' : 'outside';
+}
+
+function utcMs(value: unknown): number | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const { dateTime, timeZone } = value as { dateTime?: unknown; timeZone?: unknown };
+  if (typeof dateTime !== 'string' || (typeof timeZone === 'string' && timeZone.toUpperCase() !== 'UTC')) return undefined;
+  const ms = Date.parse(`${dateTime.slice(0, 19)}Z`);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 /** Exponential back-off from seconds to 60 minutes, with jitter in [delay/2, delay]. */
 export function retryDelayMs(attempts: number, random: () => number): number {
   const ceiling = Math.min(60 * MINUTE_MS, 2_000 * 2 ** Math.max(0, attempts - 1));

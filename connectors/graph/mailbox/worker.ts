@@ -13,6 +13,7 @@ import {
   retryDelayMs,
   syncWindow,
   utcDay,
+  windowScope,
   type KnownEvent,
   type MailboxState,
 } from './state.js';
@@ -186,36 +187,49 @@ export class MailboxWork {
         }
         return;
       }
-      if (n.eventId === null) return;
-      const known = s.known.find((e) => e.i === n.eventId);
-      if (n.changeType !== 'DELETED' && known !== undefined && n.changeKey !== null && known.k === n.changeKey) return; // duplicate
-      const batchMs = this.#d.options.fetchBatchMs ?? 0;
-      const pending = s.pending ?? [];
-      if (n.changeType === 'DELETED' && pending.includes(n.eventId)) {
-        this.save(ctx, await this.#apply(ctx, { ...s, pending: pending.filter((id) => id !== n.eventId) }, [{ id: n.eventId, event: null }], 'NOTIFICATION'));
-        return;
-      }
-      if (n.changeType !== 'DELETED' && batchMs > 0) {
-        if (pending.includes(n.eventId)) return; // already to be read
-        if (pending.length >= MAX_PENDING) {
-          ctx.schedule(ctx.clock.now() + batchMs, { kind: 'reconcile' }, 'reconcile');
-          return;
-        }
-        this.save(ctx, { ...s, pending: [...pending, n.eventId] });
-        if (pending.length === 0) ctx.schedule(ctx.clock.now() + batchMs, { kind: 'fetch' }, 'fetch');
-        return;
-      }
-      let event: GraphEvent | null;
-      try {
-        event = n.changeType === 'DELETED' ? null : await graph.getEvent(mailboxId, n.eventId);
-      } catch (error) {
-        if (error instanceof HcError && error.code === 'HC_ERR_GRAPH_ITEM_NOT_FOUND') event = null;
-        else throw error;
-      }
-      this.save(ctx, await this.#apply(ctx, s, [{ id: n.eventId, event }], 'NOTIFICATION'));
+      if (n.eventId !== null) await this.#onChange(ctx, graph, s, n.eventId, n);
     } catch (error) {
       this.#transient(ctx, error);
     }
+  }
+
+  /**
+   * A change notification is a hint; what is emitted is what Graph answers now. Deletions are
+   * re-read too (404 → deleted): a notification can arrive after a delta round already read a newer
+   * state — an occurrence an attendee cancelled, restored since by the organizer's series update.
+   */
+  async #onChange(ctx: Ctx, graph: GraphAccess, s: MailboxState, eventId: string, n: GraphNotification): Promise<void> {
+    const known = s.known.find((e) => e.i === eventId);
+    if (n.changeType !== 'DELETED' && known !== undefined && n.changeKey !== null && known.k === n.changeKey) return; // duplicate
+    const pending = s.pending ?? [];
+    if (n.changeType === 'DELETED' && known === undefined && !pending.includes(eventId)) {
+      // Not an event we emitted: a series master (its occurrences go with it) or one outside the window.
+      this.save(ctx, await this.#deltaRound(ctx, graph, s, 'RECONCILE'));
+      return;
+    }
+    const batchMs = this.#d.options.fetchBatchMs ?? 0;
+    if (batchMs > 0) {
+      if (pending.includes(eventId)) return; // already to be read
+      if (pending.length >= MAX_PENDING) {
+        ctx.schedule(ctx.clock.now() + batchMs, { kind: 'reconcile' }, 'reconcile');
+        return;
+      }
+      this.save(ctx, { ...s, pending: [...pending, eventId] });
+      if (pending.length === 0) ctx.schedule(ctx.clock.now() + batchMs, { kind: 'fetch' }, 'fetch');
+      return;
+    }
+    const { mailboxId } = this.#ids(ctx);
+    let event: GraphEvent | null;
+    try {
+      event = await graph.getEvent(mailboxId, eventId);
+    } catch (error) {
+      if (error instanceof HcError && error.code === 'HC_ERR_GRAPH_ITEM_NOT_FOUND') event = null;
+      else throw error;
+    }
+    const scope = event === null ? 'inside' : windowScope(event, s.windowDay ?? utcDay(ctx.clock.now()));
+    // A series master changed: its occurrences did, and a delta round reads them.
+    if (scope === 'master') this.save(ctx, await this.#deltaRound(ctx, graph, s, 'RECONCILE'));
+    else this.save(ctx, await this.#apply(ctx, s, [{ id: eventId, event: scope === 'inside' ? event : null }], 'NOTIFICATION'));
   }
 
   /** A failure outside activation: auth failures change the lifecycle, others bring the reconciliation forward. */
@@ -265,11 +279,18 @@ export class MailboxWork {
     if (pending.length === 0) return;
     const { mailboxId } = this.#ids(ctx);
     const result = await graph.fetchEventsOnce(mailboxId, pending);
+    const day = s.windowDay ?? utcDay(ctx.clock.now());
+    const scoped = pending.filter((id) => result.found.has(id)).map((id) => ({ id, event: result.found.get(id)!, scope: windowScope(result.found.get(id)!, day) }));
     const changes = [
-      ...pending.filter((id) => result.found.has(id)).map((id) => ({ id, event: result.found.get(id)! })),
+      ...scoped.map(({ id, event, scope }) => ({ id, event: scope === 'inside' ? event : null })),
       ...result.missing.map((id) => ({ id, event: null })),
     ];
     const next = await this.#apply(ctx, s, changes, 'NOTIFICATION');
+    if (scoped.some((c) => c.scope === 'master')) {
+      // A series master changed: a delta round reads its occurrences (and every other change, the throttled ones included).
+      this.save(ctx, await this.#deltaRound(ctx, graph, next, 'RECONCILE'));
+      return;
+    }
     this.save(ctx, { ...next, pending: [...result.throttled] });
     if (result.throttled.length > 0) {
       const wait = result.retryAfterMs ?? retryDelayMs(1, this.#random);

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../clock.js';
-import type { Faults, FaultSettings } from '../faults/index.js';
+import type { Faults, FaultSettings, OutageAnswer } from '../faults/index.js';
 import type { AppRegistration, AppRegistrationInput, IdentityPlatform } from '../identity/index.js';
 import { SimGraphError } from '../model.js';
 import type { NotificationFaults, NotificationHub, NotificationHubStats } from '../notifications/index.js';
@@ -93,6 +93,13 @@ export class SimAdmin {
 
   clearCalls(): void {
     this.callLog.clear();
+  }
+
+  /** During an outage, how this call fails (logged: 503, or 0 for a reset connection); undefined otherwise. */
+  outageAnswer(cloud: string, method: string, url: string, service: 'graph' | 'identity'): OutageAnswer | undefined {
+    const answer = this.faults.outageAnswer(service, this.clock.now());
+    if (answer !== undefined) this.logIdentityCall(cloud, method, url, answer.kind === 'reset' ? 0 : answer.status);
+    return answer;
   }
 
   logIdentityCall(cloud: string, method: string, url: string, status: number): void {

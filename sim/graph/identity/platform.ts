@@ -86,6 +86,11 @@ export class IdentityPlatform {
   readonly #kid: string;
   /** Fault: every access token is reported expired. */
   expiredTokens = false;
+  /**
+   * Lifetime of the access tokens issued from now on (s). msal-node renews a token 5 minutes before
+   * it expires, so a lifetime just above 300 s makes clients ask for tokens every few seconds.
+   */
+  accessTokenSeconds = ACCESS_TOKEN_SECONDS;
   /** Which thumbprint header the last client assertion named its certificate by (fidelity checks). */
   lastAssertionThumbprint: 'x5t#S256' | 'x5t' | undefined;
 
@@ -214,7 +219,7 @@ export class IdentityPlatform {
         this.#fail(400, 'unauthorized_client', 700016, `Application with identifier '${app.appId}' was not found in the directory '${tenant.displayName}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`);
       }
       const accessToken = await this.#accessToken(endpoint.cloud, tenant.id, app, { roles: [...consent.roles] });
-      return ok({ token_type: 'Bearer', expires_in: ACCESS_TOKEN_SECONDS, ext_expires_in: ACCESS_TOKEN_SECONDS, access_token: accessToken });
+      return ok({ token_type: 'Bearer', expires_in: this.accessTokenSeconds, ext_expires_in: this.accessTokenSeconds, access_token: accessToken });
     }
 
     if (grantType === 'authorization_code') {
@@ -322,8 +327,8 @@ export class IdentityPlatform {
     const body: Record<string, unknown> = {
       token_type: 'Bearer',
       scope: [...effective, ...lowered.filter((s) => OIDC_SCOPES.has(s) && s !== 'offline_access')].join(' '),
-      expires_in: ACCESS_TOKEN_SECONDS,
-      ext_expires_in: ACCESS_TOKEN_SECONDS,
+      expires_in: this.accessTokenSeconds,
+      ext_expires_in: this.accessTokenSeconds,
       access_token: accessToken,
     };
     if (lowered.includes('offline_access') || form.get('grant_type') === 'refresh_token') {
@@ -367,7 +372,7 @@ export class IdentityPlatform {
     if (grant.upn !== undefined) claims['upn'] = grant.upn;
     if (grant.name !== undefined) claims['name'] = grant.name;
     return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: this.#kid, typ: 'JWT' })
-      .setIssuedAt(now).setNotBefore(now).setExpirationTime(now + ACCESS_TOKEN_SECONDS).sign(this.#privateKey);
+      .setIssuedAt(now).setNotBefore(now).setExpirationTime(now + this.accessTokenSeconds).sign(this.#privateKey);
   }
 
   /**

@@ -51,6 +51,20 @@ export function buildCloudApp(options: CloudAppOptions): FastifyInstance {
   });
   app.setNotFoundHandler((req, reply) => reply.code(400).type('application/json').send(errorBody('BadRequest', `Invalid version: ${req.url.split('/')[1] ?? ''}`)));
 
+  // An outage (faults `outage`) fails every Graph and identity call before routing; /_sim/ stays up.
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url.startsWith('/_sim/')) return;
+    const service = /^\/(v1\.0|beta)(\/|\?|$)/.test(req.url) ? 'graph' : 'identity';
+    const answer = options.admin.outageAnswer(options.cloud, req.method, req.url, service);
+    if (answer === undefined) return;
+    if (answer.kind === 'reset') {
+      reply.hijack();
+      req.raw.socket.destroy();
+      return reply;
+    }
+    return reply.code(answer.status).headers(answer.headers).send(JSON.stringify(answer.body));
+  });
+
   const graph = async (req: FastifyRequest, reply: FastifyReply, version: 'v1.0' | 'beta') => {
     const ep = options.endpoint();
     const prefix = `/${version}`;

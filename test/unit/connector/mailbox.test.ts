@@ -2,57 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ManualClock, systemClock } from '../../../common/clock.js';
 import { classifyGraphError, type GraphAccess, type GraphConnections } from '../../../graph/index.js';
-import { createMailboxProcessor, STATUS_VIEW, type MailboxActorDeps, type MailboxState } from '../../../connectors/graph/mailbox/index.js';
+import { STATUS_VIEW } from '../../../connectors/graph/mailbox/index.js';
 import { buildWebhookApp, SUBSCRIPTIONS_VIEW, type SubscriptionRoute } from '../../../connectors/graph/webhook/index.js';
 import { KeyDestroyedError, KeyNotFoundError, KmsUnavailableError, type Keyring } from '../../../kms/index.js';
 import { unsealRawEvent, unsealRawSettings } from '../../../records/index.js';
-import { defineTopology } from '../../../runtime/index.js';
-import { TopologyTestDriver } from '../../../runtime/testing/index.js';
-import type { GraphNotification, RawCalendarRecord, RawMailboxSettings } from '../../../schemas/index.js';
+import type { GraphNotification, RawCalendarRecord } from '../../../schemas/index.js';
 import { loadOrCreateTls } from '../../../sim/graph/tls/index.js';
 import type { GraphSimulator } from '@hybrid-calendar/sim-graph';
 import { ALICE, APP, SECRET, TENANT, startSeeded } from '../../../sim/graph/test/unit/helpers.js';
 import { SUBSCRIPTION_LIFETIME_MS, renewAt } from '../../../connectors/graph/mailbox/index.js';
-import { simConnections, startHookStub, testKeyring } from './helpers.js';
+import { MailboxProbe, command, mailboxDriver, simConnections, startHookStub, testKeyring } from './helpers.js';
 
 const KEY = `${TENANT}/${ALICE}`;
 const MINUTE = 60_000;
-const INPUT = 'graph.notifications.v1';
-
-/** The mailbox actor alone in a topology on the runtime's real executor (in memory, manual clock). */
-function mailboxDriver(deps: MailboxActorDeps, clock: ManualClock): TopologyTestDriver {
-  const topology = defineTopology({ name: 'connector-mailboxes-unit', inputs: [{ topic: INPUT }], stages: [createMailboxProcessor(deps)], outputs: ['calendar.raw.v1', 'mailbox.settings.raw.v1'] });
-  return new TopologyTestDriver(topology, { clock });
-}
-
-/** Reads a driver the way the tests ask: the actor's state, raw records, settings records and views. */
-class MailboxProbe {
-  constructor(readonly driver: TopologyTestDriver, readonly key: string) {}
-  get state(): MailboxState | undefined {
-    return this.driver.state<MailboxState>(this.key, 'graph-mailbox');
-  }
-  raw(): RawCalendarRecord[] {
-    return this.driver.outputs('calendar.raw.v1').filter((o) => o.key === this.key).map((o) => o.value as RawCalendarRecord);
-  }
-  settings(): RawMailboxSettings[] {
-    return this.driver.outputs('mailbox.settings.raw.v1').filter((o) => o.key === this.key).map((o) => o.value as RawMailboxSettings);
-  }
-  /** A view document without the runtime's `_id`/`v`, or null when removed (or never written). */
-  view(collection: string, id: string): Record<string, unknown> | null {
-    const doc = this.driver.view(collection, id);
-    if (doc === undefined || doc['deleted'] === true) return null;
-    const { _id: _i, v: _v, ...rest } = doc;
-    return rest;
-  }
-  process(n: GraphNotification): Promise<void> {
-    return this.driver.pipeInput(INPUT, this.key, n);
-  }
-}
-
-function command(c: GraphNotification['command']): GraphNotification {
-  return { tenantId: TENANT, mailboxId: ALICE, kind: 'COMMAND', changeType: 'NONE', lifecycleEvent: 'NONE', command: c, subscriptionId: null, eventId: null, changeKey: null, receivedAt: 0 };
-}
-
 describe('connector mailbox actor – against the simulator', () => {
   let sim: GraphSimulator;
   let connections: GraphConnections;

@@ -150,4 +150,18 @@ describe('sim/graph identity platform', () => {
     const cross = await call(sim, 'GET', `${gcch.graphBaseUrl}/v1.0/users/${ALICE}/events`, { token });
     expect(cross.status).toBe(401);
   });
+
+  it('identity – accessTokenSeconds sets the lifetime of the access tokens issued from then on', async () => {
+    const form = { grant_type: 'client_credentials', client_id: APP, client_secret: SECRET, scope: 'https://graph.microsoft.com/.default' };
+    sim.identity.accessTokenSeconds = 320;
+    try {
+      const res = await postForm(sim, `/${TENANT}/oauth2/v2.0/token`, form);
+      expect(res.body).toMatchObject({ expires_in: 320, ext_expires_in: 320 });
+      const claims = JSON.parse(Buffer.from(String(res.body.access_token).split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number };
+      expect(claims.exp - claims.iat).toBe(320);
+    } finally {
+      sim.identity.accessTokenSeconds = 3599;
+    }
+    expect((await postForm(sim, `/${TENANT}/oauth2/v2.0/token`, form)).body.expires_in).toBe(3599);
+  });
 });
