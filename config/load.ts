@@ -46,6 +46,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
         ? { ...(existing), ...(value) }
         : value;
   }
+  keysBesideService(input);
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -79,4 +80,21 @@ export function readConfigFile(path: string): Record<string, unknown> {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`Configuration file ${path} must hold a JSON object of sections ({ "stack": { … }, "runtime": { … } }).`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * kms.database unset: the keys live in the service database (stack.mongodbDatabase), whichever way
+ * that was given (file, overrides or MONGODB_DATABASE). Two deployments sharing a MongoDB server
+ * under different databases never share (or fight over) one tenant's wrapped keys.
+ */
+function keysBesideService(input: Record<string, unknown>): void {
+  const stack = input['stack'];
+  const service = stack !== null && typeof stack === 'object' ? (stack as Record<string, unknown>)['mongodbDatabase'] : undefined;
+  if (service === undefined) return;
+  const kms = input['kms'];
+  if (kms === undefined) {
+    input['kms'] = { database: service };
+  } else if (kms !== null && typeof kms === 'object' && (kms as Record<string, unknown>)['database'] === undefined) {
+    input['kms'] = { ...(kms as Record<string, unknown>), database: service };
+  }
 }

@@ -57,6 +57,10 @@ describe('config – kms', () => {
     expect(loadConfig({}).kms.database).toBe('hycal');
     expect(loadConfig({ MONGODB_DATABASE: 'svc' }).kms.database).toBe('svc');
     expect(loadConfig({ MONGODB_DATABASE: 'svc', HYCAL_KMS_DATABASE: 'keys' }).kms.database).toBe('keys');
+    // The service database given by overrides or a file carries the keys with it, unless kms.database is named.
+    expect(loadConfig({}, { stack: { mongodbDatabase: 'svc' } }).kms.database).toBe('svc');
+    expect(loadConfig({}, {}, { stack: { mongodbDatabase: 'svc' } }).kms.database).toBe('svc');
+    expect(loadConfig({}, { stack: { mongodbDatabase: 'svc' }, kms: { database: 'keys' } }).kms.database).toBe('keys');
     expect(loadConfig({ HYCAL_KMS_PREVIOUS_MASTER_KEY_FILES: 'a.key, b.key' }).kms.previousMasterKeyFiles).toEqual(['a.key', 'b.key']);
   });
 });
