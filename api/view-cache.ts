@@ -3,7 +3,7 @@ import type { Clock } from '../common/index.js';
 export interface StoredViewCacheOptions {
   /** How long a stored document read is reused (0: no cache, every call reads). */
   readonly ttlMs: number;
-  /** Most entries held; the oldest read is dropped first. */
+  /** Most entries held; the oldest read is dropped first (expired entries are dropped as new reads come in). */
   readonly maxEntries?: number;
   readonly clock: Clock;
 }
@@ -103,7 +103,12 @@ export class StoredViewCache<V> {
     this.#entries.delete(key);
     if (entry === undefined) return;
     this.#entries.set(key, entry);
-    while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    // Oldest reads first: expired ones go (a burst of users does not stay held), then any beyond the bound.
+    const now = this.#clock.now();
+    for (const [oldest, held] of this.#entries) {
+      if (held.until > now && this.#entries.size <= this.#max) break;
+      this.#entries.delete(oldest);
+    }
   }
 
   /** Drops every entry (reads in flight finish but are not kept). */

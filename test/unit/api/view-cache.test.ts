@@ -95,4 +95,14 @@ describe('api stored-view cache', () => {
     await cache.getMany([item('a')], src.load, '-');
     expect(src.calls).toEqual([['a', 'b', 'c'], ['a']]);
   });
+
+  it('view cache – expired entries are let go as new reads come in (memory follows the users of the last ttlMs)', async () => {
+    const clock = new ManualClock(T0);
+    const src = source(new Map([['a', 'A'], ['b', 'B'], ['c', 'C']]));
+    const cache = new StoredViewCache<string>({ ttlMs: 1_000, clock });
+    await cache.getMany([item('a'), item('b')], src.load, '-');
+    clock.advance(1_000);
+    await cache.getMany([item('c')], src.load, '-');
+    expect(cache.size).toBe(1);
+  });
 });
