@@ -17,4 +17,6 @@ export type {
 export { MemoryStateStore, MemoryViews, MemoryProvisioning, MemoryConnections, MemorySettings, MemoryCalendarActions, DEFAULT_SETTINGS } from './memory.js';
 export type { MemoryOrg } from './memory.js';
 export { MongoViewsReader, MongoStateStore, MongoSettingsStore, DEFAULT_VIEW_NAMES } from './mongo.js';
-export type { DayReads, MongoViewNames } from './mongo.js';
+export type { DayReads, MongoViewNames, MongoViewsReaderOptions } from './mongo.js';
+export { StoredViewCache } from './view-cache.js';
+export type { CacheItem, StoredViewCacheOptions } from './view-cache.js';

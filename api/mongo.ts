@@ -4,6 +4,7 @@ import { ServiceUnavailableError } from './errors.js';
 import { DEFAULT_SETTINGS } from './memory.js';
 import type { ApiStateStore, BookingViewEntry, OrgSettings, SettingsStore, DeviceBookingsView, MeetingViewEntry, PresenceView, ShowAs, ViewsReader } from './ports.js';
 import type { ProviderKind } from '../schemas/index.js';
+import { StoredViewCache } from './view-cache.js';
 
 const DAY_MS = 86_400_000;
 
@@ -28,12 +29,24 @@ function num(value: unknown, fallback = 0): number {
   return typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : fallback;
 }
 
-function dayIds(tenantId: string, mailboxId: string, from: number, to: number): string[] {
-  const ids: string[] = [];
-  for (let d = Math.floor(from / DAY_MS); d <= Math.floor((Math.max(to, from + 1) - 1) / DAY_MS); d += 1) {
-    ids.push(`${tenantId}/${mailboxId}/${new Date(d * DAY_MS).toISOString().slice(0, 10)}`);
-  }
-  return ids;
+/** The UTC days (YYYY-MM-DD) that [from, to) touches. */
+function daysOf(from: number, to: number): string[] {
+  const days: string[] = [];
+  for (let d = Math.floor(from / DAY_MS); d <= Math.floor((Math.max(to, from + 1) - 1) / DAY_MS); d += 1) days.push(new Date(d * DAY_MS).toISOString().slice(0, 10));
+  return days;
+}
+
+const NO_MEETINGS: readonly MeetingViewEntry[] = Object.freeze([]);
+
+/** A stored day document's meetings as view entries (sensitive fields still encrypted), frozen: cached entries are shared. */
+function dayEntries(doc: Document, userId: string): readonly MeetingViewEntry[] {
+  if (!Array.isArray(doc['meetings'])) return NO_MEETINGS;
+  return Object.freeze((doc['meetings'] as Record<string, unknown>[]).map((m): MeetingViewEntry => Object.freeze({
+    meetingId: String(m['meetingId']), mailboxId: userId, start: num(m['start']), end: num(m['end']), isAllDay: m['isAllDay'] === true, isCancelled: false, isPrivate: m['isPrivate'] === true,
+    showAs: (typeof m['showAs'] === 'string' ? m['showAs'] : 'UNKNOWN') as ShowAs, providerKind: (typeof m['providerKind'] === 'string' ? m['providerKind'] : 'NONE') as ProviderKind,
+    attendeeCount: typeof m['attendeeCount'] === 'number' ? m['attendeeCount'] : null, version: num(m['v'] ?? m['version']),
+    subject: bytes(m['subject']), location: bytes(m['location']), organizer: bytes(m['organizer']), joinDetails: bytes(m['joinDetails']),
+  })));
 }
 
 async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -58,10 +71,25 @@ const DAY_PROJECTION = { meetings: 1, deleted: 1 } as const;
 /** An inconclusive probe (the collection does not exist yet) is asked again after this long. */
 const PROBE_AGAIN_MS = 10_000;
 
+export interface MongoViewsReaderOptions {
+  readonly names?: MongoViewNames;
+  readonly dayReads?: DayReads;
+  readonly clock?: Clock;
+  /**
+   * How long a meeting list reuses a user's stored day documents (still encrypted) read by an
+   * earlier list, ms (0: every list reads the database). A view written at W is seen by every
+   * list from W + cacheMs on. Concurrent lists of the same days share one read either way.
+   */
+  readonly cacheMs?: number;
+  /** Most user-days held by that cache (oldest read dropped first). */
+  readonly cacheMaxEntries?: number;
+}
+
 /**
  * The materialized views in MongoDB, read by `_id` only: a meeting list reads its days in one
  * `$in` query where the server serves it by index (else one read per day), a device or a
- * presence one read. Documents marked `deleted` (the runtime's version-guarded removal) read as absent.
+ * presence one read. Documents marked `deleted` (the runtime's version-guarded removal) read as
+ * absent. A user's day documents are kept as stored (encrypted) for `cacheMs` (see `StoredViewCache`).
  */
 export class MongoViewsReader implements ViewsReader {
   readonly #meetings: Collection<Document>;
@@ -71,14 +99,16 @@ export class MongoViewsReader implements ViewsReader {
   #dayReads: DayReads;
   #probe: Promise<'one-query' | 'per-day'> | undefined;
   #probeAfter = 0;
+  readonly #cache: StoredViewCache<readonly MeetingViewEntry[]>;
 
-  constructor(db: Db, options: { readonly names?: MongoViewNames; readonly dayReads?: DayReads; readonly clock?: Clock } = {}) {
+  constructor(db: Db, options: MongoViewsReaderOptions = {}) {
     const names = options.names ?? DEFAULT_VIEW_NAMES;
     this.#meetings = db.collection(names.userMeetings);
     this.#devices = db.collection(names.deviceBookings);
     this.#presence = db.collection(names.presence);
     this.#dayReads = options.dayReads ?? 'auto';
     this.#clock = options.clock ?? systemClock;
+    this.#cache = new StoredViewCache({ ttlMs: options.cacheMs ?? 0, clock: this.#clock, ...(options.cacheMaxEntries === undefined ? {} : { maxEntries: options.cacheMaxEntries }) });
   }
 
   /** How meeting lists read now (`auto` until the server has been asked). */
@@ -109,31 +139,32 @@ export class MongoViewsReader implements ViewsReader {
     return this.#probe;
   }
 
-  async #days(ids: readonly string[]): Promise<(Document | null)[]> {
-    if ((await this.#dayReadMode()) === 'per-day' || ids.length === 1) {
-      return Promise.all(ids.map((id) => this.#meetings.findOne({ _id: id as never }, { projection: DAY_PROJECTION })));
-    }
-    const docs = await this.#meetings.find({ _id: { $in: ids } as never }, { projection: DAY_PROJECTION }).toArray();
-    // Day order, as the per-day reads give (a meeting on several days reads the same either way).
-    return docs.sort((a, b) => (String(a._id) < String(b._id) ? -1 : 1));
+  /** The stored day documents of `ids` by `_id` (absent and deleted days left out). */
+  async #days(ids: readonly string[]): Promise<Map<string, Document>> {
+    const docs = (await this.#dayReadMode()) === 'per-day' || ids.length === 1
+      ? await Promise.all(ids.map((id) => this.#meetings.findOne({ _id: id as never }, { projection: DAY_PROJECTION })))
+      : await this.#meetings.find({ _id: { $in: ids } as never }, { projection: DAY_PROJECTION }).toArray();
+    const byId = new Map<string, Document>();
+    for (const doc of docs) if (doc !== null && doc['deleted'] !== true) byId.set(String(doc._id), doc);
+    return byId;
+  }
+
+  /** One user's stored days as view entries (fields still encrypted), through the cache when it is on. */
+  async #userDays(tenantId: string, userId: string, days: readonly string[]): Promise<(readonly MeetingViewEntry[])[]> {
+    const load = async (wanted: readonly string[]): Promise<Map<string, readonly MeetingViewEntry[]>> => {
+      const docs = await this.#days(wanted);
+      return new Map([...docs].map(([id, doc]) => [id, dayEntries(doc, userId)]));
+    };
+    // The key carries tenant, user and day apart (never a read wider than the caller's).
+    const items = days.map((day) => ({ key: `${tenantId}\u0000${userId}\u0000${day}`, id: `${tenantId}/${userId}/${day}` }));
+    return this.#cache.getMany(items, load, NO_MEETINGS);
   }
 
   async userMeetings(tenantId: string, userId: string, from: number, to: number): Promise<readonly MeetingViewEntry[]> {
-    const docs = await guarded('meeting list', () => this.#days(dayIds(tenantId, userId, from, to)));
+    const days = await guarded('meeting list', () => this.#userDays(tenantId, userId, daysOf(from, to)));
     const byId = new Map<string, MeetingViewEntry>();
-    for (const doc of docs) {
-      if (doc === null || doc['deleted'] === true || !Array.isArray(doc['meetings'])) continue;
-      for (const m of doc['meetings'] as Record<string, unknown>[]) {
-        const meetingId = String(m['meetingId']);
-        const entry: MeetingViewEntry = {
-          meetingId, mailboxId: userId, start: num(m['start']), end: num(m['end']), isAllDay: m['isAllDay'] === true, isCancelled: false, isPrivate: m['isPrivate'] === true,
-          showAs: (typeof m['showAs'] === 'string' ? m['showAs'] : 'UNKNOWN') as ShowAs, providerKind: (typeof m['providerKind'] === 'string' ? m['providerKind'] : 'NONE') as ProviderKind,
-          attendeeCount: typeof m['attendeeCount'] === 'number' ? m['attendeeCount'] : null, version: num(m['v'] ?? m['version']),
-          subject: bytes(m['subject']), location: bytes(m['location']), organizer: bytes(m['organizer']), joinDetails: bytes(m['joinDetails']),
-        };
-        if (entry.end > from && entry.start < to) byId.set(meetingId, entry);
-      }
-    }
+    // Day order, as the per-day reads give (a meeting on several days reads the same either way).
+    for (const day of days) for (const entry of day) if (entry.end > from && entry.start < to) byId.set(entry.meetingId, entry);
     return [...byId.values()];
   }
 

@@ -63,6 +63,10 @@ export const apiServiceConfigSchema = z.object({
   rateLimitMax: z.coerce.number().int().positive().default(600).describe('requests per client address per rate-limit window'),
   rateLimitWindowMs: z.coerce.number().int().positive().default(60_000).describe('rate-limit window, ms'),
   bodyLimitBytes: z.coerce.number().int().positive().max(1_048_576).default(65_536).describe('largest accepted request body, bytes'),
+  tokenCacheMs: z.coerce.number().int().min(0).max(60_000).default(5_000)
+    .describe('how long a verified service token is trusted without reading api_state again, ms (0: every request reads it); a revocation through another API process applies within this time'),
+  viewCacheMs: z.coerce.number().int().min(0).max(60_000).default(1_000)
+    .describe("how long a meeting list reuses a user's stored (still encrypted) day documents, ms (0: every list reads the views); a view change shows in lists within this time"),
 });
 
 export type ApiServiceConfig = z.output<typeof apiServiceConfigSchema>;

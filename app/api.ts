@@ -84,7 +84,7 @@ export async function startApiRole(context: AppContext, parts: ApiRoleParts): Pr
     await producer.connect();
     const commands = new MailboxCommands(new KafkaNotificationSink(producer, await buildCodec(context), `${context.config.stack.topicPrefix}graph.notifications.v1`), () => clock.now());
     const deps: ApiDeps = {
-      views: new MongoViewsReader(db, { clock }),
+      views: new MongoViewsReader(db, { clock, cacheMs: config.viewCacheMs }),
       decryptor: keyring,
       provisioning: new ConnectorProvisioningService({ provisioning, store, signer, db, admins: config.admins, orgId: config.orgId, cloud: config.cloud, commands }),
       connections: new ConnectorUserConnections({ store, connections, registration, tokenCache, db, commands }),
@@ -104,6 +104,7 @@ export async function startApiRole(context: AppContext, parts: ApiRoleParts): Pr
       },
       rateLimit: { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs },
       bodyLimitBytes: config.bodyLimitBytes,
+      tokenCacheMs: config.tokenCacheMs,
     };
     if (options.oidc.clientSecret === '') throw new ConfigError('Sign-in needs a client secret: set HYCAL_API_OIDC_CLIENT_SECRET (the app registration uses a certificate).');
     const app = await buildApi(options, deps, { clock, logger: context.logger('api') });

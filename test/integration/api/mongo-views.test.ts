@@ -93,4 +93,31 @@ describe('api on MongoDB views (real FerretDB)', () => {
     expect(await fresh.userMeetings(TENANT, 'u7', from, from + 7 * DAY)).toEqual([]);
     expect(fresh.dayReads).toBe((plan['serverInfo'] as { ferretdbVersion?: string }).ferretdbVersion === undefined ? 'one-query' : 'auto');
   });
+
+  it('mongo views – the stored-view cache keeps tenants and users apart, and a change shows within cacheMs of being written', async () => {
+    const other = '55555555-5555-4555-8555-555555555555';
+    const views = db.collection('cached_meetings');
+    const item = (meetingId: string) => ({ meetingId, v: 1, start: T0, end: T0 + 1_800_000, isAllDay: false, isPrivate: false, showAs: 'BUSY', providerKind: 'NONE', subject: null, location: null, organizer: null, joinDetails: null });
+    // The same user id and day in two tenants, and a second user of the first tenant.
+    await views.insertMany([
+      { _id: `${TENANT}/u1/2026-01-05` as never, tenantId: TENANT, mailboxId: 'u1', v: 1, meetings: [item('t1-u1')] },
+      { _id: `${other}/u1/2026-01-05` as never, tenantId: other, mailboxId: 'u1', v: 1, meetings: [item('t2-u1')] },
+      { _id: `${TENANT}/u2/2026-01-05` as never, tenantId: TENANT, mailboxId: 'u2', v: 1, meetings: [item('t1-u2')] },
+    ]);
+    const clock = new ManualClock(T0);
+    const reader = new MongoViewsReader(db, { names: { userMeetings: 'cached_meetings', deviceBookings: 'obtp_device_bookings', presence: 'presence' }, clock, cacheMs: 1_000 });
+    const from = Date.UTC(2026, 0, 5);
+    const ids = async (tenantId: string, userId: string) => (await reader.userMeetings(tenantId, userId, from, from + 7 * DAY)).map((m) => `${m.meetingId}@${m.mailboxId}`);
+    expect(await ids(TENANT, 'u1')).toEqual(['t1-u1@u1']);
+    expect(await ids(other, 'u1')).toEqual(['t2-u1@u1']);
+    expect(await ids(TENANT, 'u2')).toEqual(['t1-u2@u2']);
+    expect(await ids(other, 'u2')).toEqual([]);
+    // Within cacheMs a list may still show the day as read; from cacheMs after the write on, never.
+    await views.updateOne({ _id: `${TENANT}/u1/2026-01-05` as never }, { $set: { v: 2, meetings: [item('t1-u1'), item('t1-u1-new')] } });
+    clock.advance(999);
+    expect(await ids(TENANT, 'u1')).toEqual(['t1-u1@u1']);
+    clock.advance(1);
+    expect(await ids(TENANT, 'u1')).toEqual(['t1-u1@u1', 't1-u1-new@u1']);
+    expect(await ids(other, 'u1')).toEqual(['t2-u1@u1']);
+  });
 });
