@@ -43,9 +43,13 @@ export interface ConnectorBenchOptions extends Partial<BenchOptions> {
   concurrency?: number;
   notificationsPerSecond?: number;
   seconds?: number;
-  /** Which parts to run (default both). */
-  parts?: readonly ('sync' | 'webhook')[];
+  /** Which parts to run (default both; `npm run bench -- connector --only webhook`). */
+  parts?: readonly ConnectorPart[];
 }
+
+/** The suite's parts, each runnable alone with `--only`. */
+export const parts = ['sync', 'webhook'] as const;
+type ConnectorPart = (typeof parts)[number];
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -270,12 +274,12 @@ export async function run(options: ConnectorBenchOptions = {}): Promise<BenchRep
   const quick = options.quick === true;
   const progress = options.progress ?? (() => undefined);
   const rows: BenchRow[] = [];
-  const parts = options.parts ?? ['sync', 'webhook'];
-  if (parts.includes('sync')) rows.push(...await initialSync({
+  const chosen = options.parts ?? parts;
+  if (chosen.includes('sync')) rows.push(...await initialSync({
     mailboxes: options.mailboxes ?? (quick ? 500 : 10_000),
     meetings: options.meetings ?? 50,
     concurrency: options.concurrency ?? 128,
   }, progress));
-  if (parts.includes('webhook')) rows.push(...await webhookLatency(options.notificationsPerSecond ?? 2_000, options.seconds ?? (quick ? 5 : 20), progress));
+  if (chosen.includes('webhook')) rows.push(...await webhookLatency(options.notificationsPerSecond ?? 2_000, options.seconds ?? (quick ? 5 : 20), progress));
   return { name: 'connector', rows };
 }
