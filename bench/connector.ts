@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastify, { type FastifyInstance } from 'fastify';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { systemClock, silentLogger } from '../common/index.js';
 import { buildWebhookApp, clientStateHash, connectorOptionsSchema, createMailboxProcessor, KafkaNotificationSink, type MailboxState, type NotificationSink } from '../connectors/graph/index.js';
 import { GraphConnections, graphAccessOptionsSchema, type GraphAccess } from '../graph/index.js';
@@ -197,7 +197,7 @@ async function initialSync(options: Required<Pick<ConnectorBenchOptions, 'mailbo
 }
 
 /** Runs the load generator (bench/connector-load.ts) in its own process against `url`. */
-async function drive(url: string, rate: number, seconds: number): Promise<LoadResult> {
+export async function drive(url: string, rate: number, seconds: number): Promise<LoadResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'connector-load.ts'), '--url', url, '--rate', String(rate), '--seconds', String(seconds)], {
     stdio: ['ignore', 'pipe', 'inherit'], cwd: join(HERE, '..'),
   });
@@ -209,7 +209,7 @@ async function drive(url: string, rate: number, seconds: number): Promise<LoadRe
 }
 
 /** The receiver's sink on the real broker (idempotent producer, acks from all replicas), as `hycal connector` builds it. */
-async function kafkaSink(): Promise<{ sink: NotificationSink; close: () => Promise<void> }> {
+export async function kafkaSink(wrap: (parts: { producer: Producer; codec: TopicCodec }) => { producer: Producer; codec: TopicCodec } = (p) => p): Promise<{ sink: NotificationSink; close: () => Promise<void> }> {
   const prefix = `bench-conn-${randomBytes(4).toString('hex')}.`;
   const kafka = new Kafka({ clientId: 'bench-connector', brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(','), logLevel: logLevel.NOTHING, retry: { retries: 3 } });
   const admin = kafka.admin();
@@ -219,7 +219,7 @@ async function kafkaSink(): Promise<{ sink: NotificationSink; close: () => Promi
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
   await producer.connect();
   return {
-    sink: new KafkaNotificationSink(producer, codec, `${prefix}graph.notifications.v1`),
+    sink: ((w) => new KafkaNotificationSink(w.producer, w.codec, `${prefix}graph.notifications.v1`))(wrap({ producer, codec })),
     close: async () => {
       await producer.disconnect();
       const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
