@@ -6,7 +6,8 @@
  * receive (onRequest) → parsed (body read, JSON) → lookup start → lookup end → sink (clientState
  * checked, record built) → encoded (Avro) → produce (the kafkajs send that carried it began) →
  * ack (that send resolved) → settled (the sink's promise) → answered (onResponse). Also the
- * event loop's delay and the produce requests' sizes and round trips. A diagnostic, not a suite.
+ * event loop's delay and the produce requests' sizes and round trips. `--lanes L` gives the sink
+ * L producers, `--mailboxes N` spreads the records over N keys. A diagnostic, not a suite.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -86,7 +87,10 @@ async function main(): Promise<void> {
       },
     }),
   });
-  const kafka = await kafkaSink(wrap);
+  const lanes = arg('lanes', 1);
+  const mailboxes = arg('mailboxes', 1);
+  const kafka = await kafkaSink(wrap, lanes);
+  let spread = 0;
   const route = { tenantId: BENCH_TENANT, mailboxId: 'u', clientStateHash: clientStateHash(LOAD_CLIENT_STATE) };
   const app = buildWebhookApp({
     options: { path: '/graph/notifications', bodyLimitBytes: 1_048_576, maxRequestsPerSecond: Math.max(5_000, rate * 2), maxItemsPerRequest: 1_000 },
@@ -102,7 +106,8 @@ async function main(): Promise<void> {
       send: async (records) => {
         const trace = als.getStore();
         stamp(trace, 'sink');
-        await kafka.sink.send(records);
+        // --mailboxes N: the records go to N mailbox keys in turn (the load has one subscription).
+        await kafka.sink.send(mailboxes === 1 ? records : records.map((r) => ({ ...r, key: `${r.key}${(spread += 1) % mailboxes}` })));
         stamp(trace, 'settled');
       },
     },
@@ -133,6 +138,7 @@ async function main(): Promise<void> {
     const result = await drive(url, rate, seconds);
     delay.disable();
     tracing = false;
+    console.log(`lanes ${lanes}, mailbox keys ${mailboxes}`);
     console.log(`load generator: p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ${result.ok}/${result.total} answered 202, ${result.achieved.toFixed(0)}/s`);
     console.log(`event loop delay: p50 ${(delay.percentile(50) / 1e6).toFixed(2)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(2)} ms, max ${(delay.max / 1e6).toFixed(2)} ms`);
     for (const line of summarise(traces, produces)) console.log(line);

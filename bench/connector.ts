@@ -209,19 +209,20 @@ export async function drive(url: string, rate: number, seconds: number): Promise
 }
 
 /** The receiver's sink on the real broker (idempotent producer, acks from all replicas), as `hycal connector` builds it. */
-export async function kafkaSink(wrap: (parts: { producer: Producer; codec: TopicCodec }) => { producer: Producer; codec: TopicCodec } = (p) => p): Promise<{ sink: NotificationSink; close: () => Promise<void> }> {
+export async function kafkaSink(wrap: (parts: { producer: Producer; codec: TopicCodec }) => { producer: Producer; codec: TopicCodec } = (p) => p, lanes = 1): Promise<{ sink: NotificationSink; close: () => Promise<void> }> {
   const prefix = `bench-conn-${randomBytes(4).toString('hex')}.`;
   const kafka = new Kafka({ clientId: 'bench-connector', brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(','), logLevel: logLevel.NOTHING, retry: { retries: 3 } });
   const admin = kafka.admin();
   await admin.connect();
   await provisionTopics(admin, { prefix, partitions: 6 });
   const codec = await new TopicCodec(createSchemaRegistry(process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:18081/apis/ccompat/v7'), { prefix }).init();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await producer.connect();
+  const producers = Array.from({ length: lanes }, () => kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }));
+  for (const producer of producers) await producer.connect();
+  const wrapped = producers.map((producer) => wrap({ producer, codec }));
   return {
-    sink: ((w) => new KafkaNotificationSink(w.producer, w.codec, `${prefix}graph.notifications.v1`))(wrap({ producer, codec })),
+    sink: new KafkaNotificationSink(wrapped.map((w) => w.producer), wrapped[0]!.codec, `${prefix}graph.notifications.v1`),
     close: async () => {
-      await producer.disconnect();
+      for (const producer of producers) await producer.disconnect();
       const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
       await admin.deleteTopics({ topics }).catch(() => undefined);
       await admin.disconnect();

@@ -1,4 +1,5 @@
 import type { Producer } from 'kafkajs';
+import { WebhookOverloadedError } from '../errors.js';
 import type { GraphNotification, TopicCodec } from '../../../schemas/index.js';
 import type { NotificationSink } from './receiver.js';
 
@@ -38,14 +39,34 @@ function laneOf(key: string, lanes: number): number {
  */
 export class KafkaNotificationSink implements NotificationSink {
   readonly #lanes: Lane[];
+  readonly #maxHeld: number;
+  /** Records accepted and not yet settled (queued or in a produce in flight), over every lane. */
+  #held = 0;
 
-  constructor(producer: Producer | readonly Producer[], private readonly codec: TopicCodec, private readonly topic: string) {
+  /**
+   * `maxHeldRecords` bounds the records waiting for Kafka (queued or in flight): a send that would
+   * pass it fails at once with WebhookOverloadedError (the receiver answers 503; Graph redelivers).
+   */
+  constructor(producer: Producer | readonly Producer[], private readonly codec: TopicCodec, private readonly topic: string, options: { maxHeldRecords?: number } = {}) {
     const producers = Array.isArray(producer) ? producer as readonly Producer[] : [producer as Producer];
     if (producers.length === 0) throw new RangeError('KafkaNotificationSink needs at least one producer');
     this.#lanes = producers.map((p) => ({ producer: p, queue: [], flushing: false }));
+    this.#maxHeld = options.maxHeldRecords ?? Number.POSITIVE_INFINITY;
   }
 
   async send(records: readonly { key: string; value: GraphNotification }[]): Promise<void> {
+    if (this.#held + records.length > this.#maxHeld) {
+      throw new WebhookOverloadedError(`${this.#held} notifications are waiting for Kafka (at most ${this.#maxHeld}); try again later.`, { retryable: true, details: { held: this.#held } });
+    }
+    this.#held += records.length;
+    try {
+      await this.#commit(records);
+    } finally {
+      this.#held -= records.length;
+    }
+  }
+
+  async #commit(records: readonly { key: string; value: GraphNotification }[]): Promise<void> {
     const messages = await Promise.all(records.map(async (r) => ({ key: r.key, value: await this.codec.encode('graph.notifications.v1', r.value) })));
     const byLane = new Map<number, { key: string; value: Buffer }[]>();
     for (const m of messages) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
+import { WebhookOverloadedError } from '../../../connectors/graph/errors.js';
 import { KafkaNotificationSink } from '../../../connectors/graph/webhook/index.js';
 import type { GraphNotification, TopicCodec } from '../../../schemas/index.js';
 
@@ -83,5 +84,24 @@ describe('connector webhook – Kafka sink on several producers', () => {
     a.settle();
     b.settle(new Error('not acknowledged'));
     await expect(both).rejects.toThrow('not acknowledged');
+  });
+
+  it('connector webhook – holds at most maxHeldRecords waiting for Kafka: a send past it fails at once (503, Graph redelivers) and sends are taken again once acknowledged', async () => {
+    const a = fakeProducer();
+    const sink = new KafkaNotificationSink(a.producer, codec, 'graph.notifications.v1', { maxHeldRecords: 3 });
+    const held = [sink.send([record('m1', 1)]), sink.send([record('m1', 2), record('m1', 3)])];
+    await tick();
+    await expect(sink.send([record('m1', 4)])).rejects.toBeInstanceOf(WebhookOverloadedError);
+    await expect(sink.send([record('m1', 5)])).rejects.toMatchObject({ code: 'HC_ERR_WEBHOOK_OVERLOADED', retryable: true });
+    a.settle();
+    await tick();
+    a.settle();
+    await Promise.all(held);
+    const later = sink.send([record('m1', 6), record('m1', 7), record('m1', 8)]);
+    await tick();
+    a.settle();
+    await later;
+    // The refused records never reached a produce; every accepted one did, in order.
+    expect(a.requests).toEqual([['m1-e1'], ['m1-e2', 'm1-e3'], ['m1-e6', 'm1-e7', 'm1-e8']]);
   });
 });
