@@ -94,15 +94,19 @@ export async function startConnector(context: AppContext, input: ConnectorOption
     const metrics = shared.metrics ?? new RuntimeMetrics(new Registry());
     const sources: HealthSource[] = shared.sources ?? [];
     if (options.webhook.enabled) {
-      const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-      await producer.connect();
-      stops.push(() => producer.disconnect());
+      const producers: Producer[] = [];
+      for (let i = 0; i < options.webhook.producers; i += 1) {
+        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+        await producer.connect();
+        producers.push(producer);
+        stops.push(() => producer.disconnect());
+      }
       const rejected = new Counter({ name: 'hycal_connector_webhook_rejected_total', help: 'Notifications dropped by the webhook, by reason', labelNames: ['reason'], registers: [metrics.registry] });
       const accepted = new Counter({ name: 'hycal_connector_webhook_accepted_total', help: 'Notifications written to graph.notifications.v1', registers: [metrics.registry] });
       const app = buildWebhookApp({
         options: options.webhook, clock, logger,
         lookup: new MongoSubscriptionLookup(db, clock),
-        sink: new KafkaNotificationSink(producer, codec, `${prefix}graph.notifications.v1`),
+        sink: new KafkaNotificationSink(producers, codec, `${prefix}graph.notifications.v1`, { maxHeldRecords: options.webhook.maxHeldRecords }),
         counters: { accepted: (n) => accepted.inc(n), rejected: (reason, n) => rejected.inc({ reason }, n) },
         ...(options.webhook.tls === undefined ? {} : { https: { key: options.webhook.tls.keyPem, cert: options.webhook.tls.certPem } }),
       });
@@ -202,7 +206,7 @@ export function connectorOptionsFromConfig(config: ConnectorServiceConfig): Conn
   const pick = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
     webhook: {
-      host: config.webhookHost, port: config.webhookPort, maxRequestsPerSecond: config.webhookMaxRequestsPerSecond,
+      host: config.webhookHost, port: config.webhookPort, maxRequestsPerSecond: config.webhookMaxRequestsPerSecond, producers: config.webhookProducers, maxHeldRecords: config.webhookMaxHeldRecords,
       ...(tlsKey !== undefined && tlsCert !== undefined ? { tls: { keyPem: tlsKey, certPem: tlsCert } } : {}),
     },
     mailboxes: pick({ notificationUrl: config.notificationUrl, settingsPollMs: config.settingsPollMs, reconcileMs: config.reconcileMs, deltaPageSize: config.deltaPageSize, fetchBatchMs: config.fetchBatchMs }),

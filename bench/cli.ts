@@ -42,11 +42,18 @@ export function registerBenchCommands(program: Command): void {
     .description(`run benchmarks (ratios against a baseline in the same run): ${availableBenchmarks().join(', ') || 'none yet'}`)
     .argument('[names...]', 'benchmarks to run (default: all)')
     .option('--quick', 'smaller runs, for a smoke check')
-    .action(async (names: string[], opts: { quick?: boolean }) => {
+    .option('--only <parts>', 'only these parts of the named suite, comma-separated (connector: sync, webhook); printed, not saved')
+    .action(async (names: string[], opts: { quick?: boolean; only?: string }) => {
       const chosen = names.length > 0 ? names : availableBenchmarks();
       const unknown = chosen.filter((name) => SUITES[name] === undefined);
       if (unknown.length > 0) {
         console.error(`no benchmark named ${unknown.join(', ')}; available: ${availableBenchmarks().join(', ')}`);
+        process.exitCode = 2;
+        return;
+      }
+      const parts = opts.only?.split(',').map((p) => p.trim()).filter((p) => p !== '');
+      if (parts !== undefined && chosen.length !== 1) {
+        console.error('--only needs exactly one suite name (e.g. npm run bench -- connector --only webhook)');
         process.exitCode = 2;
         return;
       }
@@ -56,6 +63,12 @@ export function registerBenchCommands(program: Command): void {
       if (names.length === 0) saveSummary(RESULTS_DIR, [], { at: new Date(), quick: opts.quick === true, machine, all: true });
       for (const name of chosen) {
         const bench = await SUITES[name]!();
+        const unknownParts = parts?.filter((p) => !(bench.parts ?? []).includes(p)) ?? [];
+        if (parts !== undefined && (parts.length === 0 || unknownParts.length > 0)) {
+          console.error(`${name} has no part named ${unknownParts.join(', ') || '(none given)'}; its parts: ${(bench.parts ?? []).join(', ') || 'none'}`);
+          process.exitCode = 2;
+          return;
+        }
         const bar = new cliProgress.SingleBar(
           { format: ` ${name} {bar} {percentage}% | {label}`, stream: process.stderr, noTTYOutput: false },
           cliProgress.Presets.shades_classic,
@@ -64,6 +77,7 @@ export function registerBenchCommands(program: Command): void {
         const report = withRatios(
           await bench.run({
             quick: opts.quick === true,
+            ...(parts === undefined ? {} : { parts }),
             progress: (done, total, label) => {
               if (!started) {
                 bar.start(total, done, { label });
@@ -76,6 +90,11 @@ export function registerBenchCommands(program: Command): void {
         );
         if (started) bar.stop();
         console.log(`\n${formatTable(report)}`);
+        if (parts !== undefined) {
+          // A part alone is not the suite's result: bench/results keep whole runs.
+          console.log(`not saved (only ${parts.join(', ')} of ${name}); run the whole suite to update bench/results`);
+          return;
+        }
         const saved = saveReport(RESULTS_DIR, report, { at: new Date(), quick: opts.quick === true, machine });
         console.log(`saved ${saved.json}, ${saved.table} and chart ${saved.svg}`);
         reports.push(report);

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastify, { type FastifyInstance } from 'fastify';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { systemClock, silentLogger } from '../common/index.js';
 import { buildWebhookApp, clientStateHash, connectorOptionsSchema, createMailboxProcessor, KafkaNotificationSink, type MailboxState, type NotificationSink } from '../connectors/graph/index.js';
 import { GraphConnections, graphAccessOptionsSchema, type GraphAccess } from '../graph/index.js';
@@ -43,9 +43,13 @@ export interface ConnectorBenchOptions extends Partial<BenchOptions> {
   concurrency?: number;
   notificationsPerSecond?: number;
   seconds?: number;
-  /** Which parts to run (default both). */
-  parts?: readonly ('sync' | 'webhook')[];
+  /** Which parts to run (default both; `npm run bench -- connector --only webhook`). */
+  parts?: readonly ConnectorPart[];
 }
+
+/** The suite's parts, each runnable alone with `--only`. */
+export const parts = ['sync', 'webhook'] as const;
+type ConnectorPart = (typeof parts)[number];
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -193,7 +197,7 @@ async function initialSync(options: Required<Pick<ConnectorBenchOptions, 'mailbo
 }
 
 /** Runs the load generator (bench/connector-load.ts) in its own process against `url`. */
-async function drive(url: string, rate: number, seconds: number): Promise<LoadResult> {
+export async function drive(url: string, rate: number, seconds: number): Promise<LoadResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'connector-load.ts'), '--url', url, '--rate', String(rate), '--seconds', String(seconds)], {
     stdio: ['ignore', 'pipe', 'inherit'], cwd: join(HERE, '..'),
   });
@@ -205,19 +209,20 @@ async function drive(url: string, rate: number, seconds: number): Promise<LoadRe
 }
 
 /** The receiver's sink on the real broker (idempotent producer, acks from all replicas), as `hycal connector` builds it. */
-async function kafkaSink(): Promise<{ sink: NotificationSink; close: () => Promise<void> }> {
+export async function kafkaSink(wrap: (parts: { producer: Producer; codec: TopicCodec }) => { producer: Producer; codec: TopicCodec } = (p) => p, lanes = 1): Promise<{ sink: NotificationSink; close: () => Promise<void> }> {
   const prefix = `bench-conn-${randomBytes(4).toString('hex')}.`;
   const kafka = new Kafka({ clientId: 'bench-connector', brokers: (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(','), logLevel: logLevel.NOTHING, retry: { retries: 3 } });
   const admin = kafka.admin();
   await admin.connect();
   await provisionTopics(admin, { prefix, partitions: 6 });
   const codec = await new TopicCodec(createSchemaRegistry(process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:18081/apis/ccompat/v7'), { prefix }).init();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await producer.connect();
+  const producers = Array.from({ length: lanes }, () => kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }));
+  for (const producer of producers) await producer.connect();
+  const wrapped = producers.map((producer) => wrap({ producer, codec }));
   return {
-    sink: new KafkaNotificationSink(producer, codec, `${prefix}graph.notifications.v1`),
+    sink: new KafkaNotificationSink(wrapped.map((w) => w.producer), wrapped[0]!.codec, `${prefix}graph.notifications.v1`),
     close: async () => {
-      await producer.disconnect();
+      for (const producer of producers) await producer.disconnect();
       const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
       await admin.deleteTopics({ topics }).catch(() => undefined);
       await admin.disconnect();
@@ -270,12 +275,12 @@ export async function run(options: ConnectorBenchOptions = {}): Promise<BenchRep
   const quick = options.quick === true;
   const progress = options.progress ?? (() => undefined);
   const rows: BenchRow[] = [];
-  const parts = options.parts ?? ['sync', 'webhook'];
-  if (parts.includes('sync')) rows.push(...await initialSync({
+  const chosen = options.parts ?? parts;
+  if (chosen.includes('sync')) rows.push(...await initialSync({
     mailboxes: options.mailboxes ?? (quick ? 500 : 10_000),
     meetings: options.meetings ?? 50,
     concurrency: options.concurrency ?? 128,
   }, progress));
-  if (parts.includes('webhook')) rows.push(...await webhookLatency(options.notificationsPerSecond ?? 2_000, options.seconds ?? (quick ? 5 : 20), progress));
+  if (chosen.includes('webhook')) rows.push(...await webhookLatency(options.notificationsPerSecond ?? 2_000, options.seconds ?? (quick ? 5 : 20), progress));
   return { name: 'connector', rows };
 }

@@ -29,9 +29,11 @@ export interface BenchOptions {
   readonly quick: boolean;
   /** Reports progress of long benchmarks. */
   readonly progress: (done: number, total: number, label: string) => void;
+  /** Only these parts of a suite (`--only`; suites that have parts list them in `parts`). */
+  readonly parts?: readonly string[];
 }
 
-export type BenchModule = { run(options: BenchOptions): Promise<BenchReport> };
+export type BenchModule = { run(options: BenchOptions): Promise<BenchReport>; readonly parts?: readonly string[] };
 
 export function withRatios(report: BenchReport): BenchReport {
   const byCase = new Map(report.rows.map((row) => [row.case, row]));

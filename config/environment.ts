@@ -54,6 +54,8 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = Object.freeze([
   entry('HYCAL_CONNECTOR_WEBHOOK_TLS_KEY_FILE', 'connector.webhookTlsKeyFile'),
   entry('HYCAL_CONNECTOR_WEBHOOK_TLS_CERT_FILE', 'connector.webhookTlsCertFile'),
   entry('HYCAL_CONNECTOR_WEBHOOK_MAX_REQUESTS_PER_SECOND', 'connector.webhookMaxRequestsPerSecond'),
+  entry('HYCAL_CONNECTOR_WEBHOOK_MAX_HELD_RECORDS', 'connector.webhookMaxHeldRecords'),
+  entry('HYCAL_CONNECTOR_WEBHOOK_PRODUCERS', 'connector.webhookProducers'),
   entry('HYCAL_CONNECTOR_NOTIFICATION_URL', 'connector.notificationUrl'),
   entry('HYCAL_CONNECTOR_SETTINGS_POLL_MS', 'connector.settingsPollMs'),
   entry('HYCAL_CONNECTOR_RECONCILE_MS', 'connector.reconcileMs'),

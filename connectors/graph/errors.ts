@@ -29,3 +29,10 @@ export class NotProvisionedError extends HcError {
     super('HC_ERR_GRAPH_NOT_PROVISIONED', message, options);
   }
 }
+
+/** The webhook holds as many notifications waiting for Kafka as it may: it answers 503 and Graph redelivers. */
+export class WebhookOverloadedError extends HcError {
+  constructor(message: string, options: HcErrorOptions = {}) {
+    super('HC_ERR_WEBHOOK_OVERLOADED', message, options);
+  }
+}

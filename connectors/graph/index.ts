@@ -11,4 +11,5 @@ export {
   ConsentDeniedError,
   UnknownDomainError,
   NotProvisionedError,
+  WebhookOverloadedError,
 } from './errors.js';

@@ -11,6 +11,10 @@ export const connectorOptionsSchema = z.object({
     bodyLimitBytes: z.number().int().positive().default(1_048_576),
     maxRequestsPerSecond: z.number().int().positive().default(5_000),
     maxItemsPerRequest: z.number().int().positive().default(1_000),
+    /** Kafka producers of the receiver; a mailbox keeps to one, and their produces are in flight together. */
+    producers: z.number().int().min(1).max(16).default(1),
+    /** Most notifications waiting for Kafka (queued or in flight) before the receiver answers 503. */
+    maxHeldRecords: z.number().int().positive().default(10_000),
     tls: z.object({ keyPem: z.string().min(1), certPem: z.string().min(1) }).optional(),
   }).strict().prefault({}),
   mailboxes: z.object({
@@ -48,6 +52,8 @@ export const connectorServiceConfigSchema = z.object({
   webhookTlsKeyFile: z.string().optional().describe('PEM private key file for HTTPS on the webhook (with webhookTlsCertFile); plain HTTP behind a TLS-terminating load balancer otherwise'),
   webhookTlsCertFile: z.string().optional().describe('PEM certificate chain file for HTTPS on the webhook'),
   webhookMaxRequestsPerSecond: z.coerce.number().int().positive().default(5_000).describe('notification requests per second the webhook answers before 429 (per receiver)'),
+  webhookMaxHeldRecords: z.coerce.number().int().positive().default(10_000).describe('most notifications a webhook receiver holds waiting for Kafka (queued or in flight) before it answers 503 (Graph redelivers)'),
+  webhookProducers: z.coerce.number().int().min(1).max(16).default(1).describe('Kafka producers of a webhook receiver: each mailbox keeps to one (its order holds) and their produces are in flight at the same time'),
   notificationUrl: z.string().url().startsWith('https://').optional().describe('public HTTPS URL Graph posts notifications to (the load balancer in front of the webhook receivers); needed by the connector role'),
   settingsPollMs: z.coerce.number().int().min(10_000).default(300_000).describe('how often each mailbox\'s settings (automatic replies, language, time zone) are polled, ms'),
   reconcileMs: z.coerce.number().int().min(60_000).default(1_800_000).describe('how often each mailbox is reconciled with a delta round, ms'),
