@@ -105,14 +105,24 @@ function fakeKafka(producer: GatedProducer, commits: Commit[]): { kafka: Kafka; 
   };
 }
 
-function memoryDb(): Db {
+/** A store that answers every read with nothing; `reads` lists the collections read. */
+function memoryDb(reads: string[] = []): Db {
+  let name = '';
   const collection = {
-    findOne: () => Promise.resolve(null),
+    findOne: () => {
+      reads.push(name);
+      return Promise.resolve(null);
+    },
     replaceOne: () => Promise.resolve({ acknowledged: true }),
     updateOne: () => Promise.resolve({ acknowledged: true }),
     bulkWrite: () => Promise.resolve({ acknowledged: true }),
   };
-  return { collection: () => collection } as unknown as Db;
+  return {
+    collection: (named: string) => {
+      name = named;
+      return collection;
+    },
+  } as unknown as Db;
 }
 
 /** A fetched batch of partition 0: offsets [from, from + count), one key per offset modulo 3. */
@@ -154,7 +164,7 @@ async function sent(producer: GatedProducer, count: number): Promise<void> {
   expect(producer.held.length).toBe(count);
 }
 
-async function startRuntime(): Promise<{ runtime: Runtime; producer: GatedProducer; commits: Commit[]; handle: (payload: EachBatchPayload) => Promise<void> }> {
+async function startRuntime(reads: string[] = []): Promise<{ runtime: Runtime; producer: GatedProducer; commits: Commit[]; handle: (payload: EachBatchPayload) => Promise<void> }> {
   const producer = new GatedProducer();
   const commits: Commit[] = [];
   const { kafka, eachBatch } = fakeKafka(producer, commits);
@@ -168,7 +178,7 @@ async function startRuntime(): Promise<{ runtime: Runtime; producer: GatedProduc
   const runtime = new Runtime({
     topology: defineTopology({ name: 'pipe', inputs: [{ topic: IN, decode: (bytes) => bytes }], outputs: [OUT], stages: [copy] }),
     kafka,
-    db: memoryDb(),
+    db: memoryDb(reads),
     options: { batchHoldMs: 60_000, commitIntervalMs: 10, drainTimeoutMs: 100, ownership: { leases: false } },
   });
   await runtime.start();
@@ -227,6 +237,18 @@ describe('runtime – fetch, process and flush pipelined', () => {
     expect(highest()).toBe(20);
     // Every commit, at the moment it was made, was within the written prefix.
     expect(commits.filter((c) => c.offset > c.durable)).toEqual([]);
+    await runtime.stop();
+  });
+});
+
+describe('runtime – stateless topologies', () => {
+  it('stateless – a partition starts without reading a timer index (timers live in state: a stateless topology has none)', async () => {
+    const reads: string[] = [];
+    const { runtime, producer, commits, handle } = await startRuntime(reads);
+    await handle(payload(0, 10, commits, producer));
+    await sent(producer, 1);
+    expect(reads).toEqual([]);
+    producer.ackAll();
     await runtime.stop();
   });
 });
