@@ -25,6 +25,11 @@ interface Track {
   watching: boolean;
   /** Paused: more than maxPendingPerPartition records unfinished. */
   paused: boolean;
+  /**
+   * The effect writer's `submitted` once the partition's last batch ran: the next batch's handler
+   * waits for those effects only (not for its own, nor for what other partitions submitted since).
+   */
+  through: number;
 }
 
 export interface BatchHandlerDeps {
@@ -32,16 +37,19 @@ export interface BatchHandlerDeps {
   readonly options: RuntimeOptions;
   readonly sessions: PartitionSessions;
   readonly dispatcher: Dispatcher<ActorMemory, RuntimeItem>;
-  /** The effect writer: `barrier()` resolves once everything submitted before the call is written. */
-  readonly effects: { barrier(): Promise<void> };
+  /**
+   * The effect writer: `barrier(through)` resolves once every effect numbered up to `through` is
+   * written (or failed); `submitted` is the number of the last effect handed to it.
+   */
+  readonly effects: { barrier(through?: number): Promise<void>; readonly submitted: number };
   readonly logger: Logger;
   readonly metrics: RuntimeMetrics;
 }
 
 /**
  * kafkajs's eachBatch for the runtime: hands every record of a partition's batch to its key's
- * actor and stays in the handler until the batch's records ran and the effects submitted before
- * the batch came in are written (or `batchHoldMs` passed), heartbeating and committing the durable
+ * actor and stays in the handler until the batch's records ran and the effects of the partition's
+ * previous batch are written (or `batchHoldMs` passed), heartbeating and committing the durable
  * prefix as it goes. Fetch, process and flush are pipelined: while batch N's effects are being
  * written, kafkajs fetches batch N+1 and its records run; at most about one batch's effects per
  * partition are in the flusher behind the ones being written. Records still unfinished when the
@@ -77,7 +85,7 @@ export class BatchHandler {
   #track(session: PartitionSession): Track {
     let track = this.#tracks.get(session);
     if (track === undefined) {
-      track = { session, progress: new PartitionProgress(), committed: -1, inHandler: false, watching: false, paused: false };
+      track = { session, progress: new PartitionProgress(), committed: -1, inHandler: false, watching: false, paused: false, through: 0 };
       this.#tracks.set(session, track);
     }
     return track;
@@ -94,11 +102,17 @@ export class BatchHandler {
     }
     if (session.controller.signal.aborted || batch.messages.length === 0) return;
     const track = this.#track(session);
-    // Effects submitted before this batch: the handler returns only once they are written, so the
-    // pipeline stays one batch deep (batch N+1 runs while batch N is written, not further ahead).
-    const earlier = this.#deps.effects.barrier();
+    // The effects of the partition's previous batch: the handler returns only once they are
+    // written, so the pipeline stays one batch deep — batch N+1 is fetched and runs while batch N
+    // is written, and the handler does not wait for its own batch's effects (commits do: they
+    // stop at the durable prefix).
+    const effects = this.#deps.effects;
+    const earlier = effects.barrier(track.through);
     const completion = new BatchCompletion(batch.messages.length);
     const lastOffset = this.#admit(track, batch.messages, completion);
+    void completion.whenProcessed().then(() => {
+      track.through = Math.max(track.through, effects.submitted);
+    });
     const commit = async (): Promise<void> => {
       const safe = track.progress.safeOffset;
       if (safe === null || safe <= track.committed) return;

@@ -150,9 +150,10 @@ export class KeyExecutor {
     return this.#timerIndex.bucketId(session, key);
   }
 
-  /** Loads a partition's timer index, every shard (retrying while the store is unavailable). */
+  /** Loads a partition's timer index, every shard (retrying); none in a stateless topology. */
   async loadIndex(session: PartitionSession): Promise<void> {
-    await this.#timerIndex.load(session, (io) => this.#retryIo(session.controller.signal, io));
+    if (!this.#stateful) session.timers.load(new Map());
+    else await this.#timerIndex.load(session, (io) => this.#retryIo(session.controller.signal, io));
   }
 
   /**
@@ -255,8 +256,8 @@ export class KeyExecutor {
       timestamp: Number(message.timestamp),
     };
     let decoded = message.value === null;
-    // Decoding runs under supervision too: a registry that cannot be reached waits like a KMS.
-    const attempt = (effects: Effects): string | Promise<string> => {
+    // Decoding runs under supervision too (an unreachable registry waits like a KMS); inline, as a named arrow costs a defineProperty per record under tsx.
+    const outcome = this.#attempts.run(actor.key, session.controller.signal, 'record', (effects: Effects): string | Promise<string> => {
       if (!decoded) {
         let value: unknown;
         try {
@@ -277,8 +278,7 @@ export class KeyExecutor {
         decoded = true;
       }
       return this.#chain.runStage(0, record, actor.key, memory, effects);
-    };
-    const outcome = this.#attempts.run(actor.key, session.controller.signal, 'record', attempt);
+    });
     if (outcome instanceof Promise) return outcome.then((settled) => this.#recordDone(actor, memory, item, record.timestamp, progressKey, offset, settled));
     this.#recordDone(actor, memory, item, record.timestamp, progressKey, offset, outcome);
     return undefined;

@@ -55,9 +55,17 @@ export interface EffectTicket {
 interface Pending {
   readonly item: FlushItem;
   readonly ticket: EffectTicket;
+  /** Its number in submission order (`Flusher.submitted`, `barrier(through)`). */
+  readonly seq: number;
 }
 
-/** A ticket that settles a promise (`submit`, `barrier`). */
+/** A `barrier(through)` waiting for the items numbered up to `through`. */
+interface BarrierWaiter {
+  readonly through: number;
+  readonly resolve: () => void;
+}
+
+/** A ticket that settles a promise (`submit`). */
 class PromiseTicket implements EffectTicket {
   readonly durable: () => void;
   readonly failed: (error: unknown) => void;
@@ -67,8 +75,6 @@ class PromiseTicket implements EffectTicket {
     this.failed = reject;
   }
 }
-
-const NO_EFFECTS: FlushItem = Object.freeze({ messages: [], views: [], state: null, timerIndex: [] });
 
 
 /**
@@ -91,6 +97,11 @@ export class Flusher {
   #pending: Pending[] = [];
   #running: Promise<void> | null = null;
   #closed = false;
+  /** The number of the last item submitted. */
+  #seq = 0;
+  /** Every item numbered up to this one is written or failed (cycles settle in submission order). */
+  #settled = 0;
+  #waiters: BarrierWaiter[] = [];
 
   /**
    * `recordLimit`: the largest record batch a topic (prefixed name) accepts; a request never puts
@@ -110,6 +121,11 @@ export class Flusher {
     return this.#pending.length;
   }
 
+  /** The number of the last item submitted so far: `barrier(submitted)` waits for it and those before. */
+  get submitted(): number {
+    return this.#seq;
+  }
+
   submit(item: FlushItem): Promise<void> {
     return new Promise<void>((resolve, reject) => this.enqueue(item, new PromiseTicket(resolve, reject)));
   }
@@ -124,20 +140,19 @@ export class Flusher {
       ticket.durable();
       return;
     }
-    this.#pending.push({ item, ticket });
+    this.#seq += 1;
+    this.#pending.push({ item, ticket, seq: this.#seq });
     this.#running ??= this.#loop();
   }
 
   /**
-   * Resolves when everything submitted before the call is written (or failed): a marker goes
-   * through the cycles behind it, and cycles complete in submission order.
+   * Resolves when every item numbered up to `through` (default: everything submitted before the
+   * call) is written or failed; items submitted later are not waited for, even when they share
+   * a cycle with those. Cycles settle in submission order.
    */
-  barrier(): Promise<void> {
-    if (this.#closed || (this.#pending.length === 0 && this.#running === null)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.#pending.push({ item: NO_EFFECTS, ticket: new PromiseTicket(resolve, () => resolve()) });
-      this.#running ??= this.#loop();
-    });
+  barrier(through: number = this.#seq): Promise<void> {
+    if (this.#closed || through <= this.#settled) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#waiters.push({ through, resolve }));
   }
 
   /** Waits for the cycles in flight; then refuses new work and fails what is still queued. */
@@ -147,6 +162,20 @@ export class Flusher {
     const left = this.#pending;
     this.#pending = [];
     for (const p of left) p.ticket.failed(new WorkAbandonedError('The runtime is stopping; the effects were not written.'));
+    this.#settle(this.#seq);
+  }
+
+  /** Items up to `through` are written or failed: wakes the barriers they release. */
+  #settle(through: number): void {
+    if (through <= this.#settled) return;
+    this.#settled = through;
+    if (this.#waiters.length === 0) return;
+    const waiting: BarrierWaiter[] = [];
+    for (const waiter of this.#waiters) {
+      if (waiter.through <= through) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.#waiters = waiting;
   }
 
   /**
@@ -163,7 +192,10 @@ export class Flusher {
       if (this.#pending.length === 0 || this.#closed) break;
       const batch = this.#pending;
       this.#pending = [];
-      const cycle = this.#runCycle(batch, previous);
+      const through = (batch[batch.length - 1] as Pending).seq;
+      const before = previous;
+      // Settled only after the cycle before it (a cycle that fails fast must not settle past it).
+      const cycle = this.#runCycle(batch, before).then(() => before).then(() => this.#settle(through));
       await previous;
       previous = cycle;
       if (this.#pending.length === 0) await cycle;
@@ -332,36 +364,6 @@ function groupByTopic(messages: readonly OutboundMessage[]): { topic: string; me
     byTopic.set(message.topic, list);
   }
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
-}
-
-/**
- * The runtime's effect writer before and after it started: the flusher is attached at start (it
- * needs the connected producer); before that, effects are refused as abandoned.
- */
-export class FlusherSlot {
-  #flusher: Flusher | null = null;
-
-  attach(flusher: Flusher): void {
-    this.#flusher = flusher;
-  }
-
-  submit(item: FlushItem): Promise<void> {
-    if (this.#flusher === null) return Promise.reject(new WorkAbandonedError('The runtime is not started.'));
-    return this.#flusher.submit(item);
-  }
-
-  enqueue(item: FlushItem, ticket: EffectTicket): void {
-    if (this.#flusher === null) ticket.failed(new WorkAbandonedError('The runtime is not started.'));
-    else this.#flusher.enqueue(item, ticket);
-  }
-
-  barrier(): Promise<void> {
-    return this.#flusher?.barrier() ?? Promise.resolve();
-  }
-
-  async close(): Promise<void> {
-    await this.#flusher?.close();
-  }
 }
 
 /** Bytes a message takes in a produce request (value, key, headers and the record overhead). */

@@ -14,7 +14,8 @@ import { ClockSkewMonitor, helloServerTime, type ServerTime } from './clock-skew
 import { ProcessorFailedError, TopologyInvalidError } from './errors.js';
 import { KeyExecutor } from './executor.js';
 import { retryThenDeadLetter } from './failure-policy.js';
-import { Flusher, FlusherSlot } from './flusher.js';
+import { Flusher } from './flusher.js';
+import { FlusherSlot } from './flusher-slot.js';
 import { RuntimeMetrics } from './metrics.js';
 import { compileRuntimeOptions, type RuntimeOptions, type RuntimeOptionsInput } from './options.js';
 import { PartitionLeases, UnfencedOwnership, type PartitionOwnership } from './ownership.js';
