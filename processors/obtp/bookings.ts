@@ -126,8 +126,9 @@ export function reconcile(state: ObtpState, devices: readonly Device[], tenantId
   const emit = (b: Booking, action: DeviceBookingEvent['action']): void => {
     seq += 1;
     for (const device of devices) {
-      // Private meetings on shared devices have no Join button.
-      if ((action === 'JOIN_SHOW' || action === 'JOIN_EXPIRE') && device.mode === 'shared' && b.priv) continue;
+      // Private meetings on shared devices have no Join button. A changed meeting's expiry still goes
+      // to them: the meeting may have just turned private while a shared device showed its button.
+      if ((action === 'JOIN_SHOW' || (action === 'JOIN_EXPIRE' && b.id !== touched)) && device.mode === 'shared' && b.priv) continue;
       events.push({ key: device.deviceId, value: bookingEvent(b, device, action, tenantId, mailboxId, seq, t) });
     }
   };

@@ -70,6 +70,15 @@ describe('obtp – device bookings and the Join button', () => {
     expect(JSON.stringify(doc)).not.toContain('subject-ct');
   });
 
+  it('obtp – a meeting turned private while its Join button shows on a shared device loses the button there', async () => {
+    const d = driver();
+    await d.process(occurrence({ start: T0 + 2 * MIN, version: 1 }));
+    expect(d.doc('dev-room')!['bookings']).toMatchObject([{ joinShown: true }]);
+    await d.process(occurrence({ start: T0 + 2 * MIN, version: 2, isPrivate: true }));
+    expect(d.doc('dev-room')!['bookings']).toMatchObject([{ label: 'Private meeting', title: null, joinDetails: null, joinShown: false }]);
+    expect(events(d).slice(2).map((e) => [e.action, e.title, e.joinDetails])).toEqual([['JOIN_EXPIRE', null, null], ['BOOKING_UPSERT', null, null]]);
+  });
+
   it('obtp – a private meeting keeps its details and button on the user\'s personal device', async () => {
     const d = driver('user-1', USER_DEVICES);
     await d.process(occurrence({ mailboxId: 'user-1', start: T0 + 2 * MIN, isPrivate: true, responseStatus: 'NOT_RESPONDED' }));
