@@ -3,7 +3,7 @@ import type { Clock } from '../common/index.js';
 import { HcError } from '../common/index.js';
 import type { TokenSource } from './auth.js';
 import type { MailboxGates } from './gate.js';
-import { backoffMs, isRetryableStatus, parseRetryAfter, type BackoffPolicy } from './retry.js';
+import { backoffMs, isRetryableStatus, namedWaitMs, parseRetryAfter, type BackoffPolicy } from './retry.js';
 import type { HttpsTransport, TransportResponse } from './transport.js';
 
 /** Sleeps for a delay; injected so tests move a manual clock instead of waiting. */
@@ -157,11 +157,6 @@ export class GraphGovernor implements Middleware {
       release();
     }
   }
-}
-
-function namedWaitMs(error: HcError): number {
-  const wait = error.details['retryAfterMs'];
-  return typeof wait === 'number' && Number.isFinite(wait) ? Math.max(0, wait) : 0;
 }
 
 function plainHeaders(input: unknown): Record<string, string> {

@@ -13,7 +13,7 @@ export { CLOUD_NAMES, CLOUD_ENDPOINTS, acceptedClouds, assertCloudAccepted, defa
 export type { CloudName, CloudEndpoints, DeploymentMode } from './clouds.js';
 export { MongoTokenCacheStore, TOKEN_CACHE_COLLECTION } from './token-cache.js';
 export { classifyGraphError, classifyAuthError, parseGraphErrorBody } from './classify.js';
-export { parseRetryAfter, backoffMs } from './retry.js';
+export { parseRetryAfter, backoffMs, namedWaitMs } from './retry.js';
 export { MailboxGates } from './gate.js';
 export { realSleep } from './governor.js';
 export type { Sleep, AccessObserver } from './governor.js';

@@ -18,6 +18,12 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   return Math.max(0, at - now);
 }
 
+/** The wait a typed Graph or identity failure carries (`details.retryAfterMs`, the Retry-After it named), else 0. */
+export function namedWaitMs(error: { readonly details: Readonly<Record<string, unknown>> }): number {
+  const wait = error.details['retryAfterMs'];
+  return typeof wait === 'number' && Number.isFinite(wait) ? Math.max(0, wait) : 0;
+}
+
 export interface BackoffPolicy {
   readonly initialMs: number;
   readonly maxMs: number;

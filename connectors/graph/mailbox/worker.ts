@@ -4,7 +4,7 @@ import type { Keyring } from '../../../kms/index.js';
 import { sealRawEvent, sealRawSettings } from '../../../records/index.js';
 import type { ProcessorContext } from '../../../runtime/index.js';
 import type { GraphNotification, RawCalendarRecord } from '../../../schemas/index.js';
-import { secretContext, type GraphAccess, type GraphEvent } from '../../../graph/index.js';
+import { namedWaitMs, secretContext, type GraphAccess, type GraphEvent } from '../../../graph/index.js';
 import { clientStateHash, SUBSCRIPTIONS_VIEW } from '../webhook/index.js';
 import {
   INITIAL_STATE,
@@ -48,12 +48,6 @@ export interface MailboxActorDeps {
 }
 
 export const STATUS_VIEW = 'connector_mailboxes';
-/** The wait Graph asked for with the 429 a request gave up on (0 when none). */
-function graphWaitMs(error: HcError): number {
-  const wait = error.details['retryAfterMs'];
-  return typeof wait === 'number' && Number.isFinite(wait) ? Math.max(0, wait) : 0;
-}
-
 const AUTH_CODES = new Set(['HC_ERR_GRAPH_REAUTH_REQUIRED', 'HC_ERR_GRAPH_CONSENT_MISSING', 'HC_ERR_GRAPH_CREDENTIALS_INVALID']);
 /**
  * Failures no retry fixes: the mailbox's sealed state (the tenant's credential, a connected user's
@@ -132,7 +126,7 @@ export class MailboxWork {
     const attempts = s.attempts + 1;
     const auth = AUTH_CODES.has(error.code);
     // A grant needs a person: retry slowly (the admin may have fixed it), never silently stop.
-    const delay = auth ? 60 * 60_000 : Math.max(retryDelayMs(attempts, this.#random), graphWaitMs(error));
+    const delay = auth ? 60 * 60_000 : Math.max(retryDelayMs(attempts, this.#random), namedWaitMs(error));
     const nextRetryAt = ctx.clock.now() + delay;
     this.save(ctx, { ...s, status: auth ? 'NEEDS_REAUTHORIZATION' : 'ERROR', reason: error.code, message: error.message, nextRetryAt, attempts });
     ctx.schedule(nextRetryAt, { kind: 'retry' }, 'retry');
@@ -239,7 +233,7 @@ export class MailboxWork {
       return;
     }
     if (!(error instanceof HcError)) throw error;
-    ctx.schedule(ctx.clock.now() + Math.max(retryDelayMs(3, this.#random), graphWaitMs(error)), { kind: 'reconcile' }, 'reconcile');
+    ctx.schedule(ctx.clock.now() + Math.max(retryDelayMs(3, this.#random), namedWaitMs(error)), { kind: 'reconcile' }, 'reconcile');
     ctx.logger.info({ mailbox: ctx.key, code: error.code }, 'mailbox: Graph call failed; reconciliation brought forward');
   }
 
