@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
-import type { Clock, Logger } from '../common/index.js';
+import { linearBackoff, retry, type Clock, type Logger } from '../common/index.js';
 import { TOPICS, topicSpec, type TopicCodec, type TopicValues } from '../schemas/index.js';
 import type { RecordDecryptor } from './decrypt.js';
 import { ReplayConsumerError, ReplayGroupExistsError, ReplayInputError } from './errors.js';
@@ -87,8 +87,17 @@ function checkTopic(options: ReplayOptions): void {
   if (target.kind === 'file' && options.codec === undefined) throw new ReplayInputError('A file replay decodes records and needs the topic codec.');
 }
 
+/**
+ * The partitions' oldest and next offsets. kafkajs' admin gives up at once on a retriable broker
+ * answer (a partition whose leader is still loading after a topic's creation or a broker restart
+ * answers "not the leader"): a few more tries, then the error as it is.
+ */
+async function watermarksOf(admin: Admin, topic: string): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  return retry(() => admin.fetchTopicOffsets(topic), { attempts: 6, delayMs: linearBackoff(250, 1_000), retryIf: (error) => (error as { retriable?: unknown }).retriable === true });
+}
+
 async function ranges(admin: Admin, topic: string, from: ReplayStart, until: number | undefined): Promise<Range[]> {
-  const watermarks = await admin.fetchTopicOffsets(topic);
+  const watermarks = await watermarksOf(admin, topic);
   const starts = from.kind === 'time' ? await admin.fetchTopicOffsetsByTimestamp(topic, from.at) : null;
   const ends = until === undefined ? null : await admin.fetchTopicOffsetsByTimestamp(topic, until);
   return watermarks
@@ -201,7 +210,8 @@ async function topicSink(options: ReplayOptions, admin: Admin, name: string, par
     const configEntries = retention === undefined || retention === null ? [] : [{ name: 'retention.ms', value: retention }];
     await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, configEntries }], waitForLeaders: true });
   }
-  const outPartitions = (await admin.fetchTopicOffsets(name)).length;
+  // The partition count from metadata (any broker answers it), not from the new partitions' leaders.
+  const outPartitions = (await admin.fetchTopicMetadata({ topics: [name] })).topics[0]?.partitions.length ?? partitions;
   const producer: Producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   return {
@@ -300,7 +310,7 @@ async function drain(options: ReplayOptions, admin: Admin, source: string, parts
   };
   /** Ranges whose unread offsets retention deleted: counted as expired, the partition moves to its oldest offset. */
   const checkRetention = async (): Promise<void> => {
-    const watermarks = await admin.fetchTopicOffsets(source);
+    const watermarks = await watermarksOf(admin, source);
     for (const w of watermarks) {
       const range = byPartition.get(w.partition);
       const low = Number(w.low);
@@ -336,7 +346,9 @@ async function drain(options: ReplayOptions, admin: Admin, source: string, parts
         const { batch } = payload;
         const range = byPartition.get(batch.partition);
         if (range === undefined || state.failure !== null || !payload.isRunning()) return;
-        const wanted = batch.messages.filter((m) => Number(m.offset) >= range.start && Number(m.offset) < range.end);
+        // From the partition's position, not its start: offsets below it were written already or
+        // counted as expired (a batch fetched before retention deleted them must not count twice).
+        const wanted = batch.messages.filter((m) => Number(m.offset) >= range.position && Number(m.offset) < range.end);
         range.writing = true;
         try {
           await sink.write(wanted.map((m) => ({ partition: batch.partition, offset: m.offset, timestamp: m.timestamp, key: m.key ?? null, value: m.value, headers: headersOf(m.headers as Record<string, unknown> | undefined) })));

@@ -25,6 +25,17 @@ import { readTopic, testKafka, testStack, uniqueName, withAdmin } from '../../su
 
 const TOPIC = 'calendar.meetings.v1';
 
+/** `step`, or a failure naming what did not end when it takes longer than `ms`. */
+async function withDeadline<T>(step: Promise<T>, ms: number, describe: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(describe())), ms)));
+  try {
+    return await Promise.race([step, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 interface Row {
   readonly timestamp: number;
   readonly value: { tenantId: string; meetingId: string; start: number; subject: { base64: string } };
@@ -180,19 +191,26 @@ describe('replay', () => {
       await producer.disconnect();
       const fifo = join(dir, 'expired.fifo');
       execFileSync('mkfifo', [fifo]);
-      const replay = replayTopic({ kafka, codec, prefix: expPrefix, topic: TOPIC, from: { kind: 'beginning' }, target: { kind: 'file', path: fifo }, clock, logger, retentionCheckMs: 200 });
+      // Where the run is, for the failure message should a step never end (CI saw one time out once).
+      const seen = { stage: 'replay started', progress: [0, 0] as [number, number] };
+      const stage = <T>(name: string, step: Promise<T>): Promise<T> => {
+        seen.stage = name;
+        return withDeadline(step, 60_000, () => `${name} did not end within 60 s; replay progress ${seen.progress.join('/')}; replay log: ${capture.lines.slice(-5).join(' | ')}`);
+      };
+      const replay = replayTopic({ kafka, codec, prefix: expPrefix, topic: TOPIC, from: { kind: 'beginning' }, target: { kind: 'file', path: fifo }, clock, logger, retentionCheckMs: 200, onProgress: (done, total) => (seen.progress = [done, total]) });
+      replay.catch(() => undefined); // awaited below; a failure before then must not be unhandled
       const reader = createReadStream(fifo);
-      await once(reader, 'readable'); // the replay is writing its first batch
-      await withAdmin(async (admin) => {
+      await stage('the first written batch', once(reader, 'readable')); // the replay is writing its first batch
+      await stage('deleting the records', withAdmin(async (admin) => {
         await admin.fetchTopicMetadata({ topics: [topic] });
         await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '-1' }] });
-      });
+      }));
       let bytes = '';
       reader.setEncoding('utf8');
       reader.on('data', (chunk) => (bytes += String(chunk)));
       const ended = once(reader, 'end');
-      const result = await replay;
-      await ended;
+      const result = await stage('the replay', replay);
+      await stage('the end of the file', ended);
       const written = bytes.trim().split('\n').length;
       expect(result.records).toBe(written);
       expect(result.records).toBeGreaterThan(0);
