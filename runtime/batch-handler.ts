@@ -101,6 +101,11 @@ export class BatchHandler {
       return;
     }
     if (session.controller.signal.aborted || batch.messages.length === 0) return;
+    // Fetched before the partition was sent back to its durable prefix (a record given up, a lease
+    // lost): its records lie past a gap and must not run — on actors reloaded without the given-up
+    // record, a later one of its key would be applied and move the replay guard past it (lost).
+    // kafkajs fetches again from the seek; nothing is resolved here.
+    if (payload.isStale()) return;
     const track = this.#track(session);
     // The effects of the partition's previous batch: the handler returns only once they are
     // written, so the pipeline stays one batch deep — batch N+1 is fetched and runs while batch N

@@ -125,8 +125,8 @@ function memoryDb(reads: string[] = []): Db {
   } as unknown as Db;
 }
 
-/** A fetched batch of partition 0: offsets [from, from + count), one key per offset modulo 3. */
-function payload(from: number, count: number, commits: Commit[], producer: GatedProducer): EachBatchPayload {
+/** A fetched batch of partition 0: offsets [from, from + count), one key per offset modulo 3; `stale`: a seek of the partition is pending. */
+function payload(from: number, count: number, commits: Commit[], producer: GatedProducer, stale = false): EachBatchPayload {
   const messages = Array.from({ length: count }, (_, i) => ({
     key: Buffer.from(`tenant/mbx-${(from + i) % 3}`),
     value: Buffer.from(String(from + i)),
@@ -139,7 +139,7 @@ function payload(from: number, count: number, commits: Commit[], producer: Gated
     batch: { topic: IN, partition: 0, messages, offsetLag: () => '0', lastOffset: () => String(from + count - 1), firstOffset: () => String(from) },
     pause: () => () => undefined,
     isRunning: () => true,
-    isStale: () => false,
+    isStale: () => stale,
     heartbeat: () => Promise.resolve(),
     resolveOffset: () => undefined,
     commitOffsetsIfNecessary: (offsets?: { topics: { partitions: { offset: string }[] }[] }) => {
@@ -237,6 +237,22 @@ describe('runtime – fetch, process and flush pipelined', () => {
     expect(highest()).toBe(20);
     // Every commit, at the moment it was made, was within the written prefix.
     expect(commits.filter((c) => c.offset > c.durable)).toEqual([]);
+    await runtime.stop();
+  });
+});
+
+describe('runtime – batches fetched before a seek', () => {
+  it('stale batch – a batch fetched before its partition was sent back to the durable prefix runs none of its records and commits nothing', async () => {
+    const { runtime, producer, commits, handle } = await startRuntime();
+    await handle(payload(0, 10, commits, producer));
+    await sent(producer, 1);
+    producer.ackAll();
+    // The partition was sought back (a record given up, a lease lost) after this batch was fetched.
+    await handle(payload(10, 10, commits, producer, true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(producer.held).toEqual([]);
+    expect([...producer.acked].filter((offset) => offset >= 10)).toEqual([]);
+    expect(commits.filter((c) => c.offset > 10)).toEqual([]);
     await runtime.stop();
   });
 });
