@@ -121,6 +121,12 @@ export class StoredViewCache<V> {
     }
   }
 
+  /** Drops one key: the next call reads it (a read in flight finishes but is not kept). */
+  forget(key: string): void {
+    this.#entries.delete(key);
+    this.#loading.delete(key);
+  }
+
   /** Drops every entry (reads in flight finish but are not kept). */
   clear(): void {
     this.#entries.clear();
