@@ -20,6 +20,7 @@ import { devicesRoutes } from './routes/devices.js';
 import { tokensRoutes } from './routes/tokens.js';
 import { usersRoutes } from './routes/users.js';
 import { TokenService } from './tokens.js';
+import { StoredViewCache } from './view-cache.js';
 
 export interface BuildApiExtras {
   readonly clock?: Clock;
@@ -71,6 +72,7 @@ export async function buildApi(input: ApiOptionsInput, deps: ApiDeps, extras: Bu
     options, deps, clock, logger,
     tokens: new TokenService(deps.state, clock, { cacheMs: options.tokenCacheMs }),
     oidc: new OidcClient(options.oidc, clock),
+    tenantOrgs: new StoredViewCache<string | undefined>({ ttlMs: options.tenantCacheMs, maxEntries: 10_000, clock }),
   };
   app.decorateRequest('principal', null);
 

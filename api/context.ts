@@ -6,6 +6,7 @@ import type { OidcClient } from './oidc.js';
 import type { ApiOptions } from './options.js';
 import type { ApiDeps } from './ports.js';
 import type { Principal, TokenService } from './tokens.js';
+import type { StoredViewCache } from './view-cache.js';
 
 /** What every route plugin receives: options, dependencies and the shared services. */
 export interface ApiContext {
@@ -15,6 +16,8 @@ export interface ApiContext {
   readonly logger: Logger;
   readonly tokens: TokenService;
   readonly oidc: OidcClient;
+  /** Tenant → organisation for `tenantCacheMs` (provisioned tenants only; see `orgOfTenant`). */
+  readonly tenantOrgs: StoredViewCache<string | undefined>;
 }
 
 declare module 'fastify' {
@@ -44,9 +47,23 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/**
+ * The organisation of a tenant, reused for `tenantCacheMs` (concurrent requests share one read).
+ * A tenant the provisioning does not know is not remembered: it is asked again on the next request.
+ */
+export async function orgOfTenant(ctx: ApiContext, tenantId: string): Promise<string | undefined> {
+  const load = async (ids: readonly string[]): Promise<Map<string, string>> => {
+    const org = await ctx.deps.provisioning.orgOfTenant(ids[0]!);
+    return new Map(org === undefined ? [] : [[ids[0]!, org]]);
+  };
+  const [org] = await ctx.tenantOrgs.getMany([{ key: tenantId, id: tenantId }], load, undefined);
+  if (org === undefined) ctx.tenantOrgs.forget(tenantId);
+  return org;
+}
+
 /** The tenant must belong to the principal's organisation (cross-tenant reads refused). */
 async function checkTenant(ctx: ApiContext, principal: Principal, tenantId: string): Promise<void> {
-  const org = await ctx.deps.provisioning.orgOfTenant(tenantId);
+  const org = await orgOfTenant(ctx, tenantId);
   if (org === undefined || org !== principal.orgId) throw new ForbiddenError();
   if (principal.tenantId !== null && principal.tenantId !== tenantId) throw new ForbiddenError();
 }

@@ -111,6 +111,11 @@ export class MongoViewsReader implements ViewsReader {
     this.#cache = new StoredViewCache({ ttlMs: options.cacheMs ?? 0, clock: this.#clock, ...(options.cacheMaxEntries === undefined ? {} : { maxEntries: options.cacheMaxEntries }) });
   }
 
+  /** Day documents of meeting lists served by the stored-view cache (hits) and read (misses). */
+  get cacheStats(): { readonly hits: number; readonly misses: number } {
+    return this.#cache.stats;
+  }
+
   /** How meeting lists read now (`auto` until the server has been asked). */
   get dayReads(): DayReads {
     return this.#dayReads;

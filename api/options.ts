@@ -36,6 +36,12 @@ export const apiOptionsSchema = z.object({
    * through this process applies at once, one through another API process within this time.
    */
   tokenCacheMs: z.number().int().min(0).max(60_000).default(5_000),
+  /**
+   * How long a tenant's organisation (the tenant check of every route) is reused without asking
+   * the provisioning again; unknown tenants are not remembered, a consent through this process
+   * applies at once, a change through another process within this time.
+   */
+  tenantCacheMs: z.number().int().min(0).max(60_000).default(5_000),
 });
 
 export type ApiOptionsInput = z.input<typeof apiOptionsSchema>;
@@ -65,6 +71,8 @@ export const apiServiceConfigSchema = z.object({
   bodyLimitBytes: z.coerce.number().int().positive().max(1_048_576).default(65_536).describe('largest accepted request body, bytes'),
   tokenCacheMs: z.coerce.number().int().min(0).max(60_000).default(5_000)
     .describe('how long a verified service token is trusted without reading api_state again, ms (0: every request reads it); a revocation through another API process applies within this time'),
+  tenantCacheMs: z.coerce.number().int().min(0).max(60_000).default(5_000)
+    .describe("how long a tenant's organisation is reused for the tenant check of each request without reading connector_tenants again, ms (0: every request reads it); unknown tenants are not remembered; a consent through another API process applies within this time"),
   viewCacheMs: z.coerce.number().int().min(0).max(60_000).default(1_000)
     .describe("how long a meeting list reuses a user's stored (still encrypted) day documents, ms (0: every list reads the views); a view change shows in lists within this time"),
 });

@@ -38,6 +38,8 @@ export class StoredViewCache<V> {
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry<V>>();
   readonly #loading = new Map<string, Promise<V>>();
+  #hits = 0;
+  #misses = 0;
 
   constructor(options: StoredViewCacheOptions) {
     if (!(Number.isInteger(options.ttlMs) && options.ttlMs >= 0)) throw new RangeError('ttlMs must be a non-negative integer');
@@ -48,6 +50,11 @@ export class StoredViewCache<V> {
 
   get ttlMs(): number {
     return this.#ttlMs;
+  }
+
+  /** Keys served without a read of their own (a live entry or a read in flight), and keys read. */
+  get stats(): { readonly hits: number; readonly misses: number } {
+    return { hits: this.#hits, misses: this.#misses };
   }
 
   /** Entries held now (live or expired, at most `maxEntries`). */
@@ -62,6 +69,7 @@ export class StoredViewCache<V> {
    */
   async getMany(items: readonly CacheItem[], load: (ids: readonly string[]) => Promise<ReadonlyMap<string, V>>, absent: V): Promise<V[]> {
     if (this.#ttlMs === 0) {
+      this.#misses += items.length;
       const read = await load(items.map((i) => i.id));
       return items.map((i) => read.get(i.id) ?? absent);
     }
@@ -78,6 +86,8 @@ export class StoredViewCache<V> {
         values.push(absent);
       }
     }
+    this.#hits += items.length - misses.length;
+    this.#misses += misses.length;
     if (misses.length > 0) this.#read(misses, load, absent, now, values);
     return Promise.all(values);
   }
@@ -109,6 +119,12 @@ export class StoredViewCache<V> {
       if (held.until > now && this.#entries.size <= this.#max) break;
       this.#entries.delete(oldest);
     }
+  }
+
+  /** Drops one key: the next call reads it (a read in flight finishes but is not kept). */
+  forget(key: string): void {
+    this.#entries.delete(key);
+    this.#loading.delete(key);
   }
 
   /** Drops every entry (reads in flight finish but are not kept). */

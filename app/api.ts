@@ -105,6 +105,7 @@ export async function startApiRole(context: AppContext, parts: ApiRoleParts): Pr
       rateLimit: { max: config.rateLimitMax, windowMs: config.rateLimitWindowMs },
       bodyLimitBytes: config.bodyLimitBytes,
       tokenCacheMs: config.tokenCacheMs,
+      tenantCacheMs: config.tenantCacheMs,
     };
     if (options.oidc.clientSecret === '') throw new ConfigError('Sign-in needs a client secret: set HYCAL_API_OIDC_CLIENT_SECRET (the app registration uses a certificate).');
     const app = await buildApi(options, deps, { clock, logger: context.logger('api') });

@@ -9,6 +9,9 @@
  *   and timed from it (a slow answer cannot hold back the next ones); a request still unanswered
  *   5 s after the last was due counts as infinitely slow and as an error.
  * - `closed`: `concurrency` clients back to back: the most the server answers.
+ *
+ * With `spread`, each request goes to one of those targets (url + headers, e.g. many users each
+ * with their own token), picked uniformly at random, instead of `url`.
  */
 import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -25,6 +28,13 @@ export interface LoadSpec {
   readonly concurrency: number;
   /** Closed loop of 4 clients first (JIT, sockets, caches), not measured. */
   readonly warmupSeconds: number;
+  /** Targets to spread the requests over (uniformly at random); `url` and `headers` are then unused. */
+  readonly spread?: readonly Target[];
+}
+
+export interface Target {
+  readonly url: string;
+  readonly headers: Record<string, string>;
 }
 
 export interface LoadResult {
@@ -44,16 +54,20 @@ function percentile(sorted: readonly number[], p: number): number {
 
 class Driver {
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  readonly #targets: readonly Target[];
   readonly latencies: number[] = [];
   errors = 0;
   answered = 0;
   lastAnswer = 0;
 
-  constructor(private readonly url: string, private readonly headers: Record<string, string>) {}
+  constructor(spec: LoadSpec) {
+    this.#targets = spec.spread !== undefined && spec.spread.length > 0 ? spec.spread : [{ url: spec.url, headers: spec.headers }];
+  }
 
   get(due: number): Promise<void> {
+    const target = this.#targets.length === 1 ? this.#targets[0]! : this.#targets[Math.floor(Math.random() * this.#targets.length)]!;
     return new Promise((resolve) => {
-      const req = request(this.url, { agent: this.#agent, headers: this.headers }, (res) => {
+      const req = request(target.url, { agent: this.#agent, headers: target.headers }, (res) => {
         res.resume();
         res.on('end', () => {
           this.answered += 1;
@@ -83,7 +97,7 @@ class Driver {
 }
 
 async function openLoop(spec: LoadSpec): Promise<Omit<LoadResult, 'clientCpuMs'>> {
-  const driver = new Driver(spec.url, spec.headers);
+  const driver = new Driver(spec);
   const total = Math.round(spec.rate * spec.seconds);
   const pending: Promise<void>[] = [];
   const start = performance.now() + 20;
@@ -97,7 +111,7 @@ async function openLoop(spec: LoadSpec): Promise<Omit<LoadResult, 'clientCpuMs'>
 }
 
 async function closedLoop(spec: LoadSpec, concurrency: number, seconds: number): Promise<Omit<LoadResult, 'clientCpuMs'>> {
-  const driver = new Driver(spec.url, spec.headers);
+  const driver = new Driver(spec);
   const start = performance.now();
   const end = start + seconds * 1000;
   let sent = 0;

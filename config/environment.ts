@@ -90,6 +90,7 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = Object.freeze([
   entry('HYCAL_API_RATE_LIMIT_WINDOW_MS', 'api.rateLimitWindowMs'),
   entry('HYCAL_API_BODY_LIMIT_BYTES', 'api.bodyLimitBytes'),
   entry('HYCAL_API_TOKEN_CACHE_MS', 'api.tokenCacheMs'),
+  entry('HYCAL_API_TENANT_CACHE_MS', 'api.tenantCacheMs'),
   entry('HYCAL_API_VIEW_CACHE_MS', 'api.viewCacheMs'),
   entry('HYCAL_LOG_LEVEL', 'logLevel'),
 ]);

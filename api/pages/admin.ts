@@ -113,6 +113,8 @@ export function adminPages(ctx: ApiContext) {
         return page(reply, session, 'Set up Microsoft 365: not completed', `<div class="error" role="alert"><p>${esc(outcome.reason)}</p><p><strong>What to do next:</strong> ${esc(outcome.nextStep)}</p></div>
 <form method="post" action="/admin/setup/consent">${csrfField(session)}<button type="submit">Try again</button></form>`);
       }
+      // The tenant may have joined (or changed) organisation: the tenant check reads it again.
+      ctx.tenantOrgs.forget(outcome.tenant.tenantId);
       const tenants = await ctx.deps.provisioning.tenants(session.orgId);
       return page(reply, session, 'Set up Microsoft 365: consent granted', `<p class="notice" role="status">Consent granted for ${esc(outcome.tenant.displayName)} (${esc(outcome.tenant.tenantId)}). Now test one mailbox.</p>${testMailboxForm(session, tenants, outcome.tenant.tenantId, '')}`);
     });

@@ -105,4 +105,20 @@ describe('api stored-view cache', () => {
     await cache.getMany([item('c')], src.load, '-');
     expect(cache.size).toBe(1);
   });
+
+  it('view cache – counts the keys it served without a read of their own (live or in flight) and the keys it read', async () => {
+    const clock = new ManualClock(T0);
+    const src = source(new Map([['a', 'A'], ['b', 'B']]));
+    const cache = new StoredViewCache<string>({ ttlMs: 1_000, clock });
+    const open = src.hold();
+    const lists = [cache.getMany([item('a'), item('b')], src.load, '-'), cache.getMany([item('a')], src.load, '-')];
+    open();
+    await Promise.all(lists);
+    expect(cache.stats).toEqual({ hits: 1, misses: 2 });
+    await cache.getMany([item('a'), item('c')], src.load, '-');
+    expect(cache.stats).toEqual({ hits: 2, misses: 3 });
+    const off = new StoredViewCache<string>({ ttlMs: 0, clock });
+    await off.getMany([item('a'), item('a')], src.load, '-');
+    expect(off.stats).toEqual({ hits: 0, misses: 2 });
+  });
 });
