@@ -41,9 +41,25 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * `step`, or a failure naming `what` when it takes longer than `ms`: a setup step that hangs
+ * fails with its name instead of the hook's blind time-out.
+ */
+export async function within<T>(ms: number, what: string | (() => string), step: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${typeof what === 'string' ? what : what()} did not end within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([step, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function testMongo(): Promise<MongoClient> {
   const client = new MongoClient(testStack().mongodbUri, { serverSelectionTimeoutMS: 20_000 });
-  await client.connect();
+  await within(60_000, `connecting to MongoDB at ${testStack().mongodbUri}`, client.connect());
   return client;
 }
 

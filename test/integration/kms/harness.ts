@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../../../common/logger.js';
 import { createKeyring, generateKeyText, kmsOptionsSchema, type KmsOptionsInput, type Keyring } from '../../../kms/index.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec } from '../../../schemas/index.js';
 import { LogCapture } from '../../support/canary.js';
-import { readTopic, testKafka, testMongo, testStack, uniqueName, withAdmin, type ReadRecord } from '../../support/stack.js';
+import { readTopic, testKafka, testMongo, testStack, uniqueName, withAdmin, within, type ReadRecord } from '../../support/stack.js';
 import { linearBackoff, retry } from '../../../common/index.js';
 
 export type KafkaRecord = ReadRecord;
@@ -37,7 +37,7 @@ export async function openHarness(label: string): Promise<Harness> {
   await retry(() => withAdmin((admin) => provisionTopics(admin, { prefix, partitions: 1 })), { attempts: 5, delayMs: linearBackoff(1_000) });
   const codec = await new TopicCodec(createSchemaRegistry(testStack().schemaRegistryUrl), { prefix }).init();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  await within(60_000, 'connecting the Kafka producer', producer.connect());
   const mongo = await testMongo();
   const dbName = uniqueName(`${label}db`).replaceAll('.', '_');
   const db = mongo.db(dbName);

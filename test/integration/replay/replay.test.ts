@@ -14,7 +14,7 @@ import { grantedDecryptor, parseKeyGrant, replayTopic, ReplayGroupExistsError, R
 import { createSchemaRegistry, TopicCodec, type ParsedMeeting } from '../../../schemas/index.js';
 import { Canaries, formatHits, LogCapture } from '../../support/canary.js';
 import { buildParsedMeeting } from '../../support/parsed-meetings.js';
-import { readTopic, testKafka, testStack, uniqueName, withAdmin } from '../../support/stack.js';
+import { readTopic, testKafka, testStack, uniqueName, withAdmin, within } from '../../support/stack.js';
 
 /**
  * Issue 17 point 3: `hycal replay` on the real stack. calendar.meetings.v1 of two tenants, written
@@ -24,17 +24,6 @@ import { readTopic, testKafka, testStack, uniqueName, withAdmin } from '../../su
  */
 
 const TOPIC = 'calendar.meetings.v1';
-
-/** `step`, or a failure naming what did not end when it takes longer than `ms`. */
-async function withDeadline<T>(step: Promise<T>, ms: number, describe: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(describe())), ms)));
-  try {
-    return await Promise.race([step, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface Row {
   readonly timestamp: number;
@@ -195,7 +184,7 @@ describe('replay', () => {
       const seen = { stage: 'replay started', progress: [0, 0] as [number, number] };
       const stage = <T>(name: string, step: Promise<T>): Promise<T> => {
         seen.stage = name;
-        return withDeadline(step, 60_000, () => `${name} did not end within 60 s; replay progress ${seen.progress.join('/')}; replay log: ${capture.lines.slice(-5).join(' | ')}`);
+        return within(60_000, () => `${name} (replay progress ${seen.progress.join('/')}; replay log: ${capture.lines.slice(-5).join(' | ')})`, step);
       };
       const replay = replayTopic({ kafka, codec, prefix: expPrefix, topic: TOPIC, from: { kind: 'beginning' }, target: { kind: 'file', path: fifo }, clock, logger, retentionCheckMs: 200, onProgress: (done, total) => (seen.progress = [done, total]) });
       replay.catch(() => undefined); // awaited below; a failure before then must not be unhandled
