@@ -72,7 +72,9 @@ export async function buildApi(input: ApiOptionsInput, deps: ApiDeps, extras: Bu
     options, deps, clock, logger,
     tokens: new TokenService(deps.state, clock, { cacheMs: options.tokenCacheMs }),
     oidc: new OidcClient(options.oidc, clock),
-    tenantOrgs: new StoredViewCache<string | undefined>({ ttlMs: options.tenantCacheMs, maxEntries: 10_000, clock }),
+    tenantOrgs: new StoredViewCache<string | undefined>({
+      ttlMs: options.tenantCacheMs, maxEntries: 10_000, clock, ...(options.tenantCacheMs >= 2 ? { refreshAfterMs: Math.floor(options.tenantCacheMs / 2) } : {}),
+    }),
   };
   app.decorateRequest('principal', null);
 

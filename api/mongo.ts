@@ -108,11 +108,16 @@ export class MongoViewsReader implements ViewsReader {
     this.#presence = db.collection(names.presence);
     this.#dayReads = options.dayReads ?? 'auto';
     this.#clock = options.clock ?? systemClock;
-    this.#cache = new StoredViewCache({ ttlMs: options.cacheMs ?? 0, clock: this.#clock, ...(options.cacheMaxEntries === undefined ? {} : { maxEntries: options.cacheMaxEntries }) });
+    const ttlMs = options.cacheMs ?? 0;
+    // Refreshed ahead once half the TTL has passed: a user's list in steady use never waits for its days.
+    this.#cache = new StoredViewCache({
+      ttlMs, clock: this.#clock, ...(ttlMs >= 2 ? { refreshAfterMs: Math.floor(ttlMs / 2) } : {}),
+      ...(options.cacheMaxEntries === undefined ? {} : { maxEntries: options.cacheMaxEntries }),
+    });
   }
 
   /** Day documents of meeting lists served by the stored-view cache (hits) and read (misses). */
-  get cacheStats(): { readonly hits: number; readonly misses: number } {
+  get cacheStats(): { readonly hits: number; readonly misses: number; readonly refreshes: number } {
     return this.#cache.stats;
   }
 

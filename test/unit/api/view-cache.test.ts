@@ -114,11 +114,81 @@ describe('api stored-view cache', () => {
     const lists = [cache.getMany([item('a'), item('b')], src.load, '-'), cache.getMany([item('a')], src.load, '-')];
     open();
     await Promise.all(lists);
-    expect(cache.stats).toEqual({ hits: 1, misses: 2 });
+    expect(cache.stats).toEqual({ hits: 1, misses: 2, refreshes: 0 });
     await cache.getMany([item('a'), item('c')], src.load, '-');
-    expect(cache.stats).toEqual({ hits: 2, misses: 3 });
+    expect(cache.stats).toEqual({ hits: 2, misses: 3, refreshes: 0 });
     const off = new StoredViewCache<string>({ ttlMs: 0, clock });
     await off.getMany([item('a'), item('a')], src.load, '-');
-    expect(off.stats).toEqual({ hits: 0, misses: 2 });
+    expect(off.stats).toEqual({ hits: 0, misses: 2, refreshes: 0 });
+  });
+
+  it('refresh ahead – a key used after refreshAfterMs is served from its entry at once and read again in the background; the next use sees that read', async () => {
+    const clock = new ManualClock(T0);
+    const store = new Map([['a', 'v1']]);
+    const src = source(store);
+    const cache = new StoredViewCache<string>({ ttlMs: 1_000, refreshAfterMs: 500, clock });
+    expect(await cache.getMany([item('a')], src.load, '-')).toEqual(['v1']);
+    store.set('a', 'v2');
+    clock.advance(499);
+    expect(await cache.getMany([item('a')], src.load, '-')).toEqual(['v1']);
+    expect(src.calls).toHaveLength(1);
+    clock.advance(1);
+    const open = src.hold();
+    // Served without waiting for the database (the refresh is held), and only one refresh is sent.
+    expect(await cache.getMany([item('a')], src.load, '-')).toEqual(['v1']);
+    expect(await cache.getMany([item('a')], src.load, '-')).toEqual(['v1']);
+    expect(src.calls).toEqual([['a'], ['a']]);
+    open();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await cache.getMany([item('a')], src.load, '-')).toEqual(['v2']);
+    // The refreshed entry counts from when its read was sent (T0 + 500): live until T0 + 1 500.
+    clock.advance(999);
+    expect(await cache.getMany([item('a')], src.load, '-')).toEqual(['v2']);
+    expect(cache.stats).toEqual({ hits: 5, misses: 1, refreshes: 2 });
+  });
+
+  it('refresh ahead – staleness stays bounded by ttlMs: an entry whose refresh has not answered is not served past its expiry', async () => {
+    const clock = new ManualClock(T0);
+    const store = new Map([['a', 'v1']]);
+    const src = source(store);
+    const cache = new StoredViewCache<string>({ ttlMs: 1_000, refreshAfterMs: 500, clock });
+    await cache.getMany([item('a')], src.load, '-');
+    store.set('a', 'v2');
+    clock.advance(600);
+    const open = src.hold();
+    expect(await cache.getMany([item('a')], src.load, '-')).toEqual(['v1']);
+    clock.advance(400); // expired; the refresh (sent at T0 + 600, saw v2) is still on its way
+    const waiting = cache.getMany([item('a')], src.load, '-');
+    open();
+    expect(await waiting).toEqual(['v2']);
+    expect(src.calls).toHaveLength(2); // the expired caller joined the refresh instead of reading again
+  });
+
+  it('refresh ahead – a failed refresh keeps the entry until it expires, then the key is read for the caller', async () => {
+    const clock = new ManualClock(T0);
+    const cache = new StoredViewCache<string>({ ttlMs: 1_000, refreshAfterMs: 500, clock });
+    let fail = false;
+    let calls = 0;
+    const load = (ids: readonly string[]) => {
+      calls += 1;
+      return fail ? Promise.reject(new Error('down')) : Promise.resolve(new Map(ids.map((id) => [id, `ok${calls}`])));
+    };
+    expect(await cache.getMany([item('a')], load, '-')).toEqual(['ok1']);
+    fail = true;
+    clock.advance(500);
+    expect(await cache.getMany([item('a')], load, '-')).toEqual(['ok1']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await cache.getMany([item('a')], load, '-')).toEqual(['ok1']); // still live; a second refresh is tried
+    expect(calls).toBe(3);
+    clock.advance(500);
+    fail = false;
+    expect(await cache.getMany([item('a')], load, '-')).toEqual(['ok4']);
+  });
+
+  it('refresh ahead – refreshAfterMs must be a positive integer below ttlMs', () => {
+    const clock = new ManualClock(T0);
+    expect(() => new StoredViewCache<string>({ ttlMs: 1_000, refreshAfterMs: 1_000, clock })).toThrow(/refreshAfterMs/);
+    expect(() => new StoredViewCache<string>({ ttlMs: 1_000, refreshAfterMs: 0, clock })).toThrow(/refreshAfterMs/);
+    expect(() => new StoredViewCache<string>({ ttlMs: 1_000, refreshAfterMs: 999, clock })).not.toThrow();
   });
 });
