@@ -15,6 +15,8 @@ export type { RuntimeDeps } from './worker.js';
 export { runtimeOptionsSchema, compileRuntimeOptions } from './options.js';
 export type { RuntimeOptions, RuntimeOptionsInput } from './options.js';
 export { RuntimeMetrics } from './metrics.js';
+export { HotHistogram } from './hot-histogram.js';
+export type { HotHistogramConfig } from './hot-histogram.js';
 export { MongoSink, collapseUpserts, isDuplicateKey } from './sink.js';
 export type { GuardedUpsert, SinkResult } from './sink.js';
 export { Dispatcher, Actor } from './actors.js';

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProcessorMetrics } from './contract.js';
+import { HotHistogram } from './hot-histogram.js';
 
 /**
  * Prometheus metrics of one runtime (DESIGN.md section 7): consumer lag, per-processor latency,
@@ -9,8 +10,9 @@ import type { ProcessorMetrics } from './contract.js';
 export class RuntimeMetrics {
   readonly registry: Registry;
   readonly consumerLag: Gauge<'topic' | 'partition'>;
-  readonly processSeconds: Histogram<'processor'>;
-  readonly recordLatencySeconds: Histogram<'topology'>;
+  /** Observed once per record and timer: a HotHistogram (same exposition, cheaper observe). */
+  readonly processSeconds: HotHistogram<'processor'>;
+  readonly recordLatencySeconds: HotHistogram<'topology'>;
   readonly inflightActors: Gauge<'topology'>;
   readonly actorsInMemory: Gauge<'topology'>;
   readonly records: Counter<'topology' | 'outcome'>;
@@ -35,8 +37,8 @@ export class RuntimeMetrics {
     this.registry = registry;
     const r = [registry];
     this.consumerLag = new Gauge({ name: 'hycal_runtime_consumer_lag', help: 'Records between the last fetched offset and the high watermark', labelNames: ['topic', 'partition'], registers: r });
-    this.processSeconds = new Histogram({ name: 'hycal_runtime_process_seconds', help: 'Time a processor takes for one record or timer', labelNames: ['processor'], buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: r });
-    this.recordLatencySeconds = new Histogram({ name: 'hycal_runtime_record_latency_seconds', help: 'From the record timestamp to its effects being durable', labelNames: ['topology'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r });
+    this.processSeconds = new HotHistogram({ name: 'hycal_runtime_process_seconds', help: 'Time a processor takes for one record or timer', labelNames: ['processor'], buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: r });
+    this.recordLatencySeconds = new HotHistogram({ name: 'hycal_runtime_record_latency_seconds', help: 'From the record timestamp to its effects being durable', labelNames: ['topology'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r });
     this.inflightActors = new Gauge({ name: 'hycal_runtime_inflight_actors', help: 'Actors running a record or timer right now', labelNames: ['topology'], registers: r });
     this.actorsInMemory = new Gauge({ name: 'hycal_runtime_actors', help: 'Actors held in memory (active or idle, not passivated)', labelNames: ['topology'], registers: r });
     this.records = new Counter({ name: 'hycal_runtime_records_total', help: 'Records by outcome: processed, skipped (already applied), dead_lettered, abandoned', labelNames: ['topology', 'outcome'], registers: r });
