@@ -134,6 +134,39 @@ export function contextAdAfter(prefix: Uint8Array, purpose: string, parts: reado
   return out;
 }
 
+/**
+ * Builds `header ‖ contextAd('field', [tenantId, recordKey, entityId, field])` for many fields of one
+ * tenant (a meeting list opens ~200): the label, tenant and record key are encoded once per record
+ * key and copied, only the entity id and the field name are written per field. Byte for byte what
+ * `contextAdAfter(header, 'field', parts)` gives.
+ */
+export class FieldAdBuilder {
+  readonly #tenantId: string;
+  readonly #prefixes = new Map<string, Buffer>();
+
+  constructor(tenantId: string) {
+    this.#tenantId = tenantId;
+  }
+
+  build(header: Uint8Array, recordKey: string, entityId: string, field: string): Buffer {
+    let prefix = this.#prefixes.get(recordKey);
+    if (prefix === undefined) {
+      prefix = contextAd('field', [this.#tenantId, recordKey]);
+      this.#prefixes.set(recordKey, prefix);
+    }
+    const out = Buffer.allocUnsafe(header.length + prefix.length + 8 + Buffer.byteLength(entityId, 'utf8') + Buffer.byteLength(field, 'utf8'));
+    out.set(header, 0);
+    out.set(prefix, header.length);
+    let at = header.length + prefix.length;
+    for (const part of [entityId, field]) {
+      const length = out.write(part, at + 4, 'utf8');
+      out.writeUInt32BE(length, at);
+      at += 4 + length;
+    }
+    return out;
+  }
+}
+
 export interface SealParams {
   readonly kind: CipherKind;
   readonly key: Buffer;

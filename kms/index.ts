@@ -24,6 +24,7 @@ export {
   decryptEnvelopeWithAd,
   contextAd,
   contextAdAfter,
+  FieldAdBuilder,
   isValidKeyId,
 } from './format.js';
 export type { Envelope, SealParams } from './format.js';

@@ -5,7 +5,7 @@ import { retry, silentLogger } from '../common/index.js';
 import { KeyCache } from './cache.js';
 import type { DataKeyRecord, DataKeyStore, KeychainRecord } from './data-key-store.js';
 import { KeyDestroyedError, KeyNotFoundError, KmsInputError, KmsUnavailableError } from './errors.js';
-import { CipherKind, KEY_BYTES, contextAd, contextAdAfter, decryptEnvelope, decryptEnvelopeWithAd, encryptEnvelope, parseEnvelope, type Envelope } from './format.js';
+import { CipherKind, FieldAdBuilder, KEY_BYTES, contextAd, contextAdAfter, decryptEnvelope, decryptEnvelopeWithAd, encryptEnvelope, parseEnvelope, type Envelope } from './format.js';
 import { withDefaults, type KmsOptions, type KmsOptionsInput } from './options.js';
 import type { KmsProvider } from './provider.js';
 import { KeyedSerializer } from './serial.js';
@@ -380,7 +380,11 @@ export class Keyring {
       if (keys.has(ref)) continue;
       keys.set(ref, this.#cachedKey(tenantId, envelope) ?? (await this.#decryptionKey(tenantId, envelope)));
     }
-    return envelopes.map((envelope, i) => openField(envelope, keys.get(`${envelope.keyId}#${envelope.keyVersion}`)!, { tenantId, ...fields[i]!.ctx }));
+    const ads = new FieldAdBuilder(tenantId);
+    return envelopes.map((envelope, i) => {
+      const { recordKey, entityId, field } = fields[i]!.ctx;
+      return decryptEnvelopeWithAd(envelope, keys.get(`${envelope.keyId}#${envelope.keyVersion}`)!, ads.build(envelope.header, recordKey, entityId, field));
+    });
   }
 
   /** Whole-record sealing (connector side). */

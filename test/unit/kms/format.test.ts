@@ -7,6 +7,7 @@ import {
   DecryptFailedError,
   contextAd,
   contextAdAfter,
+  FieldAdBuilder,
   decryptEnvelope,
   decryptEnvelopeWithAd,
   encryptEnvelope,
@@ -128,6 +129,18 @@ describe('kms format', () => {
       fc.property(fc.uint8Array({ maxLength: 90 }), fc.constantFrom('field', 'seal', 'seal-meta'), fc.array(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), { maxLength: 6 }), (prefix, purpose, parts) => {
         expect(contextAd(purpose, parts).equals(reference(purpose, parts))).toBe(true);
         expect(contextAdAfter(prefix, purpose, parts).equals(Buffer.concat([prefix, reference(purpose, parts)]))).toBe(true);
+      }),
+    );
+  });
+
+  it("kms format – a meeting list's field associated data (FieldAdBuilder, prefix per record key reused) is byte for byte header ‖ contextAd('field', parts)", () => {
+    const part = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 90 }), part, fc.array(fc.tuple(fc.constantFrom('rk-1', 'rk-2', 'tenant/é-mbx'), part, part), { minLength: 1, maxLength: 8 }), (header, tenant, fields) => {
+        const builder = new FieldAdBuilder(tenant);
+        for (const [recordKey, entityId, field] of fields) {
+          expect(builder.build(header, recordKey, entityId, field).equals(contextAdAfter(header, 'field', [tenant, recordKey, entityId, field]))).toBe(true);
+        }
       }),
     );
   });
