@@ -75,8 +75,18 @@ function joinOf(join: Record<string, unknown> | null): Record<string, unknown> |
   return { provider: str(join['provider']) ?? 'OTHER', url: str(join['url']), sipUri: str(join['sipUri']), meetingNumber: str(join['meetingNumber']) };
 }
 
+/** ISO texts of recent instants: a list's meetings start and end at the same instants request after request. */
+const ISO_TEXTS = new Map<number, string>();
+const ISO_TEXTS_MAX = 50_000;
+
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  let text = ISO_TEXTS.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (ISO_TEXTS.size >= ISO_TEXTS_MAX) ISO_TEXTS.clear();
+    ISO_TEXTS.set(ms, text);
+  }
+  return text;
 }
 
 /** A validated [from, to) range of at most maxDays. */
