@@ -3,8 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import { createInterface } from 'node:readline';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastify, { type FastifyInstance } from 'fastify';
@@ -17,6 +15,7 @@ import type { ProcessorContext } from '../runtime/index.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec, type GraphNotification } from '../schemas/index.js';
 import { BENCH_APP, BENCH_SECRET, BENCH_TENANT, type BenchSimInfo } from './connector-sim.js';
 import { LOAD_CLIENT_STATE, LOAD_SUBSCRIPTION, type LoadResult } from './connector-load.js';
+import { collectGarbage } from './gc.js';
 import type { BenchOptions, BenchReport, BenchRow } from './report.js';
 
 /**
@@ -52,12 +51,6 @@ export const parts = ['sync', 'webhook'] as const;
 type ConnectorPart = (typeof parts)[number];
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** A full collection, so the RSS and heap baselines hold no garbage (works without --expose-gc). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose_gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 async function startSim(mailboxes: number, meetings: number): Promise<{ info: BenchSimInfo; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'connector-sim.ts'), '--mailboxes', String(mailboxes), '--meetings', String(meetings)], {
