@@ -127,8 +127,8 @@ export class KeyExecutor {
     };
     this.#attempts = new Attempts({ failurePolicy: deps.failurePolicy, metrics: deps.metrics, logger: deps.logger, firstStage: deps.topology.stages[0]?.name ?? 'unknown', sleep: this.#sleep });
     this.#hot = {
-      processed: deps.metrics.records.labels({ topology, outcome: 'processed' }),
-      skipped: deps.metrics.records.labels({ topology, outcome: 'skipped' }),
+      processed: deps.metrics.recordCounter({ topology, outcome: 'processed' }),
+      skipped: deps.metrics.recordCounter({ topology, outcome: 'skipped' }),
       latency: deps.metrics.recordLatencySeconds.labels({ topology }),
     };
   }

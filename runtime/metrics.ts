@@ -32,6 +32,7 @@ export class RuntimeMetrics {
   readonly leasesHeld: Gauge<'topology'>;
   readonly clockSkewSeconds: Gauge<'topology'>;
   readonly #custom = new Map<string, { metric: Counter<string> | Histogram<string>; labels: readonly string[] }>();
+  readonly #recordCounts = new Map<string, { readonly labels: Readonly<Record<'topology' | 'outcome', string>>; n: number }>();
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry;
@@ -41,7 +42,18 @@ export class RuntimeMetrics {
     this.recordLatencySeconds = new HotHistogram({ name: 'hycal_runtime_record_latency_seconds', help: 'From the record timestamp to its effects being durable', labelNames: ['topology'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r });
     this.inflightActors = new Gauge({ name: 'hycal_runtime_inflight_actors', help: 'Actors running a record or timer right now', labelNames: ['topology'], registers: r });
     this.actorsInMemory = new Gauge({ name: 'hycal_runtime_actors', help: 'Actors held in memory (active or idle, not passivated)', labelNames: ['topology'], registers: r });
-    this.records = new Counter({ name: 'hycal_runtime_records_total', help: 'Records by outcome: processed, skipped (already applied), dead_lettered, abandoned', labelNames: ['topology', 'outcome'], registers: r });
+    const pending = this.#recordCounts;
+    this.records = new Counter({
+      name: 'hycal_runtime_records_total', help: 'Records by outcome: processed, skipped (already applied), dead_lettered, abandoned', labelNames: ['topology', 'outcome'], registers: r,
+      // Whoever reads the counter (a scrape, getMetricsAsJSON, get()) first receives the counts of recordCounter's children.
+      collect() {
+        for (const count of pending.values()) {
+          if (count.n === 0) continue;
+          this.inc(count.labels, count.n);
+          count.n = 0;
+        }
+      },
+    });
     this.deadLetters = new Counter({ name: 'hycal_runtime_dead_letters_total', help: 'Records sent to a dead-letter topic', labelNames: ['topic', 'processor', 'code'], registers: r });
     this.retries = new Counter({ name: 'hycal_runtime_retries_total', help: 'Processor attempts that failed and were retried', labelNames: ['processor', 'kind'], registers: r });
     this.timerLagSeconds = new Histogram({ name: 'hycal_runtime_timer_lag_seconds', help: 'How late a timer fired after its due time', labelNames: ['topology'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 60], registers: r });
@@ -57,6 +69,22 @@ export class RuntimeMetrics {
     this.leasesLost = new Counter({ name: 'hycal_runtime_leases_lost_total', help: 'Partition leases lost (not renewed in time): the worker stopped the partition', labelNames: ['topology'], registers: r });
     this.leasesHeld = new Gauge({ name: 'hycal_runtime_leases_held', help: 'Partition leases held by this worker', labelNames: ['topology'], registers: r });
     this.clockSkewSeconds = new Gauge({ name: 'hycal_runtime_clock_skew_seconds', help: 'MongoDB server time minus this worker\'s wall clock, last measured at a lease renewal (positive: this clock is behind)', labelNames: ['topology'], registers: r });
+  }
+
+  /**
+   * A child of `records` for what happens once per record (processed, skipped): `inc` adds to a
+   * number, which the counter takes in when it is read. prom-client's labelled child copies and
+   * hashes the labels on every `inc` (≈ 0.6 µs, 1.5 % of the runtime's CPU on the no-op benchmark).
+   */
+  recordCounter(labels: Readonly<Record<'topology' | 'outcome', string>>): { inc(): void } {
+    const key = `${labels.topology}\u0000${labels.outcome}`;
+    let count = this.#recordCounts.get(key);
+    if (count === undefined) {
+      count = { labels: { topology: labels.topology, outcome: labels.outcome }, n: 0 };
+      this.#recordCounts.set(key, count);
+    }
+    const held = count;
+    return { inc: () => { held.n += 1; } };
   }
 
   /** The `ctx.metrics` of one processor. */

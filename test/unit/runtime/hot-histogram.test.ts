@@ -59,4 +59,23 @@ describe('runtime hot histogram', () => {
     expect(text).toContain('hycal_runtime_process_seconds_bucket{le="0.0005",processor="keep"} 1');
     expect(text).toContain('hycal_runtime_record_latency_seconds_count{topology="ledger"} 1');
   });
+
+  it('record counter – counts of a per-record child reach the text, the JSON and get() whenever they are read, added to direct increments of the same series', async () => {
+    const metrics = new RuntimeMetrics();
+    const processed = metrics.recordCounter({ topology: 'ledger', outcome: 'processed' });
+    const again = metrics.recordCounter({ topology: 'ledger', outcome: 'processed' });
+    expect(await metrics.text()).not.toContain('outcome="processed"');
+    for (let i = 0; i < 5; i += 1) processed.inc();
+    again.inc();
+    metrics.records.inc({ topology: 'ledger', outcome: 'processed' }, 2);
+    metrics.records.inc({ topology: 'ledger', outcome: 'dead_lettered' });
+    expect(await metrics.text()).toContain('hycal_runtime_records_total{topology="ledger",outcome="processed"} 8');
+    processed.inc();
+    const json = await metrics.registry.getMetricsAsJSON();
+    const series = json.find((m) => m.name === 'hycal_runtime_records_total')!.values;
+    expect(series).toContainEqual(expect.objectContaining({ labels: { topology: 'ledger', outcome: 'processed' }, value: 9 }));
+    expect(series).toContainEqual(expect.objectContaining({ labels: { topology: 'ledger', outcome: 'dead_lettered' }, value: 1 }));
+    processed.inc();
+    expect((await metrics.records.get()).values.find((v) => v.labels['outcome'] === 'processed')?.value).toBe(10);
+  });
 });
