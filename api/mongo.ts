@@ -45,7 +45,7 @@ function dayEntries(doc: Document, userId: string): readonly MeetingViewEntry[] 
     meetingId: String(m['meetingId']), mailboxId: userId, start: num(m['start']), end: num(m['end']), isAllDay: m['isAllDay'] === true, isCancelled: false, isPrivate: m['isPrivate'] === true,
     showAs: (typeof m['showAs'] === 'string' ? m['showAs'] : 'UNKNOWN') as ShowAs, providerKind: (typeof m['providerKind'] === 'string' ? m['providerKind'] : 'NONE') as ProviderKind,
     attendeeCount: typeof m['attendeeCount'] === 'number' ? m['attendeeCount'] : null, version: num(m['v'] ?? m['version']),
-    subject: bytes(m['subject']), location: bytes(m['location']), organizer: bytes(m['organizer']), joinDetails: bytes(m['joinDetails']),
+    subject: bytes(m['subject']), location: bytes(m['location']), organizer: bytes(m['organizer']), joinDetails: bytes(m['joinDetails']), card: bytes(m['card']),
   })));
 }
 

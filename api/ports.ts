@@ -24,6 +24,8 @@ export interface MeetingViewEntry {
   readonly location: Uint8Array | null;
   readonly organizer: Uint8Array | null;
   readonly joinDetails: Uint8Array | null;
+  /** The four fields above sealed together (schemas/card.ts); when present, they are null and the card is opened instead. */
+  readonly card?: Uint8Array | null;
 }
 
 /** One booking of a device; title and joinDetails are the source meeting's ciphertexts. */

@@ -1,3 +1,4 @@
+import { CARD_FIELD, parseCard } from '../schemas/index.js';
 import { InvalidInputError } from './errors.js';
 import type { BookingViewEntry, FieldDecryptor, MeetingViewEntry } from './ports.js';
 
@@ -22,11 +23,18 @@ export class Presenter {
     return opened.map((plain) => plain.toString('utf8'));
   }
 
-  /** Meetings of one tenant in the given order, every sensitive field opened in one batch. */
+  /**
+   * Meetings of one tenant in the given order, every sensitive field opened in one batch: a
+   * meeting's card when it has one (one ciphertext), else its four fields one by one.
+   */
   async meetings(tenantId: string, entries: readonly MeetingViewEntry[]): Promise<Record<string, unknown>[]> {
     const sealed: Sealed[] = [];
     for (const m of entries) {
       const recordKey = `${tenantId}/${m.mailboxId}`;
+      if (m.card !== null && m.card !== undefined) {
+        sealed.push({ ctx: { recordKey, entityId: m.meetingId, field: CARD_FIELD }, ciphertext: m.card });
+        continue;
+      }
       for (const field of MEETING_FIELDS) {
         const ciphertext = m[field];
         if (ciphertext !== null) sealed.push({ ctx: { recordKey, entityId: m.meetingId, field }, ciphertext });
@@ -36,13 +44,22 @@ export class Presenter {
     let next = 0;
     const take = (bytes: Uint8Array | null): string | null => (bytes === null ? null : texts[next++]!);
     return entries.map((m) => {
-      const [subject, location, organizer, join] = MEETING_FIELDS.map((field) => take(m[field]));
+      let subject: string | null, location: string | null, organizer: unknown, join: unknown;
+      if (m.card !== null && m.card !== undefined) {
+        ({ subject, location, organizer, joinDetails: join } = parseCard(texts[next++]!));
+      } else {
+        const [s, l, o, j] = MEETING_FIELDS.map((field) => take(m[field]));
+        subject = s ?? null;
+        location = l ?? null;
+        organizer = o === null || o === undefined ? null : JSON.parse(o);
+        join = j === null || j === undefined ? null : JSON.parse(j);
+      }
       return {
         id: m.meetingId, start: iso(m.start), end: iso(m.end), isAllDay: m.isAllDay, isCancelled: m.isCancelled, isPrivate: m.isPrivate,
         showAs: m.showAs, providerKind: m.providerKind, attendeeCount: m.attendeeCount, version: m.version,
-        subject: subject ?? null, location: location ?? null,
-        organizer: organizer === null || organizer === undefined ? null : (JSON.parse(organizer) as { name: string | null; address: string }),
-        join: join === null || join === undefined ? null : joinOf(JSON.parse(join) as Record<string, unknown>),
+        subject, location,
+        organizer: organizer === null ? null : (organizer as { name: string | null; address: string }),
+        join: join === null ? null : joinOf(join as Record<string, unknown>),
       };
     });
   }

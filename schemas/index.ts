@@ -14,6 +14,8 @@ export { TopicCodec, RecordDecodeError, SchemaRegistryUnavailableError } from '.
 export { provisionTopics, TopicProvisionError } from './provision.js';
 export type { ProvisionOptions, ProvisionResult } from './provision.js';
 export { MEETING_ENCRYPTED_FIELDS } from './values.js';
+export { CARD_FIELD, cardPlaintext, parseCard, CardFormatError } from './card.js';
+export type { MeetingCard } from './card.js';
 export { DAY_MS, MEETING_WINDOW_PAST_MS, MEETING_WINDOW_AHEAD_MS, inMeetingWindow, asBytes } from './model.js';
 export type { ParsedMeeting, ParsedAttendee, JoinDetails, JoinAlternative, MeetingSensitiveFields, MeetingPlainFields } from './model.js';
 export type {

@@ -51,7 +51,7 @@ export interface MeetingSensitiveFields {
 /** Plaintext scheduling fields exactly as they go onto calendar.meetings.v1. */
 export type MeetingPlainFields = Omit<
   MeetingOccurrence,
-  'keyRef' | 'subject' | 'body' | 'location' | 'organizer' | 'attendees' | 'joinDetails'
+  'keyRef' | 'subject' | 'body' | 'location' | 'organizer' | 'attendees' | 'joinDetails' | 'card'
 >;
 
 export interface ParsedMeeting extends Omit<MeetingPlainFields, 'responseStatus'> {

@@ -66,6 +66,11 @@ export interface MeetingOccurrence {
   joinDetails: Buffer | null;
   sourceFetchedAt: number;
   responseStatus: ResponseStatus;
+  /**
+   * subject, location, organizer and joinDetails sealed together (schemas/card.ts), for meeting
+   * lists; null (or absent, for values built before it) when the writer did not seal one.
+   */
+  card?: Buffer | null;
 }
 
 /** The fields of a meeting that are encrypted, by name (the associated data binds this name). */

@@ -1,5 +1,7 @@
 import { recordKeyOf, type EncryptionLease, type FieldContext, type Keyring } from '../../kms/index.js';
 import {
+  CARD_FIELD,
+  cardPlaintext,
   MEETING_ENCRYPTED_FIELDS,
   type MeetingEncryptedField,
   type MeetingOccurrence,
@@ -38,16 +40,19 @@ export function meetingFieldContext(meeting: Pick<MeetingOccurrence, 'tenantId' 
  * ParsedMeeting → calendar.meetings.v1 value. The plaintext part is copied field by field from an
  * explicit list (ids, times, flags, provider kind, counts, versions: DESIGN.md section 3); every
  * sensitive field is encrypted on its own under one data key version, with associated data
- * binding tenant, record key (tenantId/mailboxId), meeting id and field name. Pure apart from the
- * key lease and the random nonces.
+ * binding tenant, record key (tenantId/mailboxId), meeting id and field name; and the four fields a
+ * meeting list shows once more as one `card` (schemas/card.ts). Pure apart from the key lease and
+ * the random nonces.
  */
 export async function encryptMeeting(parsed: ParsedMeeting, keyring: MeetingEncryptor): Promise<MeetingOccurrence> {
   const plaintexts = MEETING_ENCRYPTED_FIELDS.map((field) => [field, serialize(field, parsed.sensitive)] as const);
-  const lease: EncryptionLease = await keyring.lease(parsed.tenantId, MEETING_ENCRYPTED_FIELDS.length);
+  const lease: EncryptionLease = await keyring.lease(parsed.tenantId, MEETING_ENCRYPTED_FIELDS.length + 1);
   const encrypted = {} as Record<MeetingEncryptedField, Buffer | null>;
   for (const [field, plaintext] of plaintexts) {
     encrypted[field] = plaintext === null ? null : lease.encryptField(meetingFieldContext(parsed, field), plaintext);
   }
+  // The list fields once more, together (schemas/card.ts): a meeting list opens one ciphertext per meeting.
+  const card = lease.encryptField({ ...meetingFieldContext(parsed, 'subject'), field: CARD_FIELD }, cardPlaintext(parsed.sensitive));
   return {
     tenantId: parsed.tenantId,
     mailboxId: parsed.mailboxId,
@@ -75,6 +80,7 @@ export async function encryptMeeting(parsed: ParsedMeeting, keyring: MeetingEncr
     joinDetails: encrypted.joinDetails,
     sourceFetchedAt: parsed.sourceFetchedAt,
     responseStatus: parsed.responseStatus ?? 'NONE',
+    card,
   };
 }
 

@@ -46,8 +46,15 @@ export function isListedAt(e: Pick<ListEntry, 'ok' | 'start' | 'end'>, now: numb
   return e.ok && inMeetingWindow(e.start, e.end, now);
 }
 
-/** What a day document keeps of a meeting (plaintext scheduling fields, ciphertexts as they are). */
+/**
+ * What a day document keeps of a meeting: plaintext scheduling fields and ciphertexts as they are,
+ * the meeting's card (schemas/card.ts) when it has one (a list opens one ciphertext per meeting),
+ * else subject, location, organizer and joinDetails one by one (values written before cards).
+ */
 export function listItem(m: MeetingOccurrence): Record<string, unknown> {
+  const sealed = m.card !== null && m.card !== undefined
+    ? { card: m.card }
+    : { subject: m.subject, location: m.location, organizer: m.organizer, joinDetails: m.joinDetails };
   return {
     meetingId: m.meetingId,
     seriesMasterId: m.seriesMasterId,
@@ -62,10 +69,7 @@ export function listItem(m: MeetingOccurrence): Record<string, unknown> {
     providerKind: m.providerKind,
     intent: m.intent === null ? null : { provider: m.intent.provider, modifier: m.intent.modifier },
     keyRef: { keyId: m.keyRef.keyId, version: m.keyRef.version } satisfies KeyRef,
-    subject: m.subject,
-    location: m.location,
-    organizer: m.organizer,
-    joinDetails: m.joinDetails,
+    ...sealed,
   };
 }
 
@@ -93,7 +97,9 @@ export function syncDays(state: ListState, tenantId: string, mailboxId: string, 
     const meetings = entries
       .filter((e) => e.days.includes(day))
       .sort((x, y) => x.start - y.start || (x.id < y.id ? -1 : 1))
-      .map((e) => ({ ...e.m, subject: asBytes(e.m?.['subject']), location: asBytes(e.m?.['location']), organizer: asBytes(e.m?.['organizer']), joinDetails: asBytes(e.m?.['joinDetails']) }));
+      .map((e) => (e.m?.['card'] !== undefined && e.m['card'] !== null
+        ? { ...e.m, card: asBytes(e.m['card']) }
+        : { ...e.m, subject: asBytes(e.m?.['subject']), location: asBytes(e.m?.['location']), organizer: asBytes(e.m?.['organizer']), joinDetails: asBytes(e.m?.['joinDetails']) }));
     return { id: `${tenantId}/${mailboxId}/${day}`, doc: meetings.length === 0 ? null : { tenantId, mailboxId, day, meetings } };
   });
   return { state: { ...state, entries, tombs: retire(state.tombs, dropped, now), seq: writes.length > 0 ? state.seq + 1 : state.seq }, writes };

@@ -2,20 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Binary } from 'mongodb';
 import { Keyring } from '../../../kms/index.js';
 import { decryptMeeting, encryptMeeting } from '../../../processors/encrypt/index.js';
-import { MEETING_ENCRYPTED_FIELDS, type MeetingOccurrence } from '../../../schemas/index.js';
+import { CARD_FIELD, MEETING_ENCRYPTED_FIELDS, parseCard, type MeetingOccurrence } from '../../../schemas/index.js';
+
+/** A meeting document's ciphertexts: the six fields and the card that repeats four of them. */
+const SEALED = [...MEETING_ENCRYPTED_FIELDS, CARD_FIELD] as const;
 import { buildParsedMeeting } from '../../support/parsed-meetings.js';
 import { openHarness, type Harness } from './harness.js';
 import { runHycal } from './cli.js';
 
 function toDoc(occurrence: MeetingOccurrence): Record<string, unknown> {
   const doc: Record<string, unknown> = { _id: occurrence.meetingId, ...occurrence };
-  for (const field of MEETING_ENCRYPTED_FIELDS) doc[field] = occurrence[field] === null ? null : new Binary(occurrence[field]);
+  for (const field of SEALED) doc[field] = occurrence[field] === null || occurrence[field] === undefined ? null : new Binary(occurrence[field]);
   return doc;
 }
 
 function fromDoc(doc: Record<string, unknown>): MeetingOccurrence {
   const out = { ...doc } as Record<string, unknown>;
-  for (const field of MEETING_ENCRYPTED_FIELDS) out[field] = doc[field] instanceof Binary ? Buffer.from(doc[field].buffer) : null;
+  for (const field of SEALED) out[field] = doc[field] instanceof Binary ? Buffer.from(doc[field].buffer) : null;
   return out as unknown as MeetingOccurrence;
 }
 
@@ -52,21 +55,25 @@ describe('kms rotation and re-encryption on the real stack', () => {
 
     const reencrypt = await runHycal(['kms', 'reencrypt', '--tenant', 'tenant-r', '--collection', 'meeting_views'], env);
     expect(reencrypt.stderr).toBe('');
-    expect(reencrypt.stdout).toContain('meeting_views: 3 documents, 18 fields re-encrypted, 0 already current, 0 failed');
+    // Seven ciphertexts a document: the six fields and the card.
+    expect(reencrypt.stdout).toContain('meeting_views: 3 documents, 21 fields re-encrypted, 0 already current, 0 failed');
     const docs = await views.find({ tenantId: 'tenant-r' }).toArray();
     for (const doc of docs) {
       const occurrence = fromDoc(doc);
-      for (const field of MEETING_ENCRYPTED_FIELDS) {
+      for (const field of SEALED) {
         const bytes = occurrence[field];
-        if (bytes !== null) expect(Keyring.keyRefOf(bytes).version).toBe(2);
+        if (bytes !== null && bytes !== undefined) expect(Keyring.keyRefOf(bytes).version).toBe(2);
       }
       expect(occurrence.keyRef.version).toBe(2);
-      expect(await decryptMeeting(occurrence, keyring)).toEqual(parsed.find((p) => p.meetingId === occurrence.meetingId)!.sensitive);
+      const sensitive = parsed.find((p) => p.meetingId === occurrence.meetingId)!.sensitive;
+      expect(await decryptMeeting(occurrence, keyring)).toEqual(sensitive);
+      const card = await keyring.decryptField({ tenantId: 'tenant-r', recordKey: `tenant-r/${occurrence.mailboxId}`, entityId: occurrence.meetingId, field: CARD_FIELD }, occurrence.card!);
+      expect(JSON.parse(JSON.stringify(parseCard(card.toString('utf8'))))).toEqual(JSON.parse(JSON.stringify({ subject: sensitive.subject, location: sensitive.location, organizer: sensitive.organizer, joinDetails: sensitive.joinDetails })));
     }
     // Another tenant's documents are untouched; running it again is a no-op.
     const other = await views.findOne({ tenantId: 'tenant-other' });
     expect((other?.['keyRef'] as { version: number }).version).toBe(1);
     const again = await runHycal(['kms', 'reencrypt', '--tenant', 'tenant-r', '--collection', 'meeting_views'], env);
-    expect(again.stdout).toContain('0 fields re-encrypted, 18 already current');
+    expect(again.stdout).toContain('0 fields re-encrypted, 21 already current');
   });
 });

@@ -6,7 +6,7 @@ import { USER_MEETINGS_VIEW } from '../../../processors/materialize/index.js';
 import { createParseProcessor } from '../../../processors/parse/index.js';
 import { Runtime } from '../../../runtime/index.js';
 import type { Topology } from '../../../runtime/topology.js';
-import { asBytes, type PresenceChange } from '../../../schemas/index.js';
+import { asBytes, CARD_FIELD, parseCard, type PresenceChange } from '../../../schemas/index.js';
 import { expectNoLeaks } from '../../support/canary.js';
 import { readTopic, testKafka, withAdmin } from '../../support/stack.js';
 import { waitFor } from '../runtime/helpers.js';
@@ -96,12 +96,14 @@ describe('pipeline – raw records to views and device streams on the real stack
     }, 60_000, 200);
     expect(await h.topicEnd('obtp.devices.v1')).toBe(devicesBefore);
 
-    // The list holds ciphertexts that open to the subjects Graph has.
+    // The list holds each meeting's card (the four list fields sealed together, not one by one),
+    // which opens to the subject Graph has.
     const someDay = await db.collection(USER_MEETINGS_VIEW).findOne({ mailboxId: user });
     if (someDay !== null) {
-      const item = (someDay['meetings'] as { meetingId: string; subject: unknown }[])[0]!;
-      const subject = await keyring.decryptField(meetingFieldContext({ tenantId, mailboxId: user, meetingId: item.meetingId }, 'subject'), asBytes(item.subject)!);
-      expect(h.occurrencesOf(user).find((o) => o.id === item.meetingId)?.subject).toBe(subject.toString('utf8'));
+      const item = (someDay['meetings'] as { meetingId: string; card: unknown; subject?: unknown }[])[0]!;
+      expect(item.subject).toBeUndefined();
+      const card = await keyring.decryptField({ ...meetingFieldContext({ tenantId, mailboxId: user, meetingId: item.meetingId }, 'subject'), field: CARD_FIELD }, asBytes(item.card)!);
+      expect(h.occurrencesOf(user).find((o) => o.id === item.meetingId)?.subject).toBe(parseCard(card.toString('utf8')).subject);
     }
 
     for (const runtime of runtimes.splice(0)) await runtime.stop();

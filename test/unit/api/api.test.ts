@@ -33,6 +33,37 @@ describe('api – meeting lists, bookings, presence and authorization', () => {
     expect(body.meetings[1].join).toEqual({ provider: 'WEBEX', url: 'https://example.webex.com/meet/a', sipUri: null, meetingNumber: null });
   });
 
+  it('meetings – meetings stored with their card (one ciphertext each) read exactly as the same meetings stored field by field', async () => {
+    const headers = bearer(await f.token('user', TENANT_A, USER_1));
+    const url = `/v1/tenants/${TENANT_A}/users/${USER_1}/meetings?${RANGE}`;
+    const fieldByField = (await f.app.inject({ url, headers })).json();
+    const m2 = { subject: 'Second', join: 'https://example.webex.com/meet/a' };
+    const m1 = { subject: 'First', location: 'Room 1' };
+    f.views.setMeetings(TENANT_A, USER_1, [
+      await f.withCard(await f.meeting(TENANT_A, USER_1, 'm2', T0 + DAY, T0 + DAY + 3_600_000, m2), TENANT_A, m2),
+      // A list may mix both (days written before and after cards).
+      await f.meeting(TENANT_A, USER_1, 'm1', T0, T0 + 1_800_000, m1),
+    ]);
+    const mixed = await f.app.inject({ url, headers });
+    expect(mixed.statusCode).toBe(200);
+    expect(mixed.json()).toEqual(fieldByField);
+    f.views.setMeetings(TENANT_A, USER_1, [
+      await f.withCard(await f.meeting(TENANT_A, USER_1, 'm2', T0 + DAY, T0 + DAY + 3_600_000, m2), TENANT_A, m2),
+      await f.withCard(await f.meeting(TENANT_A, USER_1, 'm1', T0, T0 + 1_800_000, m1), TENANT_A, m1),
+    ]);
+    expect((await f.app.inject({ url, headers })).json()).toEqual(fieldByField);
+  });
+
+  it('meetings – a card sealed for another meeting is refused, not shown', async () => {
+    const m1 = { subject: 'First', location: 'Room 1' };
+    const other = await f.withCard(await f.meeting(TENANT_A, USER_1, 'other', T0, T0 + 60_000, m1), TENANT_A, m1);
+    const entry = await f.meeting(TENANT_A, USER_1, 'm1', T0, T0 + 1_800_000, m1);
+    f.views.setMeetings(TENANT_A, USER_1, [{ ...entry, subject: null, location: null, organizer: null, joinDetails: null, card: other.card ?? null }]);
+    const res = await f.app.inject({ url: `/v1/tenants/${TENANT_A}/users/${USER_1}/meetings?${RANGE}`, headers: bearer(await f.token('user', TENANT_A, USER_1)) });
+    expect(res.statusCode).toBeGreaterThanOrEqual(500);
+    expect(res.body).not.toContain('First');
+  });
+
   it('meetings – an administrator of the organisation reads any user of its tenants', async () => {
     const res = await f.app.inject({ url: `/v1/tenants/${TENANT_A}/users/${USER_2}/meetings?${RANGE}`, headers: bearer(await f.token('admin', null, 'admin-1')) });
     expect(res.statusCode).toBe(200);

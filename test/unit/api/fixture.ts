@@ -9,6 +9,7 @@ import {
   type ApiOptionsInput, type BookingViewEntry, type MeetingViewEntry, type PrincipalKind,
 } from '../../../api/index.js';
 import { hashOf } from '../../../api/session.js';
+import { CARD_FIELD, cardPlaintext } from '../../../schemas/index.js';
 
 export const ORG_A = 'org-a';
 export const ORG_B = 'org-b';
@@ -54,6 +55,8 @@ export interface Fixture {
   logs: LogLines;
   token(kind: PrincipalKind, tenantId: string | null, subject: string, orgId?: string, ttlMs?: number): Promise<string>;
   meeting(tenantId: string, mailboxId: string, meetingId: string, start: number, end: number, sensitive: { subject: string; location?: string; join?: string; isPrivate?: boolean }): Promise<MeetingViewEntry>;
+  /** The same entry as the materializer stores it from a value with a card: the four list fields sealed together, none on their own. */
+  withCard(entry: MeetingViewEntry, tenantId: string, sensitive: { subject: string; location?: string; join?: string }): Promise<MeetingViewEntry>;
   booking(tenantId: string, mailboxId: string, meetingId: string, start: number, sensitive: { subject: string; join?: string; isPrivate?: boolean }): Promise<BookingViewEntry>;
   sessionCookie(role: 'admin' | 'user', tenantId: string, userId: string, orgId?: string): Promise<{ cookie: string; csrf: string }>;
   close(): Promise<void>;
@@ -95,6 +98,14 @@ export async function makeFixture(extra: Partial<ApiOptionsInput> = {}, rebuild?
         organizer: await enc(tenantId, mailboxId, meetingId, 'organizer', JSON.stringify({ name: 'Org A', address: 'organizer@a.example' })),
         joinDetails: await enc(tenantId, mailboxId, meetingId, 'joinDetails', join(s.join)),
       };
+    },
+    async withCard(entry, tenantId, s) {
+      const plaintext = cardPlaintext({
+        subject: s.subject, location: s.location ?? null, organizer: { name: 'Org A', address: 'organizer@a.example' },
+        joinDetails: s.join === undefined ? null : { provider: 'WEBEX', url: s.join, sipUri: null, meetingNumber: null, foundIn: 'location' },
+      });
+      const card = await keyring.encryptField({ tenantId, recordKey: `${tenantId}/${entry.mailboxId}`, entityId: entry.meetingId, field: CARD_FIELD }, plaintext);
+      return { ...entry, subject: null, location: null, organizer: null, joinDetails: null, card };
     },
     async booking(tenantId, mailboxId, meetingId, start, s) {
       const shared = s.isPrivate === true;

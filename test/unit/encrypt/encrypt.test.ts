@@ -14,7 +14,7 @@ import {
   type KmsProvider,
 } from '../../../kms/index.js';
 import { createEncryptProcessor, decryptMeeting, encryptMeeting, EncryptInputError } from '../../../processors/encrypt/index.js';
-import { MEETING_ENCRYPTED_FIELDS, readSchemaFile, type MeetingOccurrence } from '../../../schemas/index.js';
+import { CARD_FIELD, MEETING_ENCRYPTED_FIELDS, parseCard, readSchemaFile, type MeetingOccurrence } from '../../../schemas/index.js';
 import { Canaries, LogCapture, formatHits } from '../../support/canary.js';
 import { buildParsedMeeting } from '../../support/parsed-meetings.js';
 import { defineTopology } from '../../../runtime/index.js';
@@ -52,9 +52,34 @@ describe('encrypt', () => {
     expect(occurrence.keyRef).toEqual(Keyring.keyRefOf(occurrence.subject!));
   });
 
+  it('encrypt – seals the card: subject, location, organizer and join details together, opened only under the name card, and a value without a card still decodes', async () => {
+    const canaries = new Canaries();
+    const parsed = buildParsedMeeting(canaries);
+    const { keyring: ring } = keyring();
+    const occurrence = await encryptMeeting(parsed, ring);
+    const ctx = { tenantId: occurrence.tenantId, recordKey: `${occurrence.tenantId}/${occurrence.mailboxId}`, entityId: occurrence.meetingId };
+    const opened = parseCard((await ring.decryptField({ ...ctx, field: CARD_FIELD }, occurrence.card!)).toString('utf8'));
+    const { subject, location, organizer, joinDetails } = parsed.sensitive;
+    expect(JSON.parse(JSON.stringify(opened))).toEqual(JSON.parse(JSON.stringify({ subject, location, organizer, joinDetails })));
+    // Bound to its name and its meeting: it does not open as a subject, nor as another meeting's card.
+    await expect(ring.decryptField({ ...ctx, field: 'subject' }, occurrence.card!)).rejects.toBeInstanceOf(DecryptFailedError);
+    await expect(ring.decryptField({ ...ctx, entityId: 'another', field: CARD_FIELD }, occurrence.card!)).rejects.toBeInstanceOf(DecryptFailedError);
+    const hits = canaries.scan(occurrence.card!, 'card');
+    expect(hits, formatHits(hits)).toEqual([]);
+    // A value written with the schema before cards reads with card null (the registry's BACKWARD rule).
+    const schema = readSchemaFile('calendar.meetings.v1.avsc') as { fields: { name: string }[] };
+    const before = avro.Type.forSchema({ ...schema, fields: schema.fields.filter((f) => f.name !== CARD_FIELD) } as avro.Schema);
+    const { card: _card, ...older } = occurrence;
+    const read = meetingType.fromBuffer(before.toBuffer(older), meetingType.createResolver(before)) as MeetingOccurrence;
+    expect(read.card).toBeNull();
+    expect(read.subject).toEqual(occurrence.subject);
+  });
+
   it('encrypt – the plaintext part is exactly the DESIGN.md section 3 allowlist (a new schema field forces a decision here)', async () => {
     const occurrence = await encryptMeeting(buildParsedMeeting(null), keyring().keyring);
-    const plaintext = Object.keys(occurrence).filter((key) => !(MEETING_ENCRYPTED_FIELDS as readonly string[]).includes(key)).sort();
+    // Encrypted: the six sensitive fields, and the card that seals four of them again for lists.
+    const encrypted: readonly string[] = [...MEETING_ENCRYPTED_FIELDS, CARD_FIELD];
+    const plaintext = Object.keys(occurrence).filter((key) => !encrypted.includes(key)).sort();
     expect(plaintext).toEqual(
       [
         'tenantId', 'mailboxId', 'meetingId', 'seriesMasterId', 'version', 'op', 'start', 'end', 'isAllDay', 'isCancelled',
@@ -64,7 +89,7 @@ describe('encrypt', () => {
       ].sort(),
     );
     const schemaFields = (readSchemaFile('calendar.meetings.v1.avsc')['fields'] as { name: string }[]).map((f) => f.name).sort();
-    expect([...plaintext, ...MEETING_ENCRYPTED_FIELDS].sort()).toEqual(schemaFields);
+    expect([...plaintext, ...encrypted].sort()).toEqual(schemaFields);
   });
 
   it('encrypt – null text fields stay null; an empty attendee list is still encrypted', async () => {

@@ -72,4 +72,21 @@ describe('materialize – a user\'s meeting list, one document per day, inside [
     expect(doc.meetings[0]).not.toHaveProperty('body');
     expect(doc.meetings[0]).not.toHaveProperty('attendees');
   });
+
+  it('materialize – a meeting with a card keeps the card alone (lists open one ciphertext per meeting); one without keeps its four fields', async () => {
+    const d = driver();
+    await d.process(m({ meetingId: 'a', card: Buffer.from('card-ct-a') }));
+    await d.process(m({ meetingId: 'b', start: T0 + HOUR, card: null }));
+    const doc = [...d.days().values()][0] as unknown as { meetings: Record<string, unknown>[] };
+    const [a, b] = doc.meetings as [Record<string, unknown>, Record<string, unknown>];
+    expect(Buffer.from(a['card'] as Uint8Array)).toEqual(Buffer.from('card-ct-a'));
+    for (const field of ['subject', 'location', 'organizer', 'joinDetails', 'body', 'attendees']) expect(a).not.toHaveProperty(field);
+    expect(b).not.toHaveProperty('card');
+    expect(Buffer.from(b['subject'] as Uint8Array)).toEqual(Buffer.from('subject-ct-b'));
+    // An edit that brings a card replaces the fields in the day document.
+    await d.process(m({ meetingId: 'b', start: T0 + HOUR, version: 2, card: Buffer.from('card-ct-b') }));
+    const again = ([...d.days().values()][0] as unknown as { meetings: Record<string, unknown>[] }).meetings[1]!;
+    expect(Buffer.from(again['card'] as Uint8Array)).toEqual(Buffer.from('card-ct-b'));
+    expect(again).not.toHaveProperty('subject');
+  });
 });
