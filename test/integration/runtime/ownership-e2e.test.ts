@@ -10,6 +10,11 @@ import { createLedgerTopics, ledgerViews, produce, spawnWorker, waitFor, type Le
 const KEYS = 48;
 const PER_KEY = 16;
 const SLOW_MS = 450;
+/**
+ * The unfenced control's slow calls: an overlap needs a call of the old owner still running when
+ * the new owner reaches the key, and with 450 ms calls a run showed 0-7 overlaps (one CI run: 0).
+ */
+const UNFENCED_SLOW_MS = 1_500;
 const TIMER_SLOW_MS = 700;
 const OPTIONS = {
   sessionTimeoutMs: 6_000,
@@ -70,12 +75,12 @@ function overlaps(calls: readonly Call[]): [Call, Call][] {
 }
 
 /** Half of the keys are slow (every call outlives its batch); some records set a slow timer. */
-function tracedRecords(startAt: number): { key: string; value: TracedValue }[] {
+function tracedRecords(startAt: number, slowMs: number): { key: string; value: TracedValue }[] {
   const out: { key: string; value: TracedValue }[] = [];
   for (let seq = 1; seq <= PER_KEY; seq += 1) {
     for (let k = 0; k < KEYS; k += 1) {
       const value: TracedValue = { seq, amount: (k * 31 + seq * 7) % 100 };
-      if (k % 2 === 0) value.slowMs = SLOW_MS;
+      if (k % 2 === 0) value.slowMs = slowMs;
       if (k % 3 === 0 && seq % 4 === 0) {
         value.timerAt = startAt + 2_000 + seq * 400;
         value.timerId = `t${seq}`;
@@ -106,7 +111,7 @@ describe('runtime – partition ownership across rebalances (separate worker pro
    * while slow records and slow timers are inside their processors. Returns every traced call and
    * the final views.
    */
-  async function churn(leases: boolean): Promise<{ calls: Call[]; views: LedgerView[] }> {
+  async function churn(leases: boolean, slowMs: number): Promise<{ calls: Call[]; views: LedgerView[] }> {
     const prefix = `${uniqueName(leases ? 'owned' : 'unfenced')}.`;
     const dbName = prefix.replace(/[.-]/g, '_');
     const traceDir = mkdtempSync(join(tmpdir(), 'hycal-trace-'));
@@ -131,7 +136,7 @@ describe('runtime – partition ownership across rebalances (separate worker pro
     const a = start();
     const b = start();
     await Promise.all([startedUp(a), startedUp(b)]);
-    await produce(`${prefix}ledger.in`, tracedRecords(Date.now()));
+    await produce(`${prefix}ledger.in`, tracedRecords(Date.now(), slowMs));
     await pause(2_500);
     const c = start(); // join
     await startedUp(c);
@@ -160,14 +165,14 @@ describe('runtime – partition ownership across rebalances (separate worker pro
   }
 
   it('runtime – without leases, a slow call still running in the old owner overlaps its key on the new owner (the check below can fail)', async () => {
-    const { calls } = await churn(false);
+    const { calls } = await churn(false, UNFENCED_SLOW_MS);
     const found = overlaps(calls);
     expect(found.length).toBeGreaterThan(0);
     expect(found.some(([first, second]) => first.pid !== second.pid)).toBe(true);
   }, 240_000);
 
   it('runtime – with leases, no key is ever inside its processor in two workers at once across joins, leaves and a crash, and the views are exact', async () => {
-    const { calls, views } = await churn(true);
+    const { calls, views } = await churn(true, SLOW_MS);
     expect(new Set(calls.map((call) => call.pid)).size).toBeGreaterThanOrEqual(3);
     expect(calls.filter((call) => call.what.startsWith('timer:')).length).toBeGreaterThan(0);
     expect(overlaps(calls)).toEqual([]);
