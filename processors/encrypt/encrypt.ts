@@ -32,7 +32,7 @@ function serialize(field: MeetingEncryptedField, sensitive: MeetingSensitiveFiel
   }
 }
 
-export function meetingFieldContext(meeting: Pick<MeetingOccurrence, 'tenantId' | 'mailboxId' | 'meetingId'>, field: MeetingEncryptedField): FieldContext {
+export function meetingFieldContext(meeting: Pick<MeetingOccurrence, 'tenantId' | 'mailboxId' | 'meetingId'>, field: MeetingEncryptedField | typeof CARD_FIELD): FieldContext {
   return { tenantId: meeting.tenantId, recordKey: recordKeyOf(meeting.tenantId, meeting.mailboxId), entityId: meeting.meetingId, field };
 }
 
@@ -52,7 +52,7 @@ export async function encryptMeeting(parsed: ParsedMeeting, keyring: MeetingEncr
     encrypted[field] = plaintext === null ? null : lease.encryptField(meetingFieldContext(parsed, field), plaintext);
   }
   // The list fields once more, together (schemas/card.ts): a meeting list opens one ciphertext per meeting.
-  const card = lease.encryptField({ ...meetingFieldContext(parsed, 'subject'), field: CARD_FIELD }, cardPlaintext(parsed.sensitive));
+  const card = lease.encryptField(meetingFieldContext(parsed, CARD_FIELD), cardPlaintext(parsed.sensitive));
   return {
     tenantId: parsed.tenantId,
     mailboxId: parsed.mailboxId,

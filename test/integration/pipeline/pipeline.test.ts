@@ -102,7 +102,7 @@ describe('pipeline – raw records to views and device streams on the real stack
     if (someDay !== null) {
       const item = (someDay['meetings'] as { meetingId: string; card: unknown; subject?: unknown }[])[0]!;
       expect(item.subject).toBeUndefined();
-      const card = await keyring.decryptField({ ...meetingFieldContext({ tenantId, mailboxId: user, meetingId: item.meetingId }, 'subject'), field: CARD_FIELD }, asBytes(item.card)!);
+      const card = await keyring.decryptField(meetingFieldContext({ tenantId, mailboxId: user, meetingId: item.meetingId }, CARD_FIELD), asBytes(item.card)!);
       expect(h.occurrencesOf(user).find((o) => o.id === item.meetingId)?.subject).toBe(parseCard(card.toString('utf8')).subject);
     }
 
