@@ -1,5 +1,5 @@
 import { Binary, type Collection, type Db, type Document } from 'mongodb';
-import { systemClock, type Clock } from '../common/index.js';
+import { PACKED_FIELD, systemClock, unpackDocument, type Clock } from '../common/index.js';
 import { ServiceUnavailableError } from './errors.js';
 import { DEFAULT_SETTINGS } from './memory.js';
 import type { ApiStateStore, BookingViewEntry, OrgSettings, SettingsStore, DeviceBookingsView, MeetingViewEntry, PresenceView, ShowAs, ViewsReader } from './ports.js';
@@ -67,7 +67,8 @@ async function guarded<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export type DayReads = 'auto' | 'one-query' | 'per-day';
 
 /** What a meeting list keeps of a day document (the rest stays in the database). */
-const DAY_PROJECTION = { meetings: 1, deleted: 1 } as const;
+// A day's meetings are stored packed (`b`, common/packed.ts); `meetings` reads days written before that.
+const DAY_PROJECTION = { meetings: 1, [PACKED_FIELD]: 1, deleted: 1 } as const;
 /** An inconclusive probe (the collection does not exist yet) is asked again after this long. */
 const PROBE_AGAIN_MS = 10_000;
 
@@ -155,7 +156,7 @@ export class MongoViewsReader implements ViewsReader {
       ? await Promise.all(ids.map((id) => this.#meetings.findOne({ _id: id as never }, { projection: DAY_PROJECTION })))
       : await this.#meetings.find({ _id: { $in: ids } as never }, { projection: DAY_PROJECTION }).toArray();
     const byId = new Map<string, Document>();
-    for (const doc of docs) if (doc !== null && doc['deleted'] !== true) byId.set(String(doc._id), doc);
+    for (const doc of docs) if (doc !== null && doc['deleted'] !== true) byId.set(String(doc._id), unpackDocument(doc));
     return byId;
   }
 
@@ -179,7 +180,9 @@ export class MongoViewsReader implements ViewsReader {
   }
 
   async deviceBookings(tenantId: string, deviceId: string): Promise<DeviceBookingsView | undefined> {
-    const doc = await guarded('device bookings', () => this.#devices.findOne({ _id: deviceId as never }));
+    const stored = await guarded('device bookings', () => this.#devices.findOne({ _id: deviceId as never }));
+    // The bookings are stored packed (common/packed.ts).
+    const doc = stored === null ? null : unpackDocument(stored);
     if (doc === null || doc['deleted'] === true || doc['tenantId'] !== tenantId) return undefined;
     const mailboxId = String(doc['mailboxId'] ?? '');
     const prefix = `${tenantId}/${mailboxId}/`;

@@ -11,7 +11,7 @@ import { MongoClient, type Db } from 'mongodb';
 import {
   MemoryCalendarActions, MemoryConnections, MemoryProvisioning, MemorySettings, MongoStateStore, MongoViewsReader, TokenService, buildApi,
 } from '../api/index.js';
-import { silentLogger, systemClock } from '../common/index.js';
+import { packFields, silentLogger, systemClock, unpackDocument } from '../common/index.js';
 import { CARD_FIELD, cardPlaintext } from '../schemas/index.js';
 import { ProvisioningStore } from '../connectors/graph/index.js';
 import { createKeyring, generateKeyText, kmsOptionsSchema, type Keyring } from '../kms/index.js';
@@ -110,8 +110,9 @@ async function userWeek(keyring: Keyring, user: string, monday: number): Promise
     });
     days.set(day, list);
   }
+  // Stored as materialize stores a day: its meetings packed (common/packed.ts).
   return [...days.entries()].map(([day, meetings]) => ({
-    _id: `${TENANT}/${user}/${new Date(monday + day * DAY).toISOString().slice(0, 10)}`, tenantId: TENANT, mailboxId: user, meetings, v: 1,
+    _id: `${TENANT}/${user}/${new Date(monday + day * DAY).toISOString().slice(0, 10)}`, ...packFields({ tenantId: TENANT, mailboxId: user, meetings }, ['meetings']), v: 1,
   }));
 }
 
@@ -127,10 +128,10 @@ async function seed(db: Db, keyring: Keyring, monday: number, users: number): Pr
     }
   }
   // Other users' days beside them, as in a real view: a read that is not narrowed by _id pays for them.
-  const sample = ((await userWeek(keyring, USER, monday))[0]!['meetings'] as unknown[])[0];
+  const sample = (unpackDocument((await userWeek(keyring, USER, monday))[0]!)['meetings'] as unknown[])[0];
   for (let b = 0; b < OTHER_DAYS; b += 500) {
     await collection.insertMany(Array.from({ length: Math.min(500, OTHER_DAYS - b) }, (_, i) => ({
-      _id: `${TENANT}/other-${b + i}/${new Date(monday + ((b + i) % 7) * DAY).toISOString().slice(0, 10)}` as never, tenantId: TENANT, mailboxId: `other-${b + i}`, meetings: [sample], v: 1,
+      _id: `${TENANT}/other-${b + i}/${new Date(monday + ((b + i) % 7) * DAY).toISOString().slice(0, 10)}` as never, ...packFields({ tenantId: TENANT, mailboxId: `other-${b + i}`, meetings: [sample] }, ['meetings']), v: 1,
     })));
   }
 }

@@ -7,3 +7,4 @@ export { retry, linearBackoff } from './retry.js';
 export type { RetryOptions } from './retry.js';
 export type { Logger, CreateLoggerOptions } from './logger.js';
 export { freePort } from './net.js';
+export { PACKED_FIELD, PackedDocumentError, packFields, unpackDocument } from './packed.js';

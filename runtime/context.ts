@@ -2,7 +2,7 @@ import type { Clock } from '../common/index.js';
 import type { Logger } from '../common/index.js';
 import type { TopicValues } from '../schemas/index.js';
 import type { RecordEncoder } from './codec.js';
-import type { Processor, ProcessorContext, ProcessorMetrics } from './contract.js';
+import type { Processor, ProcessorContext, ProcessorMetrics, ViewUpsertOptions } from './contract.js';
 import { recordSize } from './dead-letters.js';
 import { fieldName, validateDocument } from './documents.js';
 import { InvalidDocumentError, ProcessorFailedError, RecordTooLargeError } from './errors.js';
@@ -12,6 +12,13 @@ import type { TimerIndexChange, TimerIndexStore } from './timers.js';
 import { minDue, type ActorMemory, type PartitionSession } from './work.js';
 
 export const DELETED = Symbol('deleted');
+
+/**
+ * A key's state document is stored `{_id, v, o, b}`: the stages' state and the timers (`s`, `t`:
+ * hundreds of fields for a busy room) packed as one BSON field, the applied offsets (`o`) in the
+ * open. The store unpacks it on read (sink.ts).
+ */
+const STATE_PACKED: readonly string[] = ['s', 't'];
 
 export interface TimerChange {
   readonly stage: string;
@@ -180,11 +187,12 @@ class StageViews {
     this.#effects = effects;
   }
 
-  upsert(collection: string, id: string, version: number, document: Record<string, unknown>): void {
+  upsert(collection: string, id: string, version: number, document: Record<string, unknown>, options: ViewUpsertOptions = {}): void {
     if ('_id' in document || 'v' in document) throw new ProcessorFailedError(`A view document for ${collection} must not carry _id or v; the runtime sets them.`);
     validateVersion(collection, version);
     validateDocument(document, `${collection}/${id}`);
-    this.#effects.views.push({ collection, id, v: version, doc: document });
+    const packed = options.packed;
+    this.#effects.views.push(packed === undefined || packed.length === 0 ? { collection, id, v: version, doc: document } : { collection, id, v: version, doc: document, packed });
   }
 
   remove(collection: string, id: string, version: number): void {
@@ -235,7 +243,7 @@ export function applyEffects(
   if (changed && target.stateful) {
     if (progress !== null) doc.o[progress.progressKey] = progress.offset;
     doc.v += 1;
-    state = { collection: target.stateCollection, id: key, v: doc.v, doc: { o: { ...doc.o }, s: { ...doc.s }, t: { ...doc.t } } };
+    state = { collection: target.stateCollection, id: key, v: doc.v, doc: { o: { ...doc.o }, s: { ...doc.s }, t: { ...doc.t } }, packed: STATE_PACKED };
   }
   const timerIndex: TimerIndexChange[] = [];
   const indexed = session.timers.get(key) ?? null;

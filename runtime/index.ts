@@ -3,6 +3,7 @@ export type {
   TimerFired,
   KeyState,
   ViewWriter,
+  ViewUpsertOptions,
   ProcessorMetrics,
   ProcessorContext,
   ProcessorInitContext,

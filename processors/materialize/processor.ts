@@ -4,6 +4,8 @@ import { EMPTY_LIST_STATE, listItem, nextSweep, syncDays, type ListEntry, type L
 import { MaterializeInputError } from './errors.js';
 
 export const USER_MEETINGS_VIEW = 'user_meetings';
+/** A day's meetings are stored packed (common/packed.ts); tenantId, mailboxId and day stay open. */
+const DAY_PACKED = { packed: ['meetings'] } as const;
 const SWEEP_TIMER = 'window-sweep';
 
 /**
@@ -17,7 +19,7 @@ export function createMaterializeProcessor(): Processor<MeetingOccurrence, ListS
     const { state: next, writes } = syncDays(state, tenantId, mailboxId, now, touched);
     for (const write of writes) {
       if (write.doc === null) ctx.views.remove(USER_MEETINGS_VIEW, write.id, next.seq);
-      else ctx.views.upsert(USER_MEETINGS_VIEW, write.id, next.seq, write.doc);
+      else ctx.views.upsert(USER_MEETINGS_VIEW, write.id, next.seq, write.doc, DAY_PACKED);
     }
     const sweep = nextSweep(next, now);
     if (sweep === null) ctx.cancel(SWEEP_TIMER);

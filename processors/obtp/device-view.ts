@@ -3,6 +3,8 @@ import { asBytes, type DeviceBookingEvent, type KeyRef, type ProviderKind } from
 import { ObtpInputError } from './errors.js';
 
 export const DEVICE_BOOKINGS_VIEW = 'obtp_device_bookings';
+/** A device's bookings are stored packed (common/packed.ts); tenantId, deviceId and mailboxIds stay open. */
+const BOOKINGS_PACKED = { packed: ['bookings'] } as const;
 
 /**
  * The device-bookings view, keyed by device (obtp.devices.v1 → `obtp_device_bookings/{_id: deviceId}`).
@@ -103,7 +105,7 @@ export function createDeviceViewProcessor(): Processor<DeviceBookingEvent, Devic
       const changed = !sameValue(next.bookings, ctx.state.get()?.bookings);
       // An unchanged list keeps its version (no view write, no SSE event); the sequence still moves.
       const state = changed ? next : { ...next, v: next.v - 1 };
-      if (changed) ctx.views.upsert(DEVICE_BOOKINGS_VIEW, e.deviceId, state.v, deviceViewDocument(e.deviceId, state));
+      if (changed) ctx.views.upsert(DEVICE_BOOKINGS_VIEW, e.deviceId, state.v, deviceViewDocument(e.deviceId, state), BOOKINGS_PACKED);
       ctx.state.set(state);
     },
   };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
+import { packFields } from '../../../common/index.js';
 import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../../../kms/index.js';
 import { CARD_FIELD, cardPlaintext } from '../../../schemas/index.js';
 import {
@@ -24,7 +25,7 @@ describe('api on MongoDB views (real FerretDB)', () => {
     await client.close();
   });
 
-  it('mongo views – meeting lists (day documents read by _id), device bookings and presence read in the pipeline\'s document shapes; tokens live hashed in api_state', async () => {
+  it('mongo views – meeting lists (day documents read by _id), device bookings and presence read in the pipeline\'s document shapes (lists and bookings packed, or unpacked as written before); tokens live hashed in api_state', async () => {
     const clock = new ManualClock(T0);
     const vault = new TenantKeyVault({ masterKey: randomBytes(32), store: new MemoryTenantKeyStore(), clock });
     const keyring = new Keyring({ store: new MemoryDataKeyStore(), providers: { cloud: vault }, clock });
@@ -38,12 +39,13 @@ describe('api on MongoDB views (real FerretDB)', () => {
     const multiDay = { ...plain, card: await keyring.encryptField({ tenantId: TENANT, recordKey: `${TENANT}/u1`, entityId: 'm2', field: CARD_FIELD }, cardPlaintext({ subject: 'Across midnight', location: null, organizer: null, joinDetails: null })) };
     await db.collection('user_meetings').insertMany([
       { _id: `${TENANT}/u1/2026-01-05` as never, tenantId: TENANT, mailboxId: 'u1', day: '2026-01-05', meetings: [await item('m1', T0, T0 + 1_800_000, 'Planning'), multiDay], v: 4 },
-      { _id: `${TENANT}/u1/2026-01-06` as never, tenantId: TENANT, mailboxId: 'u1', day: '2026-01-06', meetings: [multiDay], v: 4 },
+      // As the pipeline stores a day now: its meetings packed (common/packed.ts); the day before as written before packing.
+      { _id: `${TENANT}/u1/2026-01-06` as never, ...packFields({ tenantId: TENANT, mailboxId: 'u1', day: '2026-01-06', meetings: [multiDay] }, ['meetings']), v: 4 },
       { _id: `${TENANT}/u1/2026-01-07` as never, v: 5, deleted: true },
     ]);
-    await db.collection('obtp_device_bookings').insertOne({ _id: 'dev-1' as never, tenantId: TENANT, mailboxId: 'room-1', deviceId: 'dev-1', mode: 'shared', v: 9, bookings: [
+    await db.collection('obtp_device_bookings').insertOne({ _id: 'dev-1' as never, v: 9, ...packFields({ tenantId: TENANT, mailboxId: 'room-1', deviceId: 'dev-1', mode: 'shared', bookings: [
       { bookingId: `${TENANT}/room-1/m9`, start: T0 + 3_600_000, end: T0 + 7_200_000, isPrivate: false, label: null, providerKind: 'WEBEX', keyRef: null, title: await enc('room-1', 'm9', 'subject', 'Board'), joinDetails: null, joinAt: T0 + 3_300_000, joinShown: false },
-    ] });
+    ] }, ['bookings']) });
     await db.collection('presence').insertOne({ _id: `${TENANT}/u1` as never, tenantId: TENANT, userId: 'u1', outOfOffice: true, since: T0, until: null, updatedAt: T0, v: 2 });
 
     const state = new MongoStateStore(db);

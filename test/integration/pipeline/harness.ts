@@ -2,6 +2,7 @@ import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
 import { expect } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
+import { unpackDocument } from '../../../common/index.js';
 import { createLogger, type Logger } from '../../../common/logger.js';
 import { createKeyring, generateKeyText, kmsOptionsSchema, recordKeyOf, type Keyring } from '../../../kms/index.js';
 import { sealRawEvent, sealRawSettings } from '../../../records/index.js';
@@ -350,13 +351,13 @@ export class PipelineHarness {
     const actual: Record<string, unknown> = {};
     const mailboxes = this.mailboxes();
     // One read of the list collection per snapshot (FerretDB scans it whole for any filter but _id).
-    const dayDocs = await db.collection(USER_MEETINGS_VIEW).find({}).toArray();
+    const dayDocs = (await db.collection(USER_MEETINGS_VIEW).find({}).toArray()).map((d) => unpackDocument(d));
     for (const mailboxId of mailboxes) {
       expected[`days ${mailboxId}`] = expectedMeetingDays(this.occurrencesOf(mailboxId), t);
       actual[`days ${mailboxId}`] = actualDays(dayDocs, mailboxId);
     }
     const streams = await this.deviceStreams();
-    const views = new Map((await db.collection(DEVICE_BOOKINGS_VIEW).find({}).toArray()).map((d) => [String(d._id), d]));
+    const views = new Map((await db.collection(DEVICE_BOOKINGS_VIEW).find({}).toArray()).map((d) => [String(d._id), unpackDocument(d)]));
     for (const device of tenant.devices.filter((d) => mailboxes.includes(d.mailboxId))) {
       const model = expectedDeviceBookings(this.occurrencesOf(device.mailboxId), device.mode, LEAD_MINUTES * 60_000, t);
       expected[`stream ${device.id}`] = model;

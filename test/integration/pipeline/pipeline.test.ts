@@ -11,6 +11,7 @@ import { expectNoLeaks } from '../../support/canary.js';
 import { readTopic, testKafka, withAdmin } from '../../support/stack.js';
 import { waitFor } from '../runtime/helpers.js';
 import { DAY, HOUR, PIPELINE_RUNTIME_OPTIONS, PipelineHarness, T0 } from './harness.js';
+import { unpackDocument } from '../../../common/index.js';
 
 /**
  * Issue 14 point 5: raw records built from a seeded sim/graph scenario → meetings (parse +
@@ -65,8 +66,8 @@ describe('pipeline – raw records to views and device streams on the real stack
     const allBookings = Object.entries(edited).filter(([k]) => k.startsWith('stream')).flatMap(([, v]) => v as { id: string; titled: boolean }[]);
     expect(allBookings.find((b) => b.id === privateId)?.titled).toBe(false);
     expect(Object.entries(edited[`days ${user}`] as Record<string, string[]>).filter(([, ids]) => ids.includes(allDayId)).map(([day]) => day)).toEqual(['2026-03-04', '2026-03-05', '2026-03-06']);
-    const keywordDay = await db.collection(USER_MEETINGS_VIEW).findOne({ _id: `${tenantId}/${user}/2026-03-02` as never });
-    expect((keywordDay?.['meetings'] as { meetingId: string; intent: unknown }[]).find((m) => m.meetingId === keywordMeetingId)?.intent).toEqual({ provider: 'WEBEX', modifier: 'NONE' });
+    const keywordDay = unpackDocument((await db.collection(USER_MEETINGS_VIEW).findOne({ _id: `${tenantId}/${user}/2026-03-02` as never }))!);
+    expect((keywordDay['meetings'] as { meetingId: string; intent: unknown }[]).find((m) => m.meetingId === keywordMeetingId)?.intent).toEqual({ provider: 'WEBEX', modifier: 'NONE' });
 
     // ---- Phase 3: time passes (join buttons show and expire, OOO window opens and closes, 72 h and window edges move).
     let shownSeen = 0;
@@ -98,8 +99,9 @@ describe('pipeline – raw records to views and device streams on the real stack
 
     // The list holds each meeting's card (the four list fields sealed together, not one by one),
     // which opens to the subject Graph has.
-    const someDay = await db.collection(USER_MEETINGS_VIEW).findOne({ mailboxId: user });
-    if (someDay !== null) {
+    const someDayStored = await db.collection(USER_MEETINGS_VIEW).findOne({ mailboxId: user });
+    if (someDayStored !== null) {
+      const someDay = unpackDocument(someDayStored);
       const item = (someDay['meetings'] as { meetingId: string; card: unknown; subject?: unknown }[])[0]!;
       expect(item.subject).toBeUndefined();
       const card = await keyring.decryptField(meetingFieldContext({ tenantId, mailboxId: user, meetingId: item.meetingId }, CARD_FIELD), asBytes(item.card)!);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MongoClient } from 'mongodb';
 import { ManualClock } from '../../../common/clock.js';
+import { unpackDocument } from '../../../common/index.js';
 import { defineTopology, Runtime, type Processor } from '../../../runtime/index.js';
 import { testKafka, testMongo, uniqueName, withAdmin } from '../../support/stack.js';
 import { produce, waitFor } from './helpers.js';
@@ -134,8 +135,8 @@ describe('runtime – a chained topology in one worker', () => {
       }, 30_000, 100);
       expect(fired).toMatchObject({ count: 2, last: 'TWO', reminded: 1 });
       // The state document holds no timer any more.
-      const state = await db.collection('rt_chain_state').findOne({ _id: 'a' as never });
-      expect(state?.['t']).toEqual({});
+      const stored = await db.collection('rt_chain_state').findOne({ _id: 'a' as never });
+      expect(unpackDocument(stored!)['t']).toEqual({});
       const text = await runtime.metricsText();
       for (const name of ['hycal_runtime_consumer_lag', 'hycal_runtime_process_seconds_bucket{le="0.0005",processor="keep"}', 'hycal_runtime_inflight_actors', 'hycal_runtime_dead_letters_total', 'hycal_runtime_timer_lag_seconds_count{topology="chain"} 1', 'hycal_processor_kept{processor="keep"} 3']) {
         expect(text).toContain(name);

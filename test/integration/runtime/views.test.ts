@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { MongoClient } from 'mongodb';
+import { Binary, type MongoClient } from 'mongodb';
+import { PACKED_FIELD, unpackDocument } from '../../../common/index.js';
 import { MongoSink, type GuardedUpsert } from '../../../runtime/index.js';
 import { testMongo, uniqueName } from '../../support/stack.js';
 
@@ -69,4 +70,27 @@ describe('runtime – version-guarded views on the real store (FerretDB)', () =>
     );
     await db.dropDatabase();
   }, 120_000);
+
+  for (const mode of ['sequential', 'bulk'] as const) {
+    it(`views – packed fields are stored as one binary field, read back whole by findById, and keep the version guard (${mode})`, async () => {
+      const db = mongo.db(uniqueName('packed').replace(/-/g, '_'));
+      const sink = new MongoSink(db, { mode });
+      const doc = { o: { '0-3': 41 }, s: { stage: { n: 7, list: [{ a: 'x' }, { a: 'y' }], at: new Date(5_000), bytes: Buffer.from([1, 2, 3]) } }, t: { 'stage%2Fdue': { id: 'due', stage: 'stage', due: 9_000, p: {} } } };
+      expect(await sink.upsertGuarded([{ collection: 'st', id: 'k', v: 2, doc, packed: ['s', 't'] }])).toEqual({ applied: 1, stale: 0 });
+      const raw = await db.collection('st').findOne({ _id: 'k' as never });
+      // On the store: the open fields, the version and one binary field; nothing of s or t beside it.
+      expect(Object.keys(raw!).sort()).toEqual(['_id', PACKED_FIELD, 'o', 'v']);
+      expect(raw![PACKED_FIELD]).toBeInstanceOf(Binary);
+      const read = await sink.findById<Record<string, unknown>>('st', 'k');
+      expect(read).toEqual({ _id: 'k', v: 2, o: doc.o, s: { stage: { n: 7, list: [{ a: 'x' }, { a: 'y' }], at: new Date(5_000), bytes: new Binary(Buffer.from([1, 2, 3])) } }, t: doc.t });
+      // The guard holds for packed documents like any other: an older version is stale.
+      expect(await sink.upsertGuarded([{ collection: 'st', id: 'k', v: 1, doc: { o: {}, s: {}, t: {} }, packed: ['s', 't'] }])).toEqual({ applied: 0, stale: 1 });
+      expect((await sink.findById<{ s: unknown }>('st', 'k'))?.s).toEqual(read!['s']);
+      // A document written before its fields were packed reads as it is.
+      await db.collection('st').insertOne({ _id: 'old' as never, v: 1, o: {}, s: { stage: 1 }, t: {} });
+      expect(await sink.findById('st', 'old')).toEqual({ _id: 'old', v: 1, o: {}, s: { stage: 1 }, t: {} });
+      expect(() => unpackDocument({ [PACKED_FIELD]: 'not binary' })).toThrow(/not binary data/);
+      await db.dropDatabase();
+    });
+  }
 });
