@@ -6,7 +6,7 @@ import { Counter, Registry } from 'prom-client';
 import { ConfigError, type Clock } from '../common/index.js';
 import type { Keyring } from '../kms/index.js';
 import type { HealthSource, OpsServer } from '../ops/index.js';
-import { RuntimeMetrics, defineTopology } from '../runtime/index.js';
+import { RuntimeMetrics, createKeyPartitioner, defineTopology } from '../runtime/index.js';
 import type { TopicCodec } from '../schemas/index.js';
 import { createAppContext, type AppContext } from './context.js';
 import { buildCodec, buildKafka, buildKeyring, buildRuntime, connectMongo, serviceDb, startOps } from './wiring.js';
@@ -96,7 +96,7 @@ export async function startConnector(context: AppContext, input: ConnectorOption
     if (options.webhook.enabled) {
       const producers: Producer[] = [];
       for (let i = 0; i < options.webhook.producers; i += 1) {
-        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: createKeyPartitioner });
         await producer.connect();
         producers.push(producer);
         stops.push(() => producer.disconnect());

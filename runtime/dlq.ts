@@ -2,6 +2,7 @@ import type { Kafka, IHeaders } from 'kafkajs';
 import { deadLetterTopicOf, DEAD_LETTER_SUFFIX } from '../schemas/index.js';
 import { DeadLetterError } from './errors.js';
 import { readTopicLimits } from './record-limits.js';
+import { createKeyPartitioner } from './partitioner.js';
 
 /** A dead letter as `hycal dlq list` shows it: where it came from and why it failed. */
 export interface DeadLetter {
@@ -236,7 +237,7 @@ export async function replayDeadLetters(kafka: Kafka, selection: DeadLetterSelec
   const brokerLimit = await topicMaxMessageBytes(kafka, target);
   const maxBatchBytes = options.maxBatchBytes ?? Math.min(DEFAULT_MAX_BATCH_BYTES, Math.floor((brokerLimit ?? DEFAULT_MAX_BATCH_BYTES / 0.9) * 0.9));
   const total = Math.min(limit, Number((await topicEnds(kafka, topic)).reduce((sum, p) => sum + (p.high - p.low), 0n)));
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: createKeyPartitioner });
   await producer.connect();
   let read = 0;
   let replayed = 0;

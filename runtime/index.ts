@@ -19,6 +19,7 @@ export { RuntimeMetrics } from './metrics.js';
 export { HotHistogram } from './hot-histogram.js';
 export type { HotHistogramConfig } from './hot-histogram.js';
 export { MongoSink, collapseUpserts, isDuplicateKey } from './sink.js';
+export { createKeyPartitioner, murmur2 } from './partitioner.js';
 export type { GuardedUpsert, SinkResult } from './sink.js';
 export { Dispatcher, Actor } from './actors.js';
 export type { WorkItem, DispatcherOptions } from './actors.js';

@@ -24,6 +24,7 @@ import { MongoSink } from './sink.js';
 import { errorMessage } from './supervision.js';
 import type { Topology } from './topology.js';
 import { timerItem, type ActorMemory, type RuntimeItem } from './work.js';
+import { createKeyPartitioner } from './partitioner.js';
 
 export interface RuntimeDeps {
   readonly topology: Topology;
@@ -191,7 +192,7 @@ export class Runtime {
       await stage.init?.({ clock: this.#clock, logger: this.#logger.child({ processor: stage.name }), metrics: this.metrics.forProcessor(stage.name) });
     }
     await this.#checkTopics();
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: this.options.producerMaxInFlight, allowAutoTopicCreation: false });
+    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: this.options.producerMaxInFlight, allowAutoTopicCreation: false, createPartitioner: createKeyPartitioner });
     await this.#producer.connect();
     const topologyName = topology.name;
     this.#effects.attach(new Flusher({
