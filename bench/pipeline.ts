@@ -185,9 +185,10 @@ function histogramMeans(text: string, metric: string): string {
   const sums = new Map<string, number>();
   const counts = new Map<string, number>();
   for (const line of text.split('\n')) {
-    const match = new RegExp(`^${metric}_(sum|count)\\{[a-z]+="([^"]+)"\\} ([0-9.e+-]+)$`).exec(line);
+    const match = new RegExp(`^${metric}_(sum|count)\\{([^}]*)\\} ([0-9.e+-]+)$`).exec(line);
     if (match === null) continue;
-    (match[1] === 'sum' ? sums : counts).set(match[2]!, Number(match[3]));
+    const label = [...match[2]!.matchAll(/="([^"]*)"/g)].map((value) => value[1]).join('/');
+    (match[1] === 'sum' ? sums : counts).set(label, Number(match[3]));
   }
   return [...counts].map(([label, count]) => `${label} ${(((sums.get(label) ?? 0) / Math.max(1, count)) * 1_000).toFixed(1)} ms × ${count}`).join(', ');
 }
@@ -301,7 +302,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     // (Two device events per meeting: BOOKING_UPSERT and JOIN_SHOW.) Where the time goes, per topology and stage: effect cycles (produce + MongoDB writes, the
     // waits) and processor calls (CPU plus the processor's own awaits: registry, KMS).
     const metrics = await Promise.all(runtimes.map((r) => r.metricsText()));
-    const waitsNote = `flush cycles: ${metrics.map((m) => histogramMeans(m, 'hycal_runtime_flush_seconds')).join(', ')}; processor calls: ${metrics.map((m) => histogramMeans(m, 'hycal_runtime_process_seconds')).join(', ')}`;
+    const waitsNote = `flush cycles: ${metrics.map((m) => histogramMeans(m, 'hycal_runtime_flush_seconds')).join(', ')}; by phase: ${metrics.map((m) => histogramMeans(m, 'hycal_runtime_flush_phase_seconds')).join(', ')}; processor calls: ${metrics.map((m) => histogramMeans(m, 'hycal_runtime_process_seconds')).join(', ')}`;
     trips.on = false;
     const tripsNote = `MongoDB round trips per meeting ${(trips.total() / records).toFixed(2)} (${trips.summary(records)})`;
 

@@ -40,8 +40,21 @@ export interface MessageSender {
   }): Promise<unknown>;
 }
 
+/**
+ * Where a cycle's time went, ms per phase: `produce`, from the cycle's start until its records are
+ * acknowledged; `views`, writing views and timer-index lower bounds (it starts once the cycle before
+ * is complete, and overlaps the produce); then `states`, the state documents, and `index`, the
+ * exact timer-index entries.
+ */
+export interface CyclePhases {
+  produce: number;
+  views: number;
+  states: number;
+  index: number;
+}
+
 export interface FlusherHooks {
-  onCycle?(stats: { items: number; messages: number; views: number; states: number; ms: number; staleViews: number; staleStates: number }): void;
+  onCycle?(stats: { items: number; messages: number; views: number; states: number; ms: number; staleViews: number; staleStates: number; phases: CyclePhases }): void;
   onRetry?(error: unknown, attempt: number): void;
 }
 
@@ -304,12 +317,17 @@ export class Flusher {
       for (const change of item.timerIndex) changes.push(change);
     }
 
-    const produce = this.#produce(messages);
+    const phases: CyclePhases = { produce: 0, views: 0, states: 0, index: 0 };
+    const produce = this.#produce(messages).then(() => {
+      phases.produce = performance.now() - started;
+    });
     produce.catch(() => undefined);
     const mongo = async (): Promise<{ stale: number }> => {
       await previous;
+      const viewsStarted = performance.now();
       const result = await this.#sink.upsertGuarded(views);
       await this.#sink.updateBuckets(lowered);
+      phases.views = performance.now() - viewsStarted;
       return result;
     };
     const lowered = bucketUpdates(changes, 'lower');
@@ -319,8 +337,12 @@ export class Flusher {
     const states: GuardedUpsert[] = [];
     for (const item of items) if (item.state !== null) states.push(item.state);
     const exact = fenced === null ? changes : items.flatMap((item) => item.timerIndex);
+    const statesStarted = performance.now();
     const stateResult = await this.#sink.upsertGuarded(states);
+    const indexStarted = performance.now();
     await this.#sink.updateBuckets(exceptWritten(bucketUpdates(exact, 'exact'), lowered));
+    phases.states = indexStarted - statesStarted;
+    phases.index = performance.now() - indexStarted;
     this.#hooks.onCycle?.({
       items: items.length,
       messages: messages.length,
@@ -329,6 +351,7 @@ export class Flusher {
       ms: performance.now() - started,
       staleViews: viewResult.stale,
       staleStates: stateResult.stale,
+      phases,
     });
     return fenced;
   }

@@ -22,6 +22,7 @@ export class RuntimeMetrics {
   readonly timersFired: Counter<'topology'>;
   readonly timersFailed: Counter<'topology' | 'processor' | 'code'>;
   readonly flushSeconds: Histogram<'topology'>;
+  readonly flushPhaseSeconds: Histogram<'topology' | 'phase'>;
   readonly flushRetries: Counter<'topology'>;
   readonly staleWrites: Counter<'topology' | 'target'>;
   readonly passivated: Counter<'topology'>;
@@ -60,6 +61,7 @@ export class RuntimeMetrics {
     this.timersFired = new Counter({ name: 'hycal_runtime_timers_fired_total', help: 'Timers delivered to their actor', labelNames: ['topology'], registers: r });
     this.timersFailed = new Counter({ name: 'hycal_runtime_timers_failed_total', help: 'Timers whose handler failed for good, moved to the rt_<topology>_failed_timers collection', labelNames: ['topology', 'processor', 'code'], registers: r });
     this.flushSeconds = new Histogram({ name: 'hycal_runtime_flush_seconds', help: 'Duration of one effects cycle (produce, views, state)', labelNames: ['topology'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r });
+    this.flushPhaseSeconds = new Histogram({ name: 'hycal_runtime_flush_phase_seconds', help: 'Duration of one phase of an effects cycle: produce (until acknowledged), views (with timer-index lower bounds), states, index (exact timer-index entries)', labelNames: ['topology', 'phase'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: r });
     this.flushRetries = new Counter({ name: 'hycal_runtime_flush_retries_total', help: 'Effects cycles that failed and were retried', labelNames: ['topology'], registers: r });
     this.staleWrites = new Counter({ name: 'hycal_runtime_stale_writes_total', help: 'Version-guarded writes skipped because a newer version was stored', labelNames: ['topology', 'target'], registers: r });
     this.passivated = new Counter({ name: 'hycal_runtime_passivated_total', help: 'Idle actors dropped from memory', labelNames: ['topology'], registers: r });

@@ -29,7 +29,6 @@ export interface GuardedUpsert {
   readonly packed?: readonly string[];
 }
 
-
 export interface BucketUpdate {
   readonly collection: string;
   readonly id: string;

@@ -26,6 +26,8 @@ import type { Topology } from './topology.js';
 import { timerItem, type ActorMemory, type RuntimeItem } from './work.js';
 import { createKeyPartitioner } from './partitioner.js';
 
+const FLUSH_PHASES = ['produce', 'views', 'states', 'index'] as const;
+
 export interface RuntimeDeps {
   readonly topology: Topology;
   readonly kafka: Kafka;
@@ -205,6 +207,7 @@ export class Runtime {
       hooks: {
         onCycle: (stats) => {
           this.metrics.flushSeconds.observe({ topology: topologyName }, stats.ms / 1_000);
+          for (const phase of FLUSH_PHASES) this.metrics.flushPhaseSeconds.observe({ topology: topologyName, phase }, stats.phases[phase] / 1_000);
           if (stats.staleViews > 0) this.metrics.staleWrites.inc({ topology: topologyName, target: 'view' }, stats.staleViews);
           if (stats.staleStates > 0) this.metrics.staleWrites.inc({ topology: topologyName, target: 'state' }, stats.staleStates);
         },
