@@ -1,8 +1,8 @@
 import type { Db } from 'mongodb';
 import type { Clock } from '../common/index.js';
 import type { Keyring } from '../kms/index.js';
-import { createMaterializeProcessor } from '../processors/materialize/index.js';
-import { createObtpProcessor, defineDeviceViewTopology, MongoDeviceRegistry, obtpOptionsSchema, type ObtpOptionsInput } from '../processors/obtp/index.js';
+import { createMaterializeProcessor, MongoDayReader } from '../processors/materialize/index.js';
+import { createObtpProcessor, defineDeviceViewTopology, MongoDeviceRegistry, MongoDeviceViewReader, obtpOptionsSchema, type ObtpOptionsInput } from '../processors/obtp/index.js';
 import { defineOooTopology } from '../processors/ooo/index.js';
 import {
   BuiltinMeetingProvider, defineWritebackTopology, MongoWritebackSettings, writebackOptionsSchema,
@@ -17,7 +17,8 @@ import { defineTopology, type Processor, type Topology } from '../runtime/index.
  *   state and a timer on the same key, so folding them costs one state load, one state document
  *   and one timer-index entry per mailbox instead of two, and one read of the topic.
  * - `obtp-device-view` (keyed by device): obtp.devices.v1 → the device-bookings view (one writer per
- *   device document, so a device fed by several mailboxes has one monotonic version).
+ *   device document, so a device fed by several mailboxes has one monotonic version). The view is
+ *   its state: it keeps no state document and reads a device's view back when loading it.
  * - `ooo` (keyed tenantId/mailboxId): mailbox.settings.raw.v1 → presence.v1 and the presence view.
  * - `writeback` (keyed tenantId/mailboxId), when Graph access is given: calendar.meetings.v1 → Graph
  *   PATCHes of keyword meetings and the `writeback_meetings` view.
@@ -53,6 +54,8 @@ function alsoForward<V, S>(inner: Processor<V, S>): Processor<V, S> {
       return inner.process(record, ctx);
     },
     ...(inner.onTimer === undefined ? {} : { onTimer: inner.onTimer.bind(inner) }),
+    ...(inner.persist === undefined ? {} : { persist: inner.persist.bind(inner) }),
+    ...(inner.stateful === undefined ? {} : { stateful: inner.stateful }),
   };
 }
 
@@ -63,11 +66,11 @@ export function definePipelineTopologies(input: PipelineTopologiesInput): Pipeli
   const meetingViews = defineTopology({
     name: MEETING_VIEWS_TOPOLOGY_NAME,
     inputs: [{ topic: 'calendar.meetings.v1' }],
-    stages: [alsoForward(createObtpProcessor({ registry, horizonMs: obtp.horizonHours * 3_600_000 })), createMaterializeProcessor()],
+    stages: [alsoForward(createObtpProcessor({ registry, horizonMs: obtp.horizonHours * 3_600_000 })), createMaterializeProcessor({ days: new MongoDayReader({ db: input.db }) })],
     outputs: ['obtp.devices.v1'],
     ...bound,
   });
-  const deviceView = defineDeviceViewTopology(bound);
+  const deviceView = defineDeviceViewTopology({ reader: new MongoDeviceViewReader({ db: input.db }), ...bound });
   const ooo = defineOooTopology({ keyring: input.keyring, ...bound });
   const writeback = input.writeback === undefined ? undefined : writebackTopology(input, input.writeback, bound);
   return { meetingViews, deviceView, ooo, ...(writeback === undefined ? {} : { writeback }), all: [meetingViews, deviceView, ooo, ...(writeback === undefined ? [] : [writeback])] };

@@ -146,8 +146,8 @@ async function measureSet(label: string, count: number, rich: boolean, keyring: 
   const parse = new StageHarness(createParseProcessor({ keyring }), clock);
   const encrypt = new StageHarness(createEncryptProcessor({ keyring }), clock);
   const obtp = new StageHarness(createObtpProcessor({ registry, horizonMs: 72 * 3_600_000 }), clock);
-  const materialize = new StageHarness(createMaterializeProcessor(), clock);
-  const deviceView = new StageHarness(createDeviceViewProcessor(), clock);
+  const materialize = new StageHarness(createMaterializeProcessor({ days: { read: () => Promise.resolve([]) } }), clock);
+  const deviceView = new StageHarness(createDeviceViewProcessor({ reader: { read: () => Promise.resolve(null) } }), clock);
 
   // Warm-up on a separate tenant's worth of records would change key state; instead the first
   // pass of parse and encrypt (stateless) is run twice and only the second is measured.

@@ -213,13 +213,40 @@ function validateVersion(collection: string, version: number): void {
   }
 }
 
+/** What applyEffects needs to know of a topology (built once, not per record). */
+export interface StateTarget {
+  readonly stateful: boolean;
+  readonly stateCollection: string;
+  readonly timerIndex: TimerIndexStore;
+  /** Per stage name, what of its state is stored (`Processor.persist`); a stage without one stores its state as is. */
+  readonly persist: ReadonlyMap<string, (state: unknown) => unknown>;
+}
+
+/** The stages' `persist` hooks of a topology, by stage name. */
+export function persistHooks(stages: readonly Processor[]): Map<string, (state: unknown) => unknown> {
+  const hooks = new Map<string, (state: unknown) => unknown>();
+  for (const stage of stages) if (stage.persist !== undefined) hooks.set(stage.name, stage.persist.bind(stage));
+  return hooks;
+}
+
+/** The stages' states as stored: each through its stage's `persist`, if it has one. */
+function storedStates(states: Readonly<Record<string, unknown>>, persist: StateTarget['persist']): Record<string, unknown> {
+  if (persist.size === 0) return { ...states };
+  const stored: Record<string, unknown> = {};
+  for (const [stage, value] of Object.entries(states)) {
+    const hook = persist.get(stage);
+    stored[stage] = hook === undefined ? value : hook(value);
+  }
+  return stored;
+}
+
 /**
  * Applies one invocation's effects to the actor's memory (state, timers, the applied offset) and
  * builds what the effect writer writes: messages, views, the key's state document (when state or
  * timers changed) and the change of the key's timer-index entry.
  */
 export function applyEffects(
-  target: { readonly stateful: boolean; readonly stateCollection: string; readonly timerIndex: TimerIndexStore },
+  target: StateTarget,
   key: string,
   memory: ActorMemory,
   session: PartitionSession,
@@ -243,7 +270,7 @@ export function applyEffects(
   if (changed && target.stateful) {
     if (progress !== null) doc.o[progress.progressKey] = progress.offset;
     doc.v += 1;
-    state = { collection: target.stateCollection, id: key, v: doc.v, doc: { o: { ...doc.o }, s: { ...doc.s }, t: { ...doc.t } }, packed: STATE_PACKED };
+    state = { collection: target.stateCollection, id: key, v: doc.v, doc: { o: { ...doc.o }, s: storedStates(doc.s, target.persist), t: { ...doc.t } }, packed: STATE_PACKED };
   }
   const timerIndex: TimerIndexChange[] = [];
   const indexed = session.timers.get(key) ?? null;

@@ -97,9 +97,17 @@ export interface Processor<V = unknown, S = unknown> {
   /**
    * Whether the processor keeps per-key state or timers (default true). The runtime loads a key's
    * state document on activation only when some stage of the topology is stateful; a stateless
-   * topology pays no read per key.
+   * topology pays no read per key and writes no state document. In a stateless topology
+   * `ctx.state` lives in the actor's memory only (gone when the actor is passivated or reloaded):
+   * for a stage whose own views hold what it needs to start again.
    */
   readonly stateful?: boolean;
+  /**
+   * What of the stage's state is stored in the key's state document (default: all of it). The
+   * actor keeps the state as set in memory; a key loaded from the store gets what `persist`
+   * returned, so the processor must accept both forms (e.g. fill the rest from its own views).
+   */
+  persist?(state: S): unknown;
   init?(ctx: ProcessorInitContext): Promise<void> | void;
   process(record: InputRecord<V>, ctx: ProcessorContext<S>): Promise<void> | void;
   onTimer?(timer: TimerFired, ctx: ProcessorContext<S>): Promise<void> | void;

@@ -3,7 +3,7 @@ import type { Logger } from '../common/index.js';
 import { abortableSleep } from './abort.js';
 import type { Actor } from './actors.js';
 import type { RecordEncoder } from './codec.js';
-import { applyEffects, Effects } from './context.js';
+import { applyEffects, Effects, persistHooks, type StateTarget } from './context.js';
 import type { InputRecord, Processor, TimerFired } from './contract.js';
 import { DeadLetterWriter } from './dead-letters.js';
 import { EffectRefusedError, ProcessorFailedError, WorkAbandonedError } from './errors.js';
@@ -83,7 +83,7 @@ export class KeyExecutor {
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #attempts: Attempts;
   /** What applyEffects needs to know of this topology (built once, not per record). */
-  readonly #target: { readonly stateful: boolean; readonly stateCollection: string; readonly timerIndex: TimerIndexStore };
+  readonly #target: StateTarget;
   readonly #tickets: TicketHost<Actor_>;
   /** Labelled metric children, resolved once (a label lookup per record is measurable). */
   readonly #hot: {
@@ -106,7 +106,7 @@ export class KeyExecutor {
     this.#stateful = deps.topology.stages.some((stage) => stage.stateful !== false);
     this.#stageIndex = new Map(deps.topology.stages.map((stage, index) => [stage.name, index]));
     this.#sleep = deps.sleep ?? abortableSleep;
-    this.#target = { stateful: this.#stateful, stateCollection: this.#stateCollection, timerIndex: this.#timerIndex };
+    this.#target = { stateful: this.#stateful, stateCollection: this.#stateCollection, timerIndex: this.#timerIndex, persist: persistHooks(deps.topology.stages) };
     this.#tickets = {
       settled: (actor) => deps.actors.settled(actor),
       notWritten: (error) => {

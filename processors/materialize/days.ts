@@ -22,6 +22,11 @@ export interface ListEntry {
 
 export interface ListState extends Ledger<ListEntry> {
   readonly seq: number;
+  /**
+   * Set on the state as stored (`spillListState`): the entries listed on a day keep no item (`m`
+   * null), the day documents hold it. Absent in memory once the items are back (`unspillListState`).
+   */
+  readonly spilled?: true;
 }
 
 export const EMPTY_LIST_STATE: ListState = { seq: 0, entries: [], tombs: [], series: [] };
@@ -115,4 +120,49 @@ export function nextSweep(state: ListState, now: number): number | null {
     if (at > now && at < next) next = at;
   }
   return Number.isFinite(next) ? next : null;
+}
+
+/**
+ * The state as stored: an entry listed on a day keeps no item, since the day documents hold it
+ * (they are written before the state in each flush cycle, so they are never older than it). The
+ * items a state keeps are then those not on any day: outside the window, waiting to slide in.
+ */
+export function spillListState(state: ListState): ListState {
+  let spilled = false;
+  const entries = state.entries.map((e) => {
+    if (e.days.length === 0 || e.m === null) return e;
+    spilled = true;
+    return { ...e, m: null };
+  });
+  return spilled ? { ...state, entries, spilled: true } : state;
+}
+
+/** The `_id`s of the day documents a spilled state's items are on. */
+export function spilledDayIds(state: ListState, tenantId: string, mailboxId: string): string[] {
+  const days = new Set<string>();
+  for (const e of state.entries) if (e.m === null) for (const day of e.days) days.add(day);
+  return [...days].sort().map((day) => `${tenantId}/${mailboxId}/${day}`);
+}
+
+/**
+ * Puts a spilled state's items back from its day documents (as read: `meetings` unpacked). An
+ * item that is on none of them (not expected: the days are written first) leaves its entry
+ * unlisted at version −1, so that the meeting's next record — the replay of the one being written,
+ * or a resync — lists it again; `missing` counts them.
+ */
+export function unspillListState(state: ListState, days: readonly Record<string, unknown>[]): { state: ListState; missing: number } {
+  const items = new Map<string, Record<string, unknown>>();
+  for (const doc of days) {
+    if (doc['deleted'] === true || !Array.isArray(doc['meetings'])) continue;
+    for (const item of doc['meetings'] as Record<string, unknown>[]) items.set(String(item['meetingId']), item);
+  }
+  let missing = 0;
+  const entries = state.entries.map((e) => {
+    if (e.m !== null || e.days.length === 0 || !e.ok) return e;
+    const item = items.get(e.id);
+    if (item !== undefined) return { ...e, m: item };
+    missing += 1;
+    return { ...e, v: -1, ok: false };
+  });
+  return { state: { seq: state.seq, entries, tombs: state.tombs, series: state.series }, missing };
 }

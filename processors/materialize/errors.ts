@@ -6,3 +6,10 @@ export class MaterializeInputError extends HcError {
     super('HC_ERR_MATERIALIZE_INPUT', message, options);
   }
 }
+
+/** Day documents cannot be read back (MongoDB down) while a key is loaded: the record waits for recovery. */
+export class MaterializeViewUnavailableError extends HcError {
+  constructor(message: string, options: HcErrorOptions = {}) {
+    super('HC_ERR_MATERIALIZE_VIEW_UNAVAILABLE', message, { ...options, retryable: true });
+  }
+}

@@ -3,8 +3,19 @@ import { asBytes, type DeviceBookingEvent, type KeyRef, type ProviderKind } from
 import { ObtpInputError } from './errors.js';
 
 export const DEVICE_BOOKINGS_VIEW = 'obtp_device_bookings';
-/** A device's bookings are stored packed (common/packed.ts); tenantId, deviceId and mailboxIds stay open. */
-const BOOKINGS_PACKED = { packed: ['bookings'] } as const;
+/**
+ * A device's bookings and the sequence applied per mailbox are stored packed (common/packed.ts);
+ * tenantId, deviceId and mailboxIds stay open.
+ */
+const BOOKINGS_PACKED = { packed: ['bookings', 'seen'] } as const;
+
+/**
+ * Reads a device's view document as stored (`_id`, `v`, packed fields unpacked), or null. The
+ * device view keeps no state document of its own: its view is its state (see below).
+ */
+export interface DeviceViewReader {
+  read(deviceId: string): Promise<Record<string, unknown> | null>;
+}
 
 /**
  * The device-bookings view, keyed by device (obtp.devices.v1 → `obtp_device_bookings/{_id: deviceId}`).
@@ -15,6 +26,13 @@ const BOOKINGS_PACKED = { packed: ['bookings'] } as const;
  * device whatever mailbox a change came from: the API's SSE stream uses it as its event id
  * (Last-Event-ID). Each mailbox's events carry that mailbox's monotonic sequence; an event at or
  * below the last one applied from its mailbox is a replay and is skipped.
+ *
+ * The view document is the device's whole state: it holds the bookings, the version and the
+ * sequence applied per mailbox (`seen`), written together in one document. So the stage is
+ * stateless for the runtime (no state document repeating the view, half the bytes written per
+ * event): an actor loaded afresh reads its view back (`restoreDeviceView`). A replay after a crash
+ * finds in `seen` exactly what the view holds; an event that changed nothing wrote nothing, and
+ * applied again it changes nothing again.
  */
 export interface DeviceBooking {
   readonly bookingId: string;
@@ -67,7 +85,20 @@ export function applyDeviceEvent(state: DeviceViewState | undefined, e: DeviceBo
 /** The view document of a device (bookings sorted by start). */
 export function deviceViewDocument(deviceId: string, state: DeviceViewState): Record<string, unknown> {
   const mailboxIds = Object.keys(state.seen).map((s) => s.slice(state.tenantId.length + 1)).sort();
-  return { tenantId: state.tenantId, deviceId, mailboxId: mailboxIds[0] ?? null, mailboxIds, bookings: state.bookings };
+  return { tenantId: state.tenantId, deviceId, mailboxId: mailboxIds[0] ?? null, mailboxIds, bookings: state.bookings, seen: state.seen };
+}
+
+/** The state a view document holds (as `DeviceViewReader.read` returns it), or undefined for none. */
+export function restoreDeviceView(doc: Record<string, unknown> | null): DeviceViewState | undefined {
+  if (doc === null || doc['deleted'] === true || typeof doc['tenantId'] !== 'string') return undefined;
+  const seen: Record<string, number> = {};
+  for (const [source, version] of Object.entries((doc['seen'] ?? {}) as Record<string, unknown>)) seen[source] = Number(version);
+  return {
+    v: Number(doc['v'] ?? 0),
+    tenantId: doc['tenantId'],
+    seen,
+    bookings: Array.isArray(doc['bookings']) ? (doc['bookings'] as DeviceBooking[]) : [],
+  };
 }
 
 /**
@@ -93,20 +124,30 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return keys.every((k) => sameValue(x[k], y[k]));
 }
 
-/** processors/obtp's device stage, keyed by device: obtp.devices.v1 → the device-bookings view. */
-export function createDeviceViewProcessor(): Processor<DeviceBookingEvent, DeviceViewState> {
+/**
+ * processors/obtp's device stage, keyed by device: obtp.devices.v1 → the device-bookings view.
+ * Stateless for the runtime: the state lives in actor memory and in the view document.
+ */
+export function createDeviceViewProcessor(options: { reader: DeviceViewReader }): Processor<DeviceBookingEvent, DeviceViewState> {
+  function apply(e: DeviceBookingEvent, ctx: ProcessorContext<DeviceViewState>, before: DeviceViewState | undefined): void {
+    const next = applyDeviceEvent(before, e);
+    if (next === null) return ctx.metrics.increment('obtp_device_view_stale_total');
+    const changed = !sameValue(next.bookings, before?.bookings);
+    // An unchanged list keeps its version (no view write, no SSE event); the sequence still moves.
+    const state = changed ? next : { ...next, v: next.v - 1 };
+    if (changed) ctx.views.upsert(DEVICE_BOOKINGS_VIEW, e.deviceId, state.v, deviceViewDocument(e.deviceId, state), BOOKINGS_PACKED);
+    ctx.state.set(state);
+  }
   return {
     name: 'obtp-device-view',
-    process(record: InputRecord<DeviceBookingEvent>, ctx: ProcessorContext<DeviceViewState>): void {
+    stateful: false,
+    process(record: InputRecord<DeviceBookingEvent>, ctx: ProcessorContext<DeviceViewState>): Promise<void> | void {
       const e = record.value;
       if (record.key !== e.deviceId) throw new ObtpInputError('A device event arrived under another record key than its deviceId; dead-lettered.');
-      const next = applyDeviceEvent(ctx.state.get(), e);
-      if (next === null) return ctx.metrics.increment('obtp_device_view_stale_total');
-      const changed = !sameValue(next.bookings, ctx.state.get()?.bookings);
-      // An unchanged list keeps its version (no view write, no SSE event); the sequence still moves.
-      const state = changed ? next : { ...next, v: next.v - 1 };
-      if (changed) ctx.views.upsert(DEVICE_BOOKINGS_VIEW, e.deviceId, state.v, deviceViewDocument(e.deviceId, state), BOOKINGS_PACKED);
-      ctx.state.set(state);
+      const known = ctx.state.get();
+      if (known !== undefined) return apply(e, ctx, known);
+      // A device seen for the first time since this actor was loaded: its view is its state.
+      return options.reader.read(e.deviceId).then((doc) => apply(e, ctx, restoreDeviceView(doc)));
     },
   };
 }

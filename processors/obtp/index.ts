@@ -1,11 +1,12 @@
 export { createObtpProcessor } from './processor.js';
-export { createDeviceViewProcessor, applyDeviceEvent, deviceViewDocument, sameValue, DEVICE_BOOKINGS_VIEW } from './device-view.js';
-export type { DeviceBooking, DeviceViewState } from './device-view.js';
+export { createDeviceViewProcessor, applyDeviceEvent, deviceViewDocument, restoreDeviceView, sameValue, DEVICE_BOOKINGS_VIEW } from './device-view.js';
+export type { DeviceBooking, DeviceViewReader, DeviceViewState } from './device-view.js';
+export { MongoDeviceViewReader } from './device-view-store.js';
 export { defineObtpTopology, defineDeviceViewTopology, OBTP_TOPOLOGY_NAME, DEVICE_VIEW_TOPOLOGY_NAME } from './topology.js';
 export { MongoDeviceRegistry, registerDevices, setJoinLeadMinutes, DEVICES_COLLECTION, ORG_SETTINGS_COLLECTION } from './registry.js';
 export type { DeviceRegistry } from './registry.js';
 export { applyMeeting, reconcile, nextChange, isListed, isShown, hasJoin, EMPTY_OBTP_STATE } from './bookings.js';
 export type { Booking, Device, DeviceMode, ObtpState, Timing, DeviceOutput } from './bookings.js';
-export { ObtpInputError, ObtpRegistryUnavailableError } from './errors.js';
+export { ObtpInputError, ObtpRegistryUnavailableError, ObtpViewUnavailableError } from './errors.js';
 export { obtpOptionsSchema } from './options.js';
 export type { ObtpOptions, ObtpOptionsInput } from './options.js';

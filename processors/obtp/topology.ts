@@ -1,5 +1,5 @@
 import { defineTopology, type Topology } from '../../runtime/index.js';
-import { createDeviceViewProcessor } from './device-view.js';
+import { createDeviceViewProcessor, type DeviceViewReader } from './device-view.js';
 import { createObtpProcessor } from './processor.js';
 import type { DeviceRegistry } from './registry.js';
 
@@ -17,12 +17,15 @@ export function defineObtpTopology(options: { registry: DeviceRegistry; horizonH
   });
 }
 
-/** obtp.devices.v1 → the device-bookings view, keyed per device (one writer per device document). */
-export function defineDeviceViewTopology(options: { name?: string; maxConcurrentKeys?: number } = {}): Topology {
+/**
+ * obtp.devices.v1 → the device-bookings view, keyed per device (one writer per device document);
+ * `reader` reads a device's view back when its actor is loaded (the view is the stage's state).
+ */
+export function defineDeviceViewTopology(options: { reader: DeviceViewReader; name?: string; maxConcurrentKeys?: number }): Topology {
   return defineTopology({
     name: options.name ?? DEVICE_VIEW_TOPOLOGY_NAME,
     inputs: [{ topic: 'obtp.devices.v1' }],
-    stages: [createDeviceViewProcessor()],
+    stages: [createDeviceViewProcessor({ reader: options.reader })],
     outputs: [],
     ...(options.maxConcurrentKeys === undefined ? {} : { maxConcurrentKeys: options.maxConcurrentKeys }),
   });

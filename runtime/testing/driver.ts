@@ -147,6 +147,14 @@ export class TopologyTestDriver {
     return this.#world.outputs;
   }
 
+  /**
+   * Drops the actors idle for the passivation period (`passivationIdleMs`, by the manual clock;
+   * 0: every idle actor), as the worker does: a key's next item loads its state from the store.
+   */
+  passivate(): number {
+    return this.#dispatcher.passivate();
+  }
+
   /** A stage's durable state for a key. */
   state<S>(key: string, stage: string): S | undefined {
     return (this.#stateDoc(key)?.s[stage] as S | undefined) ?? undefined;

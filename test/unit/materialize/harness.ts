@@ -8,13 +8,27 @@ import { DAY, T0 } from '../model/fixtures.js';
 /** materialize's topology on the real executor (TopologyTestDriver, manual clock), for user-1 of tenant-a. */
 export class MaterializeHarness {
   readonly clock = new ManualClock(T0);
-  readonly driver = new TopologyTestDriver(defineMaterializeTopology(), { clock: this.clock });
+  readonly driver: TopologyTestDriver;
+  readonly #passivate: boolean;
+
+  /** `passivate`: every actor is dropped from memory before each record and time step, so each one loads its key from the store. */
+  constructor(options: { passivate?: boolean } = {}) {
+    this.#passivate = options.passivate === true;
+    // materialize reads a key's day documents back when the key is loaded from the store.
+    const days = { read: (ids: readonly string[]): Promise<Record<string, unknown>[]> => Promise.resolve(ids.flatMap((id) => {
+      const doc = this.driver.view(USER_MEETINGS_VIEW, id);
+      return doc === undefined ? [] : [structuredClone(doc)];
+    })) };
+    this.driver = new TopologyTestDriver(defineMaterializeTopology({ days }), { clock: this.clock, ...(this.#passivate ? { options: { passivationIdleMs: 0 } } : {}) });
+  }
 
   async process(m: MeetingOccurrence): Promise<void> {
+    if (this.#passivate) this.driver.passivate();
     await this.driver.pipeInput('calendar.meetings.v1', `${m.tenantId}/${m.mailboxId}`, m);
   }
 
   async advance(ms: number): Promise<void> {
+    if (this.#passivate) this.driver.passivate();
     await this.driver.advanceTime(ms);
   }
 

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { daysOf, userMeetingDayIds } from '../../../processors/materialize/index.js';
+import { daysOf, unspillListState, userMeetingDayIds, USER_MEETINGS_VIEW, type ListEntry, type ListState } from '../../../processors/materialize/index.js';
 import type { MeetingOccurrence } from '../../../schemas/index.js';
 import { DAY, HOUR, occurrence, T0 } from '../model/fixtures.js';
 import { MaterializeHarness } from './harness.js';
 
-const driver = (): MaterializeHarness => new MaterializeHarness();
 const m = (o: Partial<MeetingOccurrence>): MeetingOccurrence => occurrence({ mailboxId: 'user-1', ...o });
 /** The view as day → meeting ids (days with a document only). */
 function view(d: MaterializeHarness): Record<string, string[]> {
@@ -13,7 +12,14 @@ function view(d: MaterializeHarness): Record<string, string[]> {
   return out;
 }
 
-describe('materialize – a user\'s meeting list, one document per day, inside [now − 7 d, now + 31 d]', () => {
+const modes = [
+  { passivate: false, how: 'actors kept in memory' },
+  { passivate: true, how: 'every record and timer on a key loaded afresh from the store' },
+];
+
+describe.each(modes)('materialize – a user\'s meeting list, one document per day, inside [now − 7 d, now + 31 d] ($how)', ({ passivate }) => {
+  const driver = (): MaterializeHarness => new MaterializeHarness({ passivate });
+
   it('materialize – a user\'s meetings between two times are the documents of the days in between', () => {
     expect(userMeetingDayIds('t', 'u', Date.UTC(2026, 2, 2, 23), Date.UTC(2026, 2, 4, 1))).toEqual(['t/u/2026-03-02', 't/u/2026-03-03', 't/u/2026-03-04']);
     expect(daysOf(Date.UTC(2026, 2, 2), Date.UTC(2026, 2, 3))).toEqual(['2026-03-02']);
@@ -88,5 +94,46 @@ describe('materialize – a user\'s meeting list, one document per day, inside [
     const again = ([...d.days().values()][0] as unknown as { meetings: Record<string, unknown>[] }).meetings[1]!;
     expect(Buffer.from(again['card'] as Uint8Array)).toEqual(Buffer.from('card-ct-b'));
     expect(again).not.toHaveProperty('subject');
+  });
+});
+
+describe('materialize – the stored state keeps no item a day document holds', () => {
+  it('materialize – stores the entries of listed meetings without their items, keeps the items of meetings not yet in the window, and reads the days back when loaded', async () => {
+    const d = new MaterializeHarness({ passivate: true });
+    await d.process(m({ meetingId: 'today', start: T0 + HOUR }));
+    await d.process(m({ meetingId: 'later', start: T0 + 40 * DAY }));
+    const stored = d.driver.state<ListState>('tenant-a/user-1', 'materialize')!;
+    expect(stored.spilled).toBe(true);
+    expect(stored.entries.map((e) => [e.id, e.m === null])).toEqual([['today', true], ['later', false]]);
+    // Loaded afresh, a change of another meeting on the same day rewrites the day with both items.
+    await d.process(m({ meetingId: 'second', start: T0 + 2 * HOUR }));
+    const items = d.days().get('2026-03-02')!['meetings'] as { meetingId: string; card?: unknown; subject?: unknown }[];
+    expect(items.map((x) => x.meetingId)).toEqual(['today', 'second']);
+    expect(items[0]!.subject).toBeDefined();
+    // The meeting 40 days ahead comes from the state when it slides in.
+    await d.advance(10 * DAY);
+    expect([...d.days().keys()]).toContain('2026-04-11');
+    expect(await d.driver.counter('materialize_restore_missing_total')).toBe(0);
+  });
+
+  it('materialize – items come back from the days by meeting id; one on no day leaves its entry unlisted at version −1, so its next record lists it again', async () => {
+    const entry = (id: string, days: string[], item: Record<string, unknown> | null): ListEntry => ({ id, v: 3, master: null, start: T0, end: T0 + HOUR, ok: true, m: item, days });
+    const spilled: ListState = { seq: 4, entries: [entry('a', ['2026-03-02'], null), entry('lost', ['2026-03-02'], null), entry('ahead', [], { meetingId: 'ahead' })], tombs: [], series: [], spilled: true };
+    const day = { _id: 'tenant-a/user-1/2026-03-02', v: 5, meetings: [{ meetingId: 'a', v: 4 }] };
+    const { state, missing } = unspillListState(spilled, [day, { _id: 'x', v: 1, deleted: true }]);
+    expect(missing).toBe(1);
+    expect(state.spilled).toBeUndefined();
+    expect(state.entries.map((e) => [e.id, e.v, e.ok, e.m])).toEqual([['a', 3, true, { meetingId: 'a', v: 4 }], ['lost', -1, false, null], ['ahead', 3, true, { meetingId: 'ahead' }]]);
+    // Through the processor: a key whose stored state names an item its day lacks lists it again on the meeting's next record.
+    const d = new MaterializeHarness({ passivate: true });
+    await d.process(m({ meetingId: 'a', version: 1 }));
+    const stored = d.driver.view('rt_materialize_state', 'tenant-a/user-1');
+    expect(stored).toBeDefined();
+    d.driver.view(USER_MEETINGS_VIEW, 'tenant-a/user-1/2026-03-02')!['meetings'] = [];
+    await d.process(m({ meetingId: 'b', version: 1 }));
+    expect(await d.driver.counter('materialize_restore_missing_total')).toBe(1);
+    expect(view(d)).toEqual({ '2026-03-02': ['b'] });
+    await d.process(m({ meetingId: 'a', version: 1 }));
+    expect(view(d)).toEqual({ '2026-03-02': ['a', 'b'] });
   });
 });

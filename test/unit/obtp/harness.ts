@@ -24,7 +24,9 @@ export class ObtpHarness {
 
   constructor(reg: DeviceRegistry) {
     this.obtp = new TopologyTestDriver(defineObtpTopology({ registry: reg, horizonHours: 72 }), { clock: this.clock });
-    this.devices = new TopologyTestDriver(defineDeviceViewTopology(), { clock: this.clock });
+    // The device view reads a device's view back when an actor is loaded afresh.
+    const reader = { read: (deviceId: string): Promise<Record<string, unknown> | null> => Promise.resolve(this.devices.view(DEVICE_BOOKINGS_VIEW, deviceId) ?? null) };
+    this.devices = new TopologyTestDriver(defineDeviceViewTopology({ reader }), { clock: this.clock });
   }
 
   static of(mailboxId = 'room-1', devices: readonly Device[] = [{ deviceId: 'dev-room', mode: 'shared' }], lead?: Record<string, number>): ObtpHarness {
