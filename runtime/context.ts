@@ -58,6 +58,8 @@ export interface ContextDeps {
   readonly codec: RecordEncoder;
   /** The largest record a topic (prefixed name) accepts: min(runtime.maxRecordBytes, its max.message.bytes less a margin), bytes. */
   readonly recordLimit: (topic: string) => number;
+  /** Whether the topology stores its stages' state (some stage is stateful); set by the stage chain. */
+  readonly storesState?: boolean;
 }
 
 /** The message's size (`recordSize`), checked against its topic's limit when the processor emits it. */
@@ -103,7 +105,7 @@ export class StageContext implements ProcessorContext<unknown> {
 
   /** Built when a processor first uses it (a stateless stage never does: one object less per record). */
   get state(): StageState {
-    this.#state ??= new StageState(this.#stage.name, this.#memory, this.#effects);
+    this.#state ??= new StageState(this.#stage.name, this.#memory, this.#effects, this.#deps.storesState !== false);
     return this.#state;
   }
 
@@ -157,11 +159,14 @@ class StageState {
   readonly #stage: string;
   readonly #memory: ActorMemory;
   readonly #effects: Effects;
+  /** The state is stored (checked as a document when set); false in a stateless topology, whose state stays in memory. */
+  readonly #stored: boolean;
 
-  constructor(stage: string, memory: ActorMemory, effects: Effects) {
+  constructor(stage: string, memory: ActorMemory, effects: Effects, stored: boolean) {
     this.#stage = stage;
     this.#memory = memory;
     this.#effects = effects;
+    this.#stored = stored;
   }
 
   get(): unknown {
@@ -171,7 +176,7 @@ class StageState {
   }
 
   set(value: unknown): void {
-    validateDocument(value, `state of ${this.#stage}`);
+    if (this.#stored) validateDocument(value, `state of ${this.#stage}`);
     this.#effects.state.set(this.#stage, value);
   }
 

@@ -1,7 +1,7 @@
 import { StageContext, type ContextDeps, type Effects } from './context.js';
 import type { InputRecord, Processor, ProcessorMetrics } from './contract.js';
 import type { RuntimeMetrics } from './metrics.js';
-import type { Topology } from './topology.js';
+import { isStateful, type Topology } from './topology.js';
 import { withStage, type ActorMemory } from './work.js';
 
 /**
@@ -19,7 +19,8 @@ export class StageChain {
 
   constructor(topology: Topology, context: ContextDeps, metrics: RuntimeMetrics) {
     this.#stages = topology.stages;
-    this.#context = context;
+    // A stateless topology stores no state: its stages' state stays in memory and is not validated as a document.
+    this.#context = { ...context, storesState: isStateful(topology) };
     this.#metrics = metrics;
     this.#timings = new Map(topology.stages.map((stage) => [stage.name, metrics.processSeconds.labels({ processor: stage.name })]));
   }
