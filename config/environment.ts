@@ -33,6 +33,7 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = Object.freeze([
   entry('HYCAL_REGISTRY_PORT', 'localStack.registryPort'),
   entry('HYCAL_REGISTRY_MANAGEMENT_PORT', 'localStack.registryManagementPort'),
   entry('HYCAL_MONGO_PORT', 'localStack.mongoPort'),
+  entry('HYCAL_MONGO_SYNCHRONOUS', 'localStack.mongoSynchronous'),
   entry('HYCAL_STACK_MODE', 'localStack.mode'),
   entry('HYCAL_STACK_START_TIMEOUT_MS', 'localStack.startTimeoutMs'),
   entry('HYCAL_CACHE_DIR', 'localStack.cacheDir'),

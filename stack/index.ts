@@ -1,6 +1,7 @@
 export { stackUp, stackDown, stackStatus, restartLocalPart, startLocalPart, stopLocalPart, provisionStack } from './stack.js';
 export type { StackMode, StackTarget, StackUpResult, StackStatusReport } from './stack.js';
 export { localStackOptionsSchema } from './options.js';
+export { ferretDbArgs } from './local.js';
 export type { LocalStackOptions } from './options.js';
 export { localConnections, stackLayout, checkoutRoot, KAFKA_VERSION, FERRETDB_VERSION } from './layout.js';
 export type { ConnectionStrings, StackLayout, PartName } from './layout.js';

@@ -145,6 +145,22 @@ const registry: PartDriver = {
   health: (layout) => registryHealth(localConnections(layout.options).SCHEMA_REGISTRY_URL),
 };
 
+/**
+ * FerretDB's command line: SQLite in WAL mode (FerretDB's default) with `synchronous` as configured
+ * (docs/decisions/0004-sqlite-synchronous-normal.md).
+ */
+export function ferretDbArgs(layout: Pick<StackLayout, 'options' | 'mongoDataDir'>): string[] {
+  return [
+    `--listen-addr=127.0.0.1:${layout.options.mongoPort}`,
+    '--handler=sqlite',
+    `--sqlite-url=file:${layout.mongoDataDir}/?_pragma=synchronous(${layout.options.mongoSynchronous})`,
+    `--state-dir=${layout.mongoDataDir}`,
+    '--telemetry=disable',
+    '--log-level=error',
+    '--debug-addr=-',
+  ];
+}
+
 const mongodb: PartDriver = {
   name: 'mongodb',
   title: `FerretDB ${FERRETDB_VERSION} (MongoDB wire protocol, SQLite)`,
@@ -156,15 +172,7 @@ const mongodb: PartDriver = {
     mkdirSync(layout.mongoDataDir, { recursive: true });
     return {
       command: binary,
-      args: [
-        `--listen-addr=127.0.0.1:${layout.options.mongoPort}`,
-        '--handler=sqlite',
-        `--sqlite-url=file:${layout.mongoDataDir}/`,
-        `--state-dir=${layout.mongoDataDir}`,
-        '--telemetry=disable',
-        '--log-level=error',
-        '--debug-addr=-',
-      ],
+      args: ferretDbArgs(layout),
       cwd: layout.mongoDataDir,
     };
   },

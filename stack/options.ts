@@ -14,6 +14,10 @@ export const localStackOptionsSchema = z.object({
     .default(19081)
     .describe('Apicurio Registry 3.3 management (health, metrics) port'),
   mongoPort: port.default(27018).describe('FerretDB (MongoDB wire protocol) port'),
+  mongoSynchronous: z
+    .enum(['normal', 'full'])
+    .default('normal')
+    .describe("FerretDB's SQLite synchronous pragma: normal = commits survive a crash of any process, the last ones may not survive power loss (as Kafka's and mongod's defaults); full = fsync at every commit"),
   mode: z
     .enum(['auto', 'local', 'docker'])
     .default('auto')
