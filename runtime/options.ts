@@ -49,6 +49,8 @@ export const runtimeOptionsSchema = z.object({
   mongoWriteMode: z.enum(['sequential', 'bulk']).default('sequential')
     .describe('sequential: one guarded upsert at a time (fastest on FerretDB/SQLite); bulk: unordered bulkWrite (MongoDB)'),
   bulkMaxOps: z.number().int().min(1).max(100_000).default(1_000).describe('Operations per bulkWrite in bulk mode'),
+  bulkInFlight: z.number().int().min(1).max(16).default(1)
+    .describe('bulkWrites in flight at once in bulk mode (a phase\'s ops name distinct documents, so their order does not matter)'),
   ownership: z.object({
     leases: z.boolean().default(true)
       .describe('Partition leases in MongoDB: a new owner starts a partition only after the previous one finished its running work (no key in two workers at once). false only for a deployment with a single worker'),

@@ -75,11 +75,13 @@ export class MongoSink {
   readonly #db: Db;
   readonly #mode: 'sequential' | 'bulk';
   readonly #bulkMaxOps: number;
+  readonly #bulkInFlight: number;
 
-  constructor(db: Db, options: { mode?: 'sequential' | 'bulk'; bulkMaxOps?: number } = {}) {
+  constructor(db: Db, options: { mode?: 'sequential' | 'bulk'; bulkMaxOps?: number; bulkInFlight?: number } = {}) {
     this.#db = db;
     this.#mode = options.mode ?? 'sequential';
     this.#bulkMaxOps = options.bulkMaxOps ?? 1_000;
+    this.#bulkInFlight = options.bulkInFlight ?? 1;
   }
 
   get db(): Db {
@@ -110,11 +112,30 @@ export class MongoSink {
       list.push(op);
       byCollection.set(op.collection, list);
     }
+    const bulks: { collection: string; ops: GuardedUpsert[] }[] = [];
     for (const [collection, list] of byCollection) {
-      for (let start = 0; start < list.length; start += this.#bulkMaxOps) {
-        await this.#bulk(collection, list.slice(start, start + this.#bulkMaxOps), result);
-      }
+      for (let start = 0; start < list.length; start += this.#bulkMaxOps) bulks.push({ collection, ops: list.slice(start, start + this.#bulkMaxOps) });
     }
+    // Collapsed, no two ops name the same document, so bulks may run side by side (`bulkInFlight`).
+    // A failed bulk stops the lanes, and the error is thrown once every bulk in flight has ended, so
+    // no write of this call is still running when the caller retries.
+    let next = 0;
+    let failed = false;
+    const lane = async (): Promise<void> => {
+      while (!failed && next < bulks.length) {
+        const bulk = bulks[next]!;
+        next += 1;
+        try {
+          await this.#bulk(bulk.collection, bulk.ops, result);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    const ended = await Promise.allSettled(Array.from({ length: Math.min(this.#bulkInFlight, bulks.length) }, lane));
+    const rejected = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+    if (rejected !== undefined) throw rejected.reason;
     return result;
   }
 

@@ -105,7 +105,7 @@ export class Runtime {
     this.#groupId = deps.groupId ?? `${this.#prefix}${deps.topology.name}`;
     this.#clock = deps.clock ?? systemClock;
     this.#logger = (deps.logger ?? silentLogger).child({ topology: deps.topology.name });
-    this.#sink = new MongoSink(deps.db, { mode: this.options.mongoWriteMode, bulkMaxOps: this.options.bulkMaxOps });
+    this.#sink = new MongoSink(deps.db, { mode: this.options.mongoWriteMode, bulkMaxOps: this.options.bulkMaxOps, bulkInFlight: this.options.bulkInFlight });
     const topology = deps.topology.name;
     this.#dispatcher = new Dispatcher<ActorMemory, RuntimeItem>({
       maxConcurrent: this.options.maxConcurrentKeys,

@@ -14,10 +14,15 @@ describe('runtime – version-guarded views on the real store (FerretDB)', () =>
     await mongo.close();
   });
 
-  for (const mode of ['sequential', 'bulk'] as const) {
-    it(`views – an equal or older version is stale (E11000 treated as skip), a newer one replaces (${mode})`, async () => {
+  const modes = [
+    { label: 'sequential', options: { mode: 'sequential' } },
+    { label: 'bulk', options: { mode: 'bulk' } },
+    { label: 'bulks of one op, three in flight', options: { mode: 'bulk', bulkMaxOps: 1, bulkInFlight: 3 } },
+  ] as const;
+  for (const { label, options } of modes) {
+    it(`views – an equal or older version is stale (E11000 treated as skip), a newer one replaces (${label})`, async () => {
       const db = mongo.db(uniqueName('views').replace(/-/g, '_'));
-      const sink = new MongoSink(db, { mode });
+      const sink = new MongoSink(db, options);
       const first = await sink.upsertGuarded([
         { collection: 'v', id: 'a', v: 5, doc: { x: 'five' } },
         { collection: 'v', id: 'b', v: 5, doc: { x: 'five' } },
@@ -28,9 +33,11 @@ describe('runtime – version-guarded views on the real store (FerretDB)', () =>
         { collection: 'v', id: 'b', v: 5, doc: { x: 'again' } },
         { collection: 'v', id: 'c', v: 1, doc: { x: 'one' } },
         { collection: 'v', id: 'a', v: 4, doc: { x: 'four' } },
+        { collection: 'w', id: 'a', v: 1, doc: { x: 'other collection' } },
       ]);
-      // One op per _id (a@4 collapsed over a@3): a and b stale, c inserted — also after the stale ones.
-      expect(second.stale).toBe(2);
+      // One op per _id (a@4 collapsed over a@3): a and b stale, c and w/a inserted — also after the stale ones.
+      expect(second).toEqual({ applied: 2, stale: 2 });
+      expect(await db.collection('w').find({}).toArray()).toEqual([{ _id: 'a', v: 1, x: 'other collection' }]);
       const third = await sink.upsertGuarded([{ collection: 'v', id: 'b', v: 9, doc: null }]);
       expect(third).toEqual({ applied: 1, stale: 0 });
       const docs = await db.collection('v').find({}).sort({ _id: 1 }).toArray();

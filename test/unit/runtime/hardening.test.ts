@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../common/logger.js';
 import { registerAvro, TopicCodec, type MeetingOccurrence } from '../../../schemas/index.js';
-import { defineTopology, EffectRefusedError, InvalidDocumentError, MongoSink, type Processor, type Topology } from '../../../runtime/index.js';
+import { defineTopology, EffectRefusedError, InvalidDocumentError, MongoSink, type GuardedUpsert, type Processor, type Topology } from '../../../runtime/index.js';
 import { TopologyTestDriver, type TestCodec } from '../../../runtime/testing/index.js';
 import { Canaries, LogCapture, formatHits } from '../../support/canary.js';
 import { offlineRegistry } from './registry-stub.js';
@@ -135,6 +135,40 @@ describe('runtime – one bad write never stops a worker', () => {
     await expect(sink.upsertGuarded([{ collection: 'ledger', id: 'a', v: 1, doc: {} }, { collection: 'ledger', id: 'b', v: Number.NaN, doc: {} }])).rejects.toBeInstanceOf(InvalidDocumentError);
     expect(sent).toEqual([]);
     await expect(sink.upsertGuarded([{ collection: 'ledger', id: 'a', v: 1, doc: {} }])).resolves.toEqual({ applied: 1, stale: 0 });
+  });
+
+  it('views – bulks run at most bulkInFlight at a time; after a failed bulk none starts, and the error comes once the ones in flight have ended', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const started: string[] = [];
+    const ended: string[] = [];
+    const db = {
+      collection: (name: string) => ({
+        bulkWrite: async (ops: { replaceOne: { filter: { _id: string } } }[]) => {
+          const first = `${name}/${ops[0]!.replaceOne.filter._id}`;
+          started.push(first);
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          // The bulk starting with d/a fails at once; the others take a while.
+          await new Promise((resolve) => setTimeout(resolve, first === 'd/a' ? 1 : 20));
+          inFlight -= 1;
+          ended.push(first);
+          if (first === 'd/a') throw Object.assign(new Error('disk full'), { code: 14_031 });
+          return {};
+        },
+      }),
+    } as unknown as Db;
+    const ops = (collection: string, n: number): GuardedUpsert[] => Array.from({ length: n }, (_, i) => ({ collection, id: String.fromCharCode(97 + i), v: 1, doc: {} }));
+    const sink = new MongoSink(db, { mode: 'bulk', bulkMaxOps: 2, bulkInFlight: 3 });
+    expect(await sink.upsertGuarded([...ops('c', 6), ...ops('e', 2)])).toEqual({ applied: 8, stale: 0 });
+    expect(most).toBe(3);
+    started.length = 0;
+    ended.length = 0;
+    // c/a, c/c, d/a start; d/a fails: c/a and c/c end, and nothing after them starts.
+    await expect(sink.upsertGuarded([...ops('c', 4), ...ops('d', 2), ...ops('e', 4)])).rejects.toThrow();
+    expect(started).toEqual(['c/a', 'c/c', 'd/a']);
+    expect([...ended].sort()).toEqual(['c/a', 'c/c', 'd/a']);
+    expect(inFlight).toBe(0);
   });
 
   it('timers – a timer whose handler fails for good lands in the failed-timer collection and is counted, not only logged', async () => {
