@@ -46,10 +46,11 @@ export const runtimeOptionsSchema = z.object({
     .describe('Largest record (value, key and headers) a topic accepts: the broker\'s message.max.bytes (1 MiB by default) less a margin. A larger emit fails its record (dead letter) instead of a flush cycle, bytes'),
   producerMaxInFlight: z.number().int().min(1).max(5).default(1)
     .describe('Produce requests in flight per broker; 1 keeps every partition strictly ordered even across retries'),
-  mongoWriteMode: z.enum(['sequential', 'bulk']).default('sequential')
-    .describe('sequential: one guarded upsert at a time (fastest on FerretDB/SQLite); bulk: unordered bulkWrite (MongoDB)'),
-  bulkMaxOps: z.number().int().min(1).max(100_000).default(1_000).describe('Operations per bulkWrite in bulk mode'),
-  bulkInFlight: z.number().int().min(1).max(16).default(1)
+  mongoWriteMode: z.enum(['sequential', 'bulk']).default('bulk')
+    .describe('bulk: unordered bulkWrites (on the local FerretDB 0.55 ms per 2 KB guarded upsert in bulks of 20, against 2.0 ms one at a time); sequential: one guarded upsert at a time'),
+  bulkMaxOps: z.number().int().min(1).max(100_000).default(20)
+    .describe('Operations per bulkWrite in bulk mode (FerretDB slows down super-linearly beyond a few tens; MongoDB takes 1,000 well)'),
+  bulkInFlight: z.number().int().min(1).max(16).default(2)
     .describe('bulkWrites in flight at once in bulk mode (a phase\'s ops name distinct documents, so their order does not matter)'),
   ownership: z.object({
     leases: z.boolean().default(true)
