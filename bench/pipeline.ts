@@ -17,6 +17,16 @@
 // send time. The latency phases send from a process of their own (bench/pipeline-load.ts): sent
 // from the bench's process, which also runs the pipeline, 1,000/s came out at 473–566/s.
 //
+// Rooms: 10,000 (1,000 with --quick). Every meeting starts within the Join lead time, so all of a
+// room's meetings land on today's day document and its device's bookings; by the end of a full run
+// (20,000 + about 35,000 + 10,000 meetings) a room holds about 6–7, a busy room's real day. Until
+// 2026-12-06 the bench used 1,000 rooms: 65 meetings on one room's day by the end, so every meeting
+// rewrote 30–60 KB day and device documents, which no real room has (the note of that run is in
+// git history: bench/results/pipeline.md).
+//
+// Writes: bulk mode, bulks of ≤ 20 ops, 2 in flight (`runtime.bulkInFlight`; BENCH_BULK_IN_FLIGHT=1
+// runs the bench with one, for comparison).
+//
 // Profile: `node --cpu-prof --cpu-prof-dir=<dir> bin/hycal.js bench pipeline --quick`; CPU per
 // stage without the stack: `npm run bench -- pipeline-stages`.
 //
@@ -107,7 +117,7 @@ async function rawMeetings(ctx: Ctx, from: number, count: number, keys: number, 
  * 40 ops 116 ms, 60 ops 202 ms, 100 ops did not finish in 2 minutes (super-linear). The no-op
  * passthrough writes nothing to MongoDB, so the setting only matters to the pipeline.
  */
-const WRITES = { mongoWriteMode: 'bulk', bulkMaxOps: 20 } as const;
+const WRITES = { mongoWriteMode: 'bulk', bulkMaxOps: 20, bulkInFlight: Number(process.env['BENCH_BULK_IN_FLIGHT'] ?? 2) } as const;
 
 function newRuntime(ctx: Ctx, topology: Topology): Runtime {
   return new Runtime({ topology, kafka: ctx.kafka, db: ctx.db, codec: ctx.codec, prefix: ctx.prefix, logger: silentLogger, clock: systemClock, options: { maxWaitTimeMs: 100, commitIntervalMs: 200, timerPollMs: 100, ...WRITES } });
@@ -243,7 +253,7 @@ async function passthrough(ctx: Ctx, records: number, progress: BenchOptions['pr
 
 export async function run(options: BenchOptions): Promise<BenchReport> {
   const records = options.quick ? 3_000 : 20_000;
-  const keys = 1_000;
+  const keys = options.quick ? 1_000 : 10_000;
   const latencyRecords = options.quick ? 3_000 : 10_000;
   const rate = 1_000;
   const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
@@ -277,7 +287,9 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   const ctx: Ctx = { kafka, db, codec, keyring: made.keyring, prefix, producer };
   const runtimes: Runtime[] = [];
   try {
-    for (let r = 0; r < keys; r += 1) await registerDevices(db, TENANT, `room-${r}`, [{ deviceId: `dev-${r}`, mode: 'shared' }]);
+    for (let r = 0; r < keys; r += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, keys - r) }, (_, i) => registerDevices(db, TENANT, `room-${r + i}`, [{ deviceId: `dev-${r + i}`, mode: 'shared' }])));
+    }
     const seed = await rawMeetings(ctx, 0, records, keys, `t${tag}`);
     for (let i = 0; i < seed.length; i += 2_000) await producer.send({ topic: `${prefix}calendar.raw.v1`, acks: -1, messages: seed.slice(i, i + 2_000).map(({ key, value }) => ({ key, value })) });
 
@@ -359,14 +371,14 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
           baseline: 'runtime no-op passthrough of calendar.raw.v1',
           p50Ms: goal.p50,
           p99Ms: goal.p99,
-          note: `${note}; ${steadyNote(throughput)}; latency at ${rate}/s (goal p99 ≤ 2 s): ${latencyNote(goal)}; ${tripsNote}; runtime writes ${WRITES.mongoWriteMode} (≤ ${WRITES.bulkMaxOps} ops); ${waitsNote}`,
+          note: `${note}; ${steadyNote(throughput)}; latency at ${rate}/s (goal p99 ≤ 2 s): ${latencyNote(goal)}; ${tripsNote}; runtime writes ${WRITES.mongoWriteMode} (≤ ${WRITES.bulkMaxOps} ops, ${WRITES.bulkInFlight} in flight); ${waitsNote}`,
         },
         {
           case: `raw → Join button latency at half the steady throughput (${easyRate}/s)`,
           opsPerSec: Math.round(easy.rate),
           p50Ms: easy.p50,
           p99Ms: easy.p99,
-          note: `${latencyNote(easy)}; the steady rate above is measured on a backlog, where one flush cycle writes a room's state and views once for ~20 of its meetings; a stream brings about one per room and cycle, so a latency far above a flush cycle (see the row above) means a backlog at this rate too`,
+          note: `${latencyNote(easy)}; the steady rate above is measured on a backlog, where one flush cycle writes a room's state and views once for up to ${Math.round(records / keys)} of its meetings; a stream brings about one per room and cycle, so a latency far above a flush cycle (see the row above) means a backlog at this rate too`,
         },
       ],
     };
