@@ -132,16 +132,23 @@ describe('reliability – server outages (private stack)', () => {
       return produced.size * size - applied;
     };
     let survived = '';
+    let pendingAtFault = 0;
     for (let slice = 0; slice < SLICES; slice += 1) {
+      if (slice === SLICES / 2 - 1) {
+        // The fault strikes mid-processing: once the workers applied some of what was produced, and
+        // right after a slice was produced, so that slice is still on its way through the workers
+        // (a second's pause lets today's workers apply every slice before the next).
+        await waitFor('the workers to apply changes', async () => ((await unprocessed()) < produced.size * size ? true : undefined), 180_000, 1_000);
+        await produceSlice(slice);
+        pendingAtFault = await unprocessed();
+        console.log(`outages: ${setup.label}: fault with ${pendingAtFault} of ${produced.size * size} produced changes unprocessed`);
+        survived = await setup.fault({ pool, produceSlice, unprocessed });
+        continue;
+      }
       if (!produced.has(slice)) await produceSlice(slice);
       await sleep(1_000);
-      if (slice === SLICES / 2 - 1) {
-        // The fault strikes mid-processing: once the workers applied some of what was produced.
-        await waitFor('the workers to apply changes', async () => ((await unprocessed()) < produced.size * size ? true : undefined), 180_000, 1_000);
-        console.log(`outages: ${setup.label}: fault with ${await unprocessed()} of ${produced.size * size} produced changes unprocessed`);
-        survived = await setup.fault({ pool, produceSlice, unprocessed });
-      }
     }
+    expect(pendingAtFault, 'the fault struck while changes were unprocessed').toBeGreaterThan(0);
     await producer.disconnect();
     let views: LedgerView[] = [];
     views = await waitFor('every view to reach its last change', async () => {
