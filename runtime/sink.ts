@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { packFields, unpackDocument } from '../common/index.js';
+import { ByIdReader, packFields, unpackDocument } from '../common/index.js';
 import { InvalidDocumentError, RuntimeUnavailableError } from './errors.js';
 import { classifyFailure } from './supervision.js';
 
@@ -76,12 +76,14 @@ export class MongoSink {
   readonly #mode: 'sequential' | 'bulk';
   readonly #bulkMaxOps: number;
   readonly #bulkInFlight: number;
+  readonly #reader: ByIdReader;
 
   constructor(db: Db, options: { mode?: 'sequential' | 'bulk'; bulkMaxOps?: number; bulkInFlight?: number } = {}) {
     this.#db = db;
     this.#mode = options.mode ?? 'sequential';
     this.#bulkMaxOps = options.bulkMaxOps ?? 1_000;
     this.#bulkInFlight = options.bulkInFlight ?? 1;
+    this.#reader = new ByIdReader(db);
   }
 
   get db(): Db {
@@ -179,10 +181,13 @@ export class MongoSink {
     }
   }
 
-  /** The document with `_id`, its packed fields unpacked (`unpackDocument`). */
+  /**
+   * The document with `_id`, its packed fields unpacked (`unpackDocument`). Lookups made in the
+   * same turn (actors of many keys loading at once) share a query (`ByIdReader`).
+   */
   async findById<T extends object>(collection: string, id: string): Promise<T | null> {
     try {
-      const doc = (await this.#db.collection(collection).findOne({ _id: id as never })) as T | null;
+      const doc = (await this.#reader.find(collection, id)) as T | null;
       return doc === null ? null : unpackDocument(doc);
     } catch (error) {
       throw wrap(error, 'loading state');

@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import type { Clock } from '../../common/index.js';
+import { ByIdReader, type Clock } from '../../common/index.js';
 import { ObtpRegistryUnavailableError } from './errors.js';
 import type { Device, DeviceMode } from './bookings.js';
 
@@ -7,7 +7,7 @@ import type { Device, DeviceMode } from './bookings.js';
  * The device registry in MongoDB, read by `_id` only: `obtp_devices/{_id: tenantId/mailboxId,
  * devices: [{deviceId, mode}]}` (a room mailbox's workspace devices are `shared`, a user's
  * personal-mode devices `personal`), and `obtp_org_settings/{_id: tenantId, joinLeadMinutes}`.
- * Lookups are cached for `cacheMs`. A device registered later shows the meetings that change after
+ * Lookups are cached for `cacheMs`; those of many mailboxes at once share a query (`ByIdReader`). A device registered later shows the meetings that change after
  * its registration (a mailbox without devices keeps no obtp state); a mailbox resync fills it.
  */
 export interface DeviceRegistry {
@@ -29,7 +29,7 @@ interface OrgDoc {
 }
 
 export class MongoDeviceRegistry implements DeviceRegistry {
-  readonly #db: Db;
+  readonly #reader: ByIdReader;
   readonly #clock: Clock;
   readonly #cacheMs: number;
   readonly #defaultLeadMs: number;
@@ -37,7 +37,7 @@ export class MongoDeviceRegistry implements DeviceRegistry {
   readonly #leads = new Map<string, { at: number; value: number }>();
 
   constructor(options: { db: Db; clock: Clock; cacheMs: number; defaultLeadMinutes: number }) {
-    this.#db = options.db;
+    this.#reader = new ByIdReader(options.db);
     this.#clock = options.clock;
     this.#cacheMs = options.cacheMs;
     this.#defaultLeadMs = options.defaultLeadMinutes * 60_000;
@@ -45,14 +45,14 @@ export class MongoDeviceRegistry implements DeviceRegistry {
 
   async devicesOf(tenantId: string, mailboxId: string): Promise<readonly Device[]> {
     return this.#cached(this.#devices, `${tenantId}/${mailboxId}`, async (id) => {
-      const doc = await this.#db.collection<DevicesDoc>(DEVICES_COLLECTION).findOne({ _id: id });
+      const doc = (await this.#reader.find(DEVICES_COLLECTION, id)) as DevicesDoc | null;
       return (doc?.devices ?? []).map((d) => ({ deviceId: d.deviceId, mode: d.mode === 'shared' ? 'shared' : 'personal' }));
     });
   }
 
   async leadMsOf(tenantId: string): Promise<number> {
     return this.#cached(this.#leads, tenantId, async (id) => {
-      const doc = await this.#db.collection<OrgDoc>(ORG_SETTINGS_COLLECTION).findOne({ _id: id });
+      const doc = (await this.#reader.find(ORG_SETTINGS_COLLECTION, id)) as OrgDoc | null;
       const minutes = doc?.joinLeadMinutes;
       return typeof minutes === 'number' && minutes >= 0 && minutes <= 60 ? minutes * 60_000 : this.#defaultLeadMs;
     });
