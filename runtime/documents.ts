@@ -7,6 +7,32 @@ import { InvalidDocumentError } from './errors.js';
  * flush time where a bad document would block the records of other keys.
  */
 export function validateDocument(value: unknown, path = '', insideArray = false): void {
+  // Every state and view passes here: walk it without building paths, and again with them (for
+  // the message) only when something is wrong.
+  if (!isStorable(value, insideArray)) explain(value, path, insideArray);
+}
+
+function isStorable(value: unknown, insideArray: boolean): boolean {
+  if (value === null || value === undefined || typeof value === 'boolean' || typeof value === 'bigint') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value === 'string') return !value.includes('\u0000');
+  if (typeof value !== 'object') return false;
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array || value instanceof Date) return true;
+  if (Array.isArray(value)) {
+    if (insideArray) return false;
+    for (const item of value) if (!isStorable(item, true)) return false;
+    return true;
+  }
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (key.includes('.') || key.startsWith('$') || key.length === 0) return false;
+    if (!isStorable((value as Record<string, unknown>)[key], false)) return false;
+  }
+  return true;
+}
+
+/** Throws the InvalidDocumentError that names what cannot be stored, and where. */
+function explain(value: unknown, path: string, insideArray: boolean): void {
   if (value === null || value === undefined || typeof value === 'boolean') return;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new InvalidDocumentError(`${path || 'value'} is ${value}; store finite numbers only.`);
@@ -20,7 +46,7 @@ export function validateDocument(value: unknown, path = '', insideArray = false)
   if (Buffer.isBuffer(value) || value instanceof Uint8Array || value instanceof Date) return;
   if (Array.isArray(value)) {
     if (insideArray) throw new InvalidDocumentError(`${path} is an array inside an array (FerretDB refuses nested arrays).`);
-    value.forEach((item, index) => validateDocument(item, `${path}[${index}]`, true));
+    value.forEach((item, index) => explain(item, `${path}[${index}]`, true));
     return;
   }
   if (typeof value === 'object') {
@@ -28,7 +54,7 @@ export function validateDocument(value: unknown, path = '', insideArray = false)
       if (key.includes('.') || key.startsWith('$') || key.length === 0) {
         throw new InvalidDocumentError(`Field name "${key}" at ${path || 'top level'} contains '.' or starts with '$'.`);
       }
-      validateDocument(inner, path === '' ? key : `${path}.${key}`, false);
+      explain(inner, path === '' ? key : `${path}.${key}`, false);
     }
     return;
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { HcError } from '../../../common/errors.js';
 import { backoffDelay, classifyFailure, waitsForRecovery, compileRuntimeOptions, defineTopology, validateDocument, fieldName, fromFieldName, collapseUpserts } from '../../../runtime/index.js';
 import { bucketUpdates, exceptWritten } from '../../../runtime/flusher.js';
@@ -40,6 +41,37 @@ describe('runtime – supervision, documents and options', () => {
     expect(() => validateDocument({ a: Number.NaN })).toThrow(/finite/);
     expect(() => validateDocument({ a: 'x\u0000y' })).toThrow(/NUL/);
     expect(() => validateDocument({ a: [{ b: 1 }], c: Buffer.from('x'), d: null, e: { f: 'g' } })).not.toThrow();
+    // The message names where: the path of the first value that cannot be stored.
+    expect(() => validateDocument({ ok: 1, a: { b: [1, Number.POSITIVE_INFINITY] } }, 'state of s')).toThrow('state of s.a.b[1] is Infinity; store finite numbers only.');
+    expect(() => validateDocument({ a: [{ 'x.y': 1 }] })).toThrow('Field name "x.y" at a[0] contains');
+  });
+
+  it('documents – refuses a value exactly when the storage rules say it cannot be stored (property)', () => {
+    // The rules as written above, independently of the runtime's walk.
+    const storable = (v: unknown, inArray: boolean): boolean => {
+      if (v === null || v === undefined || ['boolean', 'bigint'].includes(typeof v)) return true;
+      if (typeof v === 'number') return Number.isFinite(v);
+      if (typeof v === 'string') return !v.includes('\u0000');
+      if (Buffer.isBuffer(v) || v instanceof Uint8Array || v instanceof Date) return true;
+      if (Array.isArray(v)) return !inArray && v.every((item) => storable(item, true));
+      if (typeof v !== 'object') return false;
+      return Object.entries(v).every(([k, inner]) => k !== '' && !k.includes('.') && !k.startsWith('$') && storable(inner, false));
+    };
+    const leaf = fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 3, unit: fc.constantFrom('a', '.', '$', '\u0000') }), fc.boolean(), fc.constant(null), fc.constant(Buffer.from('b')));
+    const key = fc.string({ maxLength: 3, unit: fc.constantFrom('k', '.', '$') });
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('value'), { maxLength: 3 }), fc.dictionary(key, tie('value'), { maxKeys: 3 })),
+    }));
+    fc.assert(fc.property(value, (v) => {
+      let threw: unknown = null;
+      try {
+        validateDocument(v);
+      } catch (error) {
+        threw = error;
+      }
+      expect(threw === null).toBe(storable(v, false));
+      if (threw !== null) expect((threw as { code?: string }).code).toBe('HC_ERR_RUNTIME_INVALID_DOCUMENT');
+    }), { numRuns: 2_000 });
   });
 
   it('documents – field names escape dots, dollars and percent reversibly', () => {
