@@ -19,14 +19,19 @@ export const ID_READS_PROBE_AGAIN_MS = 10_000;
  */
 export async function probeIdReads(collection: Collection<Document>): Promise<'one-query' | 'per-id' | 'absent' | null> {
   try {
-    const plan = await collection.find({ _id: { $in: ['probe/a', 'probe/b'] } as never }).explain();
-    const serverInfo = plan['serverInfo'] as { ferretdbVersion?: unknown } | undefined;
-    if (serverInfo?.ferretdbVersion === undefined || plan['filterPushdown'] === true) return 'one-query';
-    return Object.keys((plan['queryPlanner'] as object | undefined) ?? {}).length > 0 ? 'per-id' : 'absent';
+    return await explainIdReads(collection);
   } catch {
     // The read itself reports an unreachable database; the probe is asked again later.
     return null;
   }
+}
+
+/** `probeIdReads`, with the driver's error when the server does not answer. */
+async function explainIdReads(collection: Collection<Document>): Promise<'one-query' | 'per-id' | 'absent'> {
+  const plan = await collection.find({ _id: { $in: ['probe/a', 'probe/b'] } as never }).explain();
+  const serverInfo = plan['serverInfo'] as { ferretdbVersion?: unknown } | undefined;
+  if (serverInfo?.ferretdbVersion === undefined || plan['filterPushdown'] === true) return 'one-query';
+  return Object.keys((plan['queryPlanner'] as object | undefined) ?? {}).length > 0 ? 'per-id' : 'absent';
 }
 
 interface Waiter {
@@ -46,7 +51,7 @@ export const BY_ID_MAX_IDS = 500;
  * actors loading at once (a backlog of new keys, a partition taken over) then cost a few round
  * trips instead of one each.
  *
- * A failed query rejects every lookup it carried, with the driver's error (callers wrap it as
+ * A failed query (or probe) rejects every lookup it carried, with the driver's error (callers wrap it as
  * their own, as they did around `findOne`). The same `_id` asked for twice in one turn is read
  * once; each lookup gets a document of its own.
  */
@@ -94,8 +99,14 @@ export class ByIdReader {
     this.#scheduled = false;
     for (const [collection, ids] of pending) {
       const mode = this.#mode;
-      if (mode === 'auto') void this.#probe(collection).then((decided) => this.#read(collection, ids, decided));
-      else this.#read(collection, ids, mode);
+      if (mode !== 'auto') this.#read(collection, ids, mode);
+      else {
+        // A server that does not answer the probe would not answer the reads either: they fail with its error at once.
+        void this.#probe(collection).then(
+          (decided) => this.#read(collection, ids, decided),
+          (error: unknown) => { for (const waiters of ids.values()) for (const w of waiters) w.reject(error); },
+        );
+      }
     }
   }
 
@@ -109,11 +120,14 @@ export class ByIdReader {
   #probe(collection: string): Promise<'one-query' | 'per-id'> {
     const inFlight = this.#probes.get(collection);
     if (inFlight !== undefined) return inFlight;
-    const probe = probeIdReads(this.#db.collection(collection)).then((answer) => {
+    const probe = explainIdReads(this.#db.collection(collection)).then((answer) => {
       this.#probes.delete(collection);
-      if ((answer === 'one-query' || answer === 'per-id') && this.#mode === 'auto') this.#mode = answer;
-      // Absent: nothing to scan. No answer: the reads themselves report the store unavailable.
-      return answer === 'per-id' || answer === null ? 'per-id' : 'one-query';
+      if (answer !== 'absent' && this.#mode === 'auto') this.#mode = answer;
+      // Absent: the collection does not exist yet, there is nothing to scan.
+      return answer === 'per-id' ? 'per-id' : 'one-query';
+    }, (error: unknown) => {
+      this.#probes.delete(collection);
+      throw error;
     });
     this.#probes.set(collection, probe);
     return probe;

@@ -85,6 +85,9 @@ describe('runtime – lookups by _id made together share a query (real FerretDB)
     await closed.close();
     const outcomes = await Promise.allSettled([reader.find('a', 'k0'), reader.find('a', 'k1')]);
     expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    // Before the server has been asked (auto), the probe's failure is the lookups' failure.
+    const auto = await Promise.allSettled([new ByIdReader(closed.db('x')).find('a', 'k0')]);
+    expect(auto.map((o) => o.status)).toEqual(['rejected']);
     const sink = new MongoSink(closed.db('x'));
     await expect(sink.findById('a', 'k0')).rejects.toMatchObject({ code: 'HC_ERR_RUNTIME_UNAVAILABLE' });
   });
