@@ -118,9 +118,17 @@ export class MongoSink {
     for (const [collection, list] of byCollection) {
       for (let start = 0; start < list.length; start += this.#bulkMaxOps) bulks.push({ collection, ops: list.slice(start, start + this.#bulkMaxOps) });
     }
-    // Collapsed, no two ops name the same document, so bulks may run side by side (`bulkInFlight`).
-    // A failed bulk stops the lanes, and the error is thrown once every bulk in flight has ended, so
-    // no write of this call is still running when the caller retries.
+    // Collapsed, no two ops name the same document, so bulks may run side by side.
+    await this.#inLanes(bulks, (bulk) => this.#bulk(bulk.collection, bulk.ops, result));
+    return result;
+  }
+
+  /**
+   * Runs `bulks` at most `bulkInFlight` at a time. A failed bulk stops the lanes, and the error is
+   * thrown once every bulk in flight has ended, so no write of the call is still running when the
+   * caller retries.
+   */
+  async #inLanes<B>(bulks: readonly B[], run: (bulk: B) => Promise<void>): Promise<void> {
     let next = 0;
     let failed = false;
     const lane = async (): Promise<void> => {
@@ -128,7 +136,7 @@ export class MongoSink {
         const bulk = bulks[next]!;
         next += 1;
         try {
-          await this.#bulk(bulk.collection, bulk.ops, result);
+          await run(bulk);
         } catch (error) {
           failed = true;
           throw error;
@@ -138,7 +146,6 @@ export class MongoSink {
     const ended = await Promise.allSettled(Array.from({ length: Math.min(this.#bulkInFlight, bulks.length) }, lane));
     const rejected = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
     if (rejected !== undefined) throw rejected.reason;
-    return result;
   }
 
   async #bulk(collection: string, ops: readonly GuardedUpsert[], result: SinkResult): Promise<void> {
@@ -166,18 +173,36 @@ export class MongoSink {
     }
   }
 
-  /** Field-level $set/$unset on small index documents addressed by `_id` only. */
+  /**
+   * Field-level $set/$unset on small index documents addressed by `_id` only (each `_id` once per
+   * call: `bucketUpdates` merges a bucket's fields). In `bulk` mode they go as bulkWrites like the
+   * upserts; every update is idempotent, so a bulk the server applied in part is simply sent again
+   * when the cycle is retried.
+   */
   async updateBuckets(updates: readonly BucketUpdate[]): Promise<void> {
+    const changes: { collection: string; id: string; change: Record<string, unknown> }[] = [];
     for (const update of updates) {
       const change: Record<string, unknown> = {};
       if (Object.keys(update.set).length > 0) change['$set'] = update.set;
       if (update.unset.length > 0) change['$unset'] = Object.fromEntries(update.unset.map((field) => [field, '']));
-      if (Object.keys(change).length === 0) continue;
-      try {
-        await this.#db.collection(update.collection).updateOne({ _id: update.id as never }, change, { upsert: true });
-      } catch (error) {
-        throw wrap(error, 'writing timer indexes');
+      if (Object.keys(change).length > 0) changes.push({ collection: update.collection, id: update.id, change });
+    }
+    try {
+      if (this.#mode === 'sequential') {
+        for (const { collection, id, change } of changes) await this.#db.collection(collection).updateOne({ _id: id as never }, change, { upsert: true });
+        return;
       }
+      const bulks: { collection: string; ops: typeof changes }[] = [];
+      for (const c of changes) {
+        const last = bulks[bulks.length - 1];
+        if (last !== undefined && last.collection === c.collection && last.ops.length < this.#bulkMaxOps) last.ops.push(c);
+        else bulks.push({ collection: c.collection, ops: [c] });
+      }
+      await this.#inLanes(bulks, async (bulk) => {
+        await this.#db.collection(bulk.collection).bulkWrite(bulk.ops.map(({ id, change }) => ({ updateOne: { filter: { _id: id as never }, update: change, upsert: true } })), { ordered: false });
+      });
+    } catch (error) {
+      throw wrap(error, 'writing timer indexes');
     }
   }
 

@@ -78,6 +78,29 @@ describe('runtime – version-guarded views on the real store (FerretDB)', () =>
     await db.dropDatabase();
   }, 120_000);
 
+  for (const { label, options } of modes) {
+    it(`timer index – field-level $set/$unset per bucket document land alike, created where missing (${label})`, async () => {
+      const db = mongo.db(uniqueName('buckets').replace(/-/g, '_'));
+      const sink = new MongoSink(db, options);
+      await db.collection('rt_t').insertOne({ _id: 'b0' as never, t: { keep: 1, drop: 2 } });
+      // Seven buckets over two collections: several bulks, run side by side where configured.
+      const updates = [
+        { collection: 'rt_t', id: 'b0', set: { 't.new': 3 }, unset: ['t.drop'] },
+        ...Array.from({ length: 5 }, (_, i) => ({ collection: 'rt_t', id: `b${i + 1}`, set: { [`t.k${i}`]: i }, unset: [] })),
+        { collection: 'rt_u', id: 'u0', set: { 't.x': 9 }, unset: [] },
+        { collection: 'rt_u', id: 'nothing', set: {}, unset: [] },
+      ];
+      // Applying them twice (a retried cycle) changes nothing.
+      for (let pass = 0; pass < 2; pass += 1) await sink.updateBuckets(updates);
+      expect(await db.collection('rt_t').find({}).sort({ _id: 1 }).toArray()).toEqual([
+        { _id: 'b0', t: { keep: 1, new: 3 } },
+        ...Array.from({ length: 5 }, (_, i) => ({ _id: `b${i + 1}`, t: { [`k${i}`]: i } })),
+      ]);
+      expect(await db.collection('rt_u').find({}).toArray()).toEqual([{ _id: 'u0', t: { x: 9 } }]);
+      await db.dropDatabase();
+    });
+  }
+
   for (const mode of ['sequential', 'bulk'] as const) {
     it(`views – packed fields are stored as one binary field, read back whole by findById, and keep the version guard (${mode})`, async () => {
       const db = mongo.db(uniqueName('packed').replace(/-/g, '_'));
