@@ -7,8 +7,9 @@ import type { Device, DeviceMode } from './bookings.js';
  * The device registry in MongoDB, read by `_id` only: `obtp_devices/{_id: tenantId/mailboxId,
  * devices: [{deviceId, mode}]}` (a room mailbox's workspace devices are `shared`, a user's
  * personal-mode devices `personal`), and `obtp_org_settings/{_id: tenantId, joinLeadMinutes}`.
- * Lookups are cached for `cacheMs`; those of many mailboxes at once share a query (`ByIdReader`). A device registered later shows the meetings that change after
- * its registration (a mailbox without devices keeps no obtp state); a mailbox resync fills it.
+ * Lookups are cached for `cacheMs`; those of many mailboxes at once share a query (`ByIdReader`).
+ * A device registered later shows the meetings that change after its registration (a mailbox
+ * without devices keeps no obtp state); a mailbox resync fills it.
  */
 export interface DeviceRegistry {
   devicesOf(tenantId: string, mailboxId: string): Promise<readonly Device[]>;
