@@ -1,4 +1,4 @@
-import { BSON, type Collection, type Db, type Document } from 'mongodb';
+import { BSON, MongoServerError, type Collection, type Db, type Document } from 'mongodb';
 
 /**
  * How documents are read by several `_id`s: `one-query` is a single `find({_id: {$in: ids}})`,
@@ -51,7 +51,7 @@ export const BY_ID_MAX_IDS = 500;
  * actors loading at once (a backlog of new keys, a partition taken over) then cost a few round
  * trips instead of one each.
  *
- * A failed query (or probe) rejects every lookup it carried, with the driver's error (callers wrap it as
+ * A failed query rejects every lookup it carried, with the driver's error (callers wrap it as
  * their own, as they did around `findOne`). The same `_id` asked for twice in one turn is read
  * once; each lookup gets a document of its own.
  */
@@ -100,13 +100,7 @@ export class ByIdReader {
     for (const [collection, ids] of pending) {
       const mode = this.#mode;
       if (mode !== 'auto') this.#read(collection, ids, mode);
-      else {
-        // A server that does not answer the probe would not answer the reads either: they fail with its error at once.
-        void this.#probe(collection).then(
-          (decided) => this.#read(collection, ids, decided),
-          (error: unknown) => { for (const waiters of ids.values()) for (const w of waiters) w.reject(error); },
-        );
-      }
+      else void this.#probe(collection).then((decided) => this.#read(collection, ids, decided));
     }
   }
 
@@ -125,9 +119,12 @@ export class ByIdReader {
       if (answer !== 'absent' && this.#mode === 'auto') this.#mode = answer;
       // Absent: the collection does not exist yet, there is nothing to scan.
       return answer === 'per-id' ? 'per-id' : 'one-query';
-    }, (error: unknown) => {
+    }, (error: unknown): 'per-id' => {
       this.#probes.delete(collection);
-      throw error;
+      // A server that refuses explain will not tell: one read per id from now on. One that did not
+      // answer is asked again next time; the reads report it unavailable meanwhile.
+      if (error instanceof MongoServerError && this.#mode === 'auto') this.#mode = 'per-id';
+      return 'per-id';
     });
     this.#probes.set(collection, probe);
     return probe;
