@@ -34,6 +34,9 @@ async function explainIdReads(collection: Collection<Document>): Promise<'one-qu
   return Object.keys((plan['queryPlanner'] as object | undefined) ?? {}).length > 0 ? 'per-id' : 'absent';
 }
 
+/** Server answers meaning "explain is not for you": Unauthorized, CommandNotFound, CommandNotSupported, NotImplemented. */
+const EXPLAIN_REFUSED = new Set([13, 59, 115, 238]);
+
 interface Waiter {
   readonly resolve: (doc: Record<string, unknown> | null) => void;
   readonly reject: (error: unknown) => void;
@@ -121,9 +124,9 @@ export class ByIdReader {
       return answer === 'per-id' ? 'per-id' : 'one-query';
     }, (error: unknown): 'per-id' => {
       this.#probes.delete(collection);
-      // A server that refuses explain will not tell: one read per id from now on. One that did not
-      // answer is asked again next time; the reads report it unavailable meanwhile.
-      if (error instanceof MongoServerError && this.#mode === 'auto') this.#mode = 'per-id';
+      // A server that refuses explain will not tell: one read per id from now on. Any other failure
+      // (no answer, a busy store) reads one by one this time and asks again next time.
+      if (error instanceof MongoServerError && EXPLAIN_REFUSED.has(Number(error.code)) && this.#mode === 'auto') this.#mode = 'per-id';
       return 'per-id';
     });
     this.#probes.set(collection, probe);

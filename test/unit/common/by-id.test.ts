@@ -36,12 +36,17 @@ describe('common – ByIdReader when the server will not say how it serves $in',
     expect(calls).toEqual(['explain', 'findOne a', 'findOne b', 'findOne a']);
   });
 
-  it('by id – a probe that got no answer leaves the choice open: reads one by one, asks again next turn', async () => {
-    const { db, calls } = stubDb(new MongoNetworkError('connection reset'), { a: { _id: 'a' } });
-    const reader = new ByIdReader(db);
-    expect(await reader.find('c', 'a')).toEqual({ _id: 'a' });
-    expect(reader.mode).toBe('auto');
-    await reader.find('c', 'a');
-    expect(calls).toEqual(['explain', 'findOne a', 'explain', 'findOne a']);
-  });
+  for (const [label, error] of [
+    ['got no answer', new MongoNetworkError('connection reset')],
+    ['failed on a busy store', new MongoServerError({ message: 'database is locked', errmsg: 'database is locked', code: 1 })],
+  ] as const) {
+    it(`by id – a probe that ${label} leaves the choice open: reads one by one, asks again next turn`, async () => {
+      const { db, calls } = stubDb(error, { a: { _id: 'a' } });
+      const reader = new ByIdReader(db);
+      expect(await reader.find('c', 'a')).toEqual({ _id: 'a' });
+      expect(reader.mode).toBe('auto');
+      await reader.find('c', 'a');
+      expect(calls).toEqual(['explain', 'findOne a', 'explain', 'findOne a']);
+    });
+  }
 });
