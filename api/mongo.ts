@@ -1,5 +1,5 @@
 import { Binary, type Collection, type Db, type Document } from 'mongodb';
-import { ID_READS_PROBE_AGAIN_MS, PACKED_FIELD, probeIdReads, systemClock, unpackDocument, type Clock } from '../common/index.js';
+import { PACKED_FIELD, probeIdReads, systemClock, unpackDocument, type Clock } from '../common/index.js';
 import { ServiceUnavailableError } from './errors.js';
 import { DEFAULT_SETTINGS } from './memory.js';
 import type { ApiStateStore, BookingViewEntry, OrgSettings, SettingsStore, DeviceBookingsView, MeetingViewEntry, PresenceView, ShowAs, ViewsReader } from './ports.js';
@@ -69,6 +69,8 @@ export type DayReads = 'auto' | 'one-query' | 'per-day';
 /** What a meeting list keeps of a day document (the rest stays in the database). */
 // A day's meetings are stored packed (`b`, common/packed.ts); `meetings` reads days written before that.
 const DAY_PROJECTION = { meetings: 1, [PACKED_FIELD]: 1, deleted: 1 } as const;
+/** An inconclusive probe (the collection does not exist yet) is asked again after this long. */
+const PROBE_AGAIN_MS = 10_000;
 
 export interface MongoViewsReaderOptions {
   readonly names?: MongoViewNames;
@@ -133,7 +135,7 @@ export class MongoViewsReader implements ViewsReader {
     this.#probe = (async () => {
       const mode = await probeIdReads(this.#meetings);
       if (mode === 'one-query' || mode === 'per-id') this.#dayReads = mode === 'one-query' ? 'one-query' : 'per-day';
-      else this.#probeAfter = this.#clock.now() + ID_READS_PROBE_AGAIN_MS;
+      else this.#probeAfter = this.#clock.now() + PROBE_AGAIN_MS;
       this.#probe = undefined;
       return this.#dayReads === 'one-query' ? 'one-query' : 'per-day';
     })();

@@ -9,9 +9,6 @@ import { BSON, MongoServerError, type Collection, type Db, type Document } from 
  */
 export type IdReads = 'auto' | 'one-query' | 'per-id';
 
-/** An inconclusive probe (the collection does not exist yet) is asked again after this long. */
-export const ID_READS_PROBE_AGAIN_MS = 10_000;
-
 /**
  * Asks the server whether `{_id: {$in}}` on this collection is served by the `_id` index.
  * `absent`: a FerretDB that cannot tell yet, because the collection does not exist (it explains

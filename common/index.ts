@@ -8,5 +8,5 @@ export type { RetryOptions } from './retry.js';
 export type { Logger, CreateLoggerOptions } from './logger.js';
 export { freePort } from './net.js';
 export { PACKED_FIELD, PackedDocumentError, packFields, unpackDocument } from './packed.js';
-export { ByIdReader, BY_ID_MAX_IDS, ID_READS_PROBE_AGAIN_MS, probeIdReads } from './by-id.js';
+export { ByIdReader, BY_ID_MAX_IDS, probeIdReads } from './by-id.js';
 export type { IdReads } from './by-id.js';

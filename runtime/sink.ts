@@ -108,19 +108,24 @@ export class MongoSink {
       }
       return result;
     }
-    const byCollection = new Map<string, GuardedUpsert[]>();
-    for (const op of collapsed) {
+    // Collapsed, no two ops name the same document, so bulks may run side by side.
+    await this.#inLanes(this.#bulksOf(collapsed), (bulk) => this.#bulk(bulk.collection, bulk.ops, result));
+    return result;
+  }
+
+  /** Ops grouped by collection, in bulks of at most `bulkMaxOps`. */
+  #bulksOf<T extends { readonly collection: string }>(ops: readonly T[]): { collection: string; ops: T[] }[] {
+    const byCollection = new Map<string, T[]>();
+    for (const op of ops) {
       const list = byCollection.get(op.collection) ?? [];
       list.push(op);
       byCollection.set(op.collection, list);
     }
-    const bulks: { collection: string; ops: GuardedUpsert[] }[] = [];
+    const bulks: { collection: string; ops: T[] }[] = [];
     for (const [collection, list] of byCollection) {
       for (let start = 0; start < list.length; start += this.#bulkMaxOps) bulks.push({ collection, ops: list.slice(start, start + this.#bulkMaxOps) });
     }
-    // Collapsed, no two ops name the same document, so bulks may run side by side.
-    await this.#inLanes(bulks, (bulk) => this.#bulk(bulk.collection, bulk.ops, result));
-    return result;
+    return bulks;
   }
 
   /**
@@ -192,13 +197,7 @@ export class MongoSink {
         for (const { collection, id, change } of changes) await this.#db.collection(collection).updateOne({ _id: id as never }, change, { upsert: true });
         return;
       }
-      const bulks: { collection: string; ops: typeof changes }[] = [];
-      for (const c of changes) {
-        const last = bulks[bulks.length - 1];
-        if (last !== undefined && last.collection === c.collection && last.ops.length < this.#bulkMaxOps) last.ops.push(c);
-        else bulks.push({ collection: c.collection, ops: [c] });
-      }
-      await this.#inLanes(bulks, async (bulk) => {
+      await this.#inLanes(this.#bulksOf(changes), async (bulk) => {
         await this.#db.collection(bulk.collection).bulkWrite(bulk.ops.map(({ id, change }) => ({ updateOne: { filter: { _id: id as never }, update: change, upsert: true } })), { ordered: false });
       });
     } catch (error) {
