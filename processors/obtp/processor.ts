@@ -1,6 +1,6 @@
 import type { InputRecord, Processor, ProcessorContext, TimerFired } from '../../runtime/index.js';
 import type { MeetingOccurrence } from '../../schemas/index.js';
-import { applyMeeting, EMPTY_OBTP_STATE, nextChange, reconcile, type ObtpState, type Timing } from './bookings.js';
+import { applyMeeting, EMPTY_OBTP_STATE, nextChange, persistObtpState, reconcile, type ObtpState, type Timing } from './bookings.js';
 import { ObtpInputError } from './errors.js';
 import type { DeviceRegistry } from './registry.js';
 
@@ -34,6 +34,7 @@ export function createObtpProcessor(options: { registry: DeviceRegistry; horizon
   }
   return {
     name: 'obtp',
+    persist: persistObtpState,
     async process(record: InputRecord<MeetingOccurrence>, ctx: ProcessorContext<ObtpState>): Promise<void> {
       const m = record.value;
       if (record.key !== `${m.tenantId}/${m.mailboxId}`) throw new ObtpInputError('A meeting arrived under another record key than tenantId/mailboxId; dead-lettered.');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Device } from '../../../processors/obtp/index.js';
+import { applyDeviceEvent, applyMeeting, EMPTY_OBTP_STATE, persistObtpState, reconcile, SEQ_HEADROOM, type Device, type DeviceOutput, type DeviceViewState } from '../../../processors/obtp/index.js';
 import type { DeviceBookingEvent } from '../../../schemas/index.js';
 import { DAY, HOUR, MIN, occurrence, T0 } from '../model/fixtures.js';
 import { ObtpHarness, registry } from './harness.js';
@@ -152,5 +152,42 @@ describe('obtp – device bookings and the Join button', () => {
     const before = d.doc('dev-x');
     for (const e of d.events) await d.devices.pipeInput('obtp.devices.v1', e.deviceId, e);
     expect(d.doc('dev-x')).toEqual(before);
+  });
+});
+
+describe('obtp – event sequences across a crash', () => {
+  it('obtp – a mailbox loaded from the store numbers its events above every sequence it sent before', async () => {
+    const d = driver();
+    await d.process(occurrence({ meetingId: 'a', start: T0 + HOUR }));
+    await d.advance(56 * MIN);
+    const before = Math.max(...events(d).map((e) => e.version));
+    // Idle and written: dropped from memory; the next record loads the mailbox from the store.
+    d.obtp.passivate();
+    await d.process(occurrence({ meetingId: 'b', start: T0 + 2 * HOUR }));
+    const after = events(d).at(-1)!;
+    expect(after.bookingId).toBe('tenant-a/room-1/b');
+    expect(after.version).toBeGreaterThan(before + SEQ_HEADROOM - 1);
+  });
+
+  it('obtp – after a crash between its events and its state, the successor\'s events are not skipped by the device view as replays', () => {
+    const devices: Device[] = [{ deviceId: 'dev', mode: 'shared' }];
+    const t = { now: T0, leadMs: 5 * MIN, horizonMs: 72 * HOUR };
+    const meeting = occurrence({ meetingId: 'a', start: T0 + 30 * MIN });
+    let view: DeviceViewState | undefined;
+    const show = (out: DeviceOutput): DeviceOutput => {
+      for (const { value } of out.events) view = applyDeviceEvent(view, value) ?? view;
+      return out;
+    };
+    // The predecessor books the meeting; that state is written.
+    const booked = show(reconcile(applyMeeting(EMPTY_OBTP_STATE, meeting, T0)!, devices, 'tenant-a', 'room-1', t, 'a'));
+    const written = persistObtpState(booked.state);
+    // It goes on: the Join button shows (event out, state not written), then it dies.
+    show(reconcile(booked.state, devices, 'tenant-a', 'room-1', { ...t, now: T0 + 26 * MIN }, null));
+    expect(view!.bookings.map((b) => [b.bookingId, b.joinShown])).toEqual([['tenant-a/room-1/a', true]]);
+    // Its successor loads the written state and reads the meeting's cancellation before the timer fires.
+    const cancelled = applyMeeting(written, { ...meeting, version: 2, isCancelled: true }, T0 + 26 * MIN)!;
+    const retracted = show(reconcile(cancelled, devices, 'tenant-a', 'room-1', { ...t, now: T0 + 26 * MIN }, 'a'));
+    expect(retracted.events.map((e) => e.value.action)).toEqual(['BOOKING_REMOVE']);
+    expect(view!.bookings).toEqual([]);
   });
 });
