@@ -205,7 +205,9 @@ export class BatchHandler {
         track.paused = true;
         payload.pause();
       }
-      if (progress.pending > 0) this.#watch(track);
+      // Also when nothing is pending: records completed while the handler's last commit was in
+      // flight are past what it committed, and no later batch may come to commit them.
+      if (progress.pending > 0 || (progress.safeOffset !== null && progress.safeOffset > track.committed)) this.#watch(track);
     } else {
       // Stopping, revoked, or a record was given up (abandoned): fetch again from the durable prefix.
       this.#resolveDurable(progress, payload);
@@ -220,30 +222,36 @@ export class BatchHandler {
   #watch(track: Track): void {
     if (track.watching) return;
     track.watching = true;
-    void this.#watchLoop(track).finally(() => {
-      track.watching = false;
-    });
+    void this.#watchLoop(track);
   }
 
   async #watchLoop(track: Track): Promise<void> {
     const { options } = this.#deps;
-    for (;;) {
-      const { progress, session } = track;
-      const idle = await Promise.race([progress.whenIdle().then(() => true), sleep(options.commitIntervalMs).then(() => false)]);
-      if (this.#tracks.get(session) !== track || session.controller.signal.aborted || !this.#running) return;
-      if (!track.inHandler) await this.#commitTrack(track);
-      if (track.paused && progress.pending < Math.max(1, Math.floor(options.maxPendingPerPartition / 2))) {
-        track.paused = false;
-        this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
+    // `watching` is cleared in the same turn as the decision to stop (a finally inside the loop,
+    // not a callback on its promise): a handler finishing in between starts a new watcher.
+    try {
+      for (;;) {
+        const { progress, session } = track;
+        await Promise.race([progress.whenIdle(), sleep(options.commitIntervalMs)]);
+        if (this.#tracks.get(session) !== track || session.controller.signal.aborted || !this.#running) return;
+        if (!track.inHandler) await this.#commitTrack(track);
+        if (track.paused && progress.pending < Math.max(1, Math.floor(options.maxPendingPerPartition / 2))) {
+          track.paused = false;
+          this.#consumer?.resume([{ topic: session.topic, partitions: [session.partition] }]);
+        }
+        if (progress.abandoned > 0 && !track.inHandler) {
+          this.#restartPartition(track);
+          return;
+        }
+        // Decided on the progress as it is now, not as it was before the commit's await: a batch
+        // admitted meanwhile has pending records and its handler may have seen this watcher running.
+        if (progress.pending === 0) {
+          if (progress.safeOffset === null || progress.safeOffset <= track.committed) return;
+          await sleep(Math.min(250, options.commitIntervalMs));
+        }
       }
-      if (progress.abandoned > 0 && !track.inHandler) {
-        this.#restartPartition(track);
-        return;
-      }
-      if (idle) {
-        if (progress.safeOffset === null || progress.safeOffset <= track.committed) return;
-        await sleep(Math.min(250, options.commitIntervalMs));
-      }
+    } finally {
+      track.watching = false;
     }
   }
 

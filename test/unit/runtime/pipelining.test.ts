@@ -126,7 +126,7 @@ function memoryDb(reads: string[] = []): Db {
 }
 
 /** A fetched batch of partition 0: offsets [from, from + count), one key per offset modulo 3; `stale`: a seek of the partition is pending. */
-function payload(from: number, count: number, commits: Commit[], producer: GatedProducer, stale = false): EachBatchPayload {
+function payload(from: number, count: number, commits: Commit[], producer: GatedProducer, stale = false, commitGate: { current: Promise<void> } = { current: Promise.resolve() }): EachBatchPayload {
   const messages = Array.from({ length: count }, (_, i) => ({
     key: Buffer.from(`tenant/mbx-${(from + i) % 3}`),
     value: Buffer.from(String(from + i)),
@@ -142,9 +142,10 @@ function payload(from: number, count: number, commits: Commit[], producer: Gated
     isStale: () => stale,
     heartbeat: () => Promise.resolve(),
     resolveOffset: () => undefined,
-    commitOffsetsIfNecessary: (offsets?: { topics: { partitions: { offset: string }[] }[] }) => {
-      for (const topic of offsets?.topics ?? []) for (const p of topic.partitions) commits.push({ offset: Number(p.offset), durable: producer.durablePrefix() });
-      return Promise.resolve();
+    commitOffsetsIfNecessary: async (offsets?: { topics: { partitions: { offset: string }[] }[] }) => {
+      const durable = producer.durablePrefix();
+      await commitGate.current;
+      for (const topic of offsets?.topics ?? []) for (const p of topic.partitions) commits.push({ offset: Number(p.offset), durable });
     },
     uncommittedOffsets: () => ({ topics: [] }),
   } as unknown as EachBatchPayload;
@@ -164,14 +165,16 @@ async function sent(producer: GatedProducer, count: number): Promise<void> {
   expect(producer.held.length).toBe(count);
 }
 
-async function startRuntime(reads: string[] = []): Promise<{ runtime: Runtime; producer: GatedProducer; commits: Commit[]; handle: (payload: EachBatchPayload) => Promise<void> }> {
+async function startRuntime(reads: string[] = [], holdAt: ReadonlyMap<number, Promise<void>> = new Map(), commitIntervalMs = 10): Promise<{ runtime: Runtime; producer: GatedProducer; commits: Commit[]; handle: (payload: EachBatchPayload) => Promise<void> }> {
   const producer = new GatedProducer();
   const commits: Commit[] = [];
   const { kafka, eachBatch } = fakeKafka(producer, commits);
   const copy: Processor<Buffer, never> = {
     name: 'copy',
     stateful: false,
-    process(record, ctx) {
+    async process(record, ctx) {
+      // A record listed in holdAt runs only once its promise settles (a slow KMS call, say).
+      await holdAt.get(Number(String(record.raw)));
       ctx.emitRaw(OUT, record.key, record.raw);
     },
   };
@@ -179,7 +182,7 @@ async function startRuntime(reads: string[] = []): Promise<{ runtime: Runtime; p
     topology: defineTopology({ name: 'pipe', inputs: [{ topic: IN, decode: (bytes) => bytes }], outputs: [OUT], stages: [copy] }),
     kafka,
     db: memoryDb(reads),
-    options: { batchHoldMs: 60_000, commitIntervalMs: 10, drainTimeoutMs: 100, ownership: { leases: false } },
+    options: { batchHoldMs: 60_000, commitIntervalMs, drainTimeoutMs: 100, ownership: { leases: false } },
   });
   await runtime.start();
   return { runtime, producer, commits, handle: eachBatch() };
@@ -236,6 +239,48 @@ describe('runtime – fetch, process and flush pipelined', () => {
     await until(() => highest() >= 20);
     expect(highest()).toBe(20);
     // Every commit, at the moment it was made, was within the written prefix.
+    expect(commits.filter((c) => c.offset > c.durable)).toEqual([]);
+    await runtime.stop();
+  });
+});
+
+describe('runtime – the end of a partition is committed', () => {
+  it('last commit – records that become durable while the handler\'s last commit is in flight are committed although no batch follows', async () => {
+    let releaseLast!: () => void;
+    const last = new Promise<void>((resolve) => (releaseLast = resolve));
+    // Commits while a handler waits are rare (a minute apart): only its last commit counts here.
+    const { runtime, producer, commits, handle } = await startRuntime([], new Map([[19, last]]), 60_000);
+    const highest = (): number => Math.max(-1, ...commits.map((c) => c.offset));
+    const until = async (done: () => boolean): Promise<void> => {
+      for (let i = 0; i < 200 && !done(); i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    // Batch 1 is written and committed; nothing of the partition is pending.
+    await handle(payload(0, 10, commits, producer));
+    await sent(producer, 1);
+    producer.ackAll();
+    await until(() => highest() >= 10);
+    expect(highest()).toBe(10);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+
+    // Batch 2: records 10..18 run and are written while record 19 still runs. Then 19 runs: the
+    // handler's last commit takes 19 (the durable prefix then), and record 19 is written while that
+    // commit is in flight. It is the partition's last batch: no later one comes to commit offset 20.
+    let releaseCommit!: () => void;
+    const commitGate = { current: new Promise<void>((resolve) => (releaseCommit = resolve)) };
+    const second = handle(payload(10, 10, commits, producer, false, commitGate));
+    await sent(producer, 1);
+    expect(producer.held.flatMap((s) => s.offsets)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18]);
+    producer.ackAll();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    releaseLast();
+    await sent(producer, 1);
+    expect(producer.held.flatMap((s) => s.offsets)).toEqual([19]);
+    producer.ackAll();
+    for (let i = 0; i < 20; i += 1) await tick();
+    releaseCommit();
+    await second;
+    await until(() => highest() >= 20);
+    expect(highest()).toBe(20);
     expect(commits.filter((c) => c.offset > c.durable)).toEqual([]);
     await runtime.stop();
   });
