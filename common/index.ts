@@ -10,3 +10,4 @@ export { freePort } from './net.js';
 export { PACKED_FIELD, PackedDocumentError, packFields, unpackDocument } from './packed.js';
 export { ByIdReader, BY_ID_MAX_IDS, probeIdReads } from './by-id.js';
 export type { IdReads } from './by-id.js';
+export { SEQ_HEADROOM, withSeqHeadroom } from './sequence.js';

@@ -1,3 +1,4 @@
+import { withSeqHeadroom } from '../../common/index.js';
 import { applyToLedger, asBytes, retire, type DeviceBookingEvent, type Ledger, type KeyRef, type MeetingOccurrence, type ProviderKind } from '../../schemas/index.js';
 
 /**
@@ -50,22 +51,9 @@ export interface Timing {
 
 export const EMPTY_OBTP_STATE: ObtpState = { seq: 0, entries: [], tombs: [], series: [] };
 
-/**
- * How far above its stored sequence a mailbox loaded from the store goes on numbering its events.
- * A worker's events are on obtp.devices.v1 before the state that numbered them is written; if it
- * dies in between, its successor loads the older state and numbers its events again — not
- * necessarily the same events (a due timer may fire before the records after the durable prefix
- * are read again). The device view skips an event at or below the last sequence it applied from
- * the mailbox, so a successor reusing a sequence for another event would be skipped as a replay.
- * Stored `seq + SEQ_HEADROOM`, a successor starts above every sequence its predecessor can have
- * sent since its last written state (far fewer than 2^20 events for one mailbox). Each load from
- * the store spends one headroom; sequences stay exact integers for 2^33 loads.
- */
-export const SEQ_HEADROOM = 2 ** 20;
-
-/** The state as stored: the sequence raised by the headroom (see SEQ_HEADROOM). */
+/** The state as stored: the sequence raised by the headroom (common/sequence.ts, SEQ_HEADROOM). */
 export function persistObtpState(state: ObtpState): ObtpState {
-  return { ...state, seq: state.seq + SEQ_HEADROOM };
+  return withSeqHeadroom(state);
 }
 
 export function isListed(b: Pick<Booking, 'ok' | 'start' | 'end'>, t: Timing): boolean {

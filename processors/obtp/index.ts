@@ -5,7 +5,7 @@ export { MongoDeviceViewReader } from './device-view-store.js';
 export { defineObtpTopology, defineDeviceViewTopology, OBTP_TOPOLOGY_NAME, DEVICE_VIEW_TOPOLOGY_NAME } from './topology.js';
 export { MongoDeviceRegistry, registerDevices, setJoinLeadMinutes, DEVICES_COLLECTION, ORG_SETTINGS_COLLECTION } from './registry.js';
 export type { DeviceRegistry } from './registry.js';
-export { applyMeeting, reconcile, nextChange, isListed, isShown, hasJoin, persistObtpState, EMPTY_OBTP_STATE, SEQ_HEADROOM } from './bookings.js';
+export { applyMeeting, reconcile, nextChange, isListed, isShown, hasJoin, persistObtpState, EMPTY_OBTP_STATE } from './bookings.js';
 export type { Booking, Device, DeviceMode, ObtpState, Timing, DeviceOutput } from './bookings.js';
 export { ObtpInputError, ObtpRegistryUnavailableError, ObtpViewUnavailableError } from './errors.js';
 export { obtpOptionsSchema } from './options.js';

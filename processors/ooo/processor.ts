@@ -1,3 +1,4 @@
+import { withSeqHeadroom } from '../../common/index.js';
 import type { Keyring } from '../../kms/index.js';
 import { unsealRawSettings } from '../../records/index.js';
 import type { InputRecord, Processor, ProcessorContext, TimerFired } from '../../runtime/index.js';
@@ -30,6 +31,9 @@ export function createOooProcessor(options: { keyring: Keyring }): Processor<Raw
   }
   return {
     name: 'ooo',
+    // A successor after a crash numbers its presence changes above its predecessor's: the view's
+    // guarded upsert and presence.v1 folds keep the highest version (common/sequence.ts).
+    persist: withSeqHeadroom,
     async process(record: InputRecord<RawMailboxSettings>, ctx: ProcessorContext<PresenceState>): Promise<void> {
       const raw = record.value;
       if (record.key !== `${raw.tenantId}/${raw.mailboxId}`) throw new OooInputError('Mailbox settings arrived under another record key than tenantId/mailboxId; dead-lettered.');

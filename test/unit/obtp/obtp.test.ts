@@ -1,5 +1,6 @@
+import { SEQ_HEADROOM } from '../../../common/index.js';
 import { describe, expect, it } from 'vitest';
-import { applyDeviceEvent, applyMeeting, EMPTY_OBTP_STATE, persistObtpState, reconcile, SEQ_HEADROOM, type Device, type DeviceOutput, type DeviceViewState } from '../../../processors/obtp/index.js';
+import { applyDeviceEvent, applyMeeting, EMPTY_OBTP_STATE, persistObtpState, reconcile, type Device, type DeviceOutput, type DeviceViewState } from '../../../processors/obtp/index.js';
 import type { DeviceBookingEvent } from '../../../schemas/index.js';
 import { DAY, HOUR, MIN, occurrence, T0 } from '../model/fixtures.js';
 import { ObtpHarness, registry } from './harness.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/clock.js';
+import { SEQ_HEADROOM } from '../../../common/index.js';
 import { defineOooTopology, PRESENCE_VIEW, readAutomaticReplies } from '../../../processors/ooo/index.js';
 import { randomBytes } from 'node:crypto';
 import { Keyring, MemoryDataKeyStore, MemoryTenantKeyStore, TenantKeyVault } from '../../../kms/index.js';
@@ -95,6 +96,20 @@ describe('ooo – out-of-office presence from automatic replies', () => {
     await d.process(await settings(T0 + 2 * DAY + 2 * HOUR, { status: 'disabled' }));
     expect(changes(d)[2]).toEqual([false, null, null]);
     expect(d.driver.timers('tenant-a/user-1')).toHaveLength(0);
+  });
+
+  it('ooo – a user loaded from the store numbers its presence changes above every version its predecessor may have used after that state was written', async () => {
+    const d = driver();
+    await d.process(await settings(T0, { status: 'alwaysEnabled' }));
+    const before = d.emitted.at(-1)!.value.version;
+    // Idle and written: dropped from memory; the next setting loads the user from the store.
+    await d.advance(HOUR);
+    expect(d.driver.passivate()).toBe(1);
+    await d.process(await settings(T0 + 2 * HOUR, { status: 'disabled' }));
+    const after = d.emitted.at(-1)!.value;
+    expect(after.outOfOffice).toBe(false);
+    expect(after.version).toBeGreaterThan(before + SEQ_HEADROOM - 1);
+    expect(d.driver.view(PRESENCE_VIEW, 'tenant-a/user-1')).toMatchObject({ v: after.version, outOfOffice: false });
   });
 
   it('ooo – settings fetched earlier than the last applied ones are ignored', async () => {
