@@ -27,7 +27,8 @@ interface Track {
   paused: boolean;
   /**
    * The effect writer's `submitted` once the partition's last batch ran: the next batch's handler
-   * waits for those effects only (not for its own, nor for what other partitions submitted since).
+   * waits for those effects to be produced only (not for its own, nor for what other partitions
+   * submitted since).
    */
   through: number;
 }
@@ -38,21 +39,22 @@ export interface BatchHandlerDeps {
   readonly sessions: PartitionSessions;
   readonly dispatcher: Dispatcher<ActorMemory, RuntimeItem>;
   /**
-   * The effect writer: `barrier(through)` resolves once every effect numbered up to `through` is
-   * written (or failed); `submitted` is the number of the last effect handed to it.
+   * The effect writer: `produced(through)` resolves once the messages of every effect numbered up
+   * to `through` are produced (or failed), within the writer's bound on what may be produced and
+   * not yet written to MongoDB; `submitted` is the number of the last effect handed to it.
    */
-  readonly effects: { barrier(through?: number): Promise<void>; readonly submitted: number };
+  readonly effects: { produced(through?: number): Promise<void>; readonly submitted: number };
   readonly logger: Logger;
   readonly metrics: RuntimeMetrics;
 }
 
 /**
  * kafkajs's eachBatch for the runtime: hands every record of a partition's batch to its key's
- * actor and stays in the handler until the batch's records ran and the effects of the partition's
- * previous batch are written (or `batchHoldMs` passed), heartbeating and committing the durable
- * prefix as it goes. Fetch, process and flush are pipelined: while batch N's effects are being
- * written, kafkajs fetches batch N+1 and its records run; at most about one batch's effects per
- * partition are in the flusher behind the ones being written. Records still unfinished when the
+ * actor and stays in the handler until the batch's records ran and the messages of the partition's
+ * previous batch are produced (or `batchHoldMs` passed), heartbeating and committing the durable
+ * prefix as it goes. Fetch, process and flush are pipelined: while batch N's messages are being
+ * produced, kafkajs fetches batch N+1 and its records run; MongoDB writes follow in the flusher's
+ * write cycles, at most `maxUnwrittenItems` behind. Records still unfinished when the
  * handler returns stay with their actors (a watcher commits for them): commits stay at the durable
  * prefix, exactly as when the handler waited for them. Staying in the handler is what makes rebalances
  * safe with kafkajs (which has no revocation callback): kafkajs only rejoins the group after the
@@ -107,12 +109,13 @@ export class BatchHandler {
     // kafkajs fetches again from the seek; nothing is resolved here.
     if (payload.isStale()) return;
     const track = this.#track(session);
-    // The effects of the partition's previous batch: the handler returns only once they are
-    // written, so the pipeline stays one batch deep — batch N+1 is fetched and runs while batch N
-    // is written, and the handler does not wait for its own batch's effects (commits do: they
-    // stop at the durable prefix).
+    // The messages of the partition's previous batch: the handler returns only once they are
+    // produced, so the pipeline stays one batch deep — batch N+1 is fetched and runs while batch
+    // N is produced — and no deeper than the flusher lets producing run ahead of MongoDB
+    // (`maxUnwrittenItems`). The handler waits neither for its own batch's effects nor for
+    // MongoDB: commits do (they stop at the durable prefix).
     const effects = this.#deps.effects;
-    const earlier = effects.barrier(track.through);
+    const earlier = effects.produced(track.through);
     const completion = new BatchCompletion(batch.messages.length);
     const lastOffset = this.#admit(track, batch.messages, completion);
     void completion.whenProcessed().then(() => {
@@ -126,7 +129,7 @@ export class BatchHandler {
     };
     track.inHandler = true;
     try {
-      await this.#hold(track, payload, Promise.all([completion.whenProcessed(), earlier]), commit);
+      await this.#hold(track, payload, completion.whenProcessed(), earlier, commit);
     } catch (error) {
       // A rebalance (or a broker failure) while records are in flight: drop what has not started,
       // give started records a bounded time to become durable, commit only the durable prefix.
@@ -165,13 +168,24 @@ export class BatchHandler {
     return lastOffset;
   }
 
-  /** Waits until `ready` (heartbeating, committing), at most `batchHoldMs` while running. */
-  async #hold(track: Track, payload: EachBatchPayload, ready: Promise<unknown>, commit: () => Promise<void>): Promise<void> {
+  /**
+   * Waits until the batch's records ran (`processed`) and the effect writer has room (`room`: the
+   * previous batch produced), heartbeating and committing; while running, the records are waited
+   * for at most `batchHoldMs` (a slow key must not hold the other partitions), the writer for as
+   * long as it takes: fetching more while the writes trail by `maxUnwrittenItems` would only pile
+   * up effects in memory and take the CPU the writes need.
+   */
+  async #hold(track: Track, payload: EachBatchPayload, processed: Promise<unknown>, room: Promise<unknown>, commit: () => Promise<void>): Promise<void> {
     const { options } = this.#deps;
     const { session } = track;
     const tickMs = Math.min(250, options.commitIntervalMs, options.batchHoldMs);
     const started = Date.now();
     let lastCommit = started;
+    let roomy = false;
+    void room.then(() => {
+      roomy = true;
+    });
+    const ready = Promise.all([processed, room]);
     for (;;) {
       const done = await Promise.race([ready.then(() => true), sleep(tickMs).then(() => false)]);
       if (done) return;
@@ -192,7 +206,7 @@ export class BatchHandler {
       // again only after every batch of its last fetch was handled): after batchHoldMs the
       // unfinished records stay with their actors (their keys' later records queue behind them)
       // and the handler returns; commits still stop at the first unfinished record.
-      if (this.#running && Date.now() - started >= options.batchHoldMs) return;
+      if (this.#running && roomy && Date.now() - started >= options.batchHoldMs) return;
     }
   }
 

@@ -26,6 +26,10 @@ export class FlusherSlot {
     return this.#flusher?.barrier(through) ?? Promise.resolve();
   }
 
+  produced(through?: number): Promise<void> {
+    return this.#flusher?.produced(through) ?? Promise.resolve();
+  }
+
   get submitted(): number {
     return this.#flusher?.submitted ?? 0;
   }

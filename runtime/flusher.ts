@@ -1,69 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/index.js';
 import { EffectRefusedError, WorkAbandonedError } from './errors.js';
-import type { GuardedUpsert, MongoSink } from './sink.js';
+import { fencedItems, produceInRequests, writeCycle, type EffectTicket, type FlusherHooks, type FlushItem, type MessageSender, type OutboundMessage, type ProducedStats } from './flush-io.js';
+import type { MongoSink } from './sink.js';
 import { bucketUpdates, exceptWritten, type TimerIndexChange } from './timers.js';
 import { backoffDelay, classifyFailure, errorCode, safeErrorText, type BackoffPolicy } from './supervision.js';
 
 export { bucketUpdates, exceptWritten };
+export { recordSize } from './flush-io.js';
+export type { CyclePhases, EffectTicket, FlusherHooks, FlushItem, MessageSender, OutboundMessage } from './flush-io.js';
 export type { TimerIndexChange };
-
-/** A record to produce: bytes exactly as given (Avro already encoded, or a dead letter's original). */
-export interface OutboundMessage {
-  readonly topic: string;
-  readonly key: Buffer | string | null;
-  readonly value: Buffer | null;
-  readonly headers?: Readonly<Record<string, string | Buffer>>;
-  /** `recordSize` of the message when the processor emitted it (checked then; not computed twice). */
-  readonly size?: number;
-}
-
-
-/** Everything one record (or timer firing) did to the world. */
-export interface FlushItem {
-  readonly messages: readonly OutboundMessage[];
-  readonly views: readonly GuardedUpsert[];
-  /** The key's state document; written after messages and views, so it marks them durable. */
-  readonly state: GuardedUpsert | null;
-  readonly timerIndex: readonly TimerIndexChange[];
-  /**
-   * Whether the item may still be written: false once its partition's lease was lost (another
-   * worker owns the partition now). A fenced item is rejected with WorkAbandonedError, unwritten.
-   */
-  readonly fence?: () => boolean;
-}
-
-export interface MessageSender {
-  sendBatch(batch: {
-    topicMessages: { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[] }[];
-    acks: number;
-  }): Promise<unknown>;
-}
-
-/**
- * Where a cycle's time went, ms per phase: `produce`, from the cycle's start until its records are
- * acknowledged; `views`, writing views and timer-index lower bounds (it starts once the cycle before
- * is complete, and overlaps the produce); then `states`, the state documents, and `index`, the
- * exact timer-index entries.
- */
-export interface CyclePhases {
-  produce: number;
-  views: number;
-  states: number;
-  index: number;
-}
-
-export interface FlusherHooks {
-  onCycle?(stats: { items: number; messages: number; views: number; states: number; ms: number; staleViews: number; staleStates: number; phases: CyclePhases }): void;
-  onRetry?(error: unknown, attempt: number): void;
-}
-
-/** Told once whether a submitted item's effects are durable (or why they are not). */
-export interface EffectTicket {
-  durable(): void;
-  /** WorkAbandonedError (fenced, stopping) or EffectRefusedError (refused for good). */
-  failed(error: unknown): void;
-}
 
 interface Pending {
   readonly item: FlushItem;
@@ -72,10 +18,24 @@ interface Pending {
   readonly seq: number;
 }
 
-/** A `barrier(through)` waiting for the items numbered up to `through`. */
+/** A `barrier(through)` or `produced(through)` waiting for the items numbered up to `through`. */
 interface BarrierWaiter {
   readonly through: number;
   readonly resolve: () => void;
+}
+
+/** A batch whose messages are acknowledged, waiting for (or in) a MongoDB cycle. */
+interface Produced {
+  /** Its items still to be written (those fenced or refused while producing are failed already). */
+  readonly kept: readonly Pending[];
+  /** The number of the batch's last item (its failed items settle with it). */
+  readonly through: number;
+  /** How many items the batch took (counted in `#ahead` until it settles). */
+  readonly size: number;
+  readonly messages: number;
+  /** performance.now() when its produce started and when it was acknowledged. */
+  readonly started: number;
+  readonly acked: number;
 }
 
 /** A ticket that settles a promise (`submit`). */
@@ -89,15 +49,34 @@ class PromiseTicket implements EffectTicket {
   }
 }
 
+function wake(waiters: BarrierWaiter[], through: number): BarrierWaiter[] {
+  if (waiters.length === 0) return waiters;
+  const waiting: BarrierWaiter[] = [];
+  for (const waiter of waiters) {
+    if (waiter.through <= through) waiter.resolve();
+    else waiting.push(waiter);
+  }
+  return waiting;
+}
 
 /**
- * Group commit of effects. Items submitted while a cycle runs go into the next cycle; cycles run one
- * after another, so one key's effects land in the order its records were processed. A cycle:
- *   1. produces every message (acks = all) and writes views and timer-index lower bounds;
- *   2. writes state documents (at most one per key: the latest) — the per-key durability marker;
- *   3. writes the exact timer-index entries.
- * A failing cycle is retried whole with back-off (every write is idempotent) until it succeeds or
- * the flusher closes; nothing resolves — and so no offset advances — before its cycle succeeded.
+ * Group commit of effects, in two stages that run side by side:
+ *   - **produce**: what is pending is taken as a batch and its messages produced (acks = all), at
+ *     most two batches in flight, in submission order;
+ *   - **write**: once acknowledged, batches queue for MongoDB; a write cycle takes the batches
+ *     queued (up to a quarter of `maxAhead` items) and writes (1) views and timer-index lower
+ *     bounds, (2) state documents (at most one per key: the latest) — the per-key durability
+ *     marker, (3) the exact timer-index entries (flush-io.ts).
+ * So a record's messages reach Kafka as soon as it ran, while MongoDB, when it is the slower of the
+ * two, writes what piled up in larger cycles (a key changed several times is written once). At
+ * most `maxAhead` items are produced and not yet written; then producing waits for a write cycle.
+ * Messages are at-least-once either way (a cycle that fails is retried; a crash replays the
+ * records after the durable prefix, whose messages come out again with the same keys).
+ *
+ * Nothing is durable — and so no offset advances — before its write cycle succeeded; cycles settle
+ * in submission order, so one key's effects land in the order its records were processed. A
+ * failing produce or write is retried with back-off (every write is idempotent) until it succeeds
+ * or the flusher closes.
  */
 export class Flusher {
   readonly #sender: MessageSender;
@@ -106,22 +85,37 @@ export class Flusher {
   readonly #logger: Logger;
   readonly #hooks: FlusherHooks;
   readonly #maxProduceBytes: number;
+  readonly #maxAhead: number;
+  /** Items a produce batch and a write cycle take at most (a quarter of `maxAhead`). */
+  readonly #maxCycle: number;
   readonly #recordLimit: ((topic: string) => number) | null;
   #pending: Pending[] = [];
-  #running: Promise<void> | null = null;
+  #producing: Promise<void> | null = null;
+  #queue: Produced[] = [];
+  #writing: Promise<void> | null = null;
   #closed = false;
   /** The number of the last item submitted. */
   #seq = 0;
+  /** Every item numbered up to this one is produced (and queued for writing) or failed. */
+  #producedThrough = 0;
   /** Every item numbered up to this one is written or failed (cycles settle in submission order). */
   #settled = 0;
+  /** Items taken for producing and not yet settled. */
+  #ahead = 0;
   #waiters: BarrierWaiter[] = [];
+  #producedWaiters: BarrierWaiter[] = [];
+  /** Woken at the end of every write cycle (a producer waiting for room under `maxAhead`). */
+  #cycleWaiters: (() => void)[] = [];
 
   /**
    * `recordLimit`: the largest record batch a topic (prefixed name) accepts; a request never puts
    * more than that of one topic together (a partition's batch stays under the topic's limit).
+   * `maxAhead`: items produced but not yet written beyond which producing waits.
    */
-  constructor(options: { sender: MessageSender; sink: MongoSink; retry: BackoffPolicy; logger: Logger; hooks?: FlusherHooks; maxProduceBytes?: number; recordLimit?: (topic: string) => number }) {
+  constructor(options: { sender: MessageSender; sink: MongoSink; retry: BackoffPolicy; logger: Logger; hooks?: FlusherHooks; maxProduceBytes?: number; recordLimit?: (topic: string) => number; maxAhead?: number }) {
     this.#maxProduceBytes = options.maxProduceBytes ?? 900_000;
+    this.#maxAhead = options.maxAhead ?? 20_000;
+    this.#maxCycle = Math.max(1, Math.floor(this.#maxAhead / 4));
     this.#recordLimit = options.recordLimit ?? null;
     this.#sender = options.sender;
     this.#sink = options.sink;
@@ -130,8 +124,9 @@ export class Flusher {
     this.#hooks = options.hooks ?? {};
   }
 
+  /** Items submitted and not yet written (waiting to be produced, or produced and waiting for MongoDB). */
   get backlog(): number {
-    return this.#pending.length;
+    return this.#pending.length + this.#ahead;
   }
 
   /** The number of the last item submitted so far: `barrier(submitted)` waits for it and those before. */
@@ -155,7 +150,7 @@ export class Flusher {
     }
     this.#seq += 1;
     this.#pending.push({ item, ticket, seq: this.#seq });
-    this.#running ??= this.#loop();
+    this.#producing ??= this.#produceLoop();
   }
 
   /**
@@ -168,13 +163,30 @@ export class Flusher {
     return new Promise<void>((resolve) => this.#waiters.push({ through, resolve }));
   }
 
-  /** Waits for the cycles in flight; then refuses new work and fails what is still queued. */
+  /**
+   * Resolves when every item numbered up to `through` is produced (its messages acknowledged, its
+   * MongoDB writes queued) or failed. Producing waits while `maxAhead` items are not yet written,
+   * so this is also how far ahead of MongoDB a caller may go.
+   */
+  produced(through: number = this.#seq): Promise<void> {
+    if (this.#closed || through <= this.#producedThrough) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#producedWaiters.push({ through, resolve }));
+  }
+
+  /**
+   * Waits for the batches being produced and written (what was produced is still written); then
+   * refuses new work and fails what was never produced.
+   */
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#running !== null) await this.#running;
+    this.#wakeCycleWaiters();
+    if (this.#producing !== null) await this.#producing;
+    if (this.#writing !== null) await this.#writing;
     const left = this.#pending;
     this.#pending = [];
     for (const p of left) p.ticket.failed(new WorkAbandonedError('The runtime is stopping; the effects were not written.'));
+    this.#producedThrough = Math.max(this.#producedThrough, this.#seq);
+    this.#producedWaiters = wake(this.#producedWaiters, Number.POSITIVE_INFINITY);
     this.#settle(this.#seq);
   }
 
@@ -182,80 +194,175 @@ export class Flusher {
   #settle(through: number): void {
     if (through <= this.#settled) return;
     this.#settled = through;
-    if (this.#waiters.length === 0) return;
-    const waiting: BarrierWaiter[] = [];
-    for (const waiter of this.#waiters) {
-      if (waiter.through <= through) waiter.resolve();
-      else waiting.push(waiter);
-    }
-    this.#waiters = waiting;
+    this.#waiters = wake(this.#waiters, through);
+  }
+
+  #wakeCycleWaiters(): void {
+    const waiters = this.#cycleWaiters;
+    this.#cycleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /**
-   * Takes what is pending, runs it as a cycle, and takes the next batch while that cycle's records
-   * are still being produced: at most two cycles in flight. The second cycle's messages are issued
-   * at once (after the first's, on the same connection); its MongoDB phases wait until the first
-   * cycle is complete, so state documents land in order.
+   * Takes what is pending (at most a quarter of `maxAhead` items) and produces it as a batch,
+   * taking the next batch while that one's records are still being produced: at most two batches
+   * in flight (the second's requests are issued after the first's, on the same connection).
+   * Acknowledged batches are handed to the write stage in order.
    */
-  async #loop(): Promise<void> {
+  async #produceLoop(): Promise<void> {
     let previous: Promise<void> = Promise.resolve();
     for (;;) {
-      // Let the actors that are running right now add their effects to this cycle.
+      // Let the actors that are running right now add their effects to this batch.
       await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.#ahead >= this.#maxAhead && !this.#closed) await new Promise<void>((resolve) => this.#cycleWaiters.push(resolve));
       if (this.#pending.length === 0 || this.#closed) break;
-      const batch = this.#pending;
-      this.#pending = [];
+      let batch = this.#pending;
+      if (batch.length <= this.#maxCycle) this.#pending = [];
+      else batch = this.#pending.splice(0, this.#maxCycle);
+      this.#ahead += batch.length;
       const through = (batch[batch.length - 1] as Pending).seq;
       const before = previous;
-      // Settled only after the cycle before it (a cycle that fails fast must not settle past it).
-      const cycle = this.#runCycle(batch, before).then(() => before).then(() => this.#settle(through));
+      const produced = this.#produceBatch(batch).then(async (entry) => {
+        // Handed over after the batch before it, so writes keep submission order.
+        await before;
+        this.#handOver({ ...entry, through, size: batch.length });
+      });
       await previous;
-      previous = cycle;
-      if (this.#pending.length === 0) await cycle;
+      previous = produced;
+      if (this.#pending.length === 0) await produced;
     }
     await previous;
     // Synchronously after the last look at #pending: a later submit starts a new loop.
-    this.#running = null;
-    if (this.#pending.length > 0 && !this.#closed) this.#running = this.#loop();
+    this.#producing = null;
+    if (this.#pending.length > 0 && !this.#closed) this.#producing = this.#produceLoop();
+  }
+
+  #handOver(entry: Produced): void {
+    this.#queue.push(entry);
+    this.#producedThrough = entry.through;
+    this.#producedWaiters = wake(this.#producedWaiters, entry.through);
+    this.#writing ??= this.#writeLoop();
   }
 
   /**
-   * Never rejects: retries until the cycle succeeds or the flusher closes. A failure the broker or
-   * the store says is permanent (a record too large, a document refused) is not retried as a
-   * whole: the items are written one by one, and only the one that is refused on its own fails
-   * (EffectRefusedError: its record goes to its dead letter), so one bad write never holds the rest.
+   * Writes what is queued, one cycle after another, each taking the batches queued by then up to
+   * a quarter of `maxAhead` items: a producer waiting for room gets it in steps, not only after
+   * a cycle as long as the whole bound.
    */
-  async #runCycle(all: readonly Pending[], previous: Promise<void>): Promise<void> {
+  async #writeLoop(): Promise<void> {
+    while (this.#queue.length > 0) {
+      let taken = 0;
+      let count = 0;
+      while (taken < this.#queue.length && (taken === 0 || count + (this.#queue[taken] as Produced).size <= this.#maxCycle)) {
+        count += (this.#queue[taken] as Produced).size;
+        taken += 1;
+      }
+      const entries = this.#queue.splice(0, taken);
+      await this.#writeEntries(entries);
+      let size = 0;
+      for (const entry of entries) size += entry.size;
+      this.#ahead -= size;
+      this.#settle((entries[entries.length - 1] as Produced).through);
+      this.#wakeCycleWaiters();
+    }
+    // Synchronously after the last look at the queue: a later hand-over starts a new loop.
+    this.#writing = null;
+  }
+
+  /** Produces a batch's messages, retrying until acknowledged; items refused for good fail alone. Never rejects. */
+  async #produceBatch(batch: readonly Pending[]): Promise<Omit<Produced, 'through' | 'size'>> {
+    const started = performance.now();
+    const kept = await this.#produceRetrying(batch);
+    let messages = 0;
+    for (const p of kept) messages += p.item.messages.length;
+    return { kept, messages, started, acked: performance.now() };
+  }
+
+  async #produceRetrying(all: readonly Pending[]): Promise<readonly Pending[]> {
     let batch = all;
     for (let attempt = 1; ; attempt += 1) {
       batch = this.#dropFenced(batch);
       try {
-        const fenced = await this.#cycle(batch, previous);
+        const messages: OutboundMessage[] = [];
+        for (const { item } of batch) for (const message of item.messages) messages.push(message);
+        await produceInRequests(this.#sender, messages, this.#maxProduceBytes, this.#recordLimit);
+        return batch;
+      } catch (error) {
+        const settled = this.#failedAttempt(batch, error, attempt);
+        if (settled === 'split') {
+          const kept: Pending[] = [];
+          for (const p of batch) kept.push(...(await this.#produceRetrying([p])));
+          return kept;
+        }
+        if (settled === 'failed') return [];
+        await sleep(backoffDelay(this.#policy, attempt));
+      }
+    }
+  }
+
+  /**
+   * Writes the items of acknowledged batches, retrying until they are written or the flusher
+   * closes; an item the store refuses for good fails alone. Never rejects.
+   */
+  async #writeEntries(entries: readonly Produced[]): Promise<void> {
+    const items: Pending[] = [];
+    let messages = 0;
+    let started = Number.POSITIVE_INFINITY;
+    let acked = 0;
+    for (const entry of entries) {
+      for (const p of entry.kept) items.push(p);
+      messages += entry.messages;
+      started = Math.min(started, entry.started);
+      acked = Math.max(acked, entry.acked);
+    }
+    await this.#writeRetrying(items, { messages, started, produce: acked - started });
+  }
+
+  async #writeRetrying(all: readonly Pending[], produced: ProducedStats): Promise<void> {
+    let batch = all;
+    for (let attempt = 1; ; attempt += 1) {
+      batch = this.#dropFenced(batch);
+      if (batch.length === 0) return;
+      try {
+        const fenced = await writeCycle(this.#sink, batch.map((p) => p.item), produced, this.#hooks);
         for (const p of batch) {
           if (fenced !== null && fenced.has(p.item)) p.ticket.failed(new WorkAbandonedError('The partition lease was lost during the write cycle; its state was not written.'));
           else p.ticket.durable();
         }
         return;
       } catch (error) {
-        if (this.#closed) {
-          for (const p of batch) p.ticket.failed(new WorkAbandonedError(`The runtime stopped while writing effects: ${safeErrorText(error)}`));
+        const settled = this.#failedAttempt(batch, error, attempt);
+        if (settled === 'split') {
+          for (const p of batch) await this.#writeRetrying([p], produced);
           return;
         }
-        if (classifyFailure(error) === 'permanent') {
-          if (batch.length === 1) {
-            this.#logger.error({ err: safeErrorText(error), code: errorCode(error) }, 'an effect was refused for good; only its item fails');
-            (batch[0] as Pending).ticket.failed(new EffectRefusedError(`The broker or the store refused an effect for good (${errorCode(error)}); the record goes to its dead letter.`, { cause: error }));
-            return;
-          }
-          for (const p of batch) await this.#runCycle([p], previous);
-          return;
-        }
-        this.#hooks.onRetry?.(error, attempt);
-        const level = attempt === 1 || attempt % 20 === 0 ? 'warn' : 'debug';
-        this.#logger[level]({ err: safeErrorText(error), kind: 'transient', attempt }, 'writing effects failed; retrying the cycle');
+        if (settled === 'failed') return;
         await sleep(backoffDelay(this.#policy, attempt));
       }
     }
+  }
+
+  /**
+   * After a failed attempt: `failed` when the flusher closed (every item fails) or the only item
+   * was refused for good (it fails alone: its record goes to its dead letter); `split` when a
+   * failure the broker or the store says is permanent hit several items (they are tried one by
+   * one, so one bad write never holds the rest); `retry` otherwise.
+   */
+  #failedAttempt(batch: readonly Pending[], error: unknown, attempt: number): 'failed' | 'split' | 'retry' {
+    if (this.#closed) {
+      for (const p of batch) p.ticket.failed(new WorkAbandonedError(`The runtime stopped while writing effects: ${safeErrorText(error)}`));
+      return 'failed';
+    }
+    if (classifyFailure(error) === 'permanent') {
+      if (batch.length > 1) return 'split';
+      this.#logger.error({ err: safeErrorText(error), code: errorCode(error) }, 'an effect was refused for good; only its item fails');
+      (batch[0] as Pending).ticket.failed(new EffectRefusedError(`The broker or the store refused an effect for good (${errorCode(error)}); the record goes to its dead letter.`, { cause: error }));
+      return 'failed';
+    }
+    this.#hooks.onRetry?.(error, attempt);
+    const level = attempt === 1 || attempt % 20 === 0 ? 'warn' : 'debug';
+    this.#logger[level]({ err: safeErrorText(error), kind: 'transient', attempt }, 'writing effects failed; retrying');
+    return 'retry';
   }
 
   /** Rejects the items whose partition lease was lost (another worker owns them now). */
@@ -269,130 +376,4 @@ export class Flusher {
     }
     return kept;
   }
-
-  /**
-   * Produces in order, in requests of at most `maxProduceBytes` (a partition's record batch must
-   * stay under the broker's message.max.bytes, 1 MiB by default).
-   */
-  async #produce(messages: readonly OutboundMessage[]): Promise<void> {
-    // Requests are issued in order on the producer's connection without waiting for each other's
-    // acknowledgement (the idempotent producer's sequence numbers keep each partition in order).
-    const sends: Promise<unknown>[] = [];
-    let chunk: OutboundMessage[] = [];
-    let bytes = 0;
-    const limitFor = this.#recordLimit;
-    const perTopic = new Map<string, number>();
-    for (const message of messages) {
-      const size = message.size ?? recordSize(message);
-      const topicBytes = limitFor === null ? 0 : (perTopic.get(message.topic) ?? 0) + size;
-      if (chunk.length > 0 && (bytes + size > this.#maxProduceBytes || (limitFor !== null && topicBytes > limitFor(message.topic)))) {
-        sends.push(this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }));
-        chunk = [];
-        bytes = 0;
-        perTopic.clear();
-      }
-      chunk.push(message);
-      bytes += size;
-      if (limitFor !== null) perTopic.set(message.topic, (perTopic.get(message.topic) ?? 0) + size);
-    }
-    if (chunk.length > 0) sends.push(this.#sender.sendBatch({ topicMessages: groupByTopic(chunk), acks: -1 }));
-    await Promise.all(sends);
-  }
-
-  /**
-   * One write cycle; returns the items whose lease was lost while phase 1 ran: the fence is checked
-   * again before the state documents (which commit the cycle) are written, and theirs are not.
-   */
-  async #cycle(pending: readonly Pending[], previous: Promise<void>): Promise<Set<FlushItem> | null> {
-    const started = performance.now();
-    // One pass over the items (a cycle holds tens of thousands of them).
-    const all: FlushItem[] = [];
-    const messages: OutboundMessage[] = [];
-    const views: GuardedUpsert[] = [];
-    const changes: TimerIndexChange[] = [];
-    for (const { item } of pending) {
-      all.push(item);
-      for (const message of item.messages) messages.push(message);
-      for (const view of item.views) views.push(view);
-      for (const change of item.timerIndex) changes.push(change);
-    }
-
-    const phases: CyclePhases = { produce: 0, views: 0, states: 0, index: 0 };
-    const produce = this.#produce(messages).then(() => {
-      phases.produce = performance.now() - started;
-    });
-    produce.catch(() => undefined);
-    const mongo = async (): Promise<{ stale: number }> => {
-      await previous;
-      const viewsStarted = performance.now();
-      const result = await this.#sink.upsertGuarded(views);
-      await this.#sink.updateBuckets(lowered);
-      phases.views = performance.now() - viewsStarted;
-      return result;
-    };
-    const lowered = bucketUpdates(changes, 'lower');
-    const [, viewResult] = await Promise.all([produce, mongo()]);
-    const fenced = fencedItems(all);
-    const items = fenced === null ? all : all.filter((item) => !fenced.has(item));
-    const states: GuardedUpsert[] = [];
-    for (const item of items) if (item.state !== null) states.push(item.state);
-    const exact = fenced === null ? changes : items.flatMap((item) => item.timerIndex);
-    const statesStarted = performance.now();
-    const stateResult = await this.#sink.upsertGuarded(states);
-    const indexStarted = performance.now();
-    await this.#sink.updateBuckets(exceptWritten(bucketUpdates(exact, 'exact'), lowered));
-    phases.states = indexStarted - statesStarted;
-    phases.index = performance.now() - indexStarted;
-    this.#hooks.onCycle?.({
-      items: items.length,
-      messages: messages.length,
-      views: views.length,
-      states: states.length,
-      ms: performance.now() - started,
-      staleViews: viewResult.stale,
-      staleStates: stateResult.stale,
-      phases,
-    });
-    return fenced;
-  }
-}
-
-/**
- * The items whose partition lease was lost (null: none). Items of one partition share their fence:
- * it is asked once per partition and cycle, not once per item.
- */
-function fencedItems(items: readonly FlushItem[]): Set<FlushItem> | null {
-  let answers: Map<() => boolean, boolean> | null = null;
-  let fenced: Set<FlushItem> | null = null;
-  for (const item of items) {
-    const fence = item.fence;
-    if (fence === undefined) continue;
-    answers ??= new Map();
-    let holds = answers.get(fence);
-    if (holds === undefined) {
-      holds = fence();
-      answers.set(fence, holds);
-    }
-    if (!holds) (fenced ??= new Set()).add(item);
-  }
-  return fenced;
-}
-
-function groupByTopic(messages: readonly OutboundMessage[]): { topic: string; messages: { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[] }[] {
-  const byTopic = new Map<string, { key: Buffer | string | null; value: Buffer | null; headers?: Record<string, string | Buffer> }[]>();
-  for (const message of messages) {
-    const list = byTopic.get(message.topic) ?? [];
-    // kafkajs only reads a message's key, value and headers: the headers are passed as they are.
-    list.push(message.headers === undefined ? { key: message.key, value: message.value } : { key: message.key, value: message.value, headers: message.headers });
-    byTopic.set(message.topic, list);
-  }
-  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
-}
-
-/** Bytes a message takes in a produce request (value, key, headers and the record overhead). */
-export function recordSize(message: Pick<OutboundMessage, 'key' | 'value' | 'headers'>): number {
-  let size = 70 + (message.value?.length ?? 0) + (message.key === null ? 0 : Buffer.byteLength(message.key));
-  const headers = message.headers;
-  if (headers !== undefined) for (const name in headers) size += Buffer.byteLength(name) + Buffer.byteLength(headers[name] as string | Buffer) + 8;
-  return size;
 }

@@ -32,6 +32,8 @@ export const runtimeOptionsSchema = z.object({
     .describe('How long the eachBatch handler waits for a batch to finish; then its unfinished records stay with their actors (later records of their keys queue behind them), fetching goes on and commits stop at the first unfinished record, ms'),
   maxPendingPerPartition: z.number().int().min(1).default(10_000)
     .describe('Unfinished records of one partition beyond which it is paused until half of them are done (memory bound while a key waits)'),
+  maxUnwrittenItems: z.number().int().min(1).default(20_000)
+    .describe('Records whose messages are produced while their MongoDB writes (views, state) are still queued, beyond which producing waits for a write cycle (memory bound while MongoDB is the slower of the two)'),
   commitIntervalMs: z.number().int().min(10).default(1_000)
     .describe('How often durable progress is committed while a batch is still in flight, ms'),
   heartbeatIntervalMs: z.number().int().min(100).default(3_000).describe('kafkajs heartbeat interval, ms'),

@@ -203,6 +203,7 @@ export class Runtime {
       retry: this.options.retry,
       logger: this.#logger,
       maxProduceBytes: this.options.maxProduceBytes,
+      maxAhead: this.options.maxUnwrittenItems,
       recordLimit: (topic) => this.#limits.limitFor(topic),
       hooks: {
         onCycle: (stats) => {

@@ -165,24 +165,25 @@ async function sent(producer: GatedProducer, count: number): Promise<void> {
   expect(producer.held.length).toBe(count);
 }
 
-async function startRuntime(reads: string[] = [], holdAt: ReadonlyMap<number, Promise<void>> = new Map(), commitIntervalMs = 10): Promise<{ runtime: Runtime; producer: GatedProducer; commits: Commit[]; handle: (payload: EachBatchPayload) => Promise<void> }> {
+async function startRuntime(reads: string[] = [], db: Db = memoryDb(reads), stateful = false, options: Record<string, unknown> = {}, holdAt: ReadonlyMap<number, Promise<void>> = new Map()): Promise<{ runtime: Runtime; producer: GatedProducer; commits: Commit[]; handle: (payload: EachBatchPayload) => Promise<void> }> {
   const producer = new GatedProducer();
   const commits: Commit[] = [];
   const { kafka, eachBatch } = fakeKafka(producer, commits);
-  const copy: Processor<Buffer, never> = {
+  const copy: Processor<Buffer, number> = {
     name: 'copy',
-    stateful: false,
+    stateful,
     async process(record, ctx) {
       // A record listed in holdAt runs only once its promise settles (a slow KMS call, say).
       await holdAt.get(Number(String(record.raw)));
+      if (stateful) ctx.state.set((ctx.state.get() ?? 0) + 1);
       ctx.emitRaw(OUT, record.key, record.raw);
     },
   };
   const runtime = new Runtime({
     topology: defineTopology({ name: 'pipe', inputs: [{ topic: IN, decode: (bytes) => bytes }], outputs: [OUT], stages: [copy] }),
     kafka,
-    db: memoryDb(reads),
-    options: { batchHoldMs: 60_000, commitIntervalMs, drainTimeoutMs: 100, ownership: { leases: false } },
+    db,
+    options: { batchHoldMs: 60_000, commitIntervalMs: 10, drainTimeoutMs: 100, ownership: { leases: false }, ...options },
   });
   await runtime.start();
   return { runtime, producer, commits, handle: eachBatch() };
@@ -213,6 +214,80 @@ describe('runtime – fetch, process and flush pipelined', () => {
     expect(await settles(third)).toBe(true);
     await sent(producer, 1);
     producer.ackAll();
+    await runtime.stop();
+  });
+
+  it('pipelining – a batch handler returns once the previous batch is produced while its MongoDB writes still wait; commits wait for them', async () => {
+    // State documents are written only when the test opens the store.
+    const gate: (() => void)[] = [];
+    let open = false;
+    const written: number[] = [];
+    const db = memoryDb();
+    const collection = db.collection('any') as unknown as { bulkWrite: (ops: unknown[]) => Promise<unknown> };
+    collection.bulkWrite = async (ops) => {
+      if (!open) await new Promise<void>((resolve) => gate.push(resolve));
+      written.push(ops.length);
+      return { acknowledged: true };
+    };
+    const { runtime, producer, commits, handle } = await startRuntime([], db, true);
+    const highest = (): number => Math.max(-1, ...commits.map((c) => c.offset));
+    expect(await settles(handle(payload(0, 10, commits, producer)))).toBe(true);
+    await sent(producer, 1);
+    producer.ackAll();
+    // Batch 1 is produced; its state documents wait for MongoDB. Batch 2's handler returns anyway.
+    expect(await settles(handle(payload(10, 10, commits, producer)))).toBe(true);
+    await sent(producer, 1);
+    producer.ackAll();
+    expect(await settles(handle(payload(20, 10, commits, producer)))).toBe(true);
+    expect(written).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(highest()).toBeLessThanOrEqual(0);
+    open = true;
+    for (const resolve of gate.splice(0)) resolve();
+    await sent(producer, 1);
+    producer.ackAll();
+    for (let i = 0; i < 200 && highest() < 30; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(highest()).toBe(30);
+    expect(written.length).toBeGreaterThan(0);
+    await runtime.stop();
+  });
+
+  it('pipelining – while the MongoDB writes trail by maxUnwrittenItems a batch handler holds past batchHoldMs (the next fetch waits) until a write cycle makes room', async () => {
+    const gate: (() => void)[] = [];
+    let open = false;
+    const db = memoryDb();
+    const collection = db.collection('any') as unknown as { bulkWrite: (ops: unknown[]) => Promise<unknown> };
+    collection.bulkWrite = async () => {
+      if (!open) await new Promise<void>((resolve) => gate.push(resolve));
+      return { acknowledged: true };
+    };
+    const { runtime, producer, commits, handle } = await startRuntime([], db, true, { batchHoldMs: 20, maxUnwrittenItems: 40 });
+    // Produce batches and write cycles take at most a quarter of the bound: 10 items.
+    const ackUntil = async (count: number): Promise<void> => {
+      for (let i = 0; i < 200 && producer.acked.size < count; i += 1) {
+        producer.ackAll();
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      expect(producer.acked.size).toBe(count);
+    };
+    await handle(payload(0, 40, commits, producer));
+    await ackUntil(40);
+    // Batch 1 (40 records) is produced and waits for MongoDB: 40 unwritten, the bound.
+    expect(await settles(handle(payload(40, 10, commits, producer)))).toBe(true);
+    // Batch 2's messages may not go out until a write cycle ends, so batch 3's handler holds.
+    const third = handle(payload(50, 10, commits, producer));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await settles(third)).toBe(false);
+    expect(producer.held).toEqual([]);
+    open = true;
+    for (const resolve of gate.splice(0)) resolve();
+    for (let i = 0; i < 200 && producer.held.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Room again: batch 2 goes out first (batch 3 after it), and the handler returns once batch 2 is acknowledged.
+    expect(producer.held.flatMap((h) => h.offsets).slice(0, 10)).toEqual(Array.from({ length: 10 }, (_, i) => 40 + i));
+    expect(await settles(third)).toBe(false);
+    producer.ackAll();
+    expect(await settles(third, 200)).toBe(true);
+    await ackUntil(60);
     await runtime.stop();
   });
 
@@ -249,7 +324,7 @@ describe('runtime – the end of a partition is committed', () => {
     let releaseLast!: () => void;
     const last = new Promise<void>((resolve) => (releaseLast = resolve));
     // Commits while a handler waits are rare (a minute apart): only its last commit counts here.
-    const { runtime, producer, commits, handle } = await startRuntime([], new Map([[19, last]]), 60_000);
+    const { runtime, producer, commits, handle } = await startRuntime([], undefined, false, { commitIntervalMs: 60_000 }, new Map([[19, last]]));
     const highest = (): number => Math.max(-1, ...commits.map((c) => c.offset));
     const until = async (done: () => boolean): Promise<void> => {
       for (let i = 0; i < 200 && !done(); i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
