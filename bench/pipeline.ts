@@ -31,8 +31,13 @@
 // rewrote 30–60 KB day and device documents, which no real room has (the note of that run is in
 // git history: bench/results/pipeline.md).
 //
+// The store alone (bench/pipeline-store.ts): after the throughput phase, with the pipeline drained
+// and idle, the documents it wrote are read back as stored and written again as newer versions the way the
+// runtime writes them; that rate divided by the documents the pipeline writes per meeting
+// (counted over the throughput phase) is the highest durable rate this store allows it here.
+//
 // Writes: bulk mode, bulks of ≤ 20 ops, 2 in flight (`runtime.bulkInFlight`; BENCH_BULK_IN_FLIGHT=1
-// runs the bench with one, for comparison).
+// runs the bench with one, for comparison; BENCH_MAX_UNWRITTEN=<n> sets `runtime.maxUnwrittenItems`).
 //
 // Profile: `node --cpu-prof --cpu-prof-dir=<dir> bin/hycal.js bench pipeline --quick`; CPU per
 // stage without the stack: `npm run bench -- pipeline-stages`.
@@ -55,6 +60,7 @@ import { defineTopology, Runtime, type Topology } from '../runtime/index.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec } from '../schemas/index.js';
 import { createParseProcessor } from '../processors/parse/index.js';
 import type { SendResult, SendSpec } from './pipeline-load.js';
+import { storeAlone } from './pipeline-store.js';
 import type { BenchOptions, BenchReport } from './report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -125,9 +131,11 @@ async function rawMeetings(ctx: Ctx, from: number, count: number, keys: number, 
  * passthrough writes nothing to MongoDB, so the setting only matters to the pipeline.
  */
 const WRITES = { mongoWriteMode: 'bulk', bulkMaxOps: 20, bulkInFlight: Number(process.env['BENCH_BULK_IN_FLIGHT'] ?? 2) } as const;
+/** `runtime.maxUnwrittenItems` for the bench's runtimes (BENCH_MAX_UNWRITTEN; the runtime's default otherwise). */
+const MAX_UNWRITTEN = process.env['BENCH_MAX_UNWRITTEN'] === undefined ? undefined : Number(process.env['BENCH_MAX_UNWRITTEN']);
 
 function newRuntime(ctx: Ctx, topology: Topology): Runtime {
-  return new Runtime({ topology, kafka: ctx.kafka, db: ctx.db, codec: ctx.codec, prefix: ctx.prefix, logger: silentLogger, clock: systemClock, options: { maxWaitTimeMs: 100, commitIntervalMs: 200, timerPollMs: 100, ...WRITES } });
+  return new Runtime({ topology, kafka: ctx.kafka, db: ctx.db, codec: ctx.codec, prefix: ctx.prefix, logger: silentLogger, clock: systemClock, options: { maxWaitTimeMs: 100, commitIntervalMs: 200, timerPollMs: 100, ...WRITES, ...(MAX_UNWRITTEN === undefined ? {} : { maxUnwrittenItems: MAX_UNWRITTEN }) } });
 }
 
 /** Sends records at `rate` from a process of its own (bench/pipeline-load.ts); returns each one's send time. */
@@ -144,12 +152,17 @@ async function sendFromChild(spec: SendSpec): Promise<SendResult> {
 /** MongoDB round trips by command and collection (the driver's command monitoring). */
 class RoundTrips {
   readonly counts = new Map<string, number>();
+  /** Documents written (ops of update, insert and delete commands) per collection. */
+  readonly writes = new Map<string, number>();
   on = false;
 
   watch(mongo: MongoClient): void {
     mongo.on('commandStarted', (event) => {
       if (!this.on) return;
-      const target = (event.command as Record<string, unknown>)[event.commandName];
+      const command = event.command as Record<string, unknown>;
+      const target = command[event.commandName];
+      const ops = command['updates'] ?? command['documents'] ?? command['deletes'];
+      if (typeof target === 'string' && Array.isArray(ops)) this.writes.set(target, (this.writes.get(target) ?? 0) + ops.length);
       const collection = typeof target === 'string' ? target.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_') : '';
       const kind = `${event.commandName} ${collection}`.trim();
       this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
@@ -158,6 +171,11 @@ class RoundTrips {
 
   total(): number {
     return [...this.counts.values()].reduce((a, b) => a + b, 0);
+  }
+
+  /** The collections written, most written first, with their documents written per meeting. */
+  written(per: number): { collection: string; perMeeting: number }[] {
+    return [...this.writes].sort((a, b) => b[1] - a[1]).map(([collection, n]) => ({ collection, perMeeting: n / per }));
   }
 
   summary(per: number): string {
@@ -331,6 +349,12 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const waitsNote = `flush cycles: ${metrics.map((m) => histogramMeans(m, 'hycal_runtime_flush_seconds')).join(', ')}; by phase: ${metrics.map((m) => histogramMeans(m, 'hycal_runtime_flush_phase_seconds')).join(', ')}; processor calls: ${metrics.map((m) => histogramMeans(m, 'hycal_runtime_process_seconds')).join(', ')}`;
     trips.on = false;
     const tripsNote = `MongoDB round trips per meeting ${(trips.total() / records).toFixed(2)} (${trips.summary(records)})`;
+    const written = trips.written(records).filter((w) => w.perMeeting >= 0.01);
+    const writesPerMeeting = written.reduce((sum, w) => sum + w.perMeeting, 0);
+    // The store alone, on the documents of the throughput phase, with the pipeline drained and idle.
+    const alone = await storeAlone(db, written.map((w) => w.collection), WRITES, options.progress);
+    const storeAllows = alone.upsertsPerSec / writesPerMeeting;
+    const writesNote = `documents written per meeting ${writesPerMeeting.toFixed(2)} (${written.map((w) => `${w.collection.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_')} ${w.perMeeting.toFixed(2)}`).join(', ')})`;
 
     // Latency at a steady rate into the warm pipeline: first at half the steady throughput just
     // measured (what the pipeline itself adds, no backlog), then at the goal's 1,000/s. Records are
@@ -399,7 +423,12 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
           baseline: 'runtime no-op passthrough of calendar.raw.v1',
           p50Ms: goal.p50,
           p99Ms: goal.p99,
-          note: `${note}; ${durableNote}; latency at ${rate}/s for ${latencyRecords / rate} s (goal p99 ≤ 2 s): ${latencyNote(goal)}; ${tripsNote}; runtime writes ${WRITES.mongoWriteMode} (≤ ${WRITES.bulkMaxOps} ops, ${WRITES.bulkInFlight} in flight); ${waitsNote}`,
+          note: `${note}; ${durableNote}; latency at ${rate}/s for ${latencyRecords / rate} s (goal p99 ≤ 2 s): ${latencyNote(goal)}; ${writesNote}; ${tripsNote}; runtime writes ${WRITES.mongoWriteMode} (≤ ${WRITES.bulkMaxOps} ops, ${WRITES.bulkInFlight} in flight, maxUnwrittenItems ${MAX_UNWRITTEN ?? 'default'}); ${waitsNote}`,
+        },
+        {
+          case: 'the store alone: the pipeline\'s version-guarded upserts, pipeline idle',
+          opsPerSec: Math.round(alone.upsertsPerSec),
+          note: `${alone.documents} documents as the throughput phase left them (so each at least as large as the average write of that phase), read back as stored and written again as newer versions, the way the runtime writes them (bulks of ≤ ${WRITES.bulkMaxOps}, ${WRITES.bulkInFlight} in flight, two writers); mean size ${Object.entries(alone.meanBytes).map(([c, b]) => `${c.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_')} ${b} B`).join(', ')}; at the pipeline's ${writesPerMeeting.toFixed(2)} documents per meeting the store alone allows ${Math.round(storeAllows)} meetings/s; the pipeline's durable rate is ${Math.round((100 * throughput.steady) / storeAllows)} % of that`,
         },
         {
           case: `raw → Join button latency at ${rate}/s for ${sustainedSeconds} s`,
