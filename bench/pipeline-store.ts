@@ -1,12 +1,14 @@
 // The store alone, for the pipeline bench (bench/pipeline.ts): how many of the pipeline's own
 // version-guarded upserts MongoDB (the local stack's FerretDB) writes a second while the pipeline
-// is idle. The documents of its throughput phase are read back as stored (packed fields stay
-// packed) once it drained, and written again to fresh collections the way the runtime writes them (MongoSink, bulk
-// mode, the bench's bulk size and bulks in flight, two writers side by side like the pipeline's two
-// writing runtimes, calls of at most a quarter of `runtime.maxUnwrittenItems` ops like its write
-// cycles): once to insert them (not timed), then each replaced by a newer version (timed), which is
-// what a pipeline on warm rooms does. Divided by the pipeline's writes per meeting, that is the
-// highest durable rate the store allows the pipeline on this machine.
+// is stopped. The documents of its throughput phase are read back as stored (packed fields stay
+// packed) once it drained (`readStored`); after its last phase they are written again to fresh
+// collections (`storeAlone`) the way the runtime writes them (MongoSink, bulk mode, the bench's
+// bulk size and bulks in flight, two writers side by side like the pipeline's two writing
+// runtimes, calls of at most a quarter of `runtime.maxUnwrittenItems` ops like its write cycles):
+// once to insert them (not timed), then each replaced by a newer version (timed), which is what a
+// pipeline on warm rooms does. Divided by the pipeline's writes per meeting, that is the highest
+// durable rate the store allows the pipeline on this machine.
+import { readFileSync } from 'node:fs';
 import { BSON, type Db } from 'mongodb';
 import { MongoSink, type GuardedUpsert } from '../runtime/index.js';
 
@@ -15,18 +17,39 @@ export interface StoreAloneResult {
   /** Mean stored size per collection (BSON bytes, packed fields packed). */
   readonly meanBytes: Readonly<Record<string, number>>;
   readonly upsertsPerSec: number;
+  /** CPU time of the whole machine per upsert in the timed pass (ms, all processes), or null off Linux. */
+  readonly machineCpuMsPerUpsert: number | null;
+}
+
+/**
+ * Busy CPU time of the whole machine so far (ms, every process and core: /proc/stat's first line
+ * less idle and iowait), or null where there is no /proc/stat. The difference of two readings over
+ * a phase is what the phase cost the machine, the store and the broker included.
+ */
+export function machineBusyMs(): number | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
+    // In USER_HZ ticks, 100 a second on Linux.
+    return ((user + nice + system + irq + softirq) * 1_000) / 100;
+  } catch {
+    return null;
+  }
 }
 
 const WRITERS = 2;
 const CALL_OPS = 5_000;
 const PER_COLLECTION = 20_000;
 
-export async function storeAlone(
-  db: Db,
-  collections: readonly string[],
-  writes: { readonly bulkMaxOps: number; readonly bulkInFlight: number },
-  progress: (done: number, total: number, label: string) => void,
-): Promise<StoreAloneResult> {
+/** The pipeline's documents as stored, in write calls, ready to be written again. */
+export interface StoredDocuments {
+  readonly collections: readonly string[];
+  readonly meanBytes: Readonly<Record<string, number>>;
+  readonly calls: readonly (readonly GuardedUpsert[])[];
+}
+
+/** Reads the documents of `collections` as stored (at most 20,000 each), for `storeAlone`. */
+export async function readStored(db: Db, collections: readonly string[]): Promise<StoredDocuments> {
   const meanBytes: Record<string, number> = {};
   const perCollection: GuardedUpsert[][][] = [];
   for (const name of collections) {
@@ -46,8 +69,20 @@ export async function storeAlone(
   for (let i = 0; perCollection.some((own) => i < own.length); i += 1) {
     for (const own of perCollection) if (i < own.length) calls.push(own[i]!);
   }
+  return { collections, meanBytes, calls };
+}
+
+/** Writes `stored` to fresh collections: inserted once (not timed), then replaced by newer versions (timed). */
+export async function storeAlone(
+  db: Db,
+  stored: StoredDocuments,
+  writes: { readonly bulkMaxOps: number; readonly bulkInFlight: number },
+  progress: (done: number, total: number, label: string) => void,
+): Promise<StoreAloneResult> {
+  const { calls, meanBytes } = stored;
   const documents = calls.reduce((n, c) => n + c.length, 0);
-  const run = async (bump: number, label: string): Promise<number> => {
+  const run = async (bump: number, label: string): Promise<{ seconds: number; cpuMs: number | null }> => {
+    const busy = machineBusyMs();
     let next = 0;
     let done = 0;
     const started = performance.now();
@@ -62,13 +97,14 @@ export async function storeAlone(
         progress(done, documents, label);
       }
     }));
-    return (performance.now() - started) / 1_000;
+    const after = machineBusyMs();
+    return { seconds: (performance.now() - started) / 1_000, cpuMs: busy === null || after === null ? null : after - busy };
   };
   try {
     await run(0, 'store alone: inserts');
-    const seconds = await run(1, 'store alone: replacements');
-    return { documents, meanBytes, upsertsPerSec: documents / seconds };
+    const { seconds, cpuMs } = await run(1, 'store alone: replacements');
+    return { documents, meanBytes, upsertsPerSec: documents / seconds, machineCpuMsPerUpsert: cpuMs === null ? null : cpuMs / documents };
   } finally {
-    for (const name of collections) await db.collection(`alone_${name}`).drop().catch(() => undefined);
+    for (const name of stored.collections) await db.collection(`alone_${name}`).drop().catch(() => undefined);
   }
 }

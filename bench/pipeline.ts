@@ -31,10 +31,12 @@
 // rewrote 30–60 KB day and device documents, which no real room has (the note of that run is in
 // git history: bench/results/pipeline.md).
 //
-// The store alone (bench/pipeline-store.ts): after the throughput phase, with the pipeline drained
-// and idle, the documents it wrote are read back as stored and written again as newer versions the way the
-// runtime writes them; that rate divided by the documents the pipeline writes per meeting
-// (counted over the throughput phase) is the highest durable rate this store allows it here.
+// The store alone (bench/pipeline-store.ts): the documents the throughput phase wrote are read
+// back as stored once it drained, and after the last phase, with the pipeline stopped, written
+// again as newer versions the way the runtime writes them; that rate divided by the documents the
+// pipeline writes per meeting (counted over the throughput phase) is the highest durable rate this
+// store allows it here. The machine's busy CPU (/proc/stat, every process) is read over the
+// throughput phase and the timed pass: CPU per meeting and per upsert, so the cores a rate needs.
 //
 // Writes: bulk mode, bulks of ≤ 20 ops, 2 in flight (`runtime.bulkInFlight`; BENCH_BULK_IN_FLIGHT=1
 // runs the bench with one, for comparison; BENCH_MAX_UNWRITTEN=<n> sets `runtime.maxUnwrittenItems`).
@@ -60,7 +62,7 @@ import { defineTopology, Runtime, type Topology } from '../runtime/index.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec } from '../schemas/index.js';
 import { createParseProcessor } from '../processors/parse/index.js';
 import type { SendResult, SendSpec } from './pipeline-load.js';
-import { storeAlone } from './pipeline-store.js';
+import { machineBusyMs, readStored, storeAlone } from './pipeline-store.js';
 import type { BenchOptions, BenchReport } from './report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -327,6 +329,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     let rssPeak = 0;
     const rssSampler = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 250).unref();
     trips.on = true;
+    const busyBefore = machineBusyMs();
     for (const topology of [meetings, ...pipeline.all]) runtimes.push(newRuntime(ctx, topology));
     await Promise.all(runtimes.map((r) => r.start()));
     for (;;) {
@@ -342,6 +345,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     // committed (messages are produced ahead of the MongoDB writes, so the rate at which Join
     // events come out is only an upper bound; it is in the note).
     const throughput = clock.rates(records);
+    const busyAfter = machineBusyMs();
+    const cpuPerMeeting = busyBefore === null || busyAfter === null ? null : (busyAfter - busyBefore) / records;
     const joinOutRate = (await outputRate(kafka, `${prefix}obtp.devices.v1`, 2 * records)) / 2;
     // (Two device events per meeting: BOOKING_UPSERT and JOIN_SHOW.) Where the time goes, per topology and stage: effect cycles (produce + MongoDB writes, the
     // waits) and processor calls (CPU plus the processor's own awaits: registry, KMS).
@@ -351,9 +356,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const tripsNote = `MongoDB round trips per meeting ${(trips.total() / records).toFixed(2)} (${trips.summary(records)})`;
     const written = trips.written(records).filter((w) => w.perMeeting >= 0.01);
     const writesPerMeeting = written.reduce((sum, w) => sum + w.perMeeting, 0);
-    // The store alone, on the documents of the throughput phase, with the pipeline drained and idle.
-    const alone = await storeAlone(db, written.map((w) => w.collection), WRITES, options.progress);
-    const storeAllows = alone.upsertsPerSec / writesPerMeeting;
+    // The documents of the throughput phase, written again alone once the pipeline is stopped.
+    const stored = await readStored(db, written.map((w) => w.collection));
     const writesNote = `documents written per meeting ${writesPerMeeting.toFixed(2)} (${written.map((w) => `${w.collection.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_')} ${w.perMeeting.toFixed(2)}`).join(', ')})`;
 
     // Latency at a steady rate into the warm pipeline: first at half the steady throughput just
@@ -409,9 +413,12 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const sustained = await phase(rate, rate * sustainedSeconds, `latency at ${rate}/s for ${sustainedSeconds} s`);
     clearInterval(rssSampler);
     await consumer.disconnect();
+    for (const runtime of runtimes.splice(0)) await runtime.stop();
+    const alone = await storeAlone(db, stored, WRITES, options.progress);
+    const storeAllows = alone.upsertsPerSec / writesPerMeeting;
     const note = `${records} raw meetings on ${keys} rooms with a shared device each, 6 partitions`;
     const steadyNote = (t: { whole: number; steady: number }): string => `steady rate (broker timestamps of the first and last output); ${Math.round(t.whole)}/s from the runtimes' start`;
-    const durableNote = `steady rate from the first Join event out until every record is written to MongoDB and committed (Join events came out at ${Math.round(joinOutRate)}/s, ahead of the writes); ${Math.round(throughput.whole)}/s from the runtimes' start; resident memory peak ${Math.round(rssPeak / 1_048_576)} MiB (bench process: four runtimes)`;
+    const durableNote = `steady rate from the first Join event out until every record is written to MongoDB and committed (Join events came out at ${Math.round(joinOutRate)}/s, ahead of the writes); ${Math.round(throughput.whole)}/s from the runtimes' start; resident memory peak ${Math.round(rssPeak / 1_048_576)} MiB (bench process: four runtimes); machine CPU per meeting ${cpuPerMeeting === null ? 'n/a' : `${cpuPerMeeting.toFixed(2)} ms`} (every process, from the runtimes' start until drained: ${cpuPerMeeting === null ? '' : `${cpuPerMeeting.toFixed(1)} cores`} at 1,000 meetings/s)`;
     const latencyNote = (l: { got: number; count: number; rate: number; durableMs: number }): string => `${l.got}/${l.count} Join buttons, sent at ${Math.round(l.rate)}/s; views and states written ${(l.durableMs / 1_000).toFixed(1)} s after the last record was sent`;
     return {
       name: 'pipeline',
@@ -426,9 +433,9 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
           note: `${note}; ${durableNote}; latency at ${rate}/s for ${latencyRecords / rate} s (goal p99 ≤ 2 s): ${latencyNote(goal)}; ${writesNote}; ${tripsNote}; runtime writes ${WRITES.mongoWriteMode} (≤ ${WRITES.bulkMaxOps} ops, ${WRITES.bulkInFlight} in flight, maxUnwrittenItems ${MAX_UNWRITTEN ?? 'default'}); ${waitsNote}`,
         },
         {
-          case: 'the store alone: the pipeline\'s version-guarded upserts, pipeline idle',
+          case: 'the store alone: the pipeline\'s version-guarded upserts, pipeline stopped',
           opsPerSec: Math.round(alone.upsertsPerSec),
-          note: `${alone.documents} documents as the throughput phase left them (so each at least as large as the average write of that phase), read back as stored and written again as newer versions, the way the runtime writes them (bulks of ≤ ${WRITES.bulkMaxOps}, ${WRITES.bulkInFlight} in flight, two writers); mean size ${Object.entries(alone.meanBytes).map(([c, b]) => `${c.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_')} ${b} B`).join(', ')}; at the pipeline's ${writesPerMeeting.toFixed(2)} documents per meeting the store alone allows ${Math.round(storeAllows)} meetings/s; the pipeline's durable rate is ${Math.round((100 * throughput.steady) / storeAllows)} % of that`,
+          note: `${alone.documents} documents as the throughput phase left them (so each at least as large as the average write of that phase), read back as stored and written again as newer versions, the way the runtime writes them (bulks of ≤ ${WRITES.bulkMaxOps}, ${WRITES.bulkInFlight} in flight, two writers); mean size ${Object.entries(alone.meanBytes).map(([c, b]) => `${c.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_')} ${b} B`).join(', ')}; machine CPU per upsert ${alone.machineCpuMsPerUpsert === null ? 'n/a' : `${alone.machineCpuMsPerUpsert.toFixed(2)} ms`} (every process); at the pipeline's ${writesPerMeeting.toFixed(2)} documents per meeting the store alone allows ${Math.round(storeAllows)} meetings/s${alone.machineCpuMsPerUpsert === null ? '' : ` and its writes for 1,000 meetings/s would take ${(alone.machineCpuMsPerUpsert * writesPerMeeting).toFixed(1)} cores`}; the pipeline's durable rate is ${Math.round((100 * throughput.steady) / storeAllows)} % of that`,
         },
         {
           case: `raw → Join button latency at ${rate}/s for ${sustainedSeconds} s`,
