@@ -6,7 +6,7 @@ import { DEVICE_BOOKINGS_VIEW } from '../../processors/obtp/index.js';
 import { formatHits } from '../support/canary.js';
 import { testStack, withAdmin } from '../support/stack.js';
 import { waitFor } from '../integration/runtime/helpers.js';
-import { DAY, HOUR, PIPELINE_RUNTIME_OPTIONS, PipelineHarness, T0, type Snapshot } from '../integration/pipeline/harness.js';
+import { DAY, HELD_OUT_SCENARIO, HOUR, MODEL_SCENARIO, PIPELINE_RUNTIME_OPTIONS, PipelineHarness, T0, type Snapshot } from '../integration/pipeline/harness.js';
 import { recordOutcome } from './summary.js';
 
 /**
@@ -17,8 +17,9 @@ import { recordOutcome } from './summary.js';
  * view and every device stream equals the independent model: nothing lost, nothing applied twice
  * (a re-emitted device event after a kill is at-least-once by contract; the device view skips it by
  * its mailbox sequence and the gateway's fold by version). Then the canary scan, the workers' logs
- * included. A run costs a minute or two (each kill waits for the group session and the partition
- * leases to expire), so it lives in the reliability suite.
+ * included. It runs on the seeded tenant and on the held-out one (harness.ts), each its own row of
+ * the summary. A run costs a minute or two (each kill waits for the group session and the
+ * partition leases to expire), so it lives in the reliability suite.
  */
 const WORKER = fileURLToPath(new URL('../integration/pipeline/fixtures/worker.ts', import.meta.url));
 
@@ -28,13 +29,16 @@ interface Worker {
   readonly exited: Promise<void>;
 }
 
-describe('reliability – pipeline model check with the worker SIGKILLed mid-phase', () => {
+describe.each([
+  { tenant: 'the seeded tenant', size: MODEL_SCENARIO, scenario: 'pipeline model check + worker SIGKILLs' },
+  { tenant: 'a held-out tenant', size: HELD_OUT_SCENARIO, scenario: 'pipeline model check + worker SIGKILLs, held-out tenant' },
+])('reliability – pipeline model check with the worker SIGKILLed mid-phase ($tenant)', ({ size, scenario }) => {
   const h = new PipelineHarness('pipe-kill');
   const workers: Worker[] = [];
   let current: Worker | undefined;
 
   beforeAll(async () => {
-    await h.setUp();
+    await h.setUp(size);
   });
 
   afterAll(async () => {
@@ -186,7 +190,7 @@ describe('reliability – pipeline model check with the worker SIGKILLed mid-pha
     const hits = [...kafkaScan.hits, ...(await h.canaries.scanMongo(h.mongo, [h.dbName])).hits, ...h.canaries.scanLogs(h.logs)];
     const equal = phases.every((p) => p.equal);
     recordOutcome({
-      scenario: 'pipeline model check + worker SIGKILLs', survived: `${kills} SIGKILLs of the pipeline worker (all topologies in one process), one mid-phase in each of seed, edits, time passing, replays`,
+      scenario, survived: `${kills} SIGKILLs of the pipeline worker (all topologies in one process), one mid-phase in each of seed, edits, time passing, replays`,
       changes: h.produced.length + replays.length, lost, appliedTwice: twice, viewsEqualModel: equal, canaryHits: hits.length,
       passed: kills === 4 && equal && lost === 0 && twice === 0 && hits.length === 0, seconds: Math.round((Date.now() - started) / 1000),
       notes: `views and device streams equal to the model after ${phases.filter((p) => p.equal).length} of ${phases.length} phases (${dayDocs} day documents, ${deviceDocs} device views); ${reEmitted} device events re-emitted after kills, skipped by version; in flight at the kills: ${inFlightAtKill.join('; ')}; ${kafkaScan.records} records and ${h.logs.lines.length} log lines scanned`,

@@ -88,6 +88,14 @@ export interface ScenarioSize {
  */
 export const MODEL_SCENARIO: ScenarioSize = { seed: 1414, usersPerTenant: 6, roomsPerTenant: 2, meetingsPerMailbox: 6, recurringShare: 0.4 };
 
+/**
+ * A held-out tenant for the same model check: another seed and a larger size (9 users, 3 rooms,
+ * 10 meetings per mailbox, so the generator's own recurring series appear too), chosen on
+ * 2026-12-06 after the processors and the model were written and never used to tune either. Its
+ * result is reported apart from the seeded tenant's (pipeline.test.ts names it).
+ */
+export const HELD_OUT_SCENARIO: ScenarioSize = { seed: 60_221, usersPerTenant: 9, roomsPerTenant: 3, meetingsPerMailbox: 10, recurringShare: 0.4 };
+
 export class PipelineHarness {
   readonly canaries = new Canaries();
   readonly prefix: string;
@@ -191,10 +199,22 @@ export class PipelineHarness {
     return this.store.expand(mbx, FEED_FROM, FEED_TO).map((view) => renderEvent(view) as unknown as GraphJson);
   }
 
+  /** Produces `records` in order, in requests of at most 512 KB (a partition's batch must stay under the broker's 1 MiB), as the connector does. */
   async send(records: readonly Raw[]): Promise<void> {
     for (const topic of ['calendar.raw.v1', 'mailbox.settings.raw.v1'] as const) {
-      const messages = records.filter((r) => r.topic === topic).map((r) => ({ key: r.key, value: r.value }));
-      if (messages.length > 0) await this.#producer!.send({ topic: `${this.prefix}${topic}`, acks: -1, messages });
+      let messages: { key: string; value: Buffer }[] = [];
+      let bytes = 0;
+      const flush = async (): Promise<void> => {
+        if (messages.length > 0) await this.#producer!.send({ topic: `${this.prefix}${topic}`, acks: -1, messages });
+        messages = [];
+        bytes = 0;
+      };
+      for (const r of records.filter((x) => x.topic === topic)) {
+        if (bytes + r.value.length > 512_000) await flush();
+        messages.push({ key: r.key, value: r.value });
+        bytes += r.value.length + r.key.length;
+      }
+      await flush();
     }
   }
 

@@ -10,7 +10,7 @@ import { asBytes, CARD_FIELD, parseCard, type PresenceChange } from '../../../sc
 import { expectNoLeaks } from '../../support/canary.js';
 import { readTopic, testKafka, withAdmin } from '../../support/stack.js';
 import { waitFor } from '../runtime/helpers.js';
-import { DAY, HOUR, PIPELINE_RUNTIME_OPTIONS, PipelineHarness, T0 } from './harness.js';
+import { DAY, HELD_OUT_SCENARIO, HOUR, MODEL_SCENARIO, PIPELINE_RUNTIME_OPTIONS, PipelineHarness, T0 } from './harness.js';
 import { unpackDocument } from '../../../common/index.js';
 
 /**
@@ -20,14 +20,18 @@ import { unpackDocument } from '../../../common/index.js';
  * record replayed twice, shuffled across keys) every view and every device stream equals the
  * independent model in ./model.ts. Then the canary scan over every topic, collection and log.
  * The same scenario with the workers in a child process that is SIGKILLed mid-phase:
- * test/reliability/pipeline-kill.test.ts.
+ * test/reliability/pipeline-kill.test.ts. It runs twice: on the seeded tenant the pipeline was
+ * built against, and on a held-out tenant (another seed, larger) it was never tuned on.
  */
-describe('pipeline – raw records to views and device streams on the real stack, against an independent model', () => {
+describe.each([
+  { tenant: 'the seeded tenant', size: MODEL_SCENARIO },
+  { tenant: 'a held-out tenant', size: HELD_OUT_SCENARIO },
+])('pipeline – raw records to views and device streams on the real stack, against an independent model ($tenant)', ({ tenant, size }) => {
   const h = new PipelineHarness('pipe');
   const runtimes: Runtime[] = [];
 
   beforeAll(async () => {
-    await h.setUp();
+    await h.setUp(size);
   });
 
   afterAll(async () => {
@@ -87,7 +91,7 @@ describe('pipeline – raw records to views and device streams on the real stack
       const meetings = groups[0]![0]?.partitions ?? [];
       return ends.every((e) => meetings.find((p) => p.partition === e.partition)?.offset === e.high) ? true : undefined;
     }, 60_000, 200);
-    await h.expectConverged('after replays');
+    const replayed = await h.expectConverged('after replays');
     // Replayed meetings were stale everywhere downstream: no device heard anything new. Waits until
     // meeting-views has committed every meeting record the replays produced (a condition, no sleep).
     await waitFor('meeting-views to commit every replayed meeting', async () => {
@@ -117,5 +121,7 @@ describe('pipeline – raw records to views and device streams on the real stack
     const scanned = await expectNoLeaks(h.canaries, { kafka: h.kafka, topicPrefix: prefix, mongo: h.mongo, databases: [h.dbName], logs: h.logs });
     expect(scanned.records).toBeGreaterThan(h.produced.length);
     expect(h.canaries.values.length).toBeGreaterThan(50);
+    // Reported per tenant, so the held-out one's result stands apart.
+    console.info(`pipeline model check, ${tenant} (seed ${size.seed}): ${h.mailboxes().length} mailboxes, ${h.produced.length} raw records, ${h.deviceRecords} device events, ${Object.keys(replayed.expected).length} views and device streams equal to the model after every phase; ${scanned.records} records scanned for ${h.canaries.values.length} canaries, none found`);
   }, 600_000);
 });
