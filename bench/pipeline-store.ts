@@ -41,35 +41,47 @@ const WRITERS = 2;
 const CALL_OPS = 5_000;
 const PER_COLLECTION = 20_000;
 
-/** The pipeline's documents as stored, in write calls, ready to be written again. */
+/** The pipeline's documents as stored, kept as raw BSON (compact) until they are written again. */
 export interface StoredDocuments {
-  readonly collections: readonly string[];
+  readonly collections: readonly { readonly name: string; readonly raw: readonly Buffer[] }[];
+  /** Mean stored size per collection (BSON bytes). */
   readonly meanBytes: Readonly<Record<string, number>>;
-  readonly calls: readonly (readonly GuardedUpsert[])[];
+  /** Bytes held (counted in the bench process's resident memory until the store pass). */
+  readonly bytes: number;
 }
 
-/** Reads the documents of `collections` as stored (at most 20,000 each), for `storeAlone`. */
+/** Reads the documents of `collections` as stored, raw (at most 20,000 each), for `storeAlone`. */
 export async function readStored(db: Db, collections: readonly string[]): Promise<StoredDocuments> {
   const meanBytes: Record<string, number> = {};
-  const perCollection: GuardedUpsert[][][] = [];
+  const read: { name: string; raw: Buffer[] }[] = [];
+  let bytes = 0;
   for (const name of collections) {
-    const docs = await db.collection(name).find({}).limit(PER_COLLECTION).toArray();
-    if (docs.length === 0) continue;
-    meanBytes[name] = Math.round(docs.reduce((sum, d) => sum + BSON.calculateObjectSize(d), 0) / docs.length);
-    const ops = docs.map((d): GuardedUpsert => {
-      const { _id, v, ...rest } = d as Record<string, unknown>;
+    const raw = (await db.collection(name).find({}, { raw: true }).limit(PER_COLLECTION).toArray()) as unknown as Buffer[];
+    if (raw.length === 0) continue;
+    const size = raw.reduce((sum, b) => sum + b.length, 0);
+    meanBytes[name] = Math.round(size / raw.length);
+    bytes += size;
+    read.push({ name, raw });
+  }
+  return { collections: read, meanBytes, bytes };
+}
+
+/** The stored documents as guarded upserts to `alone_<collection>`, in calls, the collections' calls interleaved as the pipeline's write cycles alternate them. */
+function writeCalls(stored: StoredDocuments): GuardedUpsert[][] {
+  const perCollection = stored.collections.map(({ name, raw }) => {
+    const ops = raw.map((b): GuardedUpsert => {
+      const { _id, v, ...rest } = BSON.deserialize(b) as Record<string, unknown>;
       return { collection: `alone_${name}`, id: String(_id), v: Number(v ?? 0) + 1, doc: rest };
     });
     const own: GuardedUpsert[][] = [];
     for (let i = 0; i < ops.length; i += CALL_OPS) own.push(ops.slice(i, i + CALL_OPS));
-    perCollection.push(own);
-  }
-  // The collections' calls interleaved, as the pipeline's write cycles alternate them.
+    return own;
+  });
   const calls: GuardedUpsert[][] = [];
   for (let i = 0; perCollection.some((own) => i < own.length); i += 1) {
     for (const own of perCollection) if (i < own.length) calls.push(own[i]!);
   }
-  return { collections, meanBytes, calls };
+  return calls;
 }
 
 /** Writes `stored` to fresh collections: inserted once (not timed), then replaced by newer versions (timed). */
@@ -79,7 +91,7 @@ export async function storeAlone(
   writes: { readonly bulkMaxOps: number; readonly bulkInFlight: number },
   progress: (done: number, total: number, label: string) => void,
 ): Promise<StoreAloneResult> {
-  const { calls, meanBytes } = stored;
+  const calls = writeCalls(stored);
   const documents = calls.reduce((n, c) => n + c.length, 0);
   const run = async (bump: number, label: string): Promise<{ seconds: number; cpuMs: number | null }> => {
     const busy = machineBusyMs();
@@ -103,8 +115,8 @@ export async function storeAlone(
   try {
     await run(0, 'store alone: inserts');
     const { seconds, cpuMs } = await run(1, 'store alone: replacements');
-    return { documents, meanBytes, upsertsPerSec: documents / seconds, machineCpuMsPerUpsert: cpuMs === null ? null : cpuMs / documents };
+    return { documents, meanBytes: stored.meanBytes, upsertsPerSec: documents / seconds, machineCpuMsPerUpsert: cpuMs === null ? null : cpuMs / documents };
   } finally {
-    for (const name of stored.collections) await db.collection(`alone_${name}`).drop().catch(() => undefined);
+    for (const { name } of stored.collections) await db.collection(`alone_${name}`).drop().catch(() => undefined);
   }
 }
