@@ -151,6 +151,9 @@ async function sendFromChild(spec: SendSpec): Promise<SendResult> {
   });
 }
 
+/** A collection's name in the notes: the bench's own meetings topology under its generic name. */
+const shortName = (collection: string): string => collection.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_');
+
 /** MongoDB round trips by command and collection (the driver's command monitoring). */
 class RoundTrips {
   readonly counts = new Map<string, number>();
@@ -165,7 +168,7 @@ class RoundTrips {
       const target = command[event.commandName];
       const ops = command['updates'] ?? command['documents'] ?? command['deletes'];
       if (typeof target === 'string' && Array.isArray(ops)) this.writes.set(target, (this.writes.get(target) ?? 0) + ops.length);
-      const collection = typeof target === 'string' ? target.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_') : '';
+      const collection = typeof target === 'string' ? shortName(target) : '';
       const kind = `${event.commandName} ${collection}`.trim();
       this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
     });
@@ -358,7 +361,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const writesPerMeeting = written.reduce((sum, w) => sum + w.perMeeting, 0);
     // The documents of the throughput phase, written again alone once the pipeline is stopped.
     const stored = await readStored(db, written.map((w) => w.collection));
-    const writesNote = `documents written per meeting ${writesPerMeeting.toFixed(2)} (${written.map((w) => `${w.collection.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_')} ${w.perMeeting.toFixed(2)}`).join(', ')})`;
+    const writesNote = `documents written per meeting ${writesPerMeeting.toFixed(2)} (${written.map((w) => `${shortName(w.collection)} ${w.perMeeting.toFixed(2)}`).join(', ')})`;
 
     // Latency at a steady rate into the warm pipeline: first at half the steady throughput just
     // measured (what the pipeline itself adds, no backlog), then at the goal's 1,000/s. Records are
@@ -418,7 +421,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const storeAllows = alone.upsertsPerSec / writesPerMeeting;
     const note = `${records} raw meetings on ${keys} rooms with a shared device each, 6 partitions`;
     const steadyNote = (t: { whole: number; steady: number }): string => `steady rate (broker timestamps of the first and last output); ${Math.round(t.whole)}/s from the runtimes' start`;
-    const durableNote = `steady rate from the first Join event out until every record is written to MongoDB and committed (Join events came out at ${Math.round(joinOutRate)}/s, ahead of the writes); ${Math.round(throughput.whole)}/s from the runtimes' start; resident memory peak ${Math.round(rssPeak / 1_048_576)} MiB (bench process: four runtimes, and ${Math.round(stored.bytes / 1_048_576)} MiB of documents kept for the store pass); machine CPU per meeting ${cpuPerMeeting === null ? 'n/a' : `${cpuPerMeeting.toFixed(2)} ms`} (every process, from the runtimes' start until drained: ${cpuPerMeeting === null ? '' : `${cpuPerMeeting.toFixed(1)} cores`} at 1,000 meetings/s)`;
+    const durableNote = `steady rate from the first Join event out until every record is written to MongoDB and committed (Join events came out at ${Math.round(joinOutRate)}/s, ahead of the writes); ${Math.round(throughput.whole)}/s from the runtimes' start; resident memory peak ${Math.round(rssPeak / 1_048_576)} MiB (bench process: four runtimes, and ${Math.round(stored.bytes / 1_048_576)} MiB of documents kept for the store pass); machine CPU per meeting ${cpuPerMeeting === null ? 'not measured (no /proc/stat)' : `${cpuPerMeeting.toFixed(2)} ms (every process, from the runtimes' start until drained: ${cpuPerMeeting.toFixed(1)} cores at 1,000 meetings/s)`}`;
     const latencyNote = (l: { got: number; count: number; rate: number; durableMs: number }): string => `${l.got}/${l.count} Join buttons, sent at ${Math.round(l.rate)}/s; views and states written ${(l.durableMs / 1_000).toFixed(1)} s after the last record was sent`;
     return {
       name: 'pipeline',
@@ -435,7 +438,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         {
           case: 'the store alone: the pipeline\'s version-guarded upserts, pipeline stopped',
           opsPerSec: Math.round(alone.upsertsPerSec),
-          note: `${alone.documents} documents as the throughput phase left them (so each at least as large as the average write of that phase), read back as stored and written again as newer versions, the way the runtime writes them (bulks of ≤ ${WRITES.bulkMaxOps}, ${WRITES.bulkInFlight} in flight, two writers); mean size ${Object.entries(alone.meanBytes).map(([c, b]) => `${c.replace(/^rt_bench-meetings-[0-9a-f]+_/, 'rt_meetings_')} ${b} B`).join(', ')}; machine CPU per upsert ${alone.machineCpuMsPerUpsert === null ? 'n/a' : `${alone.machineCpuMsPerUpsert.toFixed(2)} ms`} (every process); at the pipeline's ${writesPerMeeting.toFixed(2)} documents per meeting the store alone allows ${Math.round(storeAllows)} meetings/s${alone.machineCpuMsPerUpsert === null ? '' : ` and its writes for 1,000 meetings/s would take ${(alone.machineCpuMsPerUpsert * writesPerMeeting).toFixed(1)} cores`}; the pipeline's durable rate is ${Math.round((100 * throughput.steady) / storeAllows)} % of that`,
+          note: `${alone.documents} documents as the throughput phase left them (so each at least as large as the average write of that phase), read back as stored and written again as newer versions, the way the runtime writes them (bulks of ≤ ${WRITES.bulkMaxOps}, ${WRITES.bulkInFlight} in flight, two writers); mean size ${Object.entries(alone.meanBytes).map(([c, b]) => `${shortName(c)} ${b} B`).join(', ')}; machine CPU per upsert ${alone.machineCpuMsPerUpsert === null ? 'not measured (no /proc/stat)' : `${alone.machineCpuMsPerUpsert.toFixed(2)} ms (every process)`}; at the pipeline's ${writesPerMeeting.toFixed(2)} documents per meeting the store alone allows ${Math.round(storeAllows)} meetings/s${alone.machineCpuMsPerUpsert === null ? '' : ` and its writes for 1,000 meetings/s would take ${(alone.machineCpuMsPerUpsert * writesPerMeeting).toFixed(1)} cores`}; the pipeline's durable rate is ${Math.round((100 * throughput.steady) / storeAllows)} % of that`,
         },
         {
           case: `raw → Join button latency at ${rate}/s for ${sustainedSeconds} s`,
