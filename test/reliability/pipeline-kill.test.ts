@@ -6,7 +6,7 @@ import { DEVICE_BOOKINGS_VIEW } from '../../processors/obtp/index.js';
 import { formatHits } from '../support/canary.js';
 import { testStack, withAdmin } from '../support/stack.js';
 import { waitFor } from '../integration/runtime/helpers.js';
-import { DAY, HELD_OUT_SCENARIO, HOUR, MODEL_SCENARIO, PIPELINE_RUNTIME_OPTIONS, PipelineHarness, T0, type Snapshot } from '../integration/pipeline/harness.js';
+import { DAY, HOUR, MODEL_TENANTS, PIPELINE_RUNTIME_OPTIONS, PipelineHarness, T0, type Snapshot } from '../integration/pipeline/harness.js';
 import { recordOutcome } from './summary.js';
 
 /**
@@ -29,10 +29,8 @@ interface Worker {
   readonly exited: Promise<void>;
 }
 
-describe.each([
-  { tenant: 'the seeded tenant', size: MODEL_SCENARIO, scenario: 'pipeline model check + worker SIGKILLs' },
-  { tenant: 'a held-out tenant', size: HELD_OUT_SCENARIO, scenario: 'pipeline model check + worker SIGKILLs, held-out tenant' },
-])('reliability – pipeline model check with the worker SIGKILLed mid-phase ($tenant)', ({ size, scenario }) => {
+describe.each(MODEL_TENANTS)('reliability – pipeline model check with the worker SIGKILLed mid-phase ($tenant)', ({ size, heldOut }) => {
+  const scenario = `pipeline model check + worker SIGKILLs${heldOut ? ', held-out tenant' : ''}`;
   const h = new PipelineHarness('pipe-kill');
   const workers: Worker[] = [];
   let current: Worker | undefined;

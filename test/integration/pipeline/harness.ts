@@ -10,6 +10,7 @@ import { USER_MEETINGS_VIEW } from '../../../processors/materialize/index.js';
 import { DEVICE_BOOKINGS_VIEW, registerDevices, setJoinLeadMinutes } from '../../../processors/obtp/index.js';
 import { PRESENCE_VIEW } from '../../../processors/ooo/index.js';
 import type { RuntimeOptionsInput } from '../../../runtime/index.js';
+import { produceInRequests } from '../../../runtime/flush-io.js';
 import { createSchemaRegistry, provisionTopics, TopicCodec, type DeviceBookingEvent } from '../../../schemas/index.js';
 import { loadScenario, type ScenarioSummary } from '@hybrid-calendar/sim-graph/scenarios';
 import { renderEvent, SimStore } from '@hybrid-calendar/sim-graph/store';
@@ -96,6 +97,12 @@ export const MODEL_SCENARIO: ScenarioSize = { seed: 1414, usersPerTenant: 6, roo
  */
 export const HELD_OUT_SCENARIO: ScenarioSize = { seed: 60_221, usersPerTenant: 9, roomsPerTenant: 3, meetingsPerMailbox: 10, recurringShare: 0.4 };
 
+/** The tenants the model checks run on (pipeline.test.ts, test/reliability/pipeline-kill.test.ts), each reported apart. */
+export const MODEL_TENANTS: readonly { readonly tenant: string; readonly size: ScenarioSize; readonly heldOut: boolean }[] = [
+  { tenant: 'the seeded tenant', size: MODEL_SCENARIO, heldOut: false },
+  { tenant: 'a held-out tenant', size: HELD_OUT_SCENARIO, heldOut: true },
+];
+
 export class PipelineHarness {
   readonly canaries = new Canaries();
   readonly prefix: string;
@@ -134,7 +141,8 @@ export class PipelineHarness {
     this.kafka = testKafka();
     await withAdmin((admin) => provisionTopics(admin, { prefix: this.prefix, partitions }));
     this.codec = await new TopicCodec(createSchemaRegistry(testStack().schemaRegistryUrl), { prefix: this.prefix }).init();
-    this.#producer = this.kafka.producer({ allowAutoTopicCreation: false });
+    // One request in flight, so the requests `send` issues keep each partition in order (as the runtime's producer).
+    this.#producer = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
     await this.#producer.connect();
     this.mongo = await testMongo();
     this.db = this.mongo.db(this.dbName);
@@ -199,23 +207,9 @@ export class PipelineHarness {
     return this.store.expand(mbx, FEED_FROM, FEED_TO).map((view) => renderEvent(view) as unknown as GraphJson);
   }
 
-  /** Produces `records` in order, in requests of at most 512 KB (a partition's batch must stay under the broker's 1 MiB), as the connector does. */
+  /** Produces `records` in order, in requests under the broker's 1 MiB, the way the runtime (and so the connector) produces. */
   async send(records: readonly Raw[]): Promise<void> {
-    for (const topic of ['calendar.raw.v1', 'mailbox.settings.raw.v1'] as const) {
-      let messages: { key: string; value: Buffer }[] = [];
-      let bytes = 0;
-      const flush = async (): Promise<void> => {
-        if (messages.length > 0) await this.#producer!.send({ topic: `${this.prefix}${topic}`, acks: -1, messages });
-        messages = [];
-        bytes = 0;
-      };
-      for (const r of records.filter((x) => x.topic === topic)) {
-        if (bytes + r.value.length > 512_000) await flush();
-        messages.push({ key: r.key, value: r.value });
-        bytes += r.value.length + r.key.length;
-      }
-      await flush();
-    }
+    await produceInRequests(this.#producer!, records.map((r) => ({ topic: `${this.prefix}${r.topic}`, key: r.key, value: r.value })), 900_000, null);
   }
 
   /** The connector's part: what changed in each calendar since the last sync, as sealed raw records. */

@@ -10,7 +10,7 @@ import { asBytes, CARD_FIELD, parseCard, type PresenceChange } from '../../../sc
 import { expectNoLeaks } from '../../support/canary.js';
 import { readTopic, testKafka, withAdmin } from '../../support/stack.js';
 import { waitFor } from '../runtime/helpers.js';
-import { DAY, HELD_OUT_SCENARIO, HOUR, MODEL_SCENARIO, PIPELINE_RUNTIME_OPTIONS, PipelineHarness, T0 } from './harness.js';
+import { DAY, HOUR, MODEL_TENANTS, PIPELINE_RUNTIME_OPTIONS, PipelineHarness, T0 } from './harness.js';
 import { unpackDocument } from '../../../common/index.js';
 
 /**
@@ -23,10 +23,7 @@ import { unpackDocument } from '../../../common/index.js';
  * test/reliability/pipeline-kill.test.ts. It runs twice: on the seeded tenant the pipeline was
  * built against, and on a held-out tenant (another seed, larger) it was never tuned on.
  */
-describe.each([
-  { tenant: 'the seeded tenant', size: MODEL_SCENARIO },
-  { tenant: 'a held-out tenant', size: HELD_OUT_SCENARIO },
-])('pipeline – raw records to views and device streams on the real stack, against an independent model ($tenant)', ({ tenant, size }) => {
+describe.each(MODEL_TENANTS)('pipeline – raw records to views and device streams on the real stack, against an independent model ($tenant)', ({ tenant, size }) => {
   const h = new PipelineHarness('pipe');
   const runtimes: Runtime[] = [];
 
