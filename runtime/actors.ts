@@ -65,6 +65,18 @@ export interface DispatcherOptions<S, I extends WorkItem> {
    */
   readonly execute: (actor: Actor<S, I>, item: I) => Promise<void> | undefined;
   readonly onPassivate?: (count: number) => void;
+  /**
+   * Longest stretch (ms) the dispatcher runs items without giving the event loop a turn; the rest
+   * waits for a `setImmediate`. Items that finish synchronously (or through already-resolved
+   * promises: microtasks, which also hold the loop) otherwise run a whole fetched batch in one go,
+   * and everything else in the process waits: produce acknowledgements, fetches, heartbeats, lease
+   * renewals, other runtimes' keys. Undefined or 0: no slicing (the in-memory test driver).
+   */
+  readonly sliceMs?: number;
+  /** A monotonic clock for the slices (ms); `performance.now` unless given. */
+  readonly monotonicNow?: () => number;
+  /** Called each time a slice ends with ready work left (the rest runs after a turn of the loop). */
+  readonly onYield?: () => void;
 }
 
 export class Dispatcher<S, I extends WorkItem> {
@@ -77,6 +89,10 @@ export class Dispatcher<S, I extends WorkItem> {
   #nextOverflowCheck = 0;
   /** A pump loop runs (an item that finished synchronously enqueued more work): it picks it up. */
   #pumping = false;
+  /** When the current slice began (monotonic ms), or null outside one. */
+  #sliceStart: number | null = null;
+  /** The slice ran out: nothing starts until the event loop had a turn (a `setImmediate`). */
+  #yielded = false;
 
   constructor(options: DispatcherOptions<S, I>) {
     this.#options = options;
@@ -191,7 +207,7 @@ export class Dispatcher<S, I extends WorkItem> {
   }
 
   #pump(): void {
-    if (this.#pumping) return;
+    if (this.#pumping || this.#yielded) return;
     this.#pumping = true;
     try {
       this.#pumpReady();
@@ -207,6 +223,7 @@ export class Dispatcher<S, I extends WorkItem> {
    */
   #pumpReady(): void {
     while (this.#running < this.#options.maxConcurrent && this.#readyHead < this.#ready.length) {
+      if (this.#sliceOver()) return;
       const actor = this.#ready[this.#readyHead];
       this.#readyHead += 1;
       if (this.#readyHead > 4_096 && this.#readyHead * 2 > this.#ready.length) {
@@ -229,6 +246,33 @@ export class Dispatcher<S, I extends WorkItem> {
       else void running.finally(() => this.#done(actor));
     }
     this.#wakeIfIdle();
+  }
+
+  /**
+   * Whether the current slice is used up; if so, the rest of the ready work is resumed after a
+   * turn of the event loop. A slice begins with the first item started after a turn (a
+   * `setImmediate` ends it), so work spread over many small callbacks shares one slice per turn.
+   */
+  #sliceOver(): boolean {
+    const sliceMs = this.#options.sliceMs ?? 0;
+    if (sliceMs <= 0) return false;
+    const now = (this.#options.monotonicNow ?? performance.now.bind(performance))();
+    if (this.#sliceStart === null) {
+      this.#sliceStart = now;
+      setImmediate(() => {
+        if (!this.#yielded) this.#sliceStart = null;
+      });
+      return false;
+    }
+    if (now - this.#sliceStart < sliceMs) return false;
+    this.#yielded = true;
+    this.#options.onYield?.();
+    setImmediate(() => {
+      this.#yielded = false;
+      this.#sliceStart = null;
+      this.#pump();
+    });
+    return true;
   }
 
   #finish(actor: Actor<S, I>): void {

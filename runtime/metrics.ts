@@ -26,6 +26,7 @@ export class RuntimeMetrics {
   readonly flushRetries: Counter<'topology'>;
   readonly staleWrites: Counter<'topology' | 'target'>;
   readonly passivated: Counter<'topology'>;
+  readonly dispatchYields: Counter<'topology'>;
   readonly rebalances: Counter<'topology'>;
   readonly leaseWaitSeconds: Histogram<'topology'>;
   readonly handoffSeconds: Histogram<'topology'>;
@@ -65,6 +66,7 @@ export class RuntimeMetrics {
     this.flushRetries = new Counter({ name: 'hycal_runtime_flush_retries_total', help: 'Effects cycles that failed and were retried', labelNames: ['topology'], registers: r });
     this.staleWrites = new Counter({ name: 'hycal_runtime_stale_writes_total', help: 'Version-guarded writes skipped because a newer version was stored', labelNames: ['topology', 'target'], registers: r });
     this.passivated = new Counter({ name: 'hycal_runtime_passivated_total', help: 'Idle actors dropped from memory', labelNames: ['topology'], registers: r });
+    this.dispatchYields = new Counter({ name: 'hycal_runtime_dispatch_yields_total', help: 'Times the dispatcher used up its slice (dispatchSliceMs) with work left and gave the event loop a turn', labelNames: ['topology'], registers: r });
     this.rebalances = new Counter({ name: 'hycal_runtime_rebalances_total', help: 'Group assignments received', labelNames: ['topology'], registers: r });
     this.leaseWaitSeconds = new Histogram({ name: 'hycal_runtime_lease_wait_seconds', help: 'From a partition being assigned to holding its lease (waiting for the previous owner)', labelNames: ['topology'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60], registers: r });
     this.handoffSeconds = new Histogram({ name: 'hycal_runtime_handoff_seconds', help: 'From a partition being revoked to its lease being released (running work finished and durable)', labelNames: ['topology'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60], registers: r });

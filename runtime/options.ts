@@ -21,6 +21,8 @@ export const runtimeOptionsSchema = z.object({
   }).prefault({}),
   drainTimeoutMs: z.number().int().min(0).default(15_000)
     .describe('How long stop (SIGTERM) and a rebalance wait for in-flight work before abandoning it, ms'),
+  dispatchSliceMs: z.number().int().min(0).max(10_000).default(10)
+    .describe('Longest stretch a runtime runs records without giving the event loop a turn (processors that finish synchronously would otherwise run a whole fetched batch in one go, holding up produce acknowledgements, heartbeats, lease renewals and the other runtimes of the process); 0 turns slicing off, ms'),
   passivationIdleMs: z.number().int().min(0).default(60_000)
     .describe('An actor idle this long is dropped from memory; its state reloads on the next record, ms'),
   maxActors: z.number().int().min(1).default(50_000)

@@ -114,6 +114,8 @@ export class Runtime {
       now: () => this.#clock.now(),
       execute: (actor, item) => executor.execute(actor, item),
       onPassivate: (count) => this.metrics.passivated.inc({ topology }, count),
+      sliceMs: this.options.dispatchSliceMs,
+      onYield: () => this.metrics.dispatchYields.inc({ topology }),
     });
     const codec = avroRecordCodec(deps.codec);
     this.#limits = new RecordLimits(this.options.maxRecordBytes);

@@ -124,4 +124,64 @@ describe('runtime – actors (one per key)', () => {
     // 1M retained actors would be several hundred MB; the bound keeps the heap flat.
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(150 * 1024 * 1024);
   }, 120_000);
+  describe('actors – time slices', () => {
+    /** Runs `count` items over 4 keys, each finishing at once (no promise) or through a resolved promise; 1 ms of monotonic time each. */
+    function slicedRun(sliceMs: number, settle: 'synchronously' | 'through resolved promises', count = 60) {
+      let clock = 0;
+      const ran: Item[] = [];
+      const keys: string[] = [];
+      let yields = 0;
+      const dispatcher = new Dispatcher<null, Item>({
+        maxConcurrent: 256,
+        maxActors: 100,
+        passivationIdleMs: 1_000,
+        now: () => 0,
+        sliceMs,
+        monotonicNow: () => clock,
+        onYield: () => { yields += 1; },
+        execute: (actor, item) => {
+          clock += 1;
+          ran.push(item);
+          keys.push(actor.key);
+          return settle === 'synchronously' ? undefined : Promise.resolve();
+        },
+      });
+      for (let seq = 0; seq < count; seq += 1) dispatcher.enqueue(`k${seq % 4}`, { tag: 'p0', seq, delay: 0, abandon: () => undefined });
+      return { dispatcher, ran, keys, yields: () => yields };
+    }
+
+    it.each(['synchronously', 'through resolved promises'] as const)('actors – items that finish %s give the event loop a turn once a slice is used up, and every item still runs, in order per key', async (settle) => {
+      const run = slicedRun(5, settle);
+      // A callback queued for the loop's next turn runs while items are still waiting.
+      const ranBeforeTurn = await new Promise<number>((resolve) => setImmediate(() => resolve(run.ran.length)));
+      expect(ranBeforeTurn).toBeGreaterThan(0);
+      expect(ranBeforeTurn).toBeLessThan(60);
+      await run.dispatcher.whenIdle();
+      expect(run.ran).toHaveLength(60);
+      expect(run.yields()).toBeGreaterThanOrEqual(60 / 6 - 1);
+      for (const key of ['k0', 'k1', 'k2', 'k3']) {
+        const seqs = run.ran.filter((_, i) => run.keys[i] === key).map((item) => item.seq);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+        expect(seqs).toHaveLength(15);
+      }
+    });
+
+    it('actors – without a slice (0) a run of synchronous items finishes before the loop gets a turn', async () => {
+      const run = slicedRun(0, 'synchronously');
+      expect(run.ran).toHaveLength(60);
+      expect(run.yields()).toBe(0);
+      await run.dispatcher.whenIdle();
+    });
+
+    it('actors – work that fits in a slice runs at once, and a later run starts a slice of its own', async () => {
+      const run = slicedRun(100, 'synchronously', 20);
+      expect(run.ran).toHaveLength(20);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      for (let seq = 20; seq < 40; seq += 1) run.dispatcher.enqueue('k0', { tag: 'p0', seq, delay: 0, abandon: () => undefined });
+      // 40 ms of items in all, but the second run began a new slice after a turn of the loop.
+      expect(run.ran).toHaveLength(40);
+      expect(run.yields()).toBe(0);
+    });
+  });
 });
