@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceBookingsView, MeetingViewEntry, PresenceView, ViewsReader } from '../api/index.js';
 import type { LoadResult, LoadSpec, Target } from './api-load.js';
 import { collectGarbage } from './gc.js';
+import { loopAndGcText, watchProcess } from './process-watch.js';
 import type { BenchOptions, BenchReport, BenchRow } from './report.js';
 
 /**
@@ -63,31 +63,19 @@ interface Measured extends LoadResult {
 async function load(spec: Omit<LoadSpec, 'warmupSeconds'> & { readonly warmupSeconds?: number }): Promise<Measured> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'api-load.ts')], { stdio: ['pipe', 'pipe', 'inherit'], cwd: join(HERE, '..') });
   child.stdin.end(`${JSON.stringify({ warmupSeconds: 0, ...spec })}\n`);
-  const cpu = process.cpuUsage();
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  const gc = { totalMs: 0, longestMs: 0 };
-  const gcs = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      gc.totalMs += entry.duration;
-      gc.longestMs = Math.max(gc.longestMs, entry.duration);
-    }
-  });
-  gcs.observe({ entryTypes: ['gc'] });
+  const watch = watchProcess({ loopResolutionMs: 1 });
   const lines = createInterface({ input: child.stdout });
   const result = await new Promise<LoadResult>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the bench client exited (${code ?? 'signal'}) without a result`)));
     // JSON has no Infinity: an unanswered request's latency comes back as null.
     lines.once('line', (line) => resolve(JSON.parse(line, (key, value: unknown) => ((key === 'p50' || key === 'p99') && value === null ? Number.POSITIVE_INFINITY : value)) as LoadResult));
   });
-  const used = process.cpuUsage(cpu);
-  delay.disable();
-  gcs.disconnect();
-  return { ...result, serverCpuMs: (used.user + used.system) / 1000, loopDelay: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 }, gc };
+  const w = watch.stop();
+  return { ...result, serverCpuMs: w.cpuMs, loopDelay: w.loopDelay, gc: w.gc };
 }
 
 const cpuPerRequest = (m: Measured): string => `server CPU ${(m.serverCpuMs / Math.max(1, m.sent)).toFixed(2)} ms/request, client ${(m.clientCpuMs / Math.max(1, m.sent)).toFixed(2)}; ` +
-  `server event loop delay p99 ${m.loopDelay.p99.toFixed(1)} / max ${m.loopDelay.max.toFixed(1)} ms, GC ${m.gc.totalMs.toFixed(0)} ms (longest pause ${m.gc.longestMs.toFixed(1)} ms)`;
+  `server ${loopAndGcText(m)}`;
 
 /** One user's week of 50 meetings in the materialized view's shape: one document per UTC day. */
 async function userWeek(keyring: Keyring, user: string, monday: number): Promise<Record<string, unknown>[]> {

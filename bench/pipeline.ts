@@ -17,7 +17,9 @@
 // into the warm pipeline, first at half the steady throughput, then at the goal's 1,000/s for
 // 10 s (goal p99 ≤ 2 s), then at 1,000/s for a minute (a rate held above what MongoDB writes
 // reaches the bound on how far Join events may run ahead of the writes, `maxUnwrittenItems`);
-// latency = the JOIN_SHOW record's broker timestamp − the raw record's send time. Each phase ends
+// latency = the JOIN_SHOW record's broker timestamp − the raw record's send time; each phase's note
+// also has the cores busy (the pipeline's process, the machine) and the process's event loop delay
+// and GC pauses from its first record sent to its last Join event (bench/process-watch.ts). Each phase ends
 // once every view and state is written (how long after its last record is in the note), so the
 // next starts on a drained pipeline. The latency phases send from a process of their own
 // (bench/pipeline-load.ts): sent from the bench's process, which also runs the pipeline, 1,000/s
@@ -39,7 +41,8 @@
 // throughput phase and the timed pass: CPU per meeting and per upsert, so the cores a rate needs.
 //
 // Writes: bulk mode, bulks of ≤ 20 ops, 2 in flight (`runtime.bulkInFlight`; BENCH_BULK_IN_FLIGHT=1
-// runs the bench with one, for comparison; BENCH_MAX_UNWRITTEN=<n> sets `runtime.maxUnwrittenItems`).
+// runs the bench with one, for comparison; BENCH_MAX_UNWRITTEN=<n> sets `runtime.maxUnwrittenItems`,
+// BENCH_DISPATCH_SLICE_MS=<n> `runtime.dispatchSliceMs`, 0 for no slicing).
 //
 // Profile: `node --cpu-prof --cpu-prof-dir=<dir> bin/hycal.js bench pipeline --quick`; CPU per
 // stage without the stack: `npm run bench -- pipeline-stages`.
@@ -63,6 +66,7 @@ import { createSchemaRegistry, provisionTopics, TopicCodec } from '../schemas/in
 import { createParseProcessor } from '../processors/parse/index.js';
 import type { SendResult, SendSpec } from './pipeline-load.js';
 import { machineBusyMs, readStored, storeAlone } from './pipeline-store.js';
+import { coresText, loopAndGcText, watchProcess, type ProcessWatch } from './process-watch.js';
 import type { BenchOptions, BenchReport } from './report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -135,9 +139,11 @@ async function rawMeetings(ctx: Ctx, from: number, count: number, keys: number, 
 const WRITES = { mongoWriteMode: 'bulk', bulkMaxOps: 20, bulkInFlight: Number(process.env['BENCH_BULK_IN_FLIGHT'] ?? 2) } as const;
 /** `runtime.maxUnwrittenItems` for the bench's runtimes (BENCH_MAX_UNWRITTEN; the runtime's default otherwise). */
 const MAX_UNWRITTEN = process.env['BENCH_MAX_UNWRITTEN'] === undefined ? undefined : Number(process.env['BENCH_MAX_UNWRITTEN']);
+/** `runtime.dispatchSliceMs` for the bench's runtimes (BENCH_DISPATCH_SLICE_MS, 0 = no slicing; the runtime's default otherwise). */
+const SLICE_MS = process.env['BENCH_DISPATCH_SLICE_MS'] === undefined ? undefined : Number(process.env['BENCH_DISPATCH_SLICE_MS']);
 
 function newRuntime(ctx: Ctx, topology: Topology): Runtime {
-  return new Runtime({ topology, kafka: ctx.kafka, db: ctx.db, codec: ctx.codec, prefix: ctx.prefix, logger: silentLogger, clock: systemClock, options: { maxWaitTimeMs: 100, commitIntervalMs: 200, timerPollMs: 100, ...WRITES, ...(MAX_UNWRITTEN === undefined ? {} : { maxUnwrittenItems: MAX_UNWRITTEN }) } });
+  return new Runtime({ topology, kafka: ctx.kafka, db: ctx.db, codec: ctx.codec, prefix: ctx.prefix, logger: silentLogger, clock: systemClock, options: { maxWaitTimeMs: 100, commitIntervalMs: 200, timerPollMs: 100, ...WRITES, ...(MAX_UNWRITTEN === undefined ? {} : { maxUnwrittenItems: MAX_UNWRITTEN }), ...(SLICE_MS === undefined ? {} : { dispatchSliceMs: SLICE_MS }) } });
 }
 
 /** Sends records at `rate` from a process of its own (bench/pipeline-load.ts); returns each one's send time. */
@@ -320,6 +326,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     for (let r = 0; r < keys; r += 50) {
       await Promise.all(Array.from({ length: Math.min(50, keys - r) }, (_, i) => registerDevices(db, TENANT, `room-${r + i}`, [{ deviceId: `dev-${r + i}`, mode: 'shared' }])));
     }
+    const seedBuiltAt = Date.now();
     const seed = await rawMeetings(ctx, 0, records, keys, `t${tag}`);
     for (let i = 0; i < seed.length; i += 2_000) await producer.send({ topic: `${prefix}calendar.raw.v1`, acks: -1, messages: seed.slice(i, i + 2_000).map(({ key, value }) => ({ key, value })) });
 
@@ -361,7 +368,10 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const writesPerMeeting = written.reduce((sum, w) => sum + w.perMeeting, 0);
     // The documents of the throughput phase, written again alone once the pipeline is stopped.
     const stored = await readStored(db, written.map((w) => w.collection));
-    const writesNote = `documents written per meeting ${writesPerMeeting.toFixed(2)} (${written.map((w) => `${shortName(w.collection)} ${w.perMeeting.toFixed(2)}`).join(', ')})`;
+    // The meetings run from a minute to an hour after they were built: built within the hour before
+    // midnight UTC, each is on two day documents, which doubles the day writes of that run.
+    const acrossMidnight = Math.floor((seedBuiltAt + 60_000) / 86_400_000) !== Math.floor((seedBuiltAt + 3_600_000 - 1) / 86_400_000);
+    const writesNote = `documents written per meeting ${writesPerMeeting.toFixed(2)} (${written.map((w) => `${shortName(w.collection)} ${w.perMeeting.toFixed(2)}`).join(', ')}${acrossMidnight ? '; the meetings cross midnight UTC, so each is on two day documents' : ''})`;
 
     // Latency at a steady rate into the warm pipeline: first at half the steady throughput just
     // measured (what the pipeline itself adds, no backlog), then at the goal's 1,000/s. Records are
@@ -386,10 +396,13 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const drained = async (): Promise<boolean> => (await committedAll(kafka, runtimes[0]!.groupId, `${prefix}calendar.raw.v1`))
       && (await committedAll(kafka, runtimes[1]!.groupId, `${prefix}calendar.meetings.v1`))
       && (await committedAll(kafka, runtimes[2]!.groupId, `${prefix}obtp.devices.v1`));
-    const phase = async (rate: number, count: number, label: string): Promise<{ p50: number; p99: number; got: number; count: number; rate: number; durableMs: number }> => {
+    const phase = async (rate: number, count: number, label: string): Promise<{ p50: number; p99: number; got: number; count: number; rate: number; durableMs: number; watched: ProcessWatch }> => {
       const batch = await rawMeetings(ctx, next, count, keys, `l${tag}`);
       next += count;
       options.progress(0, count, label);
+      // From the first record sent to the last Join event seen: this process (the pipeline's
+      // runtimes) and the machine, so a tail is told apart: a blocked event loop or no CPU to spare.
+      const watch = watchProcess();
       // Sent by a process of its own (bench/pipeline-load.ts), so the rate holds while the pipeline is busy.
       const sent = await sendFromChild({ brokers, topic: `${prefix}calendar.raw.v1`, rate, records: batch.map((b) => ({ key: b.key, value: b.value.toString('base64') })) });
       const ids = batch.map((b) => b.bookingId);
@@ -400,12 +413,13 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         if (shown === count || Date.now() > deadline) break;
         await sleep(200);
       }
+      const watched = watch.stop();
       const values = ids.flatMap((id, i) => (shownAt.has(id) ? [shownAt.get(id)! - sent.sentAt[i]!] : []));
       // The views and states follow the Join events: the phase ends (and the next starts) only
       // once they are written; how long after the last record was sent is reported.
       const lastSent = Math.max(...sent.sentAt);
       while (!(await drained()) && Date.now() < deadline) await sleep(200);
-      return { p50: percentile(values, 50), p99: percentile(values, 99), got: values.length, count, rate: sent.rate, durableMs: Date.now() - lastSent };
+      return { p50: percentile(values, 50), p99: percentile(values, 99), got: values.length, count, rate: sent.rate, durableMs: Date.now() - lastSent, watched };
     };
     const easyRate = Math.max(5, Math.round(throughput.steady / 2));
     const easy = await phase(easyRate, Math.round(easyRate * (options.quick ? 20 : 60)), `latency at ${easyRate}/s`);
@@ -422,7 +436,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const note = `${records} raw meetings on ${keys} rooms with a shared device each, 6 partitions`;
     const steadyNote = (t: { whole: number; steady: number }): string => `steady rate (broker timestamps of the first and last output); ${Math.round(t.whole)}/s from the runtimes' start`;
     const durableNote = `steady rate from the first Join event out until every record is written to MongoDB and committed (Join events came out at ${Math.round(joinOutRate)}/s, ahead of the writes); ${Math.round(throughput.whole)}/s from the runtimes' start; resident memory peak ${Math.round(rssPeak / 1_048_576)} MiB (bench process: four runtimes, and ${Math.round(stored.bytes / 1_048_576)} MiB of documents kept for the store pass); machine CPU per meeting ${cpuPerMeeting === null ? 'not measured (no /proc/stat)' : `${cpuPerMeeting.toFixed(2)} ms (every process, from the runtimes' start until drained: ${cpuPerMeeting.toFixed(1)} cores at 1,000 meetings/s)`}`;
-    const latencyNote = (l: { got: number; count: number; rate: number; durableMs: number }): string => `${l.got}/${l.count} Join buttons, sent at ${Math.round(l.rate)}/s; views and states written ${(l.durableMs / 1_000).toFixed(1)} s after the last record was sent`;
+    const latencyNote = (l: { got: number; count: number; rate: number; durableMs: number; watched: ProcessWatch }): string => `${l.got}/${l.count} Join buttons, sent at ${Math.round(l.rate)}/s; views and states written ${(l.durableMs / 1_000).toFixed(1)} s after the last record was sent; until the last Join event: ${coresText(l.watched, 'the pipeline\'s process')}, its ${loopAndGcText(l.watched)}`;
     return {
       name: 'pipeline',
       rows: [
@@ -433,7 +447,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
           baseline: 'runtime no-op passthrough of calendar.raw.v1',
           p50Ms: goal.p50,
           p99Ms: goal.p99,
-          note: `${note}; ${durableNote}; latency at ${rate}/s for ${latencyRecords / rate} s (goal p99 ≤ 2 s): ${latencyNote(goal)}; ${writesNote}; ${tripsNote}; runtime writes ${WRITES.mongoWriteMode} (≤ ${WRITES.bulkMaxOps} ops, ${WRITES.bulkInFlight} in flight, maxUnwrittenItems ${MAX_UNWRITTEN ?? 'default'}); ${waitsNote}`,
+          note: `${note}; ${durableNote}; latency at ${rate}/s for ${latencyRecords / rate} s (goal p99 ≤ 2 s): ${latencyNote(goal)}; ${writesNote}; ${tripsNote}; runtime writes ${WRITES.mongoWriteMode} (≤ ${WRITES.bulkMaxOps} ops, ${WRITES.bulkInFlight} in flight, maxUnwrittenItems ${MAX_UNWRITTEN ?? 'default'}, dispatchSliceMs ${SLICE_MS ?? 'default'}); ${waitsNote}`,
         },
         {
           case: 'the store alone: the pipeline\'s version-guarded upserts, pipeline stopped',
