@@ -107,6 +107,13 @@ export const FERRETDB_PATCHES: readonly { readonly file: string; readonly find: 
     count: 1,
     why: 'the other half of the patch above: nothing is tracked, so nothing is untracked (Untrack of an untracked object panics).',
   },
+  {
+    file: 'internal/backends/sqlite/metadata/pool/opendb.go',
+    find: '\tdb.SetMaxIdleConns(100)\n\tdb.SetMaxOpenConns(100)\n',
+    replace: '\tdb.SetMaxIdleConns(100)\n\tdb.SetMaxOpenConns(1000)\n',
+    count: 1,
+    why: 'the update handler keeps each update\'s query open, holding one of the database\'s SQLite connections, until the whole command returns, and needs one more for the update\'s transaction: with 100 connections, eight bulks of 20 version-guarded upserts in flight at once took them all and FerretDB hung for good (every handler waiting for a 101st; reproduced, goroutine dump). The runtime sends up to 2 bulks of 20 per topology, so one `hycal serve` (4–5 topologies) or two workers on one store could reach it. Closing each query after its update fixed the hang but cost 20–45 % of the write rate in a microbenchmark, so the pool is raised instead: the hang now needs 50 such bulks at once. Connections above 100 are closed when returned.',
+  },
 ];
 
 /** Name of the patched build in the user-level cache. */
