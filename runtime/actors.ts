@@ -93,9 +93,11 @@ export class Dispatcher<S, I extends WorkItem> {
   #sliceStart: number | null = null;
   /** The slice ran out: nothing starts until the event loop had a turn (a `setImmediate`). */
   #yielded = false;
+  readonly #monotonicNow: () => number;
 
   constructor(options: DispatcherOptions<S, I>) {
     this.#options = options;
+    this.#monotonicNow = options.monotonicNow ?? (() => performance.now());
   }
 
   /** Actors in memory. */
@@ -256,7 +258,7 @@ export class Dispatcher<S, I extends WorkItem> {
   #sliceOver(): boolean {
     const sliceMs = this.#options.sliceMs ?? 0;
     if (sliceMs <= 0) return false;
-    const now = (this.#options.monotonicNow ?? performance.now.bind(performance))();
+    const now = this.#monotonicNow();
     if (this.#sliceStart === null) {
       this.#sliceStart = now;
       setImmediate(() => {
