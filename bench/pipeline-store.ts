@@ -8,9 +8,9 @@
 // once to insert them (not timed), then each replaced by a newer version (timed), which is what a
 // pipeline on warm rooms does. Divided by the pipeline's writes per meeting, that is the highest
 // durable rate the store allows the pipeline on this machine.
-import { readFileSync } from 'node:fs';
 import { BSON, type Db } from 'mongodb';
 import { MongoSink, type GuardedUpsert } from '../runtime/index.js';
+import { machineBusyMs } from './process-watch.js';
 
 export interface StoreAloneResult {
   readonly documents: number;
@@ -19,22 +19,6 @@ export interface StoreAloneResult {
   readonly upsertsPerSec: number;
   /** CPU time of the whole machine per upsert in the timed pass (ms, all processes), or null off Linux. */
   readonly machineCpuMsPerUpsert: number | null;
-}
-
-/**
- * Busy CPU time of the whole machine so far (ms, every process and core: /proc/stat's first line
- * less idle and iowait), or null where there is no /proc/stat. The difference of two readings over
- * a phase is what the phase cost the machine, the store and the broker included.
- */
-export function machineBusyMs(): number | null {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
-    // In USER_HZ ticks, 100 a second on Linux.
-    return ((user + nice + system + irq + softirq) * 1_000) / 100;
-  } catch {
-    return null;
-  }
 }
 
 const WRITERS = 2;

@@ -62,11 +62,11 @@ import { sealRawEvent } from '../records/index.js';
 import { defineMeetingsTopology } from '../app/index.js';
 import { registerDevices } from '../processors/obtp/index.js';
 import { defineTopology, Runtime, type Topology } from '../runtime/index.js';
-import { createSchemaRegistry, provisionTopics, TopicCodec } from '../schemas/index.js';
+import { createSchemaRegistry, DAY_MS, provisionTopics, TopicCodec } from '../schemas/index.js';
 import { createParseProcessor } from '../processors/parse/index.js';
 import type { SendResult, SendSpec } from './pipeline-load.js';
-import { machineBusyMs, readStored, storeAlone } from './pipeline-store.js';
-import { coresText, loopAndGcText, watchProcess, type ProcessWatch } from './process-watch.js';
+import { readStored, storeAlone } from './pipeline-store.js';
+import { coresText, loopAndGcText, machineBusyMs, watchProcess, type ProcessWatch } from './process-watch.js';
 import type { BenchOptions, BenchReport } from './report.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -110,6 +110,10 @@ async function committedAll(kafka: Kafka, groupId: string, topic: string): Promi
   }
 }
 
+/** When the bench's meetings start and end, after they are built (the start is within the Join lead time). */
+const MEETING_STARTS_IN_MS = 60_000;
+const MEETING_ENDS_IN_MS = 3_600_000;
+
 /** Sealed raw records of new meetings, each on its own room mailbox (`keys` rooms in turn), starting now. */
 async function rawMeetings(ctx: Ctx, from: number, count: number, keys: number, tag: string): Promise<{ key: string; value: Buffer; bookingId: string }[]> {
   const now = Date.now();
@@ -119,7 +123,7 @@ async function rawMeetings(ctx: Ctx, from: number, count: number, keys: number, 
     const eventId = `${tag}-${i}`;
     const iso = (ms: number): string => new Date(ms).toISOString().replace('Z', '0000');
     const event = {
-      id: eventId, subject: 'Weekly sync', start: { dateTime: iso(now + 60_000), timeZone: 'UTC' }, end: { dateTime: iso(now + 3_600_000), timeZone: 'UTC' },
+      id: eventId, subject: 'Weekly sync', start: { dateTime: iso(now + MEETING_STARTS_IN_MS), timeZone: 'UTC' }, end: { dateTime: iso(now + MEETING_ENDS_IN_MS), timeZone: 'UTC' },
       lastModifiedDateTime: new Date(now).toISOString(), showAs: 'busy', responseStatus: { response: 'accepted' },
       location: { displayName: 'https://acme.webex.com/meet/bench' }, body: { contentType: 'text', content: 'agenda' },
       organizer: { emailAddress: { name: 'Organizer', address: 'organizer@example.com' } },
@@ -368,9 +372,9 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const writesPerMeeting = written.reduce((sum, w) => sum + w.perMeeting, 0);
     // The documents of the throughput phase, written again alone once the pipeline is stopped.
     const stored = await readStored(db, written.map((w) => w.collection));
-    // The meetings run from a minute to an hour after they were built: built within the hour before
-    // midnight UTC, each is on two day documents, which doubles the day writes of that run.
-    const acrossMidnight = Math.floor((seedBuiltAt + 60_000) / 86_400_000) !== Math.floor((seedBuiltAt + 3_600_000 - 1) / 86_400_000);
+    // Meetings built within the hour before midnight UTC end the next day: each is on two day
+    // documents, which doubles the day writes of that run.
+    const acrossMidnight = Math.floor((seedBuiltAt + MEETING_STARTS_IN_MS) / DAY_MS) !== Math.floor((seedBuiltAt + MEETING_ENDS_IN_MS - 1) / DAY_MS);
     const writesNote = `documents written per meeting ${writesPerMeeting.toFixed(2)} (${written.map((w) => `${shortName(w.collection)} ${w.perMeeting.toFixed(2)}`).join(', ')}${acrossMidnight ? '; the meetings cross midnight UTC, so each is on two day documents' : ''})`;
 
     // Latency at a steady rate into the warm pipeline: first at half the steady throughput just
