@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkAbandonedError } from './errors.js';
 
 const REASON = 'Partition revoked or worker stopping.';
@@ -56,4 +57,15 @@ export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<bo
       },
     );
   });
+}
+
+/**
+ * Resolves after `ms`: the bound on a wait while stopping or giving work up (drains, the last
+ * writes, leaving the group). Its timer does not keep the process alive: once everything it
+ * bounds has ended, the process exits at once, not when the longest bound runs out (every stop
+ * of every runtime left a referenced `drainTimeoutMs + 5 s` timer behind, and `hycal demo` and
+ * `hycal serve` took 20 s to exit after saying they had stopped).
+ */
+export function graceBound(ms: number): Promise<void> {
+  return sleep(ms, undefined, { ref: false });
 }

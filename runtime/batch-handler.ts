@@ -9,6 +9,7 @@ import type { PartitionSessions } from './sessions.js';
 import { errorMessage } from './supervision.js';
 import type { ActorMemory, PartitionSession, RecordItem, RuntimeItem } from './work.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { graceBound } from './abort.js';
 
 /**
  * A partition's progress across batches. Records may outlive the batch that fetched them (a key
@@ -136,14 +137,14 @@ export class BatchHandler {
       track.inHandler = false;
       this.abandon(session);
       this.#drainDeadline = Math.max(this.#drainDeadline, Date.now() + this.#deps.options.drainTimeoutMs);
-      await Promise.race([completion.whenDone(), sleep(this.#deps.options.drainTimeoutMs)]);
+      await Promise.race([completion.whenDone(), graceBound(this.#deps.options.drainTimeoutMs)]);
       await commit().catch(() => undefined);
       this.#resolveDurable(track.progress, payload);
       throw error;
     }
     // Normally everything is durable or still owned by an actor here; after a drain deadline,
     // started records get what is left of the bound.
-    if (!this.#running) await Promise.race([completion.whenDone(), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
+    if (!this.#running) await Promise.race([completion.whenDone(), graceBound(Math.max(0, this.#drainDeadline - Date.now()))]);
     try {
       await commit();
     } finally {
@@ -333,7 +334,7 @@ export class BatchHandler {
   async drainHeld(): Promise<void> {
     const tracks = [...this.#deps.sessions.values()].map((s) => this.#tracks.get(s)).filter((t): t is Track => t !== undefined && t.progress.pending > 0);
     if (tracks.length === 0) return;
-    await Promise.race([Promise.all(tracks.map((t) => t.progress.whenIdle())), sleep(Math.max(0, this.#drainDeadline - Date.now()))]);
+    await Promise.race([Promise.all(tracks.map((t) => t.progress.whenIdle())), graceBound(Math.max(0, this.#drainDeadline - Date.now()))]);
     for (const track of tracks) {
       this.abandon(track.session);
       await this.#commitTrack(track);

@@ -10,6 +10,7 @@ import { errorMessage } from './supervision.js';
 import { DueTimers } from './timers.js';
 import type { Topology } from './topology.js';
 import { whenQuiet, type ActorMemory, type PartitionSession, type RuntimeItem } from './work.js';
+import { graceBound } from './abort.js';
 
 export interface PartitionSessionsDeps {
   readonly topology: Topology;
@@ -181,6 +182,6 @@ export class PartitionSessions {
       if (session.active === 0) releases.push(this.#deps.ownership.handOff(session.bucket, Promise.resolve()));
     }
     await Promise.all(releases);
-    await Promise.all([...this.#handoffs.values()].map((handoff) => Promise.race([handoff, sleep(1_000)])));
+    await Promise.all([...this.#handoffs.values()].map((handoff) => Promise.race([handoff, graceBound(1_000)])));
   }
 }

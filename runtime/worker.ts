@@ -1,5 +1,4 @@
 import type { Consumer, Kafka, Producer } from 'kafkajs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from 'mongodb';
 import { systemClock, type Clock } from '../common/index.js';
 import { silentLogger, type Logger } from '../common/index.js';
@@ -25,6 +24,7 @@ import { errorMessage } from './supervision.js';
 import type { Topology } from './topology.js';
 import { timerItem, type ActorMemory, type RuntimeItem } from './work.js';
 import { createKeyPartitioner } from './partitioner.js';
+import { graceBound } from './abort.js';
 
 const FLUSH_PHASES = ['produce', 'views', 'states', 'index'] as const;
 
@@ -292,7 +292,7 @@ export class Runtime {
     this.#phase = 'stopping';
     this.#batches.stopping(Date.now() + this.options.drainTimeoutMs);
     if (this.#ticker !== null) clearInterval(this.#ticker);
-    const hardStop = sleep(this.options.drainTimeoutMs + 5_000);
+    const hardStop = graceBound(this.options.drainTimeoutMs + 5_000);
     await this.#batches.drainHeld();
     await Promise.race([this.#consumer?.disconnect(), hardStop]);
     for (const session of this.#sessions.values()) {
@@ -302,11 +302,11 @@ export class Runtime {
     this.#dispatcher.dropQueued(() => true);
     // Leases are released only once the flusher finished: a cycle still writing belongs to this
     // owner, and a new owner must not start before it landed. Otherwise they expire after leaseMs.
-    const flushed = await Promise.race([this.#effects.close().then(() => true), sleep(5_000).then(() => false)]);
-    if (flushed) await Promise.race([this.#sessions.releaseQuiet(), sleep(3_000)]);
+    const flushed = await Promise.race([this.#effects.close().then(() => true), graceBound(5_000).then(() => false)]);
+    if (flushed) await Promise.race([this.#sessions.releaseQuiet(), graceBound(3_000)]);
     else this.#logger.warn('effects were still being written at stop; partition leases are left to expire');
     this.#ownership.stop();
-    await Promise.race([this.#producer?.disconnect(), sleep(2_000)]);
+    await Promise.race([this.#producer?.disconnect(), graceBound(2_000)]);
     for (const stage of this.#deps.topology.stages) {
       try {
         await stage.close?.();

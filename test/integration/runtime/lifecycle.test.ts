@@ -151,4 +151,22 @@ describe('runtime – lifecycle with separate worker processes', () => {
     }, 90_000);
     expect(views.every((v) => v.dups === 0 && v.gaps === 0)).toBe(true);
   }, 180_000);
+
+  it('runtime – a stopped worker process ends by itself: the bounds on its stop (drain, last writes, leaving the group) do not keep it alive', async () => {
+    const prefix = `${uniqueName('exit')}.`;
+    const dbName = prefix.replace(/[.-]/g, '_');
+    await createLedgerTopics(prefix, 2);
+    await produce(`${prefix}ledger.in`, ledgerRecords(10, 5));
+    // A drain bound far beyond this test's time: a referenced timer on it would keep the process
+    // alive for 10 minutes after its stop.
+    const worker = spawnWorker({ prefix, db: dbName, options: { ...OPTIONS, drainTimeoutMs: 600_000 }, extraEnv: { HC_EXIT: 'natural' } });
+    workers.push(worker);
+    await waitFor('the views', async () => {
+      const current = await ledgerViews(mongo.db(dbName));
+      return current.length === 10 && current.every((v) => v.n === 5) ? current : undefined;
+    }, 60_000);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(worker.output.some((line) => line.startsWith('STOPPED '))).toBe(true);
+  }, 120_000);
 });
