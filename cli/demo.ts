@@ -18,7 +18,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--users <n>', 'simulated users', whole(1, 500), 12)
     .option('--rooms <n>', 'simulated rooms (each with a video device)', whole(0, 100), 4)
     .option('--seed <n>', 'scenario seed (the same seed gives the same organisation)', whole(0, 2 ** 31), 7)
-    .option('--activity <n>', 'calendar actions per second once the service runs (0: none)', whole(0, 50), 1)
+    .option('--activity <n>', 'calendar actions per second of real time, at any --speed (0: none)', whole(0, 50), 1)
     .option('--port <n>', 'dashboard port (0: any free port)', whole(0, 65535), 8480)
     .option('--speed <n>', 'run the service clock n times faster than real time (60: Join buttons of the next hour appear within a minute)', whole(1, 3600), 1)
     .option('--name <name>', 'what the run keeps: topics <name>., database hycal_<name> (another name starts a clean organisation)', 'demo')

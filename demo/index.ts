@@ -5,4 +5,4 @@ export { startDashboard } from './dashboard.js';
 export type { DashboardOptions } from './dashboard.js';
 export { runDemo } from './run.js';
 export type { DemoOptions, RunningDemo } from './run.js';
-export { AcceleratedClock, demoClock } from './clock.js';
+export { AcceleratedClock, demoClock, rateOnDemoClock } from './clock.js';

@@ -15,13 +15,13 @@ import { stackUp, checkoutRoot } from '../stack/index.js';
 import { DemoBoard } from './board.js';
 import { startDashboard } from './dashboard.js';
 import { TopicTap } from './tap.js';
-import { demoClock } from './clock.js';
+import { demoClock, rateOnDemoClock } from './clock.js';
 
 export interface DemoOptions {
   readonly users: number;
   readonly rooms: number;
   readonly seed: number;
-  /** Calendar actions per second of the simulated organisation once the service runs. */
+  /** Calendar actions per second (of real time, whatever the speed) of the simulated organisation once the service runs. */
   readonly activity: number;
   readonly dashboardPort: number;
   /** The service clock runs this many times faster than real time (1: real time, the default). */
@@ -228,12 +228,13 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const dashboard = await startDashboard({ board, port: options.dashboardPort });
     stops.push(() => dashboard.app.close());
     const activated = await activate(context, tenants);
-    options.say(`[6/${STEPS}] ${activated} mailboxes activated; calendar activity at ${options.activity}/s${speed > 1 ? `; service clock at ${speed}× real time` : ''}`);
+    options.say(`[6/${STEPS}] ${activated} mailboxes activated; calendar activity at ${options.activity}/s${speed > 1 ? ` of real time; service clock at ${speed}× real time` : ''}`);
     // A new keyword meeting every 10 s of real time, so decorations keep arriving on the board.
     stops.push(keywordMeetingsEvery(sim, context.clock, 10_000));
     if (options.activity > 0) {
+      // Paced on the service clock, at `activity` actions per second of real time (rateOnDemoClock).
       const driver = new ActivityDriver({
-        target: sim.sim.store, tenants: sim.scenario.tenants, seed: options.seed, ratePerSecond: options.activity, clock: context.clock, anchorMs: context.clock.now(), roomCopies: false,
+        target: sim.sim.store, tenants: sim.scenario.tenants, seed: options.seed, ratePerSecond: rateOnDemoClock(options.activity, speed), clock: context.clock, anchorMs: context.clock.now(), roomCopies: false,
       });
       driver.start();
       stops.push(() => driver.stop());

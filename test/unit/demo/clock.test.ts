@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../common/index.js';
-import { AcceleratedClock, DemoBoard, demoClock } from '../../../demo/index.js';
+import { AcceleratedClock, DemoBoard, demoClock, rateOnDemoClock } from '../../../demo/index.js';
 
 describe('demo clock', () => {
   it('demo clock – at 60× a minute of watching is an hour of service time, starting at the real time', () => {
@@ -24,5 +24,16 @@ describe('demo clock', () => {
     const board = new DemoBoard(new AcceleratedClock(60, real), 60);
     real.advance(120_000);
     expect(board.snapshot()).toMatchObject({ now: Date.UTC(2026, 11, 3, 11, 0, 0), speed: 60 });
+  });
+
+  it('demo clock – calendar activity is per second of real time at any speed (at 60× the service clock sees 1/60 of it per service second)', () => {
+    for (const speed of [1, 60, 3600]) {
+      const real = new ManualClock(Date.UTC(2026, 11, 3, 9, 0, 0));
+      const clock = demoClock(speed, real);
+      const start = clock.now();
+      real.advance(10_000);
+      const serviceSeconds = (clock.now() - start) / 1000;
+      expect(serviceSeconds * rateOnDemoClock(2, speed)).toBeCloseTo(20, 9);
+    }
   });
 });
